@@ -1,0 +1,1 @@
+//! Pictures that render inline in evcxr notebooks and save to files.

@@ -1,0 +1,127 @@
+//! The crate's error type: every fallible call returns [`Result`], and each variant names
+//! the problem in words a notebook user can act on.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in plenoptic, with a message that names the problem.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A buffer or shape did not describe a 4-D (batch, channel, height, width) image.
+    #[error("expected a 4-D image (batch, channel, height, width), got shape {shape:?}")]
+    Rank {
+        /// The shape that was given.
+        shape: Vec<usize>,
+    },
+    /// A tensor with a zero-sized dimension.
+    #[error("{what} is empty: shape {shape:?}")]
+    Empty {
+        /// What was empty.
+        what: String,
+        /// Its shape.
+        shape: Vec<usize>,
+    },
+    /// NaN or infinite values where finite ones are required.
+    #[error("{what} contains {count} non-finite values (NaN or inf)")]
+    NonFinite {
+        /// What held the values.
+        what: String,
+        /// How many values were not finite.
+        count: usize,
+    },
+    /// Two things that must agree in shape do not.
+    #[error("shape mismatch: {0}")]
+    ShapeMismatch(String),
+    /// A convolution kernel larger than the (padded) image it slides over.
+    #[error("kernel of size {kernel:?} is larger than the (padded) image of size {image:?}")]
+    KernelTooLarge {
+        /// Kernel (height, width).
+        kernel: (usize, usize),
+        /// Image (height, width).
+        image: (usize, usize),
+    },
+    /// A padding amount that the chosen padding mode cannot produce.
+    #[error("{mode} padding of {pad} needs a dimension of size {needed} or more, got {size}")]
+    PaddingTooLarge {
+        /// The padding mode's name.
+        mode: &'static str,
+        /// The padding asked for on one side.
+        pad: usize,
+        /// The smallest size the mode accepts for that padding.
+        needed: usize,
+        /// The dimension's size.
+        size: usize,
+    },
+    /// An argument outside its allowed values.
+    #[error("invalid `{name}`: {reason}")]
+    InvalidArgument {
+        /// The argument's name.
+        name: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A standard image that has not been fetched yet.
+    #[error("data file {path} not found; fetch the standard images with `bash kernel-setup/fetch-data.sh` (or set PLENOPTIC_DATA to the folder that holds them)")]
+    MissingData {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// An image file that could not be opened or decoded.
+    #[error("could not read image {path}: {reason}")]
+    ImageRead {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// A model that breaks one of the rules synthesis relies on.
+    #[error("invalid model: {0}")]
+    InvalidModel(String),
+    /// A synthesis that cannot go on (bad state, non-finite loss, ...).
+    #[error("synthesis error: {0}")]
+    Synthesis(String),
+    /// A saved synthesis that does not match what it is loaded with.
+    #[error("cannot load {path}: {reason}")]
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// What did not match.
+        reason: String,
+    },
+    /// A figure or animation that could not be drawn or encoded.
+    #[error("display error: {0}")]
+    Display(String),
+    /// Reading or writing a file failed.
+    #[error("i/o error on {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The tensor library reported an error.
+    #[error("tensor backend error: {0}")]
+    Backend(String),
+}
+
+/// `Result` with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Shorthand for [`Error::InvalidArgument`].
+    pub fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            name,
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

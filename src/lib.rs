@@ -1,0 +1,37 @@
+//! # plenoptic for Rust
+//!
+//! Synthesis methods for visual models, ported from
+//! [plenoptic](https://github.com/plenoptic-org/plenoptic): **metamers** (images a model
+//! cannot tell apart from a target) and **eigendistortions** (the distortions a model is most
+//! and least sensitive to). Built on [`dfdx`] tensors and autodiff, with FFT convolutions
+//! for speed, and pictures that show inline in evcxr Jupyter notebooks.
+//!
+//! ```
+//! use plenoptic as po;
+//! let img = po::data::white_noise::<f32>(&[1, 1, 32, 32])?;
+//! let model = po::simulate::Gaussian::builder((5, 5)).pad_mode(po::PadMode::Circular).build()?;
+//! let rep = po::Model::apply(&model, &img)?;
+//! assert_eq!(po::dims(&rep), [1, 1, 32, 32]);
+//! # Ok::<(), po::Error>(())
+//! ```
+//!
+//! Layout, one module per plenoptic area: [`data`], [`tools`], [`simulate`],
+//! [`synthesize`], [`display`]; the differentiable operations behind them are in [`ops`].
+
+pub mod data;
+pub mod display;
+mod error;
+pub mod ops;
+pub mod simulate;
+pub mod synthesize;
+mod tensor;
+pub mod tools;
+
+pub use dfdx;
+pub use error::{Error, Result};
+pub use simulate::Model;
+pub use tensor::{
+    cast, cat_batch, check_image, device, dims, image_from_vec, select_batch, Dev, Float, Image,
+    OnDevice, Shape4, Tape,
+};
+pub use tools::PadMode;

@@ -1,0 +1,152 @@
+//! Padding of the last two dimensions in torch's `F.pad` modes.
+
+use dfdx::prelude::Tensor;
+
+use super::record1;
+use crate::error::{Error, Result};
+use crate::tensor::{dims, Dev, Float, Shape4, Tape};
+
+/// How to fill the border when padding, as torch's `F.pad` modes.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum PadMode {
+    /// Wrap around: the image tiles the plane (`circular`). Padding must not exceed the
+    /// dimension.
+    Circular,
+    /// Mirror without repeating the edge pixel (`reflect`): `[a b c]` pads to `c b | a b c | b a`.
+    /// Padding must be smaller than the dimension.
+    #[default]
+    Reflect,
+    /// Repeat the edge pixel (`replicate`).
+    Replicate,
+    /// A constant value (`constant`).
+    Constant(f64),
+}
+
+impl PadMode {
+    /// The mode's name as torch and plenoptic spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PadMode::Circular => "circular",
+            PadMode::Reflect => "reflect",
+            PadMode::Replicate => "replicate",
+            PadMode::Constant(_) => "constant",
+        }
+    }
+
+    /// Source index along a dimension of size `n` for padded index `i` shifted by `before`,
+    /// or `None` for the constant fill.
+    fn source(&self, i: usize, before: usize, n: usize) -> Option<usize> {
+        let j = i as isize - before as isize;
+        let n_i = n as isize;
+        Some(match self {
+            PadMode::Circular => j.rem_euclid(n_i) as usize,
+            PadMode::Replicate => j.clamp(0, n_i - 1) as usize,
+            PadMode::Constant(_) => {
+                if (0..n_i).contains(&j) {
+                    j as usize
+                } else {
+                    return None;
+                }
+            }
+            PadMode::Reflect => {
+                if n == 1 {
+                    0
+                } else {
+                    let period = 2 * (n_i - 1);
+                    let k = j.rem_euclid(period);
+                    (if k < n_i { k } else { period - k }) as usize
+                }
+            }
+        })
+    }
+
+    /// Checks that a pad of `pad` is possible on a dimension of size `n`.
+    fn check(&self, pad: usize, n: usize) -> Result<()> {
+        let needed = match self {
+            PadMode::Circular => pad,
+            PadMode::Reflect => pad + 1,
+            _ => 1,
+        };
+        if n < needed {
+            return Err(Error::PaddingTooLarge {
+                mode: self.name(),
+                pad,
+                needed,
+                size: n,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for PadMode {
+    type Err = Error;
+    /// Parses plenoptic's names: `circular`, `reflect`, `replicate`, `constant` (zero fill).
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "circular" => PadMode::Circular,
+            "reflect" => PadMode::Reflect,
+            "replicate" => PadMode::Replicate,
+            "constant" => PadMode::Constant(0.0),
+            _ => {
+                return Err(Error::invalid(
+                    "pad_mode",
+                    format!("{s:?} is not one of circular, reflect, replicate, constant"),
+                ))
+            }
+        })
+    }
+}
+
+/// Pads the last two dimensions by `[top, bottom, left, right]` in `mode` (torch's
+/// `F.pad(x, [left, right, top, bottom], mode)`). Differentiable with respect to `x`.
+///
+/// # Errors
+/// [`Error::PaddingTooLarge`] where the mode cannot pad that much (reflect needs
+/// pad < size, circular pad <= size, as torch).
+pub fn pad<E: Float, T: Tape<E>>(
+    x: Tensor<Shape4, E, Dev, T>,
+    pads: [usize; 4],
+    mode: PadMode,
+) -> Result<Tensor<Shape4, E, Dev, T>> {
+    let [b, c, h, w] = dims(&x);
+    let [top, bottom, left, right] = pads;
+    for (p, n) in [(top, h), (bottom, h), (left, w), (right, w)] {
+        mode.check(p, n)?;
+    }
+    let (ph, pw) = (h + top + bottom, w + left + right);
+    let rows: Vec<Option<usize>> = (0..ph).map(|i| mode.source(i, top, h)).collect();
+    let cols: Vec<Option<usize>> = (0..pw).map(|j| mode.source(j, left, w)).collect();
+    let fill = match mode {
+        PadMode::Constant(v) => E::of_f64(v),
+        _ => E::zero(),
+    };
+    let xv = x.as_vec();
+    let mut out = vec![fill; b * c * ph * pw];
+    for p in 0..b * c {
+        let (src, dst) = (&xv[p * h * w..(p + 1) * h * w], &mut out[p * ph * pw..(p + 1) * ph * pw]);
+        for (i, r) in rows.iter().enumerate() {
+            let Some(r) = r else { continue };
+            for (j, cc) in cols.iter().enumerate() {
+                if let Some(cc) = cc {
+                    dst[i * pw + j] = src[r * w + cc];
+                }
+            }
+        }
+    }
+    Ok(record1(x, out, (b, c, ph, pw), move |gy| {
+        let mut gx = vec![E::zero(); b * c * h * w];
+        for p in 0..b * c {
+            let (src, dst) = (&gy[p * ph * pw..(p + 1) * ph * pw], &mut gx[p * h * w..(p + 1) * h * w]);
+            for (i, r) in rows.iter().enumerate() {
+                let Some(r) = r else { continue };
+                for (j, cc) in cols.iter().enumerate() {
+                    if let Some(cc) = cc {
+                        dst[r * w + cc] += src[i * pw + j];
+                    }
+                }
+            }
+        }
+        gx
+    }))
+}

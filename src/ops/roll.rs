@@ -1,0 +1,48 @@
+//! Circular shift of the last two dimensions.
+
+use dfdx::prelude::Tensor;
+
+use super::record1;
+use crate::tensor::{dims, Dev, Float, Shape4, Tape};
+
+/// Rolls the image by `shift = (rows, cols)` with wrap-around, like torch's
+/// `x.roll((rows, cols), (-2, -1))`: the pixel at (i, j) moves to (i + rows, j + cols).
+/// Differentiable with respect to `x`.
+///
+/// ```
+/// let x = plenoptic::image_from_vec(vec![1.0f32, 2.0, 3.0], &[1, 1, 1, 3]).unwrap();
+/// assert_eq!(plenoptic::ops::roll(x, (0, 1)).as_vec(), vec![3.0, 1.0, 2.0]);
+/// ```
+pub fn roll<E: Float, T: Tape<E>>(
+    x: Tensor<Shape4, E, Dev, T>,
+    shift: (isize, isize),
+) -> Tensor<Shape4, E, Dev, T> {
+    let [b, c, h, w] = dims(&x);
+    let src = move |i: usize, j: usize| {
+        let r = (i as isize - shift.0).rem_euclid(h as isize) as usize;
+        let s = (j as isize - shift.1).rem_euclid(w as isize) as usize;
+        r * w + s
+    };
+    let xv = x.as_vec();
+    let mut out = vec![E::zero(); xv.len()];
+    for p in 0..b * c {
+        let o = p * h * w;
+        for i in 0..h {
+            for j in 0..w {
+                out[o + i * w + j] = xv[o + src(i, j)];
+            }
+        }
+    }
+    record1(x, out, (b, c, h, w), move |gy| {
+        let mut gx = vec![E::zero(); gy.len()];
+        for p in 0..b * c {
+            let o = p * h * w;
+            for i in 0..h {
+                for j in 0..w {
+                    gx[o + src(i, j)] += gy[o + i * w + j];
+                }
+            }
+        }
+        gx
+    })
+}

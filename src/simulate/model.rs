@@ -1,0 +1,60 @@
+//! The [`Model`] trait: what synthesis needs from a model.
+
+use crate::error::Result;
+use crate::tensor::{Float, Image, Tape};
+
+/// An image model: maps a 4-D image (batch, channel, height, width) to a 4-D
+/// representation. Models are fixed functions (nothing is learned during synthesis), and
+/// must be differentiable: build `forward` from the crate's ops (`same_padding`, `conv2d`,
+/// `map`, `map2`, ...) or from dfdx operations, and it works with any tape and in f32 and f64.
+///
+/// The tutorial's Gaussian model, written in a notebook:
+/// ```
+/// use plenoptic as po;
+/// use po::tools::{conv::{conv2d, same_padding, PadMode}, circular_gaussian2d, Filter};
+///
+/// struct Gaussian {
+///     filt: Filter,
+/// }
+///
+/// impl po::Model for Gaussian {
+///     fn forward<E: po::Float, T: po::Tape<E>>(&self, x: po::Image<E, T>) -> po::Result<po::Image<E, T>> {
+///         let x = same_padding(x, self.filt.kernel_size(), PadMode::Circular)?;
+///         conv2d(x, &self.filt)
+///     }
+/// }
+///
+/// let model = Gaussian { filt: circular_gaussian2d((31, 31), &[3.0])? };
+/// let img = po::data::white_noise(&[1, 1, 64, 64])?;
+/// let rep = model.apply(&img)?;
+/// assert_eq!(po::dims(&rep), [1, 1, 64, 64]);
+/// # Ok::<(), po::Error>(())
+/// ```
+pub trait Model {
+    /// The model's representation of `x`, recorded on `x`'s tape.
+    ///
+    /// # Errors
+    /// Whatever the model's operations refuse (wrong shapes, ...).
+    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>>;
+
+    /// The representation of `x` without recording gradients (plenoptic's `model(x)`).
+    ///
+    /// # Errors
+    /// As [`Model::forward`].
+    fn apply<E: Float>(&self, x: &Image<E>) -> Result<Image<E>> {
+        self.forward(x.clone())
+    }
+}
+
+impl<M: Model> Model for &M {
+    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+        (**self).forward(x)
+    }
+}
+
+/// Models with linear filters worth looking at (plenoptic's `display_filters` shows them).
+pub trait Filters {
+    /// The model's filter banks, each with a title per output channel, in plenoptic's
+    /// `display_filters` order.
+    fn filters(&self) -> Vec<(crate::tools::Filter, Vec<String>)>;
+}

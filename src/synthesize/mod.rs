@@ -1,0 +1,1 @@
+//! Synthesis methods: metamers and eigendistortions.
