@@ -4,4 +4,4 @@ mod images;
 mod noise;
 
 pub use images::{curie, data_dir, einstein, load_image};
-pub use noise::white_noise;
+pub use noise::{pink_noise, white_noise};

@@ -1,5 +1,6 @@
 //! 2-D real FFTs with cached plans: rows by `realfft`, columns by `rustfft` on a transposed
-//! buffer, so every transform runs on contiguous memory.
+//! buffer, so every transform runs on contiguous memory. Work buffers are pooled per plan,
+//! so repeated transforms of one size allocate nothing.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -11,6 +12,9 @@ use rustfft::{Fft, FftPlanner};
 
 use crate::tensor::Float;
 
+/// Rows transformed together, so the transposed writes touch consecutive memory.
+const BLOCK: usize = 8;
+
 /// Plans for an `n x m` real 2-D transform. Spectra are stored transposed: `m/2+1` columns
 /// of `n` complex values each, column `k` at `[k*n .. (k+1)*n]`.
 pub(crate) struct Plan2<E: Float> {
@@ -20,6 +24,37 @@ pub(crate) struct Plan2<E: Float> {
     c2r: Arc<dyn ComplexToReal<E>>,
     fwd: Arc<dyn Fft<E>>,
     inv: Arc<dyn Fft<E>>,
+    pool: Mutex<Vec<Work<E>>>,
+}
+
+/// Reusable buffers: those the transforms need ([`Bufs`]) and spectra for the caller.
+pub(crate) struct Work<E: Float> {
+    /// Buffers of the transforms themselves.
+    pub bufs: Bufs<E>,
+    /// Spectra the caller keeps between transforms (sized by [`Work::sized`]).
+    pub specs: Vec<Complex<E>>,
+    /// One more spectrum for the caller.
+    pub acc: Vec<Complex<E>>,
+}
+
+/// Row buffers and scratch space of one transform.
+pub(crate) struct Bufs<E: Float> {
+    rows: Vec<E>,
+    halves: Vec<Complex<E>>,
+    scratch: Vec<Complex<E>>,
+}
+
+impl<E: Float> Work<E> {
+    /// Makes `specs` hold `k` spectra of `len` values and `acc` one (contents unspecified).
+    pub fn sized(&mut self, k: usize, len: usize) {
+        let zero = Complex::new(E::zero(), E::zero());
+        if self.acc.len() != len {
+            self.acc.resize(len, zero);
+        }
+        if self.specs.len() != k * len {
+            self.specs.resize(k * len, zero);
+        }
+    }
 }
 
 /// The smallest size >= `n` whose only prime factors are 2, 3 and 5 (fast FFT sizes).
@@ -61,6 +96,7 @@ pub(crate) fn plan<E: Float>(n: usize, m: usize) -> Arc<Plan2<E>> {
         c2r: rp.plan_fft_inverse(m),
         fwd: cp.plan_fft_forward(n),
         inv: cp.plan_fft_inverse(n),
+        pool: Mutex::new(Vec::new()),
     });
     guard.insert(key, p.clone());
     p
@@ -72,56 +108,125 @@ impl<E: Float> Plan2<E> {
         (self.m / 2 + 1) * self.n
     }
 
-    /// Forward transform of an `h x w` plane (`h <= n`, `w <= m`), zero-padded to `n x m`.
-    pub fn forward(&self, x: &[E], h: usize, w: usize) -> Vec<Complex<E>> {
-        let (n, m, mh) = (self.n, self.m, self.m / 2 + 1);
-        let zero = Complex::new(E::zero(), E::zero());
-        let mut spec = vec![zero; mh * n];
-        let mut row = vec![E::zero(); m];
-        let mut row_out = vec![zero; mh];
-        let mut scratch = vec![zero; self.r2c.get_scratch_len()];
-        for i in 0..h {
-            row[..w].copy_from_slice(&x[i * w..(i + 1) * w]);
-            row[w..].iter_mut().for_each(|v| *v = E::zero());
-            self.r2c
-                .process_with_scratch(&mut row, &mut row_out, &mut scratch)
-                .expect("buffer sizes match the plan");
-            for (k, v) in row_out.iter().enumerate() {
-                spec[k * n + i] = *v;
-            }
+    /// Work buffers for this plan (from the pool, or new). Hand them back with
+    /// [`Plan2::give_back`].
+    pub fn work(&self) -> Work<E> {
+        if let Some(w) = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return w;
         }
-        let mut scratch = vec![zero; self.fwd.get_inplace_scratch_len()];
-        self.fwd.process_with_scratch(&mut spec, &mut scratch);
-        spec
+        let zero = Complex::new(E::zero(), E::zero());
+        let mh = self.m / 2 + 1;
+        let scratch = self
+            .r2c
+            .get_scratch_len()
+            .max(self.c2r.get_scratch_len())
+            .max(self.fwd.get_inplace_scratch_len())
+            .max(self.inv.get_inplace_scratch_len());
+        Work {
+            bufs: Bufs {
+                rows: vec![E::zero(); BLOCK * self.m],
+                halves: vec![zero; BLOCK * mh],
+                scratch: vec![zero; scratch],
+            },
+            specs: Vec::new(),
+            acc: Vec::new(),
+        }
     }
 
-    /// Inverse transform (scaled by `1/(n m)`), returning the top-left `h x w` corner.
-    pub fn inverse(&self, mut spec: Vec<Complex<E>>, h: usize, w: usize) -> Vec<E> {
+    /// Returns work buffers to the pool.
+    pub fn give_back(&self, w: Work<E>) {
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < 4 {
+            pool.push(w);
+        }
+    }
+
+    /// Forward transform of a frame of `rows x cols` (`rows <= n`, `cols <= m`), zero-padded
+    /// to `n x m`, into `out` (length [`Plan2::spec_len`]). `fill(i, row)` writes row `i` of
+    /// the frame into `row` (length `cols`).
+    pub fn forward_with(
+        &self,
+        rows: usize,
+        cols: usize,
+        mut fill: impl FnMut(usize, &mut [E]),
+        out: &mut [Complex<E>],
+        bufs: &mut Bufs<E>,
+    ) {
         let (n, m, mh) = (self.n, self.m, self.m / 2 + 1);
+        debug_assert!(rows <= n && cols <= m && out.len() == mh * n);
         let zero = Complex::new(E::zero(), E::zero());
-        let mut scratch = vec![zero; self.inv.get_inplace_scratch_len()];
-        self.inv.process_with_scratch(&mut spec, &mut scratch);
-        let scale = E::one() / E::from_usize(n * m).expect("size fits");
-        let mut out = vec![E::zero(); h * w];
-        let mut row_in = vec![zero; mh];
-        let mut row = vec![E::zero(); m];
-        let mut scratch = vec![zero; self.c2r.get_scratch_len()];
-        for i in 0..h {
-            for (k, v) in row_in.iter_mut().enumerate() {
-                *v = spec[k * n + i];
+        let Bufs {
+            rows: rbuf,
+            halves,
+            scratch,
+        } = bufs;
+        let mut i0 = 0;
+        while i0 < rows {
+            let b = BLOCK.min(rows - i0);
+            for r in 0..b {
+                let row = &mut rbuf[r * m..(r + 1) * m];
+                fill(i0 + r, &mut row[..cols]);
+                row[cols..].iter_mut().for_each(|v| *v = E::zero());
+                self.r2c
+                    .process_with_scratch(row, &mut halves[r * mh..(r + 1) * mh], scratch)
+                    .expect("buffer sizes match the plan");
             }
-            // The spectrum of a real row has real DC (and Nyquist) terms; drop rounding noise.
-            row_in[0].im = E::zero();
-            if m % 2 == 0 {
-                row_in[mh - 1].im = E::zero();
+            for k in 0..mh {
+                let col = &mut out[k * n + i0..k * n + i0 + b];
+                for (r, v) in col.iter_mut().enumerate() {
+                    *v = halves[r * mh + k];
+                }
             }
-            self.c2r
-                .process_with_scratch(&mut row_in, &mut row, &mut scratch)
-                .expect("buffer sizes match the plan");
-            for (o, v) in out[i * w..(i + 1) * w].iter_mut().zip(&row[..w]) {
-                *o = *v * scale;
+            i0 += b;
+        }
+        if rows < n {
+            for k in 0..mh {
+                out[k * n + rows..(k + 1) * n].iter_mut().for_each(|v| *v = zero);
             }
         }
-        out
+        self.fwd.process_with_scratch(out, scratch);
+    }
+
+    /// Inverse transform, without the `1/(n m)` scaling: `spec` is overwritten, and
+    /// `emit(i, row)` receives each of the first `rows` rows (length `m`).
+    pub fn inverse_with(
+        &self,
+        spec: &mut [Complex<E>],
+        rows: usize,
+        mut emit: impl FnMut(usize, &[E]),
+        bufs: &mut Bufs<E>,
+    ) {
+        let (n, m, mh) = (self.n, self.m, self.m / 2 + 1);
+        debug_assert!(rows <= n && spec.len() == mh * n);
+        let Bufs {
+            rows: rbuf,
+            halves,
+            scratch,
+        } = bufs;
+        self.inv.process_with_scratch(spec, scratch);
+        let mut i0 = 0;
+        while i0 < rows {
+            let b = BLOCK.min(rows - i0);
+            for k in 0..mh {
+                let col = &spec[k * n + i0..k * n + i0 + b];
+                for (r, v) in col.iter().enumerate() {
+                    halves[r * mh + k] = *v;
+                }
+            }
+            for r in 0..b {
+                let half = &mut halves[r * mh..(r + 1) * mh];
+                // The spectrum of a real row has real DC (and Nyquist) terms; drop rounding noise.
+                half[0].im = E::zero();
+                if m % 2 == 0 {
+                    half[mh - 1].im = E::zero();
+                }
+                let row = &mut rbuf[r * m..(r + 1) * m];
+                self.c2r
+                    .process_with_scratch(half, row, scratch)
+                    .expect("buffer sizes match the plan");
+                emit(i0 + r, row);
+            }
+            i0 += b;
+        }
     }
 }

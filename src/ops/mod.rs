@@ -5,6 +5,7 @@
 //!
 //! Nothing here uses dfdx's `slice`, whose CPU backward assigns instead of accumulating.
 
+mod channels;
 mod conv;
 pub(crate) mod fft;
 mod pad;
@@ -12,15 +13,28 @@ mod pointwise;
 mod reduce;
 mod roll;
 
-pub use conv::{conv2d, Filter};
+pub use channels::{mask, select_channels};
+pub use conv::{conv2d, conv2d_same, Filter};
 pub use pad::{pad, PadMode};
-pub use pointwise::{map, map2, softplus};
+pub use pointwise::{map, map2, map2_halves, softplus};
 pub use reduce::{mse, sum_squares};
 pub use roll::roll;
 
-use dfdx::prelude::{PutTape, SplitTape, Tensor, TensorFromVec};
+use dfdx::prelude::{HasShape, PutTape, ReshapeTo, SplitTape, Tensor, TensorFromVec};
+use dfdx::shapes::Shape;
 
 use crate::tensor::{device, Dev, Float, Shape4, Tape};
+
+/// The values of `x` (row-major), read with one copy; `x` is handed back (made contiguous
+/// first if it was a strided view, which records a copy on its tape).
+pub(crate) fn values<E: Float, T: Tape<E>>(
+    x: Tensor<Shape4, E, Dev, T>,
+) -> (Tensor<Shape4, E, Dev, T>, Vec<E>) {
+    let x = x.contiguous();
+    let mut v = vec![E::zero(); x.shape().num_elements()];
+    x.copy_into(&mut v);
+    (x, v)
+}
 
 /// Records a one-input op: `out` (already computed) depends on `x` through `adjoint`, which
 /// maps the output's gradient to the input's gradient contribution.

@@ -2,7 +2,7 @@
 
 use dfdx::prelude::Tensor;
 
-use super::record1;
+use super::{record1, values};
 use crate::error::{Error, Result};
 use crate::tensor::{dims, Dev, Float, Shape4, Tape};
 
@@ -35,7 +35,7 @@ impl PadMode {
 
     /// Source index along a dimension of size `n` for padded index `i` shifted by `before`,
     /// or `None` for the constant fill.
-    fn source(&self, i: usize, before: usize, n: usize) -> Option<usize> {
+    pub(crate) fn source(&self, i: usize, before: usize, n: usize) -> Option<usize> {
         let j = i as isize - before as isize;
         let n_i = n as isize;
         Some(match self {
@@ -61,7 +61,7 @@ impl PadMode {
     }
 
     /// Checks that a pad of `pad` is possible on a dimension of size `n`.
-    fn check(&self, pad: usize, n: usize) -> Result<()> {
+    pub(crate) fn check(&self, pad: usize, n: usize) -> Result<()> {
         let needed = match self {
             PadMode::Circular => pad,
             PadMode::Reflect => pad + 1,
@@ -121,7 +121,7 @@ pub fn pad<E: Float, T: Tape<E>>(
         PadMode::Constant(v) => E::of_f64(v),
         _ => E::zero(),
     };
-    let xv = x.as_vec();
+    let (x, xv) = values(x);
     let mut out = vec![fill; b * c * ph * pw];
     for p in 0..b * c {
         let (src, dst) = (&xv[p * h * w..(p + 1) * h * w], &mut out[p * ph * pw..(p + 1) * ph * pw]);

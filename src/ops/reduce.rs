@@ -2,14 +2,15 @@
 
 use dfdx::prelude::Tensor;
 
-use super::{record1, record2};
+use super::{record1, record2, values};
 use crate::error::{Error, Result};
 use crate::tensor::{dims, Dev, Float, Shape4, Tape};
 
 /// Sum of squares of every element, as a (1, 1, 1, 1) image. Differentiable.
 pub fn sum_squares<E: Float, T: Tape<E>>(x: Tensor<Shape4, E, Dev, T>) -> Tensor<Shape4, E, Dev, T> {
-    let xv = x.as_vec();
-    let s = xv.iter().fold(E::zero(), |a, v| a + *v * *v);
+    let (x, xv) = values(x);
+    // accumulate in f64: a long f32 sum would lose digits
+    let s = E::of_f64(xv.iter().fold(0.0f64, |a, v| a + v.as_f64() * v.as_f64()));
     record1(x, vec![s], (1, 1, 1, 1), move |g| {
         let two = g[0] + g[0];
         xv.iter().map(|v| *v * two).collect()
@@ -32,9 +33,12 @@ pub fn mse<E: Float, T: Tape<E>>(
             dims(&b)
         )));
     }
-    let diff: Vec<E> = a.as_vec().iter().zip(b.as_vec()).map(|(x, y)| *x - y).collect();
+    let (a, mut diff) = values(a);
+    let (b, bv) = values(b);
+    diff.iter_mut().zip(&bv).for_each(|(x, y)| *x = *x - *y);
+    drop(bv);
     let n = E::from_usize(diff.len()).expect("length fits");
-    let s = diff.iter().fold(E::zero(), |acc, d| acc + *d * *d) / n;
+    let s = E::of_f64(diff.iter().fold(0.0f64, |acc, d| acc + d.as_f64() * d.as_f64()) / n.as_f64());
     Ok(record2(a, b, vec![s], (1, 1, 1, 1), move |g| {
         let k = (g[0] + g[0]) / n;
         let ga: Vec<E> = diff.iter().map(|d| *d * k).collect();

@@ -2,7 +2,7 @@
 
 use dfdx::prelude::Tensor;
 
-use super::record1;
+use super::{record1, values};
 use crate::tensor::{dims, Dev, Float, Shape4, Tape};
 
 /// Rolls the image by `shift = (rows, cols)` with wrap-around, like torch's
@@ -23,7 +23,7 @@ pub fn roll<E: Float, T: Tape<E>>(
         let s = (j as isize - shift.1).rem_euclid(w as isize) as usize;
         r * w + s
     };
-    let xv = x.as_vec();
+    let (x, xv) = values(x);
     let mut out = vec![E::zero(); xv.len()];
     for p in 0..b * c {
         let o = p * h * w;

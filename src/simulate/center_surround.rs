@@ -5,7 +5,7 @@ use super::{Filters, Model};
 use crate::error::{Error, Result};
 use crate::tensor::{Float, Image, Tape};
 use crate::tools::circular_gaussian2d;
-use crate::tools::conv::{conv2d, same_padding, Filter, PadMode};
+use crate::tools::conv::{conv2d_same, Filter, PadMode};
 
 /// Difference-of-Gaussians filter model, on- or off-centre per channel:
 /// `filter = amplitude_ratio * sign * (G_center - G_surround)` where each Gaussian sums to 1
@@ -151,7 +151,7 @@ impl CenterSurround {
 
 impl Model for CenterSurround {
     fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
-        conv2d(same_padding(x, self.kernel_size, self.pad_mode)?, &self.filt)
+        conv2d_same(x, &self.filt, self.pad_mode)
     }
 }
 

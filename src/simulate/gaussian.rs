@@ -5,7 +5,7 @@ use super::{Filters, Model};
 use crate::error::Result;
 use crate::tensor::{Float, Image, Tape};
 use crate::tools::circular_gaussian2d;
-use crate::tools::conv::{conv2d, same_padding, Filter, PadMode};
+use crate::tools::conv::{conv2d_same, Filter, PadMode};
 
 /// Convolution with isotropic Gaussian kernels that each sum to 1, after `same_padding`.
 /// Defaults as plenoptic: std 3, reflect padding, one output channel per std.
@@ -104,7 +104,7 @@ impl Gaussian {
 
 impl Model for Gaussian {
     fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
-        conv2d(same_padding(x, self.kernel_size, self.pad_mode)?, &self.filt)
+        conv2d_same(x, &self.filt, self.pad_mode)
     }
 }
 

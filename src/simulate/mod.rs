@@ -1,11 +1,22 @@
 //! Models: the [`Model`] trait and plenoptic's built-in models.
 
 mod center_surround;
+mod frontend;
+mod gain_control;
 mod gaussian;
+mod linear_nonlinear;
 mod model;
+mod on_off;
 mod params;
 
 pub use center_surround::{CenterSurround, CenterSurroundBuilder};
+pub use frontend::Activation;
+pub use gain_control::{
+    LuminanceContrastGainControl, LuminanceContrastGainControlBuilder, LuminanceGainControl,
+    LuminanceGainControlBuilder,
+};
 pub use gaussian::{Gaussian, GaussianBuilder};
+pub use linear_nonlinear::{LinearNonlinear, LinearNonlinearBuilder};
 pub use model::{Filters, Model};
+pub use on_off::{OnOff, OnOffBuilder};
 pub use params::PerChannel;

@@ -1,1 +1,63 @@
-//! Synthesis methods: metamers and eigendistortions.
+//! Synthesis methods: [`Metamer`] (images a model cannot tell apart from a target) and
+//! [`Eigendistortion`] (the distortions a model is most and least sensitive to), with
+//! plenoptic 1.3.0's behaviour.
+//!
+//! ```
+//! use plenoptic as po;
+//! use po::synthesize::{Eigendistortion, Metamer, Method};
+//! po::synthesize::show_progress(false); // no progress lines in this example
+//! let img = po::data::white_noise::<f32>(&[1, 1, 32, 32])?;
+//! let model = po::simulate::Gaussian::builder((5, 5)).pad_mode(po::PadMode::Circular).build()?;
+//!
+//! let mut met = Metamer::new(img.clone(), model.clone())?;
+//! met.setup().lr(0.02).run()?;
+//! met.synthesize(100).stop_criterion(1e-7).run()?;
+//! assert!(met.losses().last().unwrap() < &met.losses()[0]);
+//!
+//! let mut eig = Eigendistortion::new(img, model)?;
+//! eig.synthesize().method(Method::Lanczos).run()?;
+//! assert_eq!(eig.eigenvalues().len(), 2);
+//! # po::synthesize::show_progress(true);
+//! # Ok::<(), po::Error>(())
+//! ```
+//!
+//! Long runs print one progress line on stdout, redrawn in place a few times per second;
+//! [`show_progress`] turns it off everywhere, `.progress(false)` for one call.
+//!
+//! # The saved-metamer file format
+//!
+//! [`Metamer::save`] writes one binary file, a self-describing archive of named arrays
+//! (every integer little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 16 | magic `b"PLENOPTIC-RS\0ARC"` |
+//! | 4 | format version, `u32` (1) |
+//! | 2 + n | what was saved: `u16` length, UTF-8 text (`Metamer`) |
+//! | 4 | number of records, `u32` |
+//! | ... | the records |
+//!
+//! Each record is a name (`u16` length, UTF-8 text), an element type (`u8`: 1 = f32,
+//! 2 = f64, 3 = u64, 4 = UTF-8 text), the number of dimensions (`u8`), each dimension
+//! (`u64`), then the elements row-major. A metamer's records: `model_type` (text, for
+//! information), `image`, `target_representation`, `metamer` (f32, 4-D), `allowed_range`
+//! (2 f64), `range_penalty_lambda`, `losses`, `gradient_norm`, `pixel_change_norm` (f64),
+//! `saved_metamer` (f32, n x B x C x H x W), `saved_iterations` (u64), `store_progress`
+//! (u64, once synthesis ran), and once set up the optimiser: `optimizer.lr`,
+//! `optimizer.betas`, `optimizer.eps` (f64), `optimizer.amsgrad`, `optimizer.step` (u64),
+//! `optimizer.exp_avg`, `optimizer.exp_avg_sq`, `optimizer.max_exp_avg_sq` (f32, the
+//! image's shape). Readers ignore records they do not know.
+
+mod archive;
+pub mod autodiff;
+mod eigendistortion;
+mod lanczos;
+mod linalg;
+mod metamer;
+mod optim;
+mod progress;
+
+pub use eigendistortion::{EigSynthesize, Eigendistortion, Method, EXACT_MAX_PIXELS};
+pub use metamer::{Metamer, MetamerBuilder, Setup, StoreProgress, Synthesize};
+pub use optim::AdamOptions;
+pub use progress::{progress_shown, show_progress};

@@ -2,7 +2,7 @@
 
 use dfdx::prelude::Tensor;
 
-pub use crate::ops::{conv2d, Filter, PadMode};
+pub use crate::ops::{conv2d, conv2d_same, Filter, PadMode};
 use crate::error::{Error, Result};
 use crate::tensor::{Dev, Float, Shape4, Tape};
 

@@ -30,3 +30,23 @@ pub fn set_seed(seed: u64) {
 pub fn with_rng<R>(f: impl FnOnce(&mut StdRng) -> R) -> R {
     f(&mut rng().lock().unwrap_or_else(|e| e.into_inner()))
 }
+
+/// `n` standard normal draws from the crate's generator (Box-Muller, two per pair of
+/// uniforms).
+pub(crate) fn standard_normal(n: usize) -> Vec<f64> {
+    use rand::Rng;
+    with_rng(|r| {
+        let mut out = Vec::with_capacity(n + 1);
+        while out.len() < n {
+            // u1 in (0, 1] so the logarithm is finite
+            let u1 = 1.0 - r.gen::<f64>();
+            let u2 = r.gen::<f64>();
+            let rad = (-2.0 * u1.ln()).sqrt();
+            let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+            out.push(rad * c);
+            out.push(rad * s);
+        }
+        out.truncate(n);
+        out
+    })
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian machine with Rust and Python 3 (what CI runs):
+#
+#   bash .ci/test.sh
+#
+# 1. kernel-setup/setup.sh: evcxr kernel, Jupyter venv, standard images (skips what is there)
+# 2. cargo fmt --check, cargo clippy --all-targets -D warnings
+# 3. cargo test: unit, integration and doc tests (tests read ../shared/reference)
+# 4. the notebook runner's own tests (its scanner, and notebooks that must fail)
+# 5. every notebook in notebooks/ executed headless; any error output, panic or stderr
+#    text fails (HTML in notebooks/_build/)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+t0=$SECONDS
+step() { printf '\n==== %s (%ds)\n' "$*" $((SECONDS - t0)); }
+
+step "setup"
+bash kernel-setup/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+step "cargo test"
+cargo test
+
+step "notebook runner tests"
+kernel-setup/.venv/bin/python -m unittest discover -s kernel-setup -p 'test_*.py'
+
+step "notebooks"
+bash kernel-setup/run-notebooks.sh
+
+step "all passed"

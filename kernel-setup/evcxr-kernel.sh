@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The `rust` Jupyter kernel's command (kernel.json's argv): starts evcxr_jupyter with a
+# persistent build folder, so the crate and its dependencies are compiled by the first
+# kernel only and later kernels start in seconds.
+#
+# evcxr reads EVCXR_TMPDIR when the kernel starts and keeps its generated crate (src/) and
+# cargo target/ there. Two kernels must not share one folder (they would overwrite each
+# other's sources), so each kernel takes the first free slot $PLENOPTIC_EVCXR_DIR/slot<N>,
+# held by an flock on slot<N>.lock for the kernel's lifetime.
+set -euo pipefail
+base="${PLENOPTIC_EVCXR_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/evcxr}"
+mkdir -p "$base"
+for slot in 0 1 2 3 4 5 6 7; do
+  exec 9>"$base/slot$slot.lock"
+  if flock -n 9; then
+    export EVCXR_TMPDIR="$base/slot$slot"
+    mkdir -p "$EVCXR_TMPDIR"
+    exec "${CARGO_HOME:-$HOME/.cargo}/bin/evcxr_jupyter" "$@"
+  fi
+  exec 9>&-
+done
+echo "evcxr-kernel.sh: all 8 build folders in $base are in use" >&2
+exit 1

@@ -1,0 +1,117 @@
+"""Tests of the headless notebook runner and its output scanner.
+
+    kernel-setup/.venv/bin/python -m unittest discover -s kernel-setup -p 'test_*.py'
+
+The scanner tests need no kernel. The runner tests execute the small notebooks in
+selftest/ with the `rust` kernel (a few seconds each once set up): each "must fail"
+notebook must fail with the expected message, and ok.md must pass with its picture inline
+in the HTML.
+"""
+
+import os
+import tempfile
+import unittest
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+import check_outputs
+
+HERE = Path(__file__).resolve().parent
+
+
+def notebook(*outputs_per_cell):
+    nb = new_notebook()
+    for outputs in outputs_per_cell:
+        cell = new_code_cell("let x = 1;")
+        cell.outputs = list(outputs)
+        nb.cells.append(cell)
+    return nb
+
+
+def stream(name, text):
+    return new_output("stream", name=name, text=text)
+
+
+class ScannerTest(unittest.TestCase):
+    def test_clean_outputs_pass(self):
+        nb = notebook(
+            [stream("stdout", "loss 0.1\n")],
+            [new_output("execute_result", data={"text/plain": "[1, 1, 256, 256]"}, execution_count=2)],
+            [new_output("display_data", data={"image/png": "iVBORw0KGgo="})],
+            [stream("stderr", "  \n")],  # blank stderr is not an error
+        )
+        self.assertEqual(check_outputs.problems(nb), [])
+
+    def test_error_output_fails(self):
+        nb = notebook([], [new_output("error", ename="Error", evalue="mismatched types", traceback=[])])
+        found = check_outputs.problems(nb)
+        self.assertEqual(len(found), 1)
+        self.assertEqual(found[0][0], 2)
+        self.assertIn("mismatched types", found[0][2])
+
+    def test_stderr_fails_once_per_cell(self):
+        nb = notebook([stream("stderr", "thread panicked at src/lib.rs:1:1:\n"), stream("stderr", "boom\n")])
+        found = check_outputs.problems(nb)
+        self.assertEqual(len(found), 1)
+        self.assertIn("boom", found[0][2])
+
+    def test_panic_text_on_stdout_fails(self):
+        nb = notebook([stream("stdout", "thread 'main' panicked at x.rs:3:5\n")])
+        self.assertEqual(len(check_outputs.problems(nb)), 1)
+
+    def test_check_file_exit_code(self):
+        with tempfile.TemporaryDirectory() as d:
+            good, bad = Path(d, "good.ipynb"), Path(d, "bad.ipynb")
+            nbformat.write(notebook([stream("stdout", "ok\n")]), good)
+            nbformat.write(notebook([stream("stderr", "invalid `std`: -1 must be positive\n")]), bad)
+            self.assertEqual(check_outputs.main([str(good)]), 0)
+            self.assertEqual(check_outputs.main([str(good), str(bad)]), 1)
+
+
+class RunnerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        os.environ["NOTEBOOK_BUILD_DIR"] = cls.tmp.name
+        import run_notebooks
+
+        run_notebooks.BUILD = Path(cls.tmp.name)
+        cls.run_notebooks = run_notebooks
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def expect_failure(self, name, text):
+        found, _, nb = self.run_notebooks.run(HERE / "selftest" / name, timeout=600)
+        self.assertTrue(found, f"{name} should fail")
+        self.assertIn(text, " ".join(msg for _, _, msg in found))
+        # the runner stops at the failing cell: no later cell ran
+        self.assertNotIn("not reached", str([c.get("outputs") for c in nb.cells if c.cell_type == "code"]))
+
+    def test_panic_fails(self):
+        self.expect_failure("panic.md", "index out of bounds")
+
+    def test_question_mark_error_fails(self):
+        self.expect_failure("question_mark.md", "invalid digit")
+
+    def test_compile_error_fails(self):
+        self.expect_failure("compile_error.md", "mismatched types")
+
+    def test_stderr_of_last_cell_fails(self):
+        self.expect_failure("stderr_last.md", "a warning on stderr")
+
+    def test_clean_notebook_passes_with_inline_picture(self):
+        found, html, nb = self.run_notebooks.run(HERE / "selftest" / "ok.md", timeout=600)
+        self.assertEqual(found, [])
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        self.assertIn("42", str(outputs))
+        self.assertIn('src="data:image/png;base64,iVBORw0KGgo', html.read_text())
+        # the flush cell the runner adds is not kept when it has no output
+        self.assertEqual(sum(c.cell_type == "code" for c in nb.cells), 3)
+
+
+if __name__ == "__main__":
+    unittest.main()

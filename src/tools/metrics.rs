@@ -1,0 +1,63 @@
+//! Distances between images, as plenoptic's `tools.optim` computes them (plain numbers;
+//! the differentiable loss for synthesis is [`crate::ops::mse`]).
+
+use dfdx::prelude::Tensor;
+
+use crate::error::{Error, Result};
+use crate::tensor::{check_shape4, dims, Dev, Float, Shape4};
+
+/// The squared differences of two images of the same shape, summed in f64.
+fn sum_sq_diff<E: Float, T, U>(
+    a: &Tensor<Shape4, E, Dev, T>,
+    b: &Tensor<Shape4, E, Dev, U>,
+    what: &str,
+) -> Result<(f64, usize)> {
+    let (da, db) = (dims(a), dims(b));
+    if da != db {
+        return Err(Error::ShapeMismatch(format!(
+            "{what} of images of shapes {da:?} and {db:?}"
+        )));
+    }
+    check_shape4(&da, "image")?;
+    let (va, vb) = (a.as_vec(), b.as_vec());
+    let s = va
+        .iter()
+        .zip(&vb)
+        .map(|(x, y)| (x.as_f64() - y.as_f64()).powi(2))
+        .sum();
+    Ok((s, va.len()))
+}
+
+/// Euclidean distance `sqrt(sum((a - b)^2))` over every element (plenoptic's `l2_norm`).
+///
+/// ```
+/// let a = plenoptic::image_from_vec(vec![0.0f32, 0.0], &[1, 1, 1, 2])?;
+/// let b = plenoptic::image_from_vec(vec![3.0f32, 4.0], &[1, 1, 1, 2])?;
+/// assert_eq!(plenoptic::tools::l2_norm(&a, &b)?, 5.0);
+/// # Ok::<(), plenoptic::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] when the shapes differ, [`Error::Empty`] for empty images.
+pub fn l2_norm<E: Float, T, U>(
+    a: &Tensor<Shape4, E, Dev, T>,
+    b: &Tensor<Shape4, E, Dev, U>,
+) -> Result<f64> {
+    Ok(sum_sq_diff(a, b, "l2_norm")?.0.sqrt())
+}
+
+/// Mean squared error `mean((a - b)^2)` over every element (plenoptic's `mse`).
+///
+/// ```
+/// let a = plenoptic::image_from_vec(vec![0.0f32, 0.0], &[1, 1, 1, 2])?;
+/// let b = plenoptic::image_from_vec(vec![3.0f32, 4.0], &[1, 1, 1, 2])?;
+/// assert_eq!(plenoptic::tools::mse(&a, &b)?, 12.5);
+/// # Ok::<(), plenoptic::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] when the shapes differ, [`Error::Empty`] for empty images.
+pub fn mse<E: Float, T, U>(a: &Tensor<Shape4, E, Dev, T>, b: &Tensor<Shape4, E, Dev, U>) -> Result<f64> {
+    let (s, n) = sum_sq_diff(a, b, "mse")?;
+    Ok(s / n as f64)
+}
