@@ -1,23 +1,34 @@
-//! Forward and forward+backward times of every built-in model at 256x256 (f32).
+//! Forward and forward+backward times of every built-in model on 256x256 images (f32),
+//! batch 1 and 3. Forward+backward is one synthesis step's model work: the representation,
+//! plenoptic's mse loss against a fixed target representation, and the gradient with
+//! respect to the image.
+//!
+//! Run with `cargo bench --bench models`; pin to one core with `taskset -c 0` to compare
+//! with the per-core targets.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use dfdx::prelude::*;
 use plenoptic as po;
-use po::Model;
+use po::simulate::{
+    CenterSurround, Gaussian, LinearNonlinear, LuminanceContrastGainControl, LuminanceGainControl,
+    OnOff,
+};
+use po::{Model, PadMode};
 
 fn bench_model<M: Model>(c: &mut Criterion, name: &str, model: &M) {
     let mut g = c.benchmark_group(name);
     for batch in [1usize, 3] {
         po::tools::set_seed(0);
         let x = po::data::white_noise::<f32>(&[batch, 1, 256, 256]).unwrap();
+        let target = model.apply(&po::data::white_noise::<f32>(&[batch, 1, 256, 256]).unwrap()).unwrap();
         g.bench_with_input(BenchmarkId::new("forward", batch), &x, |b, x| {
             b.iter(|| model.apply(x).unwrap())
         });
         g.bench_with_input(BenchmarkId::new("forward_backward", batch), &x, |b, x| {
             b.iter(|| {
-                let y = model.forward(x.leaky_trace()).unwrap();
-                let loss = y.sum::<(), _>();
-                let grads = loss.backward();
+                let rep = model.forward(x.leaky_trace()).unwrap();
+                let loss = po::ops::mse(rep, target.retaped()).unwrap();
+                let grads = loss.sum::<(), _>().backward();
                 grads.get(x)
             })
         });
@@ -26,14 +37,32 @@ fn bench_model<M: Model>(c: &mut Criterion, name: &str, model: &M) {
 }
 
 fn models(c: &mut Criterion) {
-    let circ = po::PadMode::Circular;
-    let gauss = po::simulate::Gaussian::builder((31, 31)).pad_mode(circ).build().unwrap();
-    bench_model(c, "gaussian", &gauss);
+    let circ = PadMode::Circular;
+    let k = (31, 31);
+    let gauss = Gaussian::builder(k).std(3.0).pad_mode(circ).build().unwrap();
+    bench_model(c, "gaussian_circular", &gauss);
+    let gauss_r = Gaussian::builder(k).std(3.0).pad_mode(PadMode::Reflect).build().unwrap();
+    bench_model(c, "gaussian_reflect", &gauss_r);
+    let cs = CenterSurround::builder(k).center_std(1.962).surround_std(4.235).pad_mode(circ).build().unwrap();
+    bench_model(c, "center_surround_circular", &cs);
+    let ln = LinearNonlinear::builder(k).pretrained(true).pad_mode(circ).build().unwrap();
+    bench_model(c, "linear_nonlinear_circular", &ln);
+    let lgc = LuminanceGainControl::builder(k).pretrained(true).pad_mode(circ).build().unwrap();
+    bench_model(c, "luminance_gain_control_circular", &lgc);
+    let lgc_r = LuminanceGainControl::builder(k).pretrained(true).pad_mode(PadMode::Reflect).build().unwrap();
+    bench_model(c, "luminance_gain_control_reflect", &lgc_r);
+    let lcgc = LuminanceContrastGainControl::builder(k).pretrained(true).pad_mode(circ).build().unwrap();
+    bench_model(c, "luminance_contrast_gain_control_circular", &lcgc);
+    let oo = OnOff::builder(k).pretrained(true).pad_mode(circ).build().unwrap();
+    bench_model(c, "on_off_circular", &oo);
 }
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(2));
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2));
     targets = models
 }
 criterion_main!(benches);

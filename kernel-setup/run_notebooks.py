@@ -6,8 +6,8 @@ notebook fails; see check_outputs.py for what counts as failing (evcxr reports p
 
     python kernel-setup/run_notebooks.py [notebooks/introduction.md ...]
 
-Without arguments: every notebooks/*.md. Cells run with notebooks/ as the working
-directory, so `:dep plenoptic = { path = ".." }` finds the crate. Prints one line per cell
+Without arguments: every notebooks/*.md. Cells run in the notebook's folder (as in
+JupyterLab), so `:dep plenoptic = { path = ".." }` in notebooks/ finds the crate. Prints one line per cell
 with its wall time, then a table of time per section (## heading).
 Environment: NOTEBOOK_CELL_TIMEOUT (seconds per cell, default 1800: the first cell of a
 cold run compiles the crate and its dependencies), NOTEBOOK_BUILD_DIR (default
@@ -109,7 +109,7 @@ def run(path, timeout=1800):
         timeout=timeout,
         allow_errors=True,
         record_timing=True,
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
+        resources={"metadata": {"path": str(Path(path).parent)}},
     )
     code = [c for c in nb.cells if c.cell_type == "code"]
     found = []

@@ -116,7 +116,7 @@ fn conv2d_same_equals_padding_then_conv2d() {
     for mode in all_modes() {
         // 16x12 is a fast size (circular becomes a circular convolution), 13x11 is not
         for shape in [[2, 1, 16, 12], [1, 2, 13, 11]] {
-            for fshape in [[2, 1, 5, 4], [1, 1, 9, 7], [1, 1, 1, 1]] {
+            for fshape in [[2, 1, 5, 4], [2, 1, 9, 7], [2, 1, 1, 1]] {
                 let f = Filter::new(rand_vec(7, fshape.iter().product(), -1.0, 1.0), fshape).unwrap();
                 let x = rand_image(8, shape, 0.0, 1.0);
                 let a = conv2d_same(x.clone(), &f, mode).unwrap();
@@ -186,4 +186,33 @@ fn op_errors_name_the_problem() {
     assert!(matches!(e, Error::ShapeMismatch(_)));
     let e = ops::map2(x.clone(), rand_image(1, [1, 1, 4, 5], 0.0, 1.0), |a, _, _| (a, 1.0, 0.0)).unwrap_err();
     assert!(matches!(e, Error::ShapeMismatch(_)));
+}
+
+#[test]
+fn f32_softplus_is_within_a_few_ulp_of_the_exact_value() {
+    let (mut worst_v, mut worst_d) = (0.0f64, 0.0f64);
+    // below -87 the exact value is under 1.7e-38 (f32's smallest normal numbers), where
+    // only the absolute error is small
+    let mut x = -86.99f32;
+    while x < 120.0 {
+        let (v, d) = ops::softplus(x);
+        let (ve, de) = ops::softplus(x as f64);
+        // relative error in units of f32 epsilon
+        let ev = (v as f64 - ve).abs() / (ve.abs().max(f64::from(f32::MIN_POSITIVE)) * f64::from(f32::EPSILON));
+        let ed = (d as f64 - de).abs() / (de.abs().max(f64::from(f32::MIN_POSITIVE)) * f64::from(f32::EPSILON));
+        worst_v = worst_v.max(ev);
+        worst_d = worst_d.max(ed);
+        x += 0.000731;
+    }
+    eprintln!("softplus f32: value {worst_v} ulp, derivative {worst_d} ulp");
+    assert!(worst_v < 4.0 && worst_d < 4.0, "value {worst_v} ulp, derivative {worst_d} ulp");
+    assert_eq!(ops::softplus(30.0f32), (30.0, 1.0));
+    assert!(ops::softplus(f32::NAN).0.is_nan());
+    assert!((0.0..2e-38).contains(&ops::softplus(f32::NEG_INFINITY).0));
+    let (v, d) = ops::softplus(-100.0f32);
+    assert!((0.0..2e-38).contains(&v) && (0.0..2e-38).contains(&d));
+    for x in [20.0f32, 20.5, 25.0, 1e6] {
+        assert_eq!(ops::softplus(x), (x, 1.0));
+    }
+    assert_eq!(ops::softplus(f32::INFINITY).0, f32::INFINITY);
 }

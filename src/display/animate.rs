@@ -2,9 +2,8 @@
 //! loss curve with a dot at the current iteration (plenoptic's
 //! `animate(included_plots=['display_metamer', 'plot_loss'])`).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::Path;
-
 
 use super::imshow::{imshow, VRange};
 use super::picture::Picture;
@@ -101,36 +100,61 @@ fn pick_frames(n: usize, max: usize) -> Vec<usize> {
     v
 }
 
-/// Makes a frame use at most `max` colours so that its GIF palette is exact: when there
-/// are more, greys are snapped to fewer levels, leaving room for the few other colours
-/// (curves, marker). Returns false (frame unchanged) when too many colours are not grey.
+/// Makes a frame use at most `max` colours so that its GIF palette is exact. Frames are
+/// mostly grey (image, text) with a few other colours (curves, marker) and their
+/// anti-aliased edges: the 32 most frequent non-grey colours stay exact, rarer ones (edge
+/// tints) take the nearest kept colour or grey, and greys are snapped to the levels left. Returns false (frame unchanged) when rare colours cover more
+/// than 1% of the frame (a colour image: left to the encoder's quantiser).
 fn limit_palette(rgb: &mut [u8], max: usize) -> bool {
-    let mut colors: HashSet<[u8; 3]> = HashSet::new();
+    const KEEP: usize = 32;
+    let grey = |p: &[u8]| p[0] == p[1] && p[1] == p[2];
+    let mut counts: HashMap<[u8; 3], usize> = HashMap::new();
     for p in rgb.chunks_exact(3) {
-        colors.insert([p[0], p[1], p[2]]);
-        if colors.len() > max {
-            break;
-        }
+        *counts.entry([p[0], p[1], p[2]]).or_insert(0) += 1;
     }
-    if colors.len() <= max {
+    if counts.len() <= max {
         return true;
     }
-    let mut non_grey: HashSet<[u8; 3]> = HashSet::new();
-    for p in rgb.chunks_exact(3) {
-        if !(p[0] == p[1] && p[1] == p[2]) {
-            non_grey.insert([p[0], p[1], p[2]]);
-            if non_grey.len() > 64 {
-                return false;
-            }
-        }
+    let mut colored: Vec<([u8; 3], usize)> = counts
+        .iter()
+        .filter(|(c, _)| !grey(&c[..]))
+        .map(|(c, n)| (*c, *n))
+        .collect();
+    colored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let kept: Vec<[u8; 3]> = colored.iter().take(KEEP).map(|c| c.0).collect();
+    let rare: usize = colored.iter().skip(KEEP).map(|c| c.1).sum();
+    if rare * 100 > rgb.len() / 3 {
+        return false;
     }
-    let levels = (max - non_grey.len()) as f64;
+    let levels = max - kept.len();
+    let snap = |v: u8| -> u8 {
+        let q = (v as f64 * (levels - 1) as f64 / 255.0).round();
+        (q * 255.0 / (levels - 1) as f64).round() as u8
+    };
+    let dist = |a: [u8; 3], b: [u8; 3]| -> i32 {
+        (0..3).map(|i| (a[i] as i32 - b[i] as i32).pow(2)).sum()
+    };
+    let mut nearest: HashMap<[u8; 3], [u8; 3]> = HashMap::new();
     for p in rgb.chunks_exact_mut(3) {
-        if p[0] == p[1] && p[1] == p[2] {
-            let q = (p[0] as f64 * (levels - 1.0) / 255.0).round();
-            let v = (q * 255.0 / (levels - 1.0)).round() as u8;
-            p.copy_from_slice(&[v, v, v]);
-        }
+        let c = [p[0], p[1], p[2]];
+        let out = if grey(p) {
+            let v = snap(p[0]);
+            [v, v, v]
+        } else if kept.contains(&c) {
+            c
+        } else {
+            *nearest.entry(c).or_insert_with(|| {
+                let m = ((c[0] as u32 + c[1] as u32 + c[2] as u32) / 3) as u8;
+                let g = snap(m);
+                let as_grey = [g, g, g];
+                kept.iter()
+                    .copied()
+                    .chain(std::iter::once(as_grey))
+                    .min_by_key(|k| dist(*k, c))
+                    .unwrap_or(as_grey)
+            })
+        };
+        p.copy_from_slice(&out);
     }
     true
 }
@@ -290,13 +314,19 @@ impl<'a> Animate<'a> {
         if self.batch >= shape[0] {
             return Err(Error::invalid(
                 "batch",
-                format!("index {} out of range for a batch of {}", self.batch, shape[0]),
+                format!(
+                    "index {} out of range for a batch of {}",
+                    self.batch, shape[0]
+                ),
             ));
         }
         if !(self.framerate.is_finite() && self.framerate > 0.0 && self.framerate <= 50.0) {
             return Err(Error::invalid(
                 "framerate",
-                format!("must be in (0, 50] frames per second, got {}", self.framerate),
+                format!(
+                    "must be in (0, 50] frames per second, got {}",
+                    self.framerate
+                ),
             ));
         }
         if self.max_frames < 2 {
@@ -333,7 +363,11 @@ impl<'a> Animate<'a> {
         };
         let show_img = self.plots.contains(&SynthesisPlot::DisplayMetamer);
         let show_loss = self.plots.contains(&SynthesisPlot::PlotLoss);
-        let first = if show_img { Some(metamer(picks[0])?) } else { None };
+        let first = if show_img {
+            Some(metamer(picks[0])?)
+        } else {
+            None
+        };
         let height = first.as_ref().map_or(400, |p| p.height().max(300));
         let loss = if show_loss {
             let lw = ((height as f64 * 1.4) as u32).max(420);
@@ -366,7 +400,10 @@ impl<'a> Animate<'a> {
                             let (base, map) = loss.as_ref().expect("loss plot rendered above");
                             let mut pic = base.clone();
                             let it = self.iterations[i].min(self.losses.len().saturating_sub(1));
-                            let at = self.losses.get(it).and_then(|l| map.to_pixel(it as f64, *l));
+                            let at = self
+                                .losses
+                                .get(it)
+                                .and_then(|l| map.to_pixel(it as f64, *l));
                             if let Some(p) = at {
                                 disc(&mut pic, p, MARKER_R, MARKER);
                             }

@@ -48,7 +48,11 @@ fn channel_lut(x: &[f64], y: &[f64]) -> [u8; 256] {
             y[y.len() - 1]
         } else {
             // searchsorted (left): first anchor >= xi
-            let j = x.iter().position(|&a| a >= xi).unwrap_or(x.len() - 1).max(1);
+            let j = x
+                .iter()
+                .position(|&a| a >= xi)
+                .unwrap_or(x.len() - 1)
+                .max(1);
             let d = (xi - x[j - 1]) / (x[j] - x[j - 1]);
             d * (y[j] - y[j - 1]) + y[j - 1]
         };

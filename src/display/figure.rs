@@ -182,10 +182,7 @@ impl Layout {
     /// Top-left corner of panel `i`'s image.
     fn image_at(&self, i: usize) -> (u32, u32) {
         let (x, y) = self.cell(i);
-        (
-            x + (self.cell_w - self.image.1 as u32) / 2,
-            y + self.band,
-        )
+        (x + (self.cell_w - self.image.1 as u32) / 2, y + self.band)
     }
 }
 
@@ -248,7 +245,10 @@ impl Figure {
     fn panel_mut(&mut self, panel: usize) -> Result<&mut Panel> {
         let n = self.panels.len();
         self.panels.get_mut(panel).ok_or_else(|| {
-            Error::invalid("panel", format!("index {panel} out of range for {n} panels"))
+            Error::invalid(
+                "panel",
+                format!("index {panel} out of range for {n} panels"),
+            )
         })
     }
 
@@ -353,7 +353,15 @@ impl Figure {
             let first = l.n_lines - lines.len();
             for (k, line) in lines.iter().enumerate() {
                 let baseline = cy as f32 + l.ascent + (first + k) as f32 * l.line_h;
-                font::draw_text(&mut pic, line, l.font_px, centre, baseline, Align::Center, [0; 3])?;
+                font::draw_text(
+                    &mut pic,
+                    line,
+                    l.font_px,
+                    centre,
+                    baseline,
+                    Align::Center,
+                    [0; 3],
+                )?;
             }
         }
         Ok(pic)

@@ -28,7 +28,10 @@ pub fn display_filters<M: Filters + ?Sized>(model: &M) -> Imshow {
         let [out, inp, _, _] = filt.shape();
         per_bank = per_bank.max(out * inp);
         for o in 0..out {
-            let name = names.get(o).cloned().unwrap_or_else(|| format!("filter {o}"));
+            let name = names
+                .get(o)
+                .cloned()
+                .unwrap_or_else(|| format!("filter {o}"));
             for i in 0..inp {
                 titles.push(if inp == 1 {
                     name.clone()
@@ -39,7 +42,11 @@ pub fn display_filters<M: Filters + ?Sized>(model: &M) -> Imshow {
         }
         images.push(filt.to_image::<f32>());
     }
-    let col_wrap = if per_bank > 1 { per_bank } else { banks.len().max(1) };
+    let col_wrap = if per_bank > 1 {
+        per_bank
+    } else {
+        banks.len().max(1)
+    };
     let shown = imshow(images)
         .title(titles)
         .vrange(VRange::Indep0)

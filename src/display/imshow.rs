@@ -74,7 +74,10 @@ impl VRange {
                 .iter()
                 .map(|p| sym(min_max(p.iter().copied())))
                 .collect(),
-            VRange::Indep2 => panels.iter().map(|p| mean_2std(p.iter().copied())).collect(),
+            VRange::Indep2 => panels
+                .iter()
+                .map(|p| mean_2std(p.iter().copied()))
+                .collect(),
             VRange::Indep3 => panels
                 .iter()
                 .map(|p| percentile_range(p.to_vec()))
@@ -106,7 +109,9 @@ fn sym((lo, hi): (f64, f64)) -> (f64, f64) {
 }
 
 fn mean_2std(v: impl Iterator<Item = f32> + Clone) -> (f64, f64) {
-    let (n, s) = v.clone().fold((0usize, 0.0f64), |(n, s), x| (n + 1, s + x as f64));
+    let (n, s) = v
+        .clone()
+        .fold((0usize, 0.0f64), |(n, s), x| (n + 1, s + x as f64));
     let mean = s / n as f64;
     let var = v.map(|x| (x as f64 - mean).powi(2)).sum::<f64>() / n as f64;
     (mean - 2.0 * var.sqrt(), mean + 2.0 * var.sqrt())
@@ -214,8 +219,13 @@ pub trait IntoImages {
 }
 
 fn values<E: Float, T>(x: &Tensor<Shape4, E, Dev, T>) -> ImageValues {
+    let shape = dims(x);
+    if shape.contains(&0) {
+        // dfdx cannot read out an empty tensor; `build` reports it as empty
+        return (shape, Vec::new());
+    }
     let v = x.as_vec().into_iter().map(|e| e.as_f64() as f32).collect();
-    (dims(x), v)
+    (shape, v)
 }
 
 impl<E: Float, T> IntoImages for &Tensor<Shape4, E, Dev, T> {

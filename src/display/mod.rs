@@ -1,16 +1,30 @@
 //! Pictures that render inline in evcxr notebooks and save to files.
 //!
 //! - [`imshow`] (also `po::imshow`): images as a grid of greyscale panels with titles and
-//!   range/shape subtitles, as plenoptic's `po.imshow`; returns a [`Figure`].
-//! - [`LossPlot`] / [`plot_loss`]: a synthesis loss curve on a log axis.
-//! - [`Animate`] / [`animate`]: a synthesis' stored progress as an animated GIF.
-//! - [`display_filters`], [`display_eigendistortions`]: models' filters and
-//!   eigendistortions.
+//!   range/shape subtitles, as plenoptic's `po.imshow`; builds a [`Figure`] whose panels
+//!   can be re-ranged afterwards ([`Figure::set_clim`]). [`show`] and the [`Show`] trait
+//!   (`img.show()?`) take every default.
+//! - [`plot_loss`] / [`LossPlot`]: a synthesis' loss against iteration on a log axis.
+//! - [`animate`] / [`Animate`]: a synthesis' stored progress as an animated GIF
+//!   ([`Animation`]), the metamer next to the loss curve.
+//! - [`display_metamer`], [`display_eigendistortions`], [`display_eigendistortion`],
+//!   [`display_filters`]: metamers, eigendistortions and models' filters.
 //!
 //! Every picture shows inline when it ends an evcxr cell (each type has an
-//! `evcxr_display` method printing evcxr's `EVCXR_BEGIN_CONTENT` protocol), and saves to a
+//! `evcxr_display` method printing evcxr's `EVCXR_BEGIN_CONTENT` protocol: PNG for
+//! figures and plots, an HTML `<img>` with a GIF data URL for animations), and saves to a
 //! file with `save`. Text uses the DejaVu Sans font bundled by the `dejavu` crate, so no
-//! system fonts are needed.
+//! system fonts are needed; colours follow matplotlib's `gray` and `RdBu_r` tables
+//! exactly.
+//!
+//! ```
+//! use plenoptic as po;
+//! let img = po::data::white_noise::<f32>(&[1, 1, 32, 32])?;
+//! let fig = po::imshow(&img).title("White noise").zoom(2.0).build()?;
+//! let png: Vec<u8> = fig.png()?; // what `fig.save("noise.png")` writes
+//! assert_eq!(&png[1..4], b"PNG");
+//! # Ok::<(), po::Error>(())
+//! ```
 
 mod animate;
 mod colormap;

@@ -81,7 +81,9 @@ impl Picture {
 
     /// True when every pixel is a shade of grey.
     fn is_grey(&self) -> bool {
-        self.rgb.chunks_exact(3).all(|p| p[0] == p[1] && p[1] == p[2])
+        self.rgb
+            .chunks_exact(3)
+            .all(|p| p[0] == p[1] && p[1] == p[2])
     }
 
     /// The picture as a PNG file (image's `PngEncoder`, default compression; one grey

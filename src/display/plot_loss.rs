@@ -53,7 +53,7 @@ pub(crate) struct Mapping {
 impl Mapping {
     /// The pixel (column, row) of data point (`x`, `loss`), or `None` if `loss` is not
     /// positive and finite.
-    pub(crate) fn to_pixel(&self, x: f64, loss: f64) -> Option<(f64, f64)> {
+    pub(crate) fn to_pixel(self, x: f64, loss: f64) -> Option<(f64, f64)> {
         if !(loss > 0.0 && loss.is_finite()) {
             return None;
         }
@@ -104,7 +104,9 @@ fn tick_label(v: f64) -> String {
 fn log_ticks(lo: f64, hi: f64) -> (Vec<(f64, String)>, Vec<f64>) {
     let decades = hi - lo;
     let (k0, k1) = (lo.floor() as i32, hi.ceil() as i32);
-    let n_major = (k0..=k1).filter(|&k| k as f64 >= lo && k as f64 <= hi).count();
+    let n_major = (k0..=k1)
+        .filter(|&k| k as f64 >= lo && k as f64 <= hi)
+        .count();
     let stride = n_major.div_ceil(8).max(1) as i32;
     let mut major = Vec::new();
     let mut minor = Vec::new();
@@ -234,7 +236,9 @@ impl LossPlot {
         // Limits with matplotlib's 5% margins (in log space for y).
         let (lmin, lmax) = logs
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &l| (a.min(l), b.max(l)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &l| {
+                (a.min(l), b.max(l))
+            });
         let span = lmax - lmin;
         let y = if span < 1e-9 {
             (lmin - 0.5, lmax + 0.5)
@@ -293,7 +297,9 @@ impl LossPlot {
                 };
                 for (it, &l) in curve.iter().enumerate() {
                     match map.to_pixel(it as f64, l) {
-                        Some((px, py)) => seg.push(((px - left).round() as i32, (py - top).round() as i32)),
+                        Some((px, py)) => {
+                            seg.push(((px - left).round() as i32, (py - top).round() as i32))
+                        }
                         None => flush(&mut seg)?,
                     }
                 }
@@ -304,7 +310,10 @@ impl LossPlot {
 
         // Spines.
         let (l, t) = (left.round() as u32, top.round() as u32);
-        let (r, b) = ((left + map.width).round() as u32, (top + map.height).round() as u32);
+        let (r, b) = (
+            (left + map.width).round() as u32,
+            (top + map.height).round() as u32,
+        );
         for xx in l..=r {
             pic.put(xx, t, [0; 3]);
             pic.put(xx, b, [0; 3]);
@@ -321,7 +330,15 @@ impl LossPlot {
                 pic.put(px, b + d, [0; 3]);
             }
             let base = b as f32 + tick + 3.0 + ascent_t;
-            font::draw_text(&mut pic, &tick_label(*v), TICK_PX, px as f32, base, Align::Center, [0; 3])?;
+            font::draw_text(
+                &mut pic,
+                &tick_label(*v),
+                TICK_PX,
+                px as f32,
+                base,
+                Align::Center,
+                [0; 3],
+            )?;
         }
         // Y ticks and labels (positions in log10 units).
         let ypix = |lv: f64| (top + (y.1 - lv) / (y.1 - y.0) * map.height).round() as u32;
@@ -331,7 +348,15 @@ impl LossPlot {
                 pic.put(l - d, py, [0; 3]);
             }
             let base = py as f32 + ascent_t / 2.0 - 1.0;
-            font::draw_text(&mut pic, label, TICK_PX, l as f32 - tick - 4.0, base, Align::Right, [0; 3])?;
+            font::draw_text(
+                &mut pic,
+                label,
+                TICK_PX,
+                l as f32 - tick - 4.0,
+                base,
+                Align::Right,
+                [0; 3],
+            )?;
         }
         for lv in &yminor {
             let py = ypix(*lv);
@@ -342,7 +367,15 @@ impl LossPlot {
         // Axis labels.
         let xl_base = h as f32 - 6.0 - (line_l - ascent_l);
         let centre_x = (left + map.width / 2.0) as f32;
-        font::draw_text(&mut pic, "Synthesis iteration", LABEL_PX, centre_x, xl_base, Align::Center, [0; 3])?;
+        font::draw_text(
+            &mut pic,
+            "Synthesis iteration",
+            LABEL_PX,
+            centre_x,
+            xl_base,
+            Align::Center,
+            [0; 3],
+        )?;
         let ylab = rotated_text("Loss", LABEL_PX)?;
         let yl_y = (top + map.height / 2.0 - ylab.height() as f64 / 2.0).max(0.0) as u32;
         pic.blit(&ylab, 8, yl_y);

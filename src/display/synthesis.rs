@@ -55,7 +55,10 @@ pub fn display_eigendistortions<M: Model>(eig: &Eigendistortion<M>) -> Imshow {
     let titles: Vec<String> = eig.eigenindex().iter().map(|&r| rank_title(r, n)).collect();
     let shown = imshow(eig.eigendistortions()).title(titles);
     if dims(eig.eigendistortions())[0] == 0 {
-        shown.fail("eigendistortion", "nothing to show yet: run synthesize first")
+        shown.fail(
+            "eigendistortion",
+            "nothing to show yet: run synthesize first",
+        )
     } else {
         shown
     }

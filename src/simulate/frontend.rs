@@ -2,6 +2,7 @@
 //! nonlinearity, the pretrained-size check and the randomly initialised gain scalars.
 
 use crate::error::{Error, Result};
+use crate::ops::{map, map2, map2_halves, softplus};
 use crate::tensor::{dims, Float, Image, Tape};
 use crate::tools::seed::with_rng;
 
@@ -32,6 +33,91 @@ impl Activation {
             Activation::Identity => (x, E::one()),
         }
     }
+}
+
+/// `activation(g(x))` element by element, where `g` returns its value and derivative.
+/// Softplus gets its own loop (the common case, which the compiler vectorises); the other
+/// activations share one.
+pub(crate) fn map_act<E: Float, T: Tape<E>>(
+    x: Image<E, T>,
+    act: Activation,
+    g: impl Fn(E, usize) -> (E, E),
+) -> Image<E, T> {
+    match act {
+        Activation::Softplus => map(x, move |v, c| {
+            let (u, du) = g(v, c);
+            let (y, dy) = softplus(u);
+            (y, dy * du)
+        }),
+        other => map(x, move |v, c| {
+            let (u, du) = g(v, c);
+            let (y, dy) = other.eval(u);
+            (y, dy * du)
+        }),
+    }
+}
+
+/// `activation(g(a, b))` element by element over two images (see [`map_act`]).
+pub(crate) fn map2_act<E: Float, T: Tape<E>>(
+    a: Image<E, T>,
+    b: Image<E, T>,
+    act: Activation,
+    g: impl Fn(E, E, usize) -> (E, E, E),
+) -> Result<Image<E, T>> {
+    match act {
+        Activation::Softplus => map2(a, b, move |p, q, c| {
+            let (u, dp, dq) = g(p, q, c);
+            let (y, dy) = softplus(u);
+            (y, dy * dp, dy * dq)
+        }),
+        other => map2(a, b, move |p, q, c| {
+            let (u, dp, dq) = g(p, q, c);
+            let (y, dy) = other.eval(u);
+            (y, dy * dp, dy * dq)
+        }),
+    }
+}
+
+/// `activation(g(first half, second half))` over the channels (see [`map_act`] and
+/// [`map2_halves`]).
+pub(crate) fn map2_halves_act<E: Float, T: Tape<E>>(
+    x: Image<E, T>,
+    act: Activation,
+    g: impl Fn(E, E, usize) -> (E, E, E),
+) -> Result<Image<E, T>> {
+    match act {
+        Activation::Softplus => map2_halves(x, move |p, q, c| {
+            let (u, dp, dq) = g(p, q, c);
+            let (y, dy) = softplus(u);
+            (y, dy * dp, dy * dq)
+        }),
+        other => map2_halves(x, move |p, q, c| {
+            let (u, dp, dq) = g(p, q, c);
+            let (y, dy) = other.eval(u);
+            (y, dy * dp, dy * dq)
+        }),
+    }
+}
+
+/// `lin / (1 + s * lum)` and its derivatives (one division).
+#[inline(always)]
+pub(crate) fn luminance_step<E: Float>(lin: E, lum: E, s: E) -> (E, E, E) {
+    let inv = E::one() / (E::one() + s * lum);
+    let v = lin * inv;
+    (v, inv, -v * s * inv)
+}
+
+/// `a / (1 + s * (sqrt(b) + 1e-6))` and its derivatives. `b` is a blurred square,
+/// non-negative up to rounding: it is clamped at 0, where the square root's derivative is
+/// taken as 0 (a subgradient; the exact one is infinite).
+#[inline(always)]
+pub(crate) fn contrast_step<E: Float>(a: E, b: E, s: E) -> (E, E, E) {
+    let root = b.max(E::zero()).sqrt();
+    let inv = E::one() / (E::one() + s * (root + E::of_f64(1e-6)));
+    let v = a * inv;
+    // d sqrt(b) / db = 1 / (2 sqrt(b)), as 0 where b <= 0
+    let droot = if b > E::zero() { E::of_f64(0.5) / root } else { E::zero() };
+    (v, inv, -v * s * droot * inv)
 }
 
 /// The kernel size the pretrained parameters were fit with.

@@ -3,10 +3,10 @@
 
 use dfdx::prelude::WithEmptyTape;
 
-use super::frontend::{self, Activation};
+use super::frontend::{self, contrast_step, luminance_step, map2_act, map2_halves_act, Activation};
 use super::{CenterSurround, Filters, Model};
 use crate::error::Result;
-use crate::ops::{map, map2, map2_halves};
+use crate::ops::{map, map2_halves};
 use crate::tensor::{Float, Image, Tape};
 use crate::tools::circular_gaussian2d;
 use crate::tools::conv::{conv2d_same, Filter, PadMode};
@@ -206,38 +206,13 @@ impl LuminanceGainControl {
     }
 }
 
-/// `linear / (1 + s * lum)` and its derivatives.
-fn luminance_step<E: Float>(lin: E, lum: E, s: E) -> (E, E, E) {
-    let d = E::one() + s * lum;
-    let v = lin / d;
-    (v, E::one() / d, -v * s / d)
-}
-
-/// `activation(a / (1 + s * (sqrt(b) + 1e-6)))` and its derivatives. `b` is a blurred
-/// square, non-negative up to rounding: it is clamped at 0, where the square root's
-/// derivative is taken as 0 (a subgradient; the exact one is infinite).
-pub(crate) fn contrast_step<E: Float>(a: E, b: E, s: E, act: Activation) -> (E, E, E) {
-    let (root, droot) = if b > E::zero() {
-        let r = b.sqrt();
-        (r, E::of_f64(0.5) / r)
-    } else {
-        (E::zero(), E::zero())
-    };
-    let den = E::one() + s * (root + E::of_f64(1e-6));
-    let v = a / den;
-    let (y, dy) = act.eval(v);
-    (y, dy / den, -dy * v * s * droot / den)
-}
-
 impl Model for LuminanceGainControl {
     fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
         frontend::check_one_channel("LuminanceGainControl", &x)?;
-        let (s, act) = (E::of_f64(self.luminance_scalar), self.common.activation);
+        let s = E::of_f64(self.luminance_scalar);
         let y = conv2d_same(x, &self.both, self.common.pad_mode)?;
-        map2_halves(y, move |lin, lum, _| {
-            let (v, dlin, dlum) = luminance_step(lin, lum, s);
-            let (a, da) = act.eval(v);
-            (a, da * dlin, da * dlum)
+        map2_halves_act(y, self.common.activation, move |lin, lum, _| {
+            luminance_step(lin, lum, s)
         })
     }
 }
@@ -403,7 +378,7 @@ impl Model for LuminanceContrastGainControl {
         let l = map2_halves(y, move |lin, lum, _| luminance_step(lin, lum, sl))?;
         let sq = map(l.with_empty_tape(), |v, _| (v * v, v + v));
         let con = conv2d_same(sq, &self.contrast, mode)?;
-        map2(l, con, move |a, b, _| contrast_step(a, b, sc, act))
+        map2_act(l, con, act, move |a, b, _| contrast_step(a, b, sc))
     }
 }
 

@@ -3,7 +3,6 @@
 use super::frontend::{self, Activation};
 use super::{CenterSurround, Filters, Model};
 use crate::error::Result;
-use crate::ops::map;
 use crate::tensor::{Float, Image, Tape};
 use crate::tools::conv::{conv2d_same, Filter, PadMode};
 
@@ -152,9 +151,8 @@ impl LinearNonlinear {
 impl Model for LinearNonlinear {
     fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
         frontend::check_one_channel("LinearNonlinear", &x)?;
-        let act = self.activation;
         let y = conv2d_same(x, &self.center_surround, self.pad_mode)?;
-        Ok(map(y, move |v, _| act.eval(v)))
+        Ok(frontend::map_act(y, self.activation, |v, _| (v, E::one())))
     }
 }
 

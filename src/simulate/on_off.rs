@@ -5,11 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use dfdx::prelude::WithEmptyTape;
 
-use super::frontend::{self, Activation};
-use super::gain_control::contrast_step;
+use super::frontend::{self, contrast_step, luminance_step, map2_act, Activation};
 use super::{CenterSurround, Filters, Model};
 use crate::error::Result;
-use crate::ops::{map, map2, map2_halves, mask};
+use crate::ops::{map, map2_halves, mask};
 use crate::tensor::{dims, Float, Image, Tape};
 use crate::tools::conv::{conv2d_same, Filter, PadMode};
 use crate::tools::{circular_gaussian2d, disk_plane};
@@ -248,14 +247,10 @@ impl Model for OnOff {
         let (act, mode) = (self.activation, self.pad_mode);
         // channels: centre-surround on, off, luminance on, off
         let y = conv2d_same(x, &self.first, mode)?;
-        let l = map2_halves(y, move |lin, lum, c| {
-            let d = E::one() + sl[c] * lum;
-            let v = lin / d;
-            (v, E::one() / d, -v * sl[c] / d)
-        })?;
+        let l = map2_halves(y, move |lin, lum, c| luminance_step(lin, lum, sl[c]))?;
         let sq = map(l.with_empty_tape(), |v, _| (v * v, v + v));
         let con = conv2d_same(sq, &self.contrast, mode)?;
-        let out = map2(l, con, move |a, b, c| contrast_step(a, b, sc[c], act))?;
+        let out = map2_act(l, con, act, move |a, b, c| contrast_step(a, b, sc[c]))?;
         if self.apply_mask {
             mask(out, &self.disk((h, w))?)
         } else {

@@ -99,10 +99,12 @@ pub(crate) struct Linearized<'a, M: Model> {
     x_scale: f64,
 }
 
-/// Relative size of the largest perturbation of a pixel in `J v` by central differences:
-/// about the cube root of f64's epsilon, which balances truncation (h^2) against rounding
-/// (eps / h).
-const FD_REL_STEP: f64 = 6e-6;
+/// Largest change of a pixel (relative to the image's scale) in the finite differences
+/// of [`Linearized::jvp`]. With Richardson extrapolation the truncation error is
+/// O(h^4): measured against the exact Jacobian, 3e-11 relative for the pretrained
+/// LuminanceGainControl and 1e-12 for linear models, where plain central differences
+/// reach 7e-11 at best for the former, and only with a step tuned to the model.
+const FD_REL_STEP: f64 = 1e-3;
 
 impl<'a, M: Model> Linearized<'a, M> {
     /// Linearizes `model` at `x` (any batch; computations in f64).
@@ -149,10 +151,11 @@ impl<'a, M: Model> Linearized<'a, M> {
             .to_vec())
     }
 
-    /// `J v` by central differences: `(f(x + h v) - f(x - h v)) / 2h`, with `h` chosen so
-    /// that the largest pixel moves by `FD_REL_STEP` times the image's scale. For models
-    /// that are linear in the input the result is exact up to rounding; for smooth
-    /// nonlinear ones the relative error is about 1e-10 (see the tests).
+    /// `J v` by central differences with one Richardson extrapolation:
+    /// `D(h) = (f(x + h v) - f(x - h v)) / 2h`, `J v = (4 D(h/2) - D(h)) / 3`, with `h`
+    /// chosen so that the largest pixel moves by [`FD_REL_STEP`] times the image's scale
+    /// (its largest absolute value, at least 1). Four forward passes. Exact up to rounding
+    /// for models linear in the input.
     pub fn jvp(&self, v: &[f64]) -> Result<Vec<f64>> {
         let vmax = v.iter().fold(0.0f64, |m, a| m.max(a.abs()));
         if vmax == 0.0 {
@@ -160,12 +163,17 @@ impl<'a, M: Model> Linearized<'a, M> {
         }
         let h = FD_REL_STEP * self.x_scale / vmax;
         let shape = *self.x.shape();
-        let plus: Vec<f64> = self.xv.iter().zip(v).map(|(x, d)| x + h * d).collect();
-        let minus: Vec<f64> = self.xv.iter().zip(v).map(|(x, d)| x - h * d).collect();
-        let fp = self.model.apply(&device().tensor_from_vec(plus, shape))?.as_vec();
-        let fm = self.model.apply(&device().tensor_from_vec(minus, shape))?.as_vec();
-        let inv = 1.0 / (2.0 * h);
-        Ok(fp.iter().zip(&fm).map(|(a, b)| (a - b) * inv).collect())
+        let central = |h: f64| -> Result<Vec<f64>> {
+            let plus: Vec<f64> = self.xv.iter().zip(v).map(|(x, d)| x + h * d).collect();
+            let minus: Vec<f64> = self.xv.iter().zip(v).map(|(x, d)| x - h * d).collect();
+            let fp = self.model.apply(&device().tensor_from_vec(plus, shape))?.as_vec();
+            let fm = self.model.apply(&device().tensor_from_vec(minus, shape))?.as_vec();
+            let inv = 1.0 / (2.0 * h);
+            Ok(fp.iter().zip(&fm).map(|(a, b)| (a - b) * inv).collect())
+        };
+        let d1 = central(h)?;
+        let d2 = central(0.5 * h)?;
+        Ok(d2.iter().zip(&d1).map(|(a, b)| (4.0 * a - b) / 3.0).collect())
     }
 
     /// `J^T J v` (the Fisher information matrix times `v`).
@@ -218,9 +226,10 @@ pub fn vector_jacobian_product<M: Model>(model: &M, image: &Image<f64>, u: &Imag
 }
 
 /// `J v`: the Jacobian-vector product of `model` at `image` with `v` (shaped like the
-/// image), by f64 central differences whose step moves the largest pixel by 6e-6 of the
-/// image's scale: exact up to rounding for models linear in their input, about 1e-10
-/// relative error for smooth nonlinear ones.
+/// image), by f64 central differences with Richardson extrapolation (four forward
+/// passes; the largest pixel moves by 1e-3 of the image's scale): exact up to rounding
+/// for models linear in their input; for the pretrained LuminanceGainControl the relative
+/// error against the exact Jacobian is 3e-11.
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when `v` does not have the image's shape; the model's errors.

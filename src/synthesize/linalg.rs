@@ -111,40 +111,6 @@ pub(crate) fn sym_eig(mut a: Vec<f64>, n: usize) -> (Vec<f64>, Vec<f64>) {
     tql(d, e, &mut q, n)
 }
 
-/// Converts `e` with `e[i]` coupling `i` and `i+1` to tql's layout (`e[i]` couples `i-1`
-/// and `i`).
-fn shift_off_diagonal(e: &[f64], n: usize) -> Vec<f64> {
-    let mut ee = vec![0.0; n];
-    for i in 1..n {
-        ee[i] = e[i - 1];
-    }
-    ee
-}
-
-/// Eigenvalues (ascending) of the symmetric tridiagonal matrix (`d`, `e` as in
-/// [`tridiag_eig`]) and the last component of each unit eigenvector: O(n^2).
-pub(crate) fn tridiag_eig_last(d: &[f64], e: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    let n = d.len();
-    if n == 0 {
-        return (Vec::new(), Vec::new());
-    }
-    let mut w = vec![0.0; n];
-    w[n - 1] = 1.0;
-    tql_cols(d.to_vec(), shift_off_diagonal(e, n), &mut w, n, 1)
-}
-
-/// Eigen-decomposition of the symmetric tridiagonal matrix with diagonal `d` and
-/// off-diagonal `e` (`e[i]` couples `i` and `i+1`). Same output layout as [`sym_eig`];
-/// eigenvector entries are in the tridiagonal's basis.
-pub(crate) fn tridiag_eig(d: &[f64], e: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    let n = d.len();
-    let mut q = vec![0.0; n * n];
-    for i in 0..n {
-        q[i * n + i] = 1.0;
-    }
-    tql(d.to_vec(), shift_off_diagonal(e, n), &mut q, n)
-}
-
 /// Householder reduction of symmetric `a` to tridiagonal form `Q^T a Q = T`. Returns the
 /// diagonal, the off-diagonal (`e[i]` couples `i-1` and `i`, `e[0] = 0`) and `Q^T`
 /// (row-major).
@@ -348,7 +314,7 @@ mod tests {
 
     #[test]
     fn eigen_with_repeated_values() {
-        // diag(2, 2, 5) rotated
+        // diag(2, 2, 5): a repeated eigenvalue
         let n = 3;
         let mut a = vec![0.0; 9];
         a[0] = 2.0;
@@ -357,20 +323,5 @@ mod tests {
         check(&a, n);
         let (vals, _) = sym_eig(a, n);
         assert!((vals[0] - 2.0).abs() < 1e-14 && (vals[2] - 5.0).abs() < 1e-14);
-    }
-
-    #[test]
-    fn tridiagonal() {
-        let (vals, vecs) = tridiag_eig(&[2.0, 2.0], &[1.0]);
-        assert!((vals[0] - 1.0).abs() < 1e-14 && (vals[1] - 3.0).abs() < 1e-14);
-        let d = [1.0, 3.0, -2.0, 0.5, 4.0];
-        let e = [0.3, -1.2, 0.7, 2.0];
-        let (vals, vecs5) = tridiag_eig(&d, &e);
-        let (vals2, last) = tridiag_eig_last(&d, &e);
-        for k in 0..5 {
-            assert!((vals[k] - vals2[k]).abs() < 1e-13);
-            assert!((vecs5[k * 5 + 4].abs() - last[k].abs()).abs() < 1e-13);
-        }
-        assert!((vecs[0].abs() - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-14);
     }
 }

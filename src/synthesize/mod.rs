@@ -15,7 +15,7 @@
 //! assert!(met.losses().last().unwrap() < &met.losses()[0]);
 //!
 //! let mut eig = Eigendistortion::new(img, model)?;
-//! eig.synthesize().method(Method::Lanczos).run()?;
+//! eig.synthesize().method(Method::Lobpcg).run()?;
 //! assert_eq!(eig.eigenvalues().len(), 2);
 //! # po::synthesize::show_progress(true);
 //! # Ok::<(), po::Error>(())
@@ -51,8 +51,8 @@
 mod archive;
 pub mod autodiff;
 mod eigendistortion;
-mod lanczos;
 mod linalg;
+mod lobpcg;
 mod metamer;
 mod optim;
 mod progress;

@@ -181,3 +181,10 @@ pub fn all_modes() -> [PadMode; 4] {
 pub fn linear_modes() -> [PadMode; 4] {
     [PadMode::Circular, PadMode::Reflect, PadMode::Replicate, PadMode::Constant(0.0)]
 }
+
+/// Serialises the tests of one binary that seed and then draw from the crate's global
+/// generator (tests run in parallel threads).
+pub fn seed_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
