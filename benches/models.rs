@@ -3,8 +3,12 @@
 //! plenoptic's mse loss against a fixed target representation, and the gradient with
 //! respect to the image.
 //!
-//! Run with `cargo bench --bench models`; pin to one core with `taskset -c 0` to compare
-//! with the per-core targets.
+//! Times are the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time:
+//! on a shared machine other processes then do not inflate them, and they are one core's
+//! work (the crate computes on one thread). Run with `cargo bench --bench models`.
+
+use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use dfdx::prelude::*;
@@ -15,21 +19,46 @@ use po::simulate::{
 };
 use po::{Model, PadMode};
 
+/// CPU time consumed by the calling thread.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into the pointer it is given.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Runs `f` `iters` times; returns the CPU time it took.
+fn cpu_time<R>(iters: u64, mut f: impl FnMut() -> R) -> Duration {
+    let start = thread_cpu_time();
+    for _ in 0..iters {
+        black_box(f());
+    }
+    thread_cpu_time() - start
+}
+
 fn bench_model<M: Model>(c: &mut Criterion, name: &str, model: &M) {
     let mut g = c.benchmark_group(name);
     for batch in [1usize, 3] {
         po::tools::set_seed(0);
         let x = po::data::white_noise::<f32>(&[batch, 1, 256, 256]).unwrap();
-        let target = model.apply(&po::data::white_noise::<f32>(&[batch, 1, 256, 256]).unwrap()).unwrap();
+        let target = model
+            .apply(&po::data::white_noise::<f32>(&[batch, 1, 256, 256]).unwrap())
+            .unwrap();
         g.bench_with_input(BenchmarkId::new("forward", batch), &x, |b, x| {
-            b.iter(|| model.apply(x).unwrap())
+            b.iter_custom(|n| cpu_time(n, || model.apply(x).unwrap()))
         });
         g.bench_with_input(BenchmarkId::new("forward_backward", batch), &x, |b, x| {
-            b.iter(|| {
-                let rep = model.forward(x.leaky_trace()).unwrap();
-                let loss = po::ops::mse(rep, target.retaped()).unwrap();
-                let grads = loss.sum::<(), _>().backward();
-                grads.get(x)
+            b.iter_custom(|n| {
+                cpu_time(n, || {
+                    let rep = model.forward(x.leaky_trace()).unwrap();
+                    let loss = po::ops::mse(rep, target.retaped()).unwrap();
+                    let grads = loss.sum::<(), _>().backward();
+                    grads.get(x)
+                })
             })
         });
     }
@@ -39,21 +68,54 @@ fn bench_model<M: Model>(c: &mut Criterion, name: &str, model: &M) {
 fn models(c: &mut Criterion) {
     let circ = PadMode::Circular;
     let k = (31, 31);
-    let gauss = Gaussian::builder(k).std(3.0).pad_mode(circ).build().unwrap();
+    let gauss = Gaussian::builder(k)
+        .std(3.0)
+        .pad_mode(circ)
+        .build()
+        .unwrap();
     bench_model(c, "gaussian_circular", &gauss);
-    let gauss_r = Gaussian::builder(k).std(3.0).pad_mode(PadMode::Reflect).build().unwrap();
+    let gauss_r = Gaussian::builder(k)
+        .std(3.0)
+        .pad_mode(PadMode::Reflect)
+        .build()
+        .unwrap();
     bench_model(c, "gaussian_reflect", &gauss_r);
-    let cs = CenterSurround::builder(k).center_std(1.962).surround_std(4.235).pad_mode(circ).build().unwrap();
+    let cs = CenterSurround::builder(k)
+        .center_std(1.962)
+        .surround_std(4.235)
+        .pad_mode(circ)
+        .build()
+        .unwrap();
     bench_model(c, "center_surround_circular", &cs);
-    let ln = LinearNonlinear::builder(k).pretrained(true).pad_mode(circ).build().unwrap();
+    let ln = LinearNonlinear::builder(k)
+        .pretrained(true)
+        .pad_mode(circ)
+        .build()
+        .unwrap();
     bench_model(c, "linear_nonlinear_circular", &ln);
-    let lgc = LuminanceGainControl::builder(k).pretrained(true).pad_mode(circ).build().unwrap();
+    let lgc = LuminanceGainControl::builder(k)
+        .pretrained(true)
+        .pad_mode(circ)
+        .build()
+        .unwrap();
     bench_model(c, "luminance_gain_control_circular", &lgc);
-    let lgc_r = LuminanceGainControl::builder(k).pretrained(true).pad_mode(PadMode::Reflect).build().unwrap();
+    let lgc_r = LuminanceGainControl::builder(k)
+        .pretrained(true)
+        .pad_mode(PadMode::Reflect)
+        .build()
+        .unwrap();
     bench_model(c, "luminance_gain_control_reflect", &lgc_r);
-    let lcgc = LuminanceContrastGainControl::builder(k).pretrained(true).pad_mode(circ).build().unwrap();
+    let lcgc = LuminanceContrastGainControl::builder(k)
+        .pretrained(true)
+        .pad_mode(circ)
+        .build()
+        .unwrap();
     bench_model(c, "luminance_contrast_gain_control_circular", &lcgc);
-    let oo = OnOff::builder(k).pretrained(true).pad_mode(circ).build().unwrap();
+    let oo = OnOff::builder(k)
+        .pretrained(true)
+        .pad_mode(circ)
+        .build()
+        .unwrap();
     bench_model(c, "on_off_circular", &oo);
 }
 

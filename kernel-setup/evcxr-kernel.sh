@@ -6,10 +6,15 @@
 # evcxr reads EVCXR_TMPDIR when the kernel starts and keeps its generated crate (src/) and
 # cargo target/ there. Two kernels must not share one folder (they would overwrite each
 # other's sources), so each kernel takes the first free slot $PLENOPTIC_EVCXR_DIR/slot<N>,
-# held by an flock on slot<N>.lock for the kernel's lifetime.
+# held by an flock on slot<N>.lock for the kernel's lifetime. Cargo settings for these
+# builds: evcxr-cargo-config.toml.
 set -euo pipefail
-base="${PLENOPTIC_EVCXR_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/evcxr}"
-mkdir -p "$base"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+base="${PLENOPTIC_EVCXR_DIR:-$here/../target/evcxr}"
+mkdir -p "$base/.cargo"
+# optimised dependencies (see evcxr-cargo-config.toml)
+cmp -s "$here/evcxr-cargo-config.toml" "$base/.cargo/config.toml" ||
+  cp "$here/evcxr-cargo-config.toml" "$base/.cargo/config.toml"
 for slot in 0 1 2 3 4 5 6 7; do
   exec 9>"$base/slot$slot.lock"
   if flock -n 9; then

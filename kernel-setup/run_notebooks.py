@@ -81,11 +81,11 @@ def section_times(nb):
     sections, title, total = [], "(before the first heading)", 0.0
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            head = next((l for l in cell.source.splitlines() if l.startswith("#")), None)
-            if head and head.lstrip("#").startswith(" ") and head.count("#", 0, 3) <= 2:
+            heads = [l for l in cell.source.splitlines() if l.startswith(("# ", "## "))]
+            if heads:
                 if total or sections:
                     sections.append((title, total))
-                title, total = head.lstrip("# ").strip(), 0.0
+                title, total = heads[-1].lstrip("# ").strip(), 0.0
         elif cell.cell_type == "code":
             total += cell_seconds(cell) or 0.0
     sections.append((title, total))

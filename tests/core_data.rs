@@ -21,8 +21,13 @@ fn einstein_and_curie_are_256x256_grey_bytes() {
         assert_eq!(po::dims(&img), [1, 1, 256, 256]);
         let v = img.as_vec();
         assert!(v.iter().all(|x| (0.0..=1.0).contains(x)));
-        assert!(v.iter().all(|x| ((x * 255.0).round() - x * 255.0).abs() < 1e-4));
-        let distinct = v.iter().map(|x| (x * 255.0).round() as u8).collect::<std::collections::BTreeSet<_>>();
+        assert!(v
+            .iter()
+            .all(|x| ((x * 255.0).round() - x * 255.0).abs() < 1e-4));
+        let distinct = v
+            .iter()
+            .map(|x| (x * 255.0).round() as u8)
+            .collect::<std::collections::BTreeSet<_>>();
         assert!(distinct.len() > 100);
     }
 }
@@ -39,7 +44,13 @@ fn load_image_reads_pgm_and_png() {
     assert_eq!(img.as_vec(), vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
 
     let png = d.join("colour.png");
-    let rgb = image::RgbImage::from_fn(2, 1, |x, _| if x == 0 { image::Rgb([255, 0, 0]) } else { image::Rgb([0, 0, 255]) });
+    let rgb = image::RgbImage::from_fn(2, 1, |x, _| {
+        if x == 0 {
+            image::Rgb([255, 0, 0])
+        } else {
+            image::Rgb([0, 0, 255])
+        }
+    });
     rgb.save(&png).unwrap();
     let c = po::data::load_image::<f32>(&png, true).unwrap();
     assert_eq!(po::dims(&c), [1, 3, 1, 2]);
@@ -61,7 +72,11 @@ fn unreadable_image_files_are_typed_errors() {
         Error::ImageRead { path, .. } => assert_eq!(path, &bad),
         other => panic!("{other:?}"),
     }
-    assert!(e.to_string().starts_with(&format!("could not read image {}", bad.display())), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("could not read image {}", bad.display())),
+        "{e}"
+    );
     let missing = d.join("missing.pgm");
     let e = po::data::load_image::<f32>(&missing, false).unwrap_err();
     assert!(matches!(e, Error::ImageRead { .. }), "{e}");
@@ -73,9 +88,13 @@ fn unreadable_image_files_are_typed_errors() {
 fn white_noise_is_uniform_and_seeded() {
     let _seed = core_common::seed_lock();
     po::tools::set_seed(3);
-    let a = po::data::white_noise::<f64>(&[2, 1, 64, 64]).unwrap().as_vec();
+    let a = po::data::white_noise::<f64>(&[2, 1, 64, 64])
+        .unwrap()
+        .as_vec();
     po::tools::set_seed(3);
-    let b = po::data::white_noise::<f64>(&[2, 1, 64, 64]).unwrap().as_vec();
+    let b = po::data::white_noise::<f64>(&[2, 1, 64, 64])
+        .unwrap()
+        .as_vec();
     assert_eq!(a, b);
     assert!(a.iter().all(|v| (0.0..1.0).contains(v)));
     let mean = a.iter().sum::<f64>() / a.len() as f64;
@@ -101,7 +120,9 @@ fn pink_noise_planes_have_unit_std() {
     // planes are independent draws
     assert!(core_common::max_abs_diff(planes[0], planes[1]) > 0.1);
     // odd sizes too
-    let y = po::data::pink_noise::<f32>(&[1, 1, 15, 9], 1.3).unwrap().as_vec();
+    let y = po::data::pink_noise::<f32>(&[1, 1, 15, 9], 1.3)
+        .unwrap()
+        .as_vec();
     let y: Vec<f64> = y.into_iter().map(f64::from).collect();
     assert!((sample_std(&y) - 1.0).abs() < 1e-6);
 }
@@ -110,13 +131,21 @@ fn pink_noise_planes_have_unit_std() {
 fn pink_noise_is_seeded() {
     let _seed = core_common::seed_lock();
     po::tools::set_seed(7);
-    let a = po::data::pink_noise::<f64>(&[1, 1, 16, 16], 1.0).unwrap().as_vec();
+    let a = po::data::pink_noise::<f64>(&[1, 1, 16, 16], 1.0)
+        .unwrap()
+        .as_vec();
     po::tools::set_seed(7);
-    let b = po::data::pink_noise::<f64>(&[1, 1, 16, 16], 1.0).unwrap().as_vec();
+    let b = po::data::pink_noise::<f64>(&[1, 1, 16, 16], 1.0)
+        .unwrap()
+        .as_vec();
     po::tools::set_seed(7);
-    let c = po::data::pink_noise::<f32>(&[1, 1, 16, 16], 1.0).unwrap().as_vec();
+    let c = po::data::pink_noise::<f32>(&[1, 1, 16, 16], 1.0)
+        .unwrap()
+        .as_vec();
     po::tools::set_seed(8);
-    let d = po::data::pink_noise::<f64>(&[1, 1, 16, 16], 1.0).unwrap().as_vec();
+    let d = po::data::pink_noise::<f64>(&[1, 1, 16, 16], 1.0)
+        .unwrap()
+        .as_vec();
     assert_eq!(a, b);
     let c: Vec<f64> = c.into_iter().map(f64::from).collect();
     assert!(core_common::max_abs_diff(&a, &c) < 1e-5);
@@ -145,7 +174,13 @@ fn power(v: &[f64], n: usize) -> Vec<f64> {
 /// Least-squares slope of log(mean power) against log(radius) over octave bands.
 fn spectral_slope(v: &[f64], n: usize) -> f64 {
     let p = power(v, n);
-    let f = |k: usize| if k <= n / 2 { k as f64 } else { k as f64 - n as f64 };
+    let f = |k: usize| {
+        if k <= n / 2 {
+            k as f64
+        } else {
+            k as f64 - n as f64
+        }
+    };
     let mut pts = vec![];
     let mut lo = 4.0;
     while lo < n as f64 / 2.0 {
@@ -164,7 +199,10 @@ fn spectral_slope(v: &[f64], n: usize) -> f64 {
         lo *= 2.0;
     }
     let m = pts.len() as f64;
-    let (mx, my) = (pts.iter().map(|p| p.0).sum::<f64>() / m, pts.iter().map(|p| p.1).sum::<f64>() / m);
+    let (mx, my) = (
+        pts.iter().map(|p| p.0).sum::<f64>() / m,
+        pts.iter().map(|p| p.1).sum::<f64>() / m,
+    );
     let num: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     let den: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
     num / den
@@ -175,26 +213,45 @@ fn pink_noise_spectrum_falls_as_f_to_the_minus_5_minus_2d() {
     let _seed = core_common::seed_lock();
     po::tools::set_seed(2);
     for fract_dim in [1.0, 1.5] {
-        let x = po::data::pink_noise::<f64>(&[1, 1, 128, 128], fract_dim).unwrap().as_vec();
+        let x = po::data::pink_noise::<f64>(&[1, 1, 128, 128], fract_dim)
+            .unwrap()
+            .as_vec();
         let slope = spectral_slope(&x, 128);
         let want = -(5.0 - 2.0 * fract_dim);
         eprintln!("fract_dim {fract_dim}: slope {slope}");
-        assert!((slope - want).abs() < 0.1, "fract_dim {fract_dim}: slope {slope}, want {want}");
+        assert!(
+            (slope - want).abs() < 0.1,
+            "fract_dim {fract_dim}: slope {slope}, want {want}"
+        );
     }
     // white noise is flat
-    let w = po::data::white_noise::<f64>(&[1, 1, 128, 128]).unwrap().as_vec();
+    let w = po::data::white_noise::<f64>(&[1, 1, 128, 128])
+        .unwrap()
+        .as_vec();
     assert!(spectral_slope(&w, 128).abs() < 0.1);
 }
 
 #[test]
 fn noise_refuses_bad_shapes() {
     let e = po::data::pink_noise::<f32>(&[1, 1, 1, 1], 1.0).unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument { name: "shape", .. }), "{e}");
+    assert!(
+        matches!(e, Error::InvalidArgument { name: "shape", .. }),
+        "{e}"
+    );
     assert!(e.to_string().contains("at least 2 pixels"), "{e}");
     let e = po::data::pink_noise::<f32>(&[1, 8, 8], 1.0).unwrap_err();
     assert!(matches!(e, Error::Rank { .. }), "{e}");
     let e = po::data::pink_noise::<f32>(&[1, 1, 8, 8], f64::NAN).unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument { name: "fract_dim", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidArgument {
+                name: "fract_dim",
+                ..
+            }
+        ),
+        "{e}"
+    );
     let e = po::data::white_noise::<f32>(&[1, 0, 8, 8]).unwrap_err();
     assert!(matches!(e, Error::Empty { .. }), "{e}");
     assert!(e.to_string().contains("empty"), "{e}");

@@ -30,7 +30,10 @@ fn assert_grad<M: Model>(m: &M, shape: [usize; 4], lo: f64, hi: f64, what: &str)
 fn assert_adjoint<M: Model>(m: &M, shape: [usize; 4], what: &str) {
     let x = rand_image(3, shape, -1.0, 1.0);
     let (a, b) = adjoint_pair(m, &x, 4);
-    assert!((a - b).abs() <= 1e-12 * a.abs().max(1.0), "{what}: <Ax,y> = {a}, <x,A^T y> = {b}");
+    assert!(
+        (a - b).abs() <= 1e-12 * a.abs().max(1.0),
+        "{what}: <Ax,y> = {a}, <x,A^T y> = {b}"
+    );
 }
 
 struct Pad([usize; 4], PadMode);
@@ -132,14 +135,24 @@ impl Model for SumSquares {
 }
 
 fn filter(seed: u64, shape: [usize; 4]) -> Filter {
-    Filter::new(core_common::rand_vec(seed, shape.iter().product(), -1.0, 1.0), shape).unwrap()
+    Filter::new(
+        core_common::rand_vec(seed, shape.iter().product(), -1.0, 1.0),
+        shape,
+    )
+    .unwrap()
 }
 
 #[test]
 fn pad_gradients_and_adjoint_in_every_mode() {
     for (mode, lin) in all_modes().into_iter().zip(linear_modes()) {
         for pads in [[2, 3, 1, 4], [0, 5, 3, 0]] {
-            assert_grad(&Pad(pads, mode), [2, 2, 7, 6], -1.0, 1.0, &format!("pad {mode:?}"));
+            assert_grad(
+                &Pad(pads, mode),
+                [2, 2, 7, 6],
+                -1.0,
+                1.0,
+                &format!("pad {mode:?}"),
+            );
             assert_adjoint(&Pad(pads, lin), [2, 2, 7, 6], &format!("pad {lin:?}"));
         }
     }
@@ -193,8 +206,18 @@ fn pointwise_gradients() {
     assert_grad(&Map2, [2, 2, 5, 6], -1.0, 1.0, "map2");
     assert_grad(&Map2Halves, [2, 4, 5, 6], -1.0, 1.0, "map2_halves");
     assert_grad(&Softplus, [2, 1, 5, 6], -30.0, 30.0, "softplus");
-    assert_grad(&Mask(core_common::rand_vec(3, 30, 0.0, 1.0)), [2, 2, 5, 6], -1.0, 1.0, "mask");
-    assert_adjoint(&Mask(core_common::rand_vec(3, 30, 0.0, 1.0)), [2, 2, 5, 6], "mask");
+    assert_grad(
+        &Mask(core_common::rand_vec(3, 30, 0.0, 1.0)),
+        [2, 2, 5, 6],
+        -1.0,
+        1.0,
+        "mask",
+    );
+    assert_adjoint(
+        &Mask(core_common::rand_vec(3, 30, 0.0, 1.0)),
+        [2, 2, 5, 6],
+        "mask",
+    );
 }
 
 #[test]
@@ -215,11 +238,25 @@ fn linear_model_gradients_in_every_mode() {
         let g = Gaussian::builder((5, 4)).std([1.0, 2.5]);
         let gm = g.clone().pad_mode(mode).build().unwrap();
         assert_grad(&gm, [2, 1, 12, 13], 0.0, 1.0, &format!("Gaussian {mode:?}"));
-        assert_adjoint(&g.pad_mode(lin).build().unwrap(), [2, 1, 12, 13], &format!("Gaussian {lin:?}"));
+        assert_adjoint(
+            &g.pad_mode(lin).build().unwrap(),
+            [2, 1, 12, 13],
+            &format!("Gaussian {lin:?}"),
+        );
         let cs = CenterSurround::builder((6, 5)).on_center(vec![true, false]);
         let csm = cs.clone().pad_mode(mode).build().unwrap();
-        assert_grad(&csm, [2, 1, 12, 13], 0.0, 1.0, &format!("CenterSurround {mode:?}"));
-        assert_adjoint(&cs.pad_mode(lin).build().unwrap(), [2, 1, 12, 13], &format!("CenterSurround {lin:?}"));
+        assert_grad(
+            &csm,
+            [2, 1, 12, 13],
+            0.0,
+            1.0,
+            &format!("CenterSurround {mode:?}"),
+        );
+        assert_adjoint(
+            &cs.pad_mode(lin).build().unwrap(),
+            [2, 1, 12, 13],
+            &format!("CenterSurround {lin:?}"),
+        );
     }
 }
 
@@ -227,15 +264,52 @@ fn linear_model_gradients_in_every_mode() {
 fn frontend_model_gradients_in_every_mode() {
     po::tools::set_seed(2);
     for mode in all_modes() {
-        let ln = LinearNonlinear::builder((5, 5)).pad_mode(mode).build().unwrap();
-        assert_grad(&ln, [2, 1, 12, 13], 0.0, 1.0, &format!("LinearNonlinear {mode:?}"));
-        let lgc = LuminanceGainControl::builder((7, 6)).pad_mode(mode).build().unwrap();
-        assert_grad(&lgc, [2, 1, 12, 13], 0.0, 1.0, &format!("LuminanceGainControl {mode:?}"));
-        let lcgc = LuminanceContrastGainControl::builder((5, 6)).pad_mode(mode).build().unwrap();
-        assert_grad(&lcgc, [2, 1, 12, 13], 0.0, 1.0, &format!("LuminanceContrastGainControl {mode:?}"));
+        let ln = LinearNonlinear::builder((5, 5))
+            .pad_mode(mode)
+            .build()
+            .unwrap();
+        assert_grad(
+            &ln,
+            [2, 1, 12, 13],
+            0.0,
+            1.0,
+            &format!("LinearNonlinear {mode:?}"),
+        );
+        let lgc = LuminanceGainControl::builder((7, 6))
+            .pad_mode(mode)
+            .build()
+            .unwrap();
+        assert_grad(
+            &lgc,
+            [2, 1, 12, 13],
+            0.0,
+            1.0,
+            &format!("LuminanceGainControl {mode:?}"),
+        );
+        let lcgc = LuminanceContrastGainControl::builder((5, 6))
+            .pad_mode(mode)
+            .build()
+            .unwrap();
+        assert_grad(
+            &lcgc,
+            [2, 1, 12, 13],
+            0.0,
+            1.0,
+            &format!("LuminanceContrastGainControl {mode:?}"),
+        );
         for mask in [false, true] {
-            let oo = OnOff::builder((5, 5)).pad_mode(mode).apply_mask(mask).build().unwrap();
-            assert_grad(&oo, [2, 1, 12, 13], 0.0, 1.0, &format!("OnOff {mode:?} mask {mask}"));
+            let oo = OnOff::builder((5, 5))
+                .pad_mode(mode)
+                .apply_mask(mask)
+                .build()
+                .unwrap();
+            assert_grad(
+                &oo,
+                [2, 1, 12, 13],
+                0.0,
+                1.0,
+                &format!("OnOff {mode:?} mask {mask}"),
+            );
         }
     }
 }
@@ -244,15 +318,44 @@ fn frontend_model_gradients_in_every_mode() {
 fn pretrained_model_gradients() {
     let shape = [2, 1, 16, 17];
     for mode in [PadMode::Circular, PadMode::Reflect] {
-        let ln = LinearNonlinear::builder((31, 31)).pretrained(true).pad_mode(mode).build().unwrap();
+        let ln = LinearNonlinear::builder((31, 31))
+            .pretrained(true)
+            .pad_mode(mode)
+            .build()
+            .unwrap();
         assert_grad(&ln, shape, 0.0, 1.0, "pretrained LinearNonlinear");
-        let lgc = LuminanceGainControl::builder((31, 31)).pretrained(true).pad_mode(mode).build().unwrap();
+        let lgc = LuminanceGainControl::builder((31, 31))
+            .pretrained(true)
+            .pad_mode(mode)
+            .build()
+            .unwrap();
         assert_grad(&lgc, shape, 0.0, 1.0, "pretrained LuminanceGainControl");
-        let lcgc = LuminanceContrastGainControl::builder((31, 31)).pretrained(true).pad_mode(mode).build().unwrap();
-        assert_grad(&lcgc, shape, 0.0, 1.0, "pretrained LuminanceContrastGainControl");
-        let oo = OnOff::builder((31, 31)).pretrained(true).pad_mode(mode).build().unwrap();
+        let lcgc = LuminanceContrastGainControl::builder((31, 31))
+            .pretrained(true)
+            .pad_mode(mode)
+            .build()
+            .unwrap();
+        assert_grad(
+            &lcgc,
+            shape,
+            0.0,
+            1.0,
+            "pretrained LuminanceContrastGainControl",
+        );
+        let oo = OnOff::builder((31, 31))
+            .pretrained(true)
+            .pad_mode(mode)
+            .build()
+            .unwrap();
         assert_grad(&oo, shape, 0.0, 1.0, "pretrained OnOff");
     }
-    let relu_free = LinearNonlinear::builder((5, 5)).activation(Activation::Identity).build().unwrap();
-    assert_adjoint(&relu_free, [2, 1, 12, 13], "LinearNonlinear without activation");
+    let relu_free = LinearNonlinear::builder((5, 5))
+        .activation(Activation::Identity)
+        .build()
+        .unwrap();
+    assert_adjoint(
+        &relu_free,
+        [2, 1, 12, 13],
+        "LinearNonlinear without activation",
+    );
 }

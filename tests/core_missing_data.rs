@@ -9,7 +9,10 @@ fn missing_data_files_say_how_to_fetch_them() {
     std::fs::create_dir_all(&dir).unwrap();
     std::env::set_var("PLENOPTIC_DATA", &dir);
     assert_eq!(po::data::data_dir(), dir);
-    for (name, result) in [("einstein.pgm", po::data::einstein()), ("curie.pgm", po::data::curie())] {
+    for (name, result) in [
+        ("einstein.pgm", po::data::einstein()),
+        ("curie.pgm", po::data::curie()),
+    ] {
         let e = result.unwrap_err();
         match &e {
             po::Error::MissingData { path } => assert_eq!(path, &dir.join(name)),

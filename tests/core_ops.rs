@@ -34,10 +34,22 @@ fn padding_a_square_by_hand() {
     //  [3 4]] padded by one row on top and one column on each side
     let x = img(&[1.0, 2.0, 3.0, 4.0], [1, 1, 2, 2]);
     let cases = [
-        (PadMode::Circular, vec![4.0, 3.0, 4.0, 3.0, 2.0, 1.0, 2.0, 1.0, 4.0, 3.0, 4.0, 3.0]),
-        (PadMode::Reflect, vec![4.0, 3.0, 4.0, 3.0, 2.0, 1.0, 2.0, 1.0, 4.0, 3.0, 4.0, 3.0]),
-        (PadMode::Replicate, vec![1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0]),
-        (PadMode::Constant(0.0), vec![0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 3.0, 4.0, 0.0]),
+        (
+            PadMode::Circular,
+            vec![4.0, 3.0, 4.0, 3.0, 2.0, 1.0, 2.0, 1.0, 4.0, 3.0, 4.0, 3.0],
+        ),
+        (
+            PadMode::Reflect,
+            vec![4.0, 3.0, 4.0, 3.0, 2.0, 1.0, 2.0, 1.0, 4.0, 3.0, 4.0, 3.0],
+        ),
+        (
+            PadMode::Replicate,
+            vec![1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0],
+        ),
+        (
+            PadMode::Constant(0.0),
+            vec![0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 3.0, 4.0, 0.0],
+        ),
     ];
     for (mode, want) in cases {
         let y = pad(x.clone(), [1, 0, 1, 1], mode).unwrap();
@@ -49,7 +61,10 @@ fn padding_a_square_by_hand() {
     assert_eq!(y.as_vec(), vec![1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0]);
     let row = img(&[1.0, 2.0, 3.0, 4.0], [1, 1, 1, 4]);
     let y = pad(row, [0, 0, 3, 3], PadMode::Reflect).unwrap();
-    assert_eq!(y.as_vec(), vec![4.0, 3.0, 2.0, 1.0, 2.0, 3.0, 4.0, 3.0, 2.0, 1.0]);
+    assert_eq!(
+        y.as_vec(),
+        vec![4.0, 3.0, 2.0, 1.0, 2.0, 3.0, 4.0, 3.0, 2.0, 1.0]
+    );
 }
 
 #[test]
@@ -99,11 +114,18 @@ fn conv2d_matches_direct_convolution() {
     ];
     for (i, (shape, fshape)) in cases.into_iter().enumerate() {
         let x = rand_image(i as u64, shape, -1.0, 1.0);
-        let f = Filter::new(rand_vec(100 + i as u64, fshape.iter().product(), -1.0, 1.0), fshape).unwrap();
+        let f = Filter::new(
+            rand_vec(100 + i as u64, fshape.iter().product(), -1.0, 1.0),
+            fshape,
+        )
+        .unwrap();
         let y = conv2d(x.clone(), &f).unwrap();
         let (r, rs) = conv_ref(&x.as_vec(), shape, f.weights(), fshape);
         assert_eq!(po::dims(&y), rs);
-        assert!(max_abs_diff(&y.as_vec(), &r) < 1e-12, "{shape:?} {fshape:?}");
+        assert!(
+            max_abs_diff(&y.as_vec(), &r) < 1e-12,
+            "{shape:?} {fshape:?}"
+        );
         // f32 too
         let y32 = conv2d(po::cast::<f64, f32, _>(&x), &f).unwrap();
         let y32: Vec<f64> = y32.as_vec().into_iter().map(f64::from).collect();
@@ -117,13 +139,17 @@ fn conv2d_same_equals_padding_then_conv2d() {
         // 16x12 is a fast size (circular becomes a circular convolution), 13x11 is not
         for shape in [[2, 1, 16, 12], [1, 2, 13, 11]] {
             for fshape in [[2, 1, 5, 4], [2, 1, 9, 7], [2, 1, 1, 1]] {
-                let f = Filter::new(rand_vec(7, fshape.iter().product(), -1.0, 1.0), fshape).unwrap();
+                let f =
+                    Filter::new(rand_vec(7, fshape.iter().product(), -1.0, 1.0), fshape).unwrap();
                 let x = rand_image(8, shape, 0.0, 1.0);
                 let a = conv2d_same(x.clone(), &f, mode).unwrap();
                 let b = conv2d(same_padding(x, (fshape[2], fshape[3]), mode).unwrap(), &f).unwrap();
                 assert_eq!(po::dims(&a)[2..], shape[2..]);
                 assert_eq!(po::dims(&a), po::dims(&b));
-                assert!(max_abs_diff(&a.as_vec(), &b.as_vec()) < 1e-12, "{mode:?} {shape:?} {fshape:?}");
+                assert!(
+                    max_abs_diff(&a.as_vec(), &b.as_vec()) < 1e-12,
+                    "{mode:?} {shape:?} {fshape:?}"
+                );
             }
         }
     }
@@ -154,37 +180,93 @@ fn channel_ops_by_hand() {
     assert_eq!(y.as_vec(), vec![1.0, 2.0, 6.0, 8.0, 5.0, 6.0, 14.0, 16.0]);
     let y = ops::roll(img(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [1, 1, 2, 3]), (1, -1));
     assert_eq!(y.as_vec(), vec![5.0, 6.0, 4.0, 2.0, 3.0, 1.0]);
-    let m = ops::mse(img(&[0.0, 0.0], [1, 1, 1, 2]), img(&[3.0, 4.0], [1, 1, 1, 2])).unwrap();
+    let m = ops::mse(
+        img(&[0.0, 0.0], [1, 1, 1, 2]),
+        img(&[3.0, 4.0], [1, 1, 1, 2]),
+    )
+    .unwrap();
     assert_eq!((po::dims(&m), m.as_vec()), ([1, 1, 1, 1], vec![12.5]));
-    assert_eq!(ops::sum_squares(img(&[3.0, 4.0], [1, 1, 1, 2])).as_vec(), vec![25.0]);
+    assert_eq!(
+        ops::sum_squares(img(&[3.0, 4.0], [1, 1, 1, 2])).as_vec(),
+        vec![25.0]
+    );
 }
 
 #[test]
 fn op_errors_name_the_problem() {
     let x = rand_image(1, [1, 2, 4, 5], 0.0, 1.0);
-    match conv2d(x.clone(), &Filter::new(vec![0.0; 30], [1, 1, 5, 6]).unwrap()) {
-        Err(Error::KernelTooLarge { kernel, image }) => assert_eq!((kernel, image), ((5, 6), (4, 5))),
+    match conv2d(
+        x.clone(),
+        &Filter::new(vec![0.0; 30], [1, 1, 5, 6]).unwrap(),
+    ) {
+        Err(Error::KernelTooLarge { kernel, image }) => {
+            assert_eq!((kernel, image), ((5, 6), (4, 5)))
+        }
         other => panic!("{other:?}"),
     }
     // 2 input channels cannot feed a filter that expects 3
     let e = conv2d(x.clone(), &Filter::new(vec![0.0; 3], [1, 3, 1, 1]).unwrap()).unwrap_err();
     assert!(matches!(e, Error::ShapeMismatch(_)));
-    assert!(e.to_string().contains("cannot be applied to 2 input channels"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("cannot be applied to 2 input channels"),
+        "{e}"
+    );
     // reflect needs pads smaller than the image
-    let e = conv2d_same(x.clone(), &Filter::new(vec![0.0; 9], [1, 1, 9, 1]).unwrap(), PadMode::Reflect).unwrap_err();
-    assert!(matches!(e, Error::PaddingTooLarge { mode: "reflect", pad: 4, needed: 5, size: 4 }), "{e}");
-    assert_eq!(e.to_string(), "reflect padding of 4 needs a dimension of size 5 or more, got 4");
+    let e = conv2d_same(
+        x.clone(),
+        &Filter::new(vec![0.0; 9], [1, 1, 9, 1]).unwrap(),
+        PadMode::Reflect,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::PaddingTooLarge {
+                mode: "reflect",
+                pad: 4,
+                needed: 5,
+                size: 4
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "reflect padding of 4 needs a dimension of size 5 or more, got 4"
+    );
     let e = pad(x.clone(), [0, 0, 6, 0], PadMode::Circular).unwrap_err();
-    assert!(matches!(e, Error::PaddingTooLarge { mode: "circular", .. }));
-    let e = ops::map2_halves(rand_image(1, [1, 3, 2, 2], 0.0, 1.0), |a, _, _| (a, 1.0, 0.0)).unwrap_err();
+    assert!(matches!(
+        e,
+        Error::PaddingTooLarge {
+            mode: "circular",
+            ..
+        }
+    ));
+    let e = ops::map2_halves(rand_image(1, [1, 3, 2, 2], 0.0, 1.0), |a, _, _| {
+        (a, 1.0, 0.0)
+    })
+    .unwrap_err();
     assert!(e.to_string().contains("cannot split 3 channels"), "{e}");
     let e = ops::select_channels(x.clone(), 1..3).unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument { name: "range", .. }), "{e}");
+    assert!(
+        matches!(e, Error::InvalidArgument { name: "range", .. }),
+        "{e}"
+    );
     let e = ops::mask(x.clone(), &[1.0; 3]).unwrap_err();
-    assert!(e.to_string().contains("a mask of 3 values cannot multiply 4x5 planes"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("a mask of 3 values cannot multiply 4x5 planes"),
+        "{e}"
+    );
     let e = ops::mse(x.clone(), rand_image(1, [1, 1, 4, 5], 0.0, 1.0)).unwrap_err();
     assert!(matches!(e, Error::ShapeMismatch(_)));
-    let e = ops::map2(x.clone(), rand_image(1, [1, 1, 4, 5], 0.0, 1.0), |a, _, _| (a, 1.0, 0.0)).unwrap_err();
+    let e = ops::map2(
+        x.clone(),
+        rand_image(1, [1, 1, 4, 5], 0.0, 1.0),
+        |a, _, _| (a, 1.0, 0.0),
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::ShapeMismatch(_)));
 }
 
@@ -198,14 +280,19 @@ fn f32_softplus_is_within_a_few_ulp_of_the_exact_value() {
         let (v, d) = ops::softplus(x);
         let (ve, de) = ops::softplus(x as f64);
         // relative error in units of f32 epsilon
-        let ev = (v as f64 - ve).abs() / (ve.abs().max(f64::from(f32::MIN_POSITIVE)) * f64::from(f32::EPSILON));
-        let ed = (d as f64 - de).abs() / (de.abs().max(f64::from(f32::MIN_POSITIVE)) * f64::from(f32::EPSILON));
+        let ev = (v as f64 - ve).abs()
+            / (ve.abs().max(f64::from(f32::MIN_POSITIVE)) * f64::from(f32::EPSILON));
+        let ed = (d as f64 - de).abs()
+            / (de.abs().max(f64::from(f32::MIN_POSITIVE)) * f64::from(f32::EPSILON));
         worst_v = worst_v.max(ev);
         worst_d = worst_d.max(ed);
         x += 0.000731;
     }
     eprintln!("softplus f32: value {worst_v} ulp, derivative {worst_d} ulp");
-    assert!(worst_v < 4.0 && worst_d < 4.0, "value {worst_v} ulp, derivative {worst_d} ulp");
+    assert!(
+        worst_v < 4.0 && worst_d < 4.0,
+        "value {worst_v} ulp, derivative {worst_d} ulp"
+    );
     assert_eq!(ops::softplus(30.0f32), (30.0, 1.0));
     assert!(ops::softplus(f32::NAN).0.is_nan());
     assert!((0.0..2e-38).contains(&ops::softplus(f32::NEG_INFINITY).0));

@@ -12,11 +12,15 @@ fn rescale_maps_min_and_max_to_the_range() {
     let x = rand_image(1, [2, 1, 6, 7], -3.0, 5.0);
     let y = tools::rescale(&x, 0.0, 1.0).unwrap();
     let v = y.as_vec();
-    let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+    let (lo, hi) = v
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
     assert!(lo.abs() < 1e-15 && (hi - 1.0).abs() < 1e-15);
     // affine: the order of values and their ratios of differences are kept
     let xv = x.as_vec();
-    let (xlo, xhi) = xv.iter().fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+    let (xlo, xhi) = xv
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
     for (a, b) in xv.iter().zip(&v) {
         assert!(((a - xlo) / (xhi - xlo) - b).abs() < 1e-12);
     }
@@ -25,7 +29,10 @@ fn rescale_maps_min_and_max_to_the_range() {
         assert!((2.0 - 4.0 * b - c).abs() < 1e-12);
     }
     let x32 = po::image_from_vec(vec![1.0f32, 3.0, 2.0], &[1, 1, 1, 3]).unwrap();
-    assert_eq!(tools::rescale(&x32, -1.0, 1.0).unwrap().as_vec(), vec![-1.0, 1.0, 0.0]);
+    assert_eq!(
+        tools::rescale(&x32, -1.0, 1.0).unwrap().as_vec(),
+        vec![-1.0, 1.0, 0.0]
+    );
 }
 
 #[test]
@@ -43,7 +50,12 @@ fn rescale_refuses_constant_and_non_finite_images() {
 fn l2_norm_and_mse_as_plenoptic() {
     let a = rand_image(2, [2, 3, 4, 5], 0.0, 1.0);
     let b = rand_image(3, [2, 3, 4, 5], 0.0, 1.0);
-    let d: Vec<f64> = a.as_vec().iter().zip(b.as_vec()).map(|(x, y)| x - y).collect();
+    let d: Vec<f64> = a
+        .as_vec()
+        .iter()
+        .zip(b.as_vec())
+        .map(|(x, y)| x - y)
+        .collect();
     let ss: f64 = d.iter().map(|v| v * v).sum();
     assert!((tools::l2_norm(&a, &b).unwrap() - ss.sqrt()).abs() < 1e-12);
     assert!((tools::mse(&a, &b).unwrap() - ss / 120.0).abs() < 1e-14);
@@ -52,9 +64,15 @@ fn l2_norm_and_mse_as_plenoptic() {
     let op = po::ops::mse(a.clone(), b.clone()).unwrap().as_vec()[0];
     assert!((op - tools::mse(&a, &b).unwrap()).abs() < 1e-15);
     let c = rand_image(3, [2, 3, 5, 4], 0.0, 1.0);
-    for e in [tools::l2_norm(&a, &c).unwrap_err(), tools::mse(&a, &c).unwrap_err()] {
+    for e in [
+        tools::l2_norm(&a, &c).unwrap_err(),
+        tools::mse(&a, &c).unwrap_err(),
+    ] {
         assert!(matches!(e, Error::ShapeMismatch(_)), "{e}");
-        assert!(e.to_string().contains("[2, 3, 4, 5] and [2, 3, 5, 4]"), "{e}");
+        assert!(
+            e.to_string().contains("[2, 3, 4, 5] and [2, 3, 5, 4]"),
+            "{e}"
+        );
     }
 }
 
@@ -70,7 +88,9 @@ fn make_disk_as_plenoptic() {
     assert_eq!(at(0, 0), 0.0); // r = 5.66 > 4
     assert!((at(4, 7) - 0.5).abs() < 1e-12); // r = 3: half-way down the cosine
     assert_eq!(at(4, 8), 0.0); // r = 4 = outer: cos(pi) edge
-    let e = tools::make_disk::<f64>((7, 11), Some(3.0), Some(2.0)).unwrap().as_vec();
+    let e = tools::make_disk::<f64>((7, 11), Some(3.0), Some(2.0))
+        .unwrap()
+        .as_vec();
     let centre = (3.0, 5.0);
     for i in 0..7 {
         for j in 0..11 {
@@ -87,7 +107,16 @@ fn make_disk_as_plenoptic() {
         }
     }
     let e = tools::make_disk::<f32>((4, 4), Some(1.0), Some(2.0)).unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument { name: "inner_radius", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidArgument {
+                name: "inner_radius",
+                ..
+            }
+        ),
+        "{e}"
+    );
     let e = tools::make_disk::<f32>((0, 4), None, None).unwrap_err();
     assert!(matches!(e, Error::Empty { .. }), "{e}");
 }
@@ -96,11 +125,23 @@ fn make_disk_as_plenoptic() {
 fn circular_gaussian_refuses_bad_stds_and_sizes() {
     for s in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         let e = tools::circular_gaussian2d((5, 5), &[1.0, s]).unwrap_err();
-        assert!(matches!(e, Error::InvalidArgument { name: "std", .. }), "{e}");
+        assert!(
+            matches!(e, Error::InvalidArgument { name: "std", .. }),
+            "{e}"
+        );
         assert!(e.to_string().contains("must be positive"), "{e}");
     }
     let e = tools::circular_gaussian2d((0, 5), &[1.0]).unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument { name: "kernel_size", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidArgument {
+                name: "kernel_size",
+                ..
+            }
+        ),
+        "{e}"
+    );
     let g = tools::circular_gaussian2d((4, 6), &[1.0, 2.0]).unwrap();
     assert_eq!(g.shape(), [2, 1, 4, 6]);
     for k in g.weights().chunks(24) {
@@ -113,7 +154,7 @@ fn circular_gaussian_refuses_bad_stds_and_sizes() {
 struct NanModel;
 impl Model for NanModel {
     fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
-        Ok(po::ops::map(x, |v, _| (v / (v - v), E::one())))
+        Ok(po::ops::map(x, |v, _| (v / E::zero(), E::one())))
     }
 }
 
@@ -139,7 +180,11 @@ impl Model for Detached {
 struct Precision;
 impl Model for Precision {
     fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
-        let k = E::of_f64(if std::mem::size_of::<E>() == 8 { 2.0 } else { 1.0 });
+        let k = E::of_f64(if std::mem::size_of::<E>() == 8 {
+            2.0
+        } else {
+            1.0
+        });
         Ok(po::ops::map(x, move |v, _| (v * k, k)))
     }
 }
@@ -176,7 +221,10 @@ fn validate_model_accepts_a_notebook_model_and_names_each_failure() {
     assert!(m.contains("f32 and f64 outputs disagree"), "{m}");
     let big = Big(Filter::new(vec![1.0; 400], [1, 1, 20, 20]).unwrap());
     let m = invalid_model(tools::validate_model(&big, None).unwrap_err());
-    assert!(m.contains("fails on a f32 image of shape [1, 1, 16, 16]") && m.contains("larger"), "{m}");
+    assert!(
+        m.contains("fails on a f32 image of shape [1, 1, 16, 16]") && m.contains("larger"),
+        "{m}"
+    );
     let e = tools::validate_model(&g, Some(&[1, 16, 16])).unwrap_err();
     assert!(matches!(e, Error::Rank { .. }), "{e}");
 }

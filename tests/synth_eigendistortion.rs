@@ -42,7 +42,9 @@ fn crop32() -> Image<f32> {
 /// The top-left `n x n` corner of the 32x32 crop.
 fn crop(n: usize) -> Image<f32> {
     let v = crop32().as_vec();
-    let c: Vec<f32> = (0..n).flat_map(|r| v[r * 32..r * 32 + n].to_vec()).collect();
+    let c: Vec<f32> = (0..n)
+        .flat_map(|r| v[r * 32..r * 32 + n].to_vec())
+        .collect();
     po::image_from_vec(c, &[1, 1, n, n]).unwrap()
 }
 
@@ -61,14 +63,21 @@ fn residual<M: po::Model>(model: &M, img: &Image<f32>, eig: &Eigendistortion<M>,
     let jv = jacobian_vector_product(model, &x, &v).unwrap();
     let fv = vector_jacobian_product(model, &x, &jv).unwrap().as_vec();
     let lambda = eig.eigenvalues()[i];
-    fv.iter().zip(v.as_vec()).map(|(a, b)| (a - lambda * b).powi(2)).sum::<f64>().sqrt()
+    fv.iter()
+        .zip(v.as_vec())
+        .map(|(a, b)| (a - lambda * b).powi(2))
+        .sum::<f64>()
+        .sqrt()
 }
 
 #[test]
 fn batch_above_one_is_refused() {
     let img = po::cat_batch(&[&crop(16), &crop(16)]).unwrap();
     let err = Eigendistortion::new(img, gaussian()).unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "image", ref reason } if reason.contains("batch")), "{err}");
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "image", ref reason } if reason.contains("batch")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -85,15 +94,26 @@ fn exact_power_and_lobpcg_on_crop32() {
     // plenoptic's float32 exact eigenvalues: the top one within 1e-6 relative (its float32
     // eigh gives 0.99999964, 3.6e-7 from its kernel's exact 0.99999996), the rest down to
     // its float32 noise floor within 5e-7 absolute.
-    assert!(rel(ev[0], want[0] as f64) < 1e-6, "{} vs {}", ev[0], want[0]);
+    assert!(
+        rel(ev[0], want[0] as f64) < 1e-6,
+        "{} vs {}",
+        ev[0],
+        want[0]
+    );
     let (at, worst) = ev
         .iter()
         .zip(&want)
         .map(|(a, b)| (a - *b as f64).abs())
         .enumerate()
         .fold((0, 0.0), |m, (i, d)| if d > m.1 { (i, d) } else { m });
-    println!("largest difference from plenoptic's exact eigenvalues: {worst:.2e} at {at} ({} vs {})", ev[at], want[at]);
-    assert!(worst < 5e-7, "largest difference from plenoptic's exact eigenvalues {worst}");
+    println!(
+        "largest difference from plenoptic's exact eigenvalues: {worst:.2e} at {at} ({} vs {})",
+        ev[at], want[at]
+    );
+    assert!(
+        worst < 5e-7,
+        "largest difference from plenoptic's exact eigenvalues {worst}"
+    );
     assert!(residual(&gaussian(), &img, &exact, 0) < 1e-10);
     let min_exact = ev[1023];
 
@@ -101,7 +121,11 @@ fn exact_power_and_lobpcg_on_crop32() {
     power.synthesize().run().unwrap();
     assert_eq!(power.eigenindex(), &[0, 1023]);
     assert_eq!(po::dims(power.eigendistortions()), [2, 1, 32, 32]);
-    assert!(rel(power.eigenvalues()[0], ev[0]) < 1e-6, "power top {}", power.eigenvalues()[0]);
+    assert!(
+        rel(power.eigenvalues()[0], ev[0]) < 1e-6,
+        "power top {}",
+        power.eigenvalues()[0]
+    );
     // the shifted power method's bottom is a Rayleigh quotient: never below the minimum
     assert!(power.eigenvalues()[1] >= min_exact - 1e-12);
 
@@ -109,13 +133,29 @@ fn exact_power_and_lobpcg_on_crop32() {
     lobpcg.synthesize().method(Method::Lobpcg).run().unwrap();
     assert_eq!(lobpcg.eigenindex(), &[0, 1023]);
     let lv = lobpcg.eigenvalues();
-    assert!(rel(lv[0], ev[0]) < 1e-9, "lobpcg top {} vs {}", lv[0], ev[0]);
-    assert!((lv[1] - min_exact).abs() < 1e-6, "lobpcg bottom {} vs {min_exact}", lv[1]);
-    assert!(lv[1] < 1e-3 * power.eigenvalues()[1], "LOBPCG gets far lower than power");
+    assert!(
+        rel(lv[0], ev[0]) < 1e-9,
+        "lobpcg top {} vs {}",
+        lv[0],
+        ev[0]
+    );
+    assert!(
+        (lv[1] - min_exact).abs() < 1e-6,
+        "lobpcg bottom {} vs {min_exact}",
+        lv[1]
+    );
+    assert!(
+        lv[1] < 1e-3 * power.eigenvalues()[1],
+        "LOBPCG gets far lower than power"
+    );
     // the top eigendistortion is the exact one, up to sign
     let a = lobpcg.eigendistortion(0).unwrap().as_vec();
     let b = exact.eigendistortion(0).unwrap().as_vec();
-    let overlap: f64 = a.iter().zip(&b).map(|(x, y)| (*x as f64) * (*y as f64)).sum();
+    let overlap: f64 = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (*x as f64) * (*y as f64))
+        .sum();
     assert!((overlap.abs() - 1.0).abs() < 1e-5, "overlap {overlap}");
 }
 
@@ -127,7 +167,11 @@ fn lobpcg_matches_analytic_gaussian_eigenvalues() {
     let ev = eig.eigenvalues();
     // |DFT of the kernel|^2 (reference README, from plenoptic's float32 kernel)
     assert!(rel(ev[0], 0.9999999604690477) < 1e-5, "top {}", ev[0]);
-    assert!((ev[1] - 1.040592676138454e-24).abs() < 1e-6, "bottom {}", ev[1]);
+    assert!(
+        (ev[1] - 1.040592676138454e-24).abs() < 1e-6,
+        "bottom {}",
+        ev[1]
+    );
     assert_eq!(eig.eigenindex(), &[0, 65535]);
 }
 
@@ -135,10 +179,20 @@ fn lobpcg_matches_analytic_gaussian_eigenvalues() {
 fn lobpcg_matches_analytic_center_surround_eigenvalues() {
     quiet();
     let mut eig = Eigendistortion::new(po::data::einstein().unwrap(), center_surround()).unwrap();
-    eig.synthesize().method(Method::Lobpcg).run().unwrap();
+    // a looser tolerance than the default 1e-8 keeps the test quick; still far inside
+    // the required accuracy (bottom about 5e-8)
+    eig.synthesize()
+        .method(Method::Lobpcg)
+        .stop_criterion(1e-7)
+        .run()
+        .unwrap();
     let ev = eig.eigenvalues();
     assert!(rel(ev[0], 0.4156863420595862) < 1e-5, "top {}", ev[0]);
-    assert!((ev[1] - 3.1327257176296527e-24).abs() < 1e-6, "bottom {}", ev[1]);
+    assert!(
+        (ev[1] - 3.1327257176296527e-24).abs() < 1e-6,
+        "bottom {}",
+        ev[1]
+    );
 }
 
 #[test]
@@ -149,18 +203,33 @@ fn nonlinear_model_lobpcg_and_power_match_exact() {
     exact.synthesize().method(Method::Exact).run().unwrap();
     let ev = exact.eigenvalues().to_vec();
     let mut lobpcg = Eigendistortion::new(img.clone(), lgc()).unwrap();
-    lobpcg.synthesize().method(Method::Lobpcg).k(2).run().unwrap();
+    lobpcg
+        .synthesize()
+        .method(Method::Lobpcg)
+        .k(2)
+        .run()
+        .unwrap();
     let lv = lobpcg.eigenvalues();
     assert_eq!(lobpcg.eigenindex(), &[0, 1, 574, 575]);
     assert!(rel(lv[0], ev[0]) < 1e-6, "top {} vs {}", lv[0], ev[0]);
     assert!(rel(lv[1], ev[1]) < 1e-6, "second {} vs {}", lv[1], ev[1]);
-    assert!((lv[3] - ev[575]).abs() < 1e-6 * ev[0], "bottom {} vs {}", lv[3], ev[575]);
+    assert!(
+        (lv[3] - ev[575]).abs() < 1e-6 * ev[0],
+        "bottom {} vs {}",
+        lv[3],
+        ev[575]
+    );
     assert!(residual(&lgc(), &img, &lobpcg, 0) < 1e-6 * ev[0]);
     // plenoptic's stop test is absolute (1e-7 by default): with eigenvalues ~1e-3 it
     // needs a smaller tolerance to converge to 1e-6 relative
     let mut power = Eigendistortion::new(img, lgc()).unwrap();
     power.synthesize().stop_criterion(1e-13).run().unwrap();
-    assert!(rel(power.eigenvalues()[0], ev[0]) < 1e-6, "power top {} vs {}", power.eigenvalues()[0], ev[0]);
+    assert!(
+        rel(power.eigenvalues()[0], ev[0]) < 1e-6,
+        "power top {} vs {}",
+        power.eigenvalues()[0],
+        ev[0]
+    );
 }
 
 #[test]
@@ -168,24 +237,45 @@ fn jacobian_products_are_accurate() {
     // J v by central differences against the exact Jacobian (rows from backward passes)
     let x: Image<f64> = po::cast(&crop(24));
     let n = 24 * 24;
-    let v: Vec<f64> = (0..n).map(|i| ((i * 7919) % 211) as f64 / 105.0 - 1.0).collect();
+    let v: Vec<f64> = (0..n)
+        .map(|i| ((i * 7919) % 211) as f64 / 105.0 - 1.0)
+        .collect();
     let vi = po::image_from_vec(v.clone(), &[1, 1, 24, 24]).unwrap();
     let check = |j: Vec<Vec<f64>>, jv: Vec<f64>| -> f64 {
-        let exact: Vec<f64> = j.iter().map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum()).collect();
-        let num: f64 = exact.iter().zip(&jv).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+        let exact: Vec<f64> = j
+            .iter()
+            .map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum())
+            .collect();
+        let num: f64 = exact
+            .iter()
+            .zip(&jv)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt();
         let den: f64 = exact.iter().map(|a| a * a).sum::<f64>().sqrt();
         num / den
     };
-    let e_lgc = check(jacobian(&lgc(), &x).unwrap(), jacobian_vector_product(&lgc(), &x, &vi).unwrap().as_vec());
+    let e_lgc = check(
+        jacobian(&lgc(), &x).unwrap(),
+        jacobian_vector_product(&lgc(), &x, &vi).unwrap().as_vec(),
+    );
     let e_cs = check(
         jacobian(&center_surround(), &x).unwrap(),
-        jacobian_vector_product(&center_surround(), &x, &vi).unwrap().as_vec(),
+        jacobian_vector_product(&center_surround(), &x, &vi)
+            .unwrap()
+            .as_vec(),
     );
     println!("relative error of J v: LuminanceGainControl {e_lgc:.2e}, CenterSurround {e_cs:.2e}");
     assert!(e_lgc < 1e-9, "nonlinear model: {e_lgc}");
     assert!(e_cs < 1e-10, "linear model: {e_cs}");
     // J^T u is the transpose of J v: <J v, u> == <v, J^T u>
-    let u = po::image_from_vec((0..n).map(|i| ((i * 104729) % 97) as f64 / 48.0 - 1.0).collect(), &[1, 1, 24, 24]).unwrap();
+    let u = po::image_from_vec(
+        (0..n)
+            .map(|i| ((i * 104729) % 97) as f64 / 48.0 - 1.0)
+            .collect(),
+        &[1, 1, 24, 24],
+    )
+    .unwrap();
     let jv = jacobian_vector_product(&lgc(), &x, &vi).unwrap().as_vec();
     let jtu = vector_jacobian_product(&lgc(), &x, &u).unwrap().as_vec();
     let a: f64 = jv.iter().zip(u.as_vec()).map(|(p, q)| p * q).sum();
@@ -193,8 +283,14 @@ fn jacobian_products_are_accurate() {
     assert!(rel(a, b) < 1e-9, "{a} vs {b}");
     // shape checks
     let wrong = po::image_from_vec(vec![0.0f64; 4], &[1, 1, 2, 2]).unwrap();
-    assert!(matches!(jacobian_vector_product(&lgc(), &x, &wrong), Err(Error::ShapeMismatch(_))));
-    assert!(matches!(vector_jacobian_product(&lgc(), &x, &wrong), Err(Error::ShapeMismatch(_))));
+    assert!(matches!(
+        jacobian_vector_product(&lgc(), &x, &wrong),
+        Err(Error::ShapeMismatch(_))
+    ));
+    assert!(matches!(
+        vector_jacobian_product(&lgc(), &x, &wrong),
+        Err(Error::ShapeMismatch(_))
+    ));
 }
 
 #[test]
@@ -203,7 +299,12 @@ fn k_eigendistortions_are_orthonormal() {
     let img = crop(16);
     for method in [Method::Power, Method::Lobpcg] {
         let mut eig = Eigendistortion::new(img.clone(), gaussian()).unwrap();
-        eig.synthesize().method(method).k(3).max_iter(200).run().unwrap();
+        eig.synthesize()
+            .method(method)
+            .k(3)
+            .max_iter(200)
+            .run()
+            .unwrap();
         assert_eq!(po::dims(eig.eigendistortions()), [6, 1, 16, 16]);
         assert_eq!(eig.eigenindex(), &[0, 1, 2, 253, 254, 255]);
         assert_eq!(eig.eigenvalues().len(), 6);
@@ -211,7 +312,11 @@ fn k_eigendistortions_are_orthonormal() {
         let vecs: Vec<&[f32]> = d.chunks(256).collect();
         for i in 0..6 {
             for j in 0..6 {
-                let g: f64 = vecs[i].iter().zip(vecs[j]).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
+                let g: f64 = vecs[i]
+                    .iter()
+                    .zip(vecs[j])
+                    .map(|(a, b)| (*a as f64) * (*b as f64))
+                    .sum();
                 let want = if i == j { 1.0 } else { 0.0 };
                 // top and bottom groups come from separate runs
                 if (i < 3) == (j < 3) {
@@ -219,14 +324,20 @@ fn k_eigendistortions_are_orthonormal() {
                 }
             }
         }
-        assert!(eig.eigenvalues()[0] >= eig.eigenvalues()[1] && eig.eigenvalues()[1] >= eig.eigenvalues()[2]);
+        assert!(
+            eig.eigenvalues()[0] >= eig.eigenvalues()[1]
+                && eig.eigenvalues()[1] >= eig.eigenvalues()[2]
+        );
     }
 }
 
 #[test]
 fn two_output_channels() {
     quiet();
-    let model = po::simulate::OnOff::builder((7, 7)).pad_mode(po::PadMode::Circular).build().unwrap();
+    let model = po::simulate::OnOff::builder((7, 7))
+        .pad_mode(po::PadMode::Circular)
+        .build()
+        .unwrap();
     let img = crop(16);
     let mut exact = Eigendistortion::new(img.clone(), model.clone()).unwrap();
     exact.synthesize().method(Method::Exact).run().unwrap();
@@ -247,7 +358,10 @@ fn eigendistortion_by_rank() {
     assert_eq!(last.as_vec(), eig.eigendistortion(255).unwrap().as_vec());
     assert_eq!(po::dims(&last), [1, 1, 16, 16]);
     let err = eig.eigendistortion(3).unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "index", .. }), "{err}");
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "index", .. }),
+        "{err}"
+    );
     assert!(eig.eigendistortion(-300).is_err());
 }
 
@@ -256,15 +370,42 @@ fn bad_options_are_refused() {
     quiet();
     let mut eig = Eigendistortion::new(crop(16), gaussian()).unwrap();
     let err = eig.synthesize().k(0).run().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "k", .. }), "{err}");
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "k", .. }),
+        "{err}"
+    );
     let err = eig.synthesize().k(129).run().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "k", .. }), "{err}");
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "k", .. }),
+        "{err}"
+    );
     let err = eig.synthesize().max_iter(0).run().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "max_iter", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "max_iter",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let err = eig.synthesize().stop_criterion(f64::NAN).run().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "stop_criterion", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "stop_criterion",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let big = po::image_from_vec(vec![0.5f32; 80 * 80], &[1, 1, 80, 80]).unwrap();
     let mut eig = Eigendistortion::new(big, gaussian()).unwrap();
     let err = eig.synthesize().method(Method::Exact).run().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "method", ref reason } if reason.contains("Lobpcg")), "{err}");
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "method", ref reason } if reason.contains("Lobpcg")),
+        "{err}"
+    );
 }

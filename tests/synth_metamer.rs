@@ -37,7 +37,9 @@ fn crop32() -> Image<f32> {
 /// A deterministic initial image in (0, 1) of the given shape.
 fn smooth_init(shape: [usize; 4]) -> Image<f32> {
     let n: usize = shape.iter().product();
-    let v = (0..n).map(|i| 0.5 + 0.45 * ((i as f32) * 0.7).sin()).collect();
+    let v = (0..n)
+        .map(|i| 0.5 + 0.45 * ((i as f32) * 0.7).sin())
+        .collect();
     po::image_from_vec(v, &shape).unwrap()
 }
 
@@ -75,12 +77,23 @@ fn default_initial_image_spans_allowed_range() {
     let img = crop32();
     let met = Metamer::new(img.clone(), small_gaussian()).unwrap();
     let v = met.metamer().as_vec();
-    let (mn, mx) = v.iter().fold((f32::MAX, f32::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+    let (mn, mx) = v
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
     assert_eq!((mn, mx), (0.0, 1.0));
-    let scaled = po::image_from_vec(img.as_vec().iter().map(|x| x * 2.0 - 0.5).collect(), &[1, 1, 32, 32]).unwrap();
-    let met = Metamer::builder(scaled, small_gaussian()).allowed_range((-0.5, 1.5)).build().unwrap();
+    let scaled = po::image_from_vec(
+        img.as_vec().iter().map(|x| x * 2.0 - 0.5).collect(),
+        &[1, 1, 32, 32],
+    )
+    .unwrap();
+    let met = Metamer::builder(scaled, small_gaussian())
+        .allowed_range((-0.5, 1.5))
+        .build()
+        .unwrap();
     let v = met.metamer().as_vec();
-    let (mn, mx) = v.iter().fold((f32::MAX, f32::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+    let (mn, mx) = v
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
     assert_eq!((mn, mx), (-0.5, 1.5));
     // not a constant: noise
     assert!(v.iter().filter(|x| **x > 0.5).count() > 100);
@@ -91,17 +104,28 @@ fn recorded_loss_is_objective_before_each_step() {
     quiet();
     let img = crop32();
     let mut met = Metamer::new(img, small_gaussian()).unwrap();
-    met.setup().initial_image(&smooth_init([1, 1, 32, 32])).run().unwrap();
+    met.setup()
+        .initial_image(&smooth_init([1, 1, 32, 32]))
+        .run()
+        .unwrap();
     met.synthesize(6).store_progress(1).run().unwrap();
     assert_eq!(met.saved_iterations(), &[0, 1, 2, 3, 4, 5]);
     for (m, &it) in met.saved_metamer().iter().zip(met.saved_iterations()) {
         let obj = met.objective_function(m).unwrap();
-        assert!((obj - met.losses()[it]).abs() <= 1e-12 * obj.abs().max(1e-30), "iteration {it}");
+        assert!(
+            (obj - met.losses()[it]).abs() <= 1e-12 * obj.abs().max(1e-30),
+            "iteration {it}"
+        );
     }
     // the pixel change norm is the distance between consecutive metamers
     let a = met.saved_metamer()[2].as_vec();
     let b = met.saved_metamer()[3].as_vec();
-    let d: f64 = a.iter().zip(&b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>().sqrt();
+    let d: f64 = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| ((x - y) as f64).powi(2))
+        .sum::<f64>()
+        .sqrt();
     assert!((d - met.pixel_change_norm()[2]).abs() < 1e-9 * d);
     assert!(met.gradient_norm().iter().all(|g| *g > 0.0));
 }
@@ -110,7 +134,10 @@ fn recorded_loss_is_objective_before_each_step() {
 fn range_penalty_enters_the_objective() {
     let img = crop32();
     let met = Metamer::new(img.clone(), small_gaussian()).unwrap();
-    let met0 = Metamer::builder(img.clone(), small_gaussian()).range_penalty_lambda(0.0).build().unwrap();
+    let met0 = Metamer::builder(img.clone(), small_gaussian())
+        .range_penalty_lambda(0.0)
+        .build()
+        .unwrap();
     // push four pixels outside [0, 1] by 0.5
     let mut v = img.as_vec();
     for (i, d) in [(0usize, -0.5f32), (1, 1.5), (40, -0.5), (41, 1.5)] {
@@ -129,11 +156,23 @@ fn resume_equals_one_long_run() {
     let mut a = Metamer::new(img.clone(), small_gaussian()).unwrap();
     a.setup().initial_image(&init).run().unwrap();
     // stop_criterion 0 turns the stop test off: the runs are 20 + 150 and 170 long
-    a.synthesize(20).store_progress(true).stop_criterion(0.0).run().unwrap();
-    a.synthesize(150).store_progress(true).stop_criterion(0.0).run().unwrap();
+    a.synthesize(20)
+        .store_progress(true)
+        .stop_criterion(0.0)
+        .run()
+        .unwrap();
+    a.synthesize(150)
+        .store_progress(true)
+        .stop_criterion(0.0)
+        .run()
+        .unwrap();
     let mut b = Metamer::new(img, small_gaussian()).unwrap();
     b.setup().initial_image(&init).run().unwrap();
-    b.synthesize(170).store_progress(true).stop_criterion(0.0).run().unwrap();
+    b.synthesize(170)
+        .store_progress(true)
+        .stop_criterion(0.0)
+        .run()
+        .unwrap();
     assert_eq!(a.losses().len(), 170);
     assert_eq!(a.losses(), b.losses());
     assert_eq!(a.gradient_norm(), b.gradient_norm());
@@ -151,10 +190,16 @@ fn store_progress_cadence_and_shapes() {
     quiet();
     for (every, max_iter) in [(1usize, 3usize), (2, 3), (3, 6)] {
         let mut met = Metamer::new(crop32(), small_gaussian()).unwrap();
-        met.synthesize(max_iter).store_progress(every).run().unwrap();
+        met.synthesize(max_iter)
+            .store_progress(every)
+            .run()
+            .unwrap();
         assert_eq!(met.saved_metamer().len(), max_iter.div_ceil(every));
         assert_eq!(met.losses().len(), max_iter);
-        met.synthesize(max_iter).store_progress(every).run().unwrap();
+        met.synthesize(max_iter)
+            .store_progress(every)
+            .run()
+            .unwrap();
         assert_eq!(met.saved_metamer().len(), (2 * max_iter).div_ceil(every));
         assert_eq!(met.losses().len(), 2 * max_iter);
         let want: Vec<usize> = (0..2 * max_iter).step_by(every).collect();
@@ -182,11 +227,43 @@ fn store_progress_must_not_change() {
     let mut met = Metamer::new(crop32(), small_gaussian()).unwrap();
     met.synthesize(2).store_progress(2).run().unwrap();
     let err = met.synthesize(2).store_progress(3).run().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "store_progress", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "store_progress",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let err = met.synthesize(2).store_progress(false).run().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "store_progress", .. }), "{err}");
-    let err = Metamer::new(crop32(), small_gaussian()).unwrap().synthesize(2).store_progress(-1).run().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "store_progress", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "store_progress",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = Metamer::new(crop32(), small_gaussian())
+        .unwrap()
+        .synthesize(2)
+        .store_progress(-1)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "store_progress",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(met.losses().len(), 2);
 }
 
@@ -194,16 +271,33 @@ fn store_progress_must_not_change() {
 fn stops_when_loss_stops_changing() {
     quiet();
     let mut met = Metamer::new(crop32(), small_gaussian()).unwrap();
-    met.setup().initial_image(&smooth_init([1, 1, 32, 32])).run().unwrap();
+    met.setup()
+        .initial_image(&smooth_init([1, 1, 32, 32]))
+        .run()
+        .unwrap();
     let crit = 1e-5;
-    met.synthesize(1000).stop_criterion(crit).stop_iters_to_check(5).run().unwrap();
+    met.synthesize(1000)
+        .stop_criterion(crit)
+        .stop_iters_to_check(5)
+        .run()
+        .unwrap();
     let l = met.losses();
     let n = l.len();
     assert!(n < 1000, "did not stop early");
-    assert!((l[n - 5] - l[n - 1]).abs() < crit, "didn't stop when hit criterion");
-    assert!((l[n - 6] - l[n - 2]).abs() >= crit, "stopped after hit criterion");
+    assert!(
+        (l[n - 5] - l[n - 1]).abs() < crit,
+        "didn't stop when hit criterion"
+    );
+    assert!(
+        (l[n - 6] - l[n - 2]).abs() >= crit,
+        "stopped after hit criterion"
+    );
     // the stop test carries over to a resumed synthesis: it stops at once
-    met.synthesize(10).stop_criterion(crit).stop_iters_to_check(5).run().unwrap();
+    met.synthesize(10)
+        .stop_criterion(crit)
+        .stop_iters_to_check(5)
+        .run()
+        .unwrap();
     assert_eq!(met.losses().len(), n + 1);
 }
 
@@ -214,7 +308,10 @@ fn multibatch_matches_images_one_to_one() {
     let c = npy_image("einstein_crop64_r96c96.npy");
     // second image: the top-left 32x32 of the 64x64 crop, flipped upside down
     let cv = c.as_vec();
-    let second: Vec<f32> = (0..32).rev().flat_map(|r| cv[r * 64..r * 64 + 32].to_vec()).collect();
+    let second: Vec<f32> = (0..32)
+        .rev()
+        .flat_map(|r| cv[r * 64..r * 64 + 32].to_vec())
+        .collect();
     let second = po::image_from_vec(second, &[1, 1, 32, 32]).unwrap();
     let img = po::cat_batch(&[&e, &second]).unwrap();
     let init = smooth_init([2, 1, 32, 32]);
@@ -224,12 +321,28 @@ fn multibatch_matches_images_one_to_one() {
     assert_eq!(po::dims(met.metamer()), [2, 1, 32, 32]);
     let rep = small_gaussian().apply(met.metamer()).unwrap().as_vec();
     let target = met.target_representation().as_vec();
-    let mse = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>() / a.len() as f64;
+    let mse = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| ((x - y) as f64).powi(2))
+            .sum::<f64>()
+            / a.len() as f64
+    };
     let (r0, r1) = rep.split_at(1024);
     let (t0, t1) = target.split_at(1024);
     // each metamer matches its own image, not the other one
-    assert!(mse(r0, t0) < 1e-3 * mse(r0, t1), "{} vs {}", mse(r0, t0), mse(r0, t1));
-    assert!(mse(r1, t1) < 1e-3 * mse(r1, t0), "{} vs {}", mse(r1, t1), mse(r1, t0));
+    assert!(
+        mse(r0, t0) < 1e-3 * mse(r0, t1),
+        "{} vs {}",
+        mse(r0, t0),
+        mse(r0, t1)
+    );
+    assert!(
+        mse(r1, t1) < 1e-3 * mse(r1, t0),
+        "{} vs {}",
+        mse(r1, t1),
+        mse(r1, t0)
+    );
 }
 
 #[test]
@@ -238,10 +351,16 @@ fn setup_only_once_and_before_synthesis() {
     let mut met = Metamer::new(crop32(), small_gaussian()).unwrap();
     met.setup().run().unwrap();
     let err = met.setup().run().unwrap_err();
-    assert!(matches!(err, Error::Synthesis(ref m) if m.contains("only be called once")), "{err}");
+    assert!(
+        matches!(err, Error::Synthesis(ref m) if m.contains("only be called once")),
+        "{err}"
+    );
     let mut met = Metamer::new(crop32(), small_gaussian()).unwrap();
     met.synthesize(1).run().unwrap();
-    assert!(matches!(met.setup().lr(0.1).run(), Err(Error::Synthesis(_))));
+    assert!(matches!(
+        met.setup().lr(0.1).run(),
+        Err(Error::Synthesis(_))
+    ));
 }
 
 #[test]
@@ -249,16 +368,35 @@ fn setup_checks_initial_image_and_options() {
     let mut met = Metamer::new(crop32(), small_gaussian()).unwrap();
     let bright = po::image_from_vec(vec![1.5f32; 1024], &[1, 1, 32, 32]).unwrap();
     let err = met.setup().initial_image(&bright).run().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "initial_image", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "initial_image",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let big = smooth_init([1, 1, 40, 40]);
     let err = met.setup().initial_image(&big).run().unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch(_)), "{err}");
     let err = met.setup().lr(-1.0).run().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "lr", .. }), "{err}");
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "lr", .. }),
+        "{err}"
+    );
     let err = met.setup().betas((0.9, 1.0)).run().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "betas", .. }), "{err}");
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "betas", .. }),
+        "{err}"
+    );
     // failed setups leave the metamer unset, so a valid one still works
-    met.setup().initial_image(&smooth_init([1, 1, 32, 32])).lr(0.007).run().unwrap();
+    met.setup()
+        .initial_image(&smooth_init([1, 1, 32, 32]))
+        .lr(0.007)
+        .run()
+        .unwrap();
     assert_eq!(met.optimizer_options().unwrap().lr, 0.007);
     assert_eq!(met.metamer().as_vec(), smooth_init([1, 1, 32, 32]).as_vec());
 }
@@ -268,18 +406,52 @@ fn image_outside_allowed_range_is_refused() {
     let v: Vec<f32> = crop32().as_vec().iter().map(|x| x * 2.0).collect();
     let img = po::image_from_vec(v, &[1, 1, 32, 32]).unwrap();
     let err = Metamer::new(img.clone(), small_gaussian()).unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "image", .. }), "{err}");
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "image", .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("allowed range"), "{err}");
     // a wider allowed range accepts it
-    Metamer::builder(img, small_gaussian()).allowed_range((0.0, 2.0)).build().unwrap();
+    Metamer::builder(img, small_gaussian())
+        .allowed_range((0.0, 2.0))
+        .build()
+        .unwrap();
     let mut v = crop32().as_vec();
     v[5] = f32::NAN;
-    let err = Metamer::new(po::image_from_vec(v, &[1, 1, 32, 32]).unwrap(), small_gaussian()).unwrap_err();
+    let err = Metamer::new(
+        po::image_from_vec(v, &[1, 1, 32, 32]).unwrap(),
+        small_gaussian(),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::NonFinite { .. }), "{err}");
-    let err = Metamer::builder(crop32(), small_gaussian()).allowed_range((1.0, 0.0)).build().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "allowed_range", .. }), "{err}");
-    let err = Metamer::builder(crop32(), small_gaussian()).range_penalty_lambda(-0.1).build().unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { name: "range_penalty_lambda", .. }), "{err}");
+    let err = Metamer::builder(crop32(), small_gaussian())
+        .allowed_range((1.0, 0.0))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "allowed_range",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = Metamer::builder(crop32(), small_gaussian())
+        .range_penalty_lambda(-0.1)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                name: "range_penalty_lambda",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 /// A model that returns NaN wherever a pixel exceeds 0.9.
@@ -288,7 +460,13 @@ struct NanAbove;
 impl Model for NanAbove {
     fn forward<E: po::Float, T: po::Tape<E>>(&self, x: Image<E, T>) -> po::Result<Image<E, T>> {
         let t = E::of_f64(0.9);
-        Ok(po::ops::map(x, move |v, _| if v > t { (E::nan(), E::one()) } else { (v, E::one()) }))
+        Ok(po::ops::map(x, move |v, _| {
+            if v > t {
+                (E::nan(), E::one())
+            } else {
+                (v, E::one())
+            }
+        }))
     }
 }
 
@@ -301,7 +479,10 @@ fn nan_loss_is_an_error() {
     // the default initial image spans [0, 1], so the representation has NaNs
     let before = met.metamer().as_vec();
     let err = met.synthesize(5).run().unwrap_err();
-    assert!(matches!(err, Error::Synthesis(ref m) if m.contains("NaN")), "{err}");
+    assert!(
+        matches!(err, Error::Synthesis(ref m) if m.contains("NaN")),
+        "{err}"
+    );
     assert!(met.losses().is_empty());
     assert_eq!(met.metamer().as_vec(), before);
 }
@@ -320,7 +501,10 @@ impl Model for DropsTape {
 #[test]
 fn model_that_cuts_gradients_is_refused() {
     let err = Metamer::new(crop32(), DropsTape).unwrap_err();
-    assert!(matches!(err, Error::InvalidModel(ref m) if m.contains("gradients")), "{err}");
+    assert!(
+        matches!(err, Error::InvalidModel(ref m) if m.contains("gradients")),
+        "{err}"
+    );
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {
@@ -333,7 +517,10 @@ fn tmp(name: &str) -> std::path::PathBuf {
 fn save_load_round_trip_and_resume() {
     quiet();
     let init = smooth_init([1, 1, 32, 32]);
-    let mut met = Metamer::builder(crop32(), small_gaussian()).range_penalty_lambda(0.2).build().unwrap();
+    let mut met = Metamer::builder(crop32(), small_gaussian())
+        .range_penalty_lambda(0.2)
+        .build()
+        .unwrap();
     met.setup().initial_image(&init).lr(0.02).run().unwrap();
     met.synthesize(10).store_progress(3).run().unwrap();
     let path = tmp("round_trip.plen");
@@ -342,7 +529,10 @@ fn save_load_round_trip_and_resume() {
     let mut loaded = Metamer::load(&path, small_gaussian()).unwrap();
     assert_eq!(loaded.image().as_vec(), met.image().as_vec());
     assert_eq!(loaded.metamer().as_vec(), met.metamer().as_vec());
-    assert_eq!(loaded.target_representation().as_vec(), met.target_representation().as_vec());
+    assert_eq!(
+        loaded.target_representation().as_vec(),
+        met.target_representation().as_vec()
+    );
     assert_eq!(loaded.losses(), met.losses());
     assert_eq!(loaded.gradient_norm(), met.gradient_norm());
     assert_eq!(loaded.pixel_change_norm(), met.pixel_change_norm());
@@ -363,11 +553,17 @@ fn save_load_round_trip_and_resume() {
     assert_eq!(loaded.saved_iterations(), met.saved_iterations());
 
     // plenoptic-style: build with image and model, then restore
-    let mut restored = Metamer::builder(crop32(), small_gaussian()).range_penalty_lambda(0.2).build().unwrap();
+    let mut restored = Metamer::builder(crop32(), small_gaussian())
+        .range_penalty_lambda(0.2)
+        .build()
+        .unwrap();
     restored.restore(&path).unwrap();
     assert_eq!(restored.losses().len(), 10);
     let err = restored.setup().run().unwrap_err();
-    assert!(matches!(err, Error::Synthesis(_)), "a loaded metamer is set up: {err}");
+    assert!(
+        matches!(err, Error::Synthesis(_)),
+        "a loaded metamer is set up: {err}"
+    );
     restored.synthesize(10).store_progress(3).run().unwrap();
     assert_eq!(restored.losses(), met.losses());
 }
@@ -394,43 +590,94 @@ fn load_mismatches_are_errors() {
     let path = tmp("mismatch.plen");
     met.save(&path).unwrap();
 
-    let other_model = po::simulate::Gaussian::builder((7, 7)).std(2.0).pad_mode(po::PadMode::Circular).build().unwrap();
+    let other_model = po::simulate::Gaussian::builder((7, 7))
+        .std(2.0)
+        .pad_mode(po::PadMode::Circular)
+        .build()
+        .unwrap();
     let err = Metamer::load(&path, other_model.clone()).unwrap_err();
-    assert!(matches!(err, Error::Load { ref reason, .. } if reason.contains("model output have different values")), "{err}");
+    assert!(
+        matches!(err, Error::Load { ref reason, .. } if reason.contains("model output have different values")),
+        "{err}"
+    );
 
-    let shape_model = po::simulate::Gaussian::builder((7, 7)).std([1.5, 2.0]).pad_mode(po::PadMode::Circular).build().unwrap();
+    let shape_model = po::simulate::Gaussian::builder((7, 7))
+        .std([1.5, 2.0])
+        .pad_mode(po::PadMode::Circular)
+        .build()
+        .unwrap();
     let err = Metamer::load(&path, shape_model).unwrap_err();
-    assert!(matches!(err, Error::Load { ref reason, .. } if reason.contains("different shape")), "{err}");
+    assert!(
+        matches!(err, Error::Load { ref reason, .. } if reason.contains("different shape")),
+        "{err}"
+    );
 
     let mut v = crop32().as_vec();
     v[0] = 1.0 - v[0];
     let other_image = po::image_from_vec(v, &[1, 1, 32, 32]).unwrap();
-    let err = Metamer::new(other_image, small_gaussian()).unwrap().restore(&path).unwrap_err();
-    assert!(matches!(err, Error::Load { ref reason, .. } if reason.contains("image have different values")), "{err}");
+    let err = Metamer::new(other_image, small_gaussian())
+        .unwrap()
+        .restore(&path)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Load { ref reason, .. } if reason.contains("image have different values")),
+        "{err}"
+    );
 
-    let err = Metamer::builder(crop32(), small_gaussian()).allowed_range((0.0, 5.0)).build().unwrap().restore(&path).unwrap_err();
-    assert!(matches!(err, Error::Load { ref reason, .. } if reason.contains("allowed_range")), "{err}");
-    let err = Metamer::builder(crop32(), small_gaussian()).range_penalty_lambda(0.5).build().unwrap().restore(&path).unwrap_err();
-    assert!(matches!(err, Error::Load { ref reason, .. } if reason.contains("range_penalty_lambda")), "{err}");
-    let err = Metamer::new(crop32(), other_model).unwrap().restore(&path).unwrap_err();
-    assert!(matches!(err, Error::Load { ref reason, .. } if reason.contains("model output")), "{err}");
+    let err = Metamer::builder(crop32(), small_gaussian())
+        .allowed_range((0.0, 5.0))
+        .build()
+        .unwrap()
+        .restore(&path)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Load { ref reason, .. } if reason.contains("allowed_range")),
+        "{err}"
+    );
+    let err = Metamer::builder(crop32(), small_gaussian())
+        .range_penalty_lambda(0.5)
+        .build()
+        .unwrap()
+        .restore(&path)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Load { ref reason, .. } if reason.contains("range_penalty_lambda")),
+        "{err}"
+    );
+    let err = Metamer::new(crop32(), other_model)
+        .unwrap()
+        .restore(&path)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Load { ref reason, .. } if reason.contains("model output")),
+        "{err}"
+    );
 
     // restoring into a metamer that already ran
     let mut used = Metamer::new(crop32(), small_gaussian()).unwrap();
     used.synthesize(1).run().unwrap();
     let err = used.restore(&path).unwrap_err();
-    assert!(matches!(err, Error::Load { ref reason, .. } if reason.contains("just-created")), "{err}");
+    assert!(
+        matches!(err, Error::Load { ref reason, .. } if reason.contains("just-created")),
+        "{err}"
+    );
 
     // not a saved metamer, a damaged one, a missing one
     let junk = tmp("junk.plen");
     std::fs::write(&junk, b"not a plenoptic file at all").unwrap();
     let err = Metamer::load(&junk, small_gaussian()).unwrap_err();
-    assert!(matches!(err, Error::Load { ref reason, .. } if reason.contains("magic")), "{err}");
+    assert!(
+        matches!(err, Error::Load { ref reason, .. } if reason.contains("magic")),
+        "{err}"
+    );
     let bytes = std::fs::read(&path).unwrap();
     let cut = tmp("truncated.plen");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let err = Metamer::load(&cut, small_gaussian()).unwrap_err();
-    assert!(matches!(err, Error::Load { ref reason, .. } if reason.contains("truncated")), "{err}");
+    assert!(
+        matches!(err, Error::Load { ref reason, .. } if reason.contains("truncated")),
+        "{err}"
+    );
     let err = Metamer::load(tmp("missing.plen"), small_gaussian()).unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err}");
 }

@@ -67,8 +67,22 @@ pub fn load_image<E: Float>(path: impl AsRef<Path>, as_color: bool) -> Result<Im
     let color = as_color && img.color().has_color();
     let sixteen = img.color().bytes_per_pixel() / img.color().channel_count() > 1;
     let (c, vals): (usize, Vec<f64>) = match (color, sixteen) {
-        (false, false) => (1, img.to_luma8().into_raw().iter().map(|&v| v as f64 / 255.0).collect()),
-        (false, true) => (1, img.to_luma16().into_raw().iter().map(|&v| v as f64 / 65535.0).collect()),
+        (false, false) => (
+            1,
+            img.to_luma8()
+                .into_raw()
+                .iter()
+                .map(|&v| v as f64 / 255.0)
+                .collect(),
+        ),
+        (false, true) => (
+            1,
+            img.to_luma16()
+                .into_raw()
+                .iter()
+                .map(|&v| v as f64 / 65535.0)
+                .collect(),
+        ),
         (true, _) => {
             let alpha = img.color().has_alpha();
             let raw: Vec<f64> = if alpha {

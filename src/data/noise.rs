@@ -52,7 +52,10 @@ pub fn pink_noise<E: Float>(shape: &[usize], fract_dim: f64) -> Result<Image<E>>
         ));
     }
     if !fract_dim.is_finite() {
-        return Err(Error::invalid("fract_dim", format!("{fract_dim} must be finite")));
+        return Err(Error::invalid(
+            "fract_dim",
+            format!("{fract_dim} must be finite"),
+        ));
     }
     let exponent = -(2.5 - fract_dim);
     let p = plan::<f64>(h, w);
@@ -70,7 +73,11 @@ pub fn pink_noise<E: Float>(shape: &[usize], fract_dim: f64) -> Result<Image<E>>
     for kx in 0..mh {
         for ky in 0..n {
             let r2 = freq(kx, w).powi(2) + freq(ky, h).powi(2);
-            amp[kx * n + ky] = if r2 == 0.0 { 1.0 } else { r2.powf(exponent / 2.0) };
+            amp[kx * n + ky] = if r2 == 0.0 {
+                1.0
+            } else {
+                r2.powf(exponent / 2.0)
+            };
         }
     }
     let plane = h * w;

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use dfdx::prelude::Tensor;
 
-use super::{record1, values};
+use super::{read, record1, values};
 use crate::error::{Error, Result};
 use crate::tensor::{dims, Dev, Float, Shape4, Tape};
 
@@ -33,19 +33,25 @@ pub fn select_channels<E: Float, T: Tape<E>>(
         ));
     }
     let (k, plane) = (range.end - range.start, h * w);
-    let (x, xv) = values(x);
-    let mut out = Vec::with_capacity(b * k * plane);
-    for bi in 0..b {
-        out.extend_from_slice(&xv[(bi * c + range.start) * plane..(bi * c + range.end) * plane]);
-    }
-    drop(xv);
-    Ok(record1(x, out, (b, k, h, w), move |gy| {
-        let mut gx = vec![E::zero(); b * c * plane];
+    let (x, out) = read(x, |xv| {
+        let mut out = Vec::with_capacity(b * k * plane);
         for bi in 0..b {
-            gx[(bi * c + range.start) * plane..(bi * c + range.end) * plane]
-                .copy_from_slice(&gy[bi * k * plane..(bi + 1) * k * plane]);
+            out.extend_from_slice(
+                &xv[(bi * c + range.start) * plane..(bi * c + range.end) * plane],
+            );
         }
-        gx
+        out
+    });
+    Ok(record1(x, out, (b, k, h, w), move |gy, gx| {
+        for bi in 0..b {
+            let dst = &mut gx[(bi * c + range.start) * plane..(bi * c + range.end) * plane];
+            for (a, g) in dst
+                .iter_mut()
+                .zip(&gy[bi * k * plane..(bi + 1) * k * plane])
+            {
+                *a += *g;
+            }
+        }
     }))
 }
 
@@ -74,13 +80,13 @@ pub fn mask<E: Float, T: Tape<E>>(
     let m: Vec<E> = mask.iter().map(|&v| E::of_f64(v)).collect();
     let (x, mut out) = values(x);
     for plane in out.chunks_mut(h * w) {
-        plane.iter_mut().zip(&m).for_each(|(v, k)| *v = *v * *k);
+        plane.iter_mut().zip(&m).for_each(|(v, k)| *v *= *k);
     }
-    Ok(record1(x, out, (b, c, h, w), move |gy| {
-        let mut gx = gy.to_vec();
-        for plane in gx.chunks_mut(h * w) {
-            plane.iter_mut().zip(&m).for_each(|(v, k)| *v = *v * *k);
+    Ok(record1(x, out, (b, c, h, w), move |gy, gx| {
+        for (gxp, gyp) in gx.chunks_mut(h * w).zip(gy.chunks(h * w)) {
+            for ((a, g), k) in gxp.iter_mut().zip(gyp).zip(&m) {
+                *a += *g * *k;
+            }
         }
-        gx
     }))
 }

@@ -15,9 +15,11 @@ use dfdx::prelude::Tensor;
 use realfft::num_complex::Complex;
 
 use super::fft::{fast_len, plan, Plan2};
-use super::{record1, values, PadMode};
+use super::{read, record1, PadMode};
 use crate::error::{Error, Result};
-use crate::tensor::{check_finite, check_shape4, dims, image_from_vec, Dev, Float, Image, Shape4, Tape};
+use crate::tensor::{
+    check_finite, check_shape4, dims, image_from_vec, Dev, Float, Image, Shape4, Tape,
+};
 
 /// Cached kernel spectra, keyed by element type, transform size and kernel shift.
 type SpecCache = Mutex<HashMap<SpecKey, Arc<dyn Any + Send + Sync>>>;
@@ -36,7 +38,9 @@ pub struct Filter {
 
 impl std::fmt::Debug for Filter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Filter").field("shape", &self.shape).finish()
+        f.debug_struct("Filter")
+            .field("shape", &self.shape)
+            .finish()
     }
 }
 
@@ -198,8 +202,12 @@ impl Frame {
     fn padded(h: usize, w: usize, pads: [usize; 4], mode: PadMode) -> Self {
         let [top, bottom, left, right] = pads;
         Frame {
-            rows: (0..h + top + bottom).map(|i| mode.source(i, top, h)).collect(),
-            cols: (0..w + left + right).map(|j| mode.source(j, left, w)).collect(),
+            rows: (0..h + top + bottom)
+                .map(|i| mode.source(i, top, h))
+                .collect(),
+            cols: (0..w + left + right)
+                .map(|j| mode.source(j, left, w))
+                .collect(),
             left,
             fill: match mode {
                 PadMode::Constant(v) => v,
@@ -384,13 +392,13 @@ fn run<E: Float, T: Tape<E>>(
     p: Arc<Plan2<E>>,
     spec: Spectra<E>,
 ) -> Result<Tensor<Shape4, E, Dev, T>> {
-    let (x, xv) = values(x);
-    check_finite(&xv, "convolution input")?;
-    let out = forward(&xv, &g, &frame, &p, &spec);
-    drop(xv);
+    let (x, out) = read(x, |xv| {
+        check_finite(xv, "convolution input")?;
+        Ok::<_, Error>(forward(xv, &g, &frame, &p, &spec))
+    });
     let shape = (g.batch, g.cout, g.ho, g.wo);
-    Ok(record1(x, out, shape, move |gy| {
-        adjoint(gy, &g, &frame, &p, &spec)
+    Ok(record1(x, out?, shape, move |gy, gx| {
+        adjoint(gy, gx, &g, &frame, &p, &spec)
     }))
 }
 
@@ -446,16 +454,17 @@ fn forward<E: Float>(
     out
 }
 
+/// Adds the adjoint of the convolution applied to `gy` into `gx`.
 fn adjoint<E: Float>(
     gy: &[E],
+    gx: &mut [E],
     g: &Geometry,
     frame: &Frame,
     p: &Plan2<E>,
     spec: &[Vec<Complex<E>>],
-) -> Vec<E> {
+) {
     let (plane, oplane, sl) = (g.h * g.w, g.ho * g.wo, p.spec_len());
     let fh = frame.rows.len();
-    let mut gx = vec![E::zero(); g.batch * g.cin * plane];
     let mut work = p.work();
     work.sized(g.cout, sl);
     for b in 0..g.batch {
@@ -486,9 +495,13 @@ fn adjoint<E: Float>(
                 }
             }
             let dst = &mut gx[(b * g.cin + c) * plane..][..plane];
-            p.inverse_with(acc, fh, |i, row| frame.add(dst, g.w, i, row), &mut work.bufs);
+            p.inverse_with(
+                acc,
+                fh,
+                |i, row| frame.add(dst, g.w, i, row),
+                &mut work.bufs,
+            );
         }
     }
     p.give_back(work);
-    gx
 }

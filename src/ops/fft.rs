@@ -78,14 +78,38 @@ type PlanCache = Mutex<HashMap<(TypeId, usize, usize), Arc<dyn Any + Send + Sync
 
 /// The cached plan for an `n x m` transform in `E`.
 pub(crate) fn plan<E: Float>(n: usize, m: usize) -> Arc<Plan2<E>> {
+    let any = if TypeId::of::<E>() == TypeId::of::<f32>() {
+        plan_f32(n, m)
+    } else {
+        plan_f64(n, m)
+    };
+    match any.downcast::<Plan2<E>>() {
+        Ok(p) => p,
+        Err(_) => unreachable!("Float is sealed: only f32 and f64"),
+    }
+}
+
+// Plans are made behind these two non-generic functions so that rustfft's algorithms are
+// compiled once, in this crate. Were `plan` to build them itself, every crate calling a
+// generic op would compile them again: each evcxr notebook cell is such a crate, and a
+// cell that convolved took 6-30 s to compile instead of 1-3 s.
+#[inline(never)]
+fn plan_f32(n: usize, m: usize) -> Arc<dyn Any + Send + Sync> {
+    cached_plan::<f32>(n, m)
+}
+
+#[inline(never)]
+fn plan_f64(n: usize, m: usize) -> Arc<dyn Any + Send + Sync> {
+    cached_plan::<f64>(n, m)
+}
+
+fn cached_plan<E: Float>(n: usize, m: usize) -> Arc<dyn Any + Send + Sync> {
     static CACHE: OnceLock<PlanCache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let key = (TypeId::of::<E>(), n, m);
     let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(p) = guard.get(&key) {
-        if let Ok(p) = p.clone().downcast::<Plan2<E>>() {
-            return p;
-        }
+        return p.clone();
     }
     let mut rp = RealFftPlanner::<E>::new();
     let mut cp = FftPlanner::<E>::new();
@@ -181,7 +205,9 @@ impl<E: Float> Plan2<E> {
         }
         if rows < n {
             for k in 0..mh {
-                out[k * n + rows..(k + 1) * n].iter_mut().for_each(|v| *v = zero);
+                out[k * n + rows..(k + 1) * n]
+                    .iter_mut()
+                    .for_each(|v| *v = zero);
             }
         }
         self.fwd.process_with_scratch(out, scratch);

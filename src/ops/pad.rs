@@ -2,7 +2,7 @@
 
 use dfdx::prelude::Tensor;
 
-use super::{record1, values};
+use super::{read, record1};
 use crate::error::{Error, Result};
 use crate::tensor::{dims, Dev, Float, Shape4, Tape};
 
@@ -121,23 +121,30 @@ pub fn pad<E: Float, T: Tape<E>>(
         PadMode::Constant(v) => E::of_f64(v),
         _ => E::zero(),
     };
-    let (x, xv) = values(x);
-    let mut out = vec![fill; b * c * ph * pw];
-    for p in 0..b * c {
-        let (src, dst) = (&xv[p * h * w..(p + 1) * h * w], &mut out[p * ph * pw..(p + 1) * ph * pw]);
-        for (i, r) in rows.iter().enumerate() {
-            let Some(r) = r else { continue };
-            for (j, cc) in cols.iter().enumerate() {
-                if let Some(cc) = cc {
-                    dst[i * pw + j] = src[r * w + cc];
+    let (x, out) = read(x, |xv| {
+        let mut out = vec![fill; b * c * ph * pw];
+        for p in 0..b * c {
+            let (src, dst) = (
+                &xv[p * h * w..(p + 1) * h * w],
+                &mut out[p * ph * pw..(p + 1) * ph * pw],
+            );
+            for (i, r) in rows.iter().enumerate() {
+                let Some(r) = r else { continue };
+                for (j, cc) in cols.iter().enumerate() {
+                    if let Some(cc) = cc {
+                        dst[i * pw + j] = src[r * w + cc];
+                    }
                 }
             }
         }
-    }
-    Ok(record1(x, out, (b, c, ph, pw), move |gy| {
-        let mut gx = vec![E::zero(); b * c * h * w];
+        out
+    });
+    Ok(record1(x, out, (b, c, ph, pw), move |gy, gx| {
         for p in 0..b * c {
-            let (src, dst) = (&gy[p * ph * pw..(p + 1) * ph * pw], &mut gx[p * h * w..(p + 1) * h * w]);
+            let (src, dst) = (
+                &gy[p * ph * pw..(p + 1) * ph * pw],
+                &mut gx[p * h * w..(p + 1) * h * w],
+            );
             for (i, r) in rows.iter().enumerate() {
                 let Some(r) = r else { continue };
                 for (j, cc) in cols.iter().enumerate() {
@@ -147,6 +154,5 @@ pub fn pad<E: Float, T: Tape<E>>(
                 }
             }
         }
-        gx
     }))
 }

@@ -2,7 +2,7 @@
 
 use dfdx::prelude::Tensor;
 
-use super::{record1, record2, values};
+use super::{read, record1, record2, values};
 use crate::error::{Error, Result};
 use crate::tensor::{dims, Dev, Float, Shape4, Tape};
 
@@ -35,8 +35,10 @@ pub fn map<E: Float, T: Tape<E>>(
             }
         }
     }
-    record1(x, out, (b, c, h, w), move |gy| {
-        gy.iter().zip(&der).map(|(g, d)| *g * *d).collect()
+    record1(x, out, (b, c, h, w), move |gy, gx| {
+        for ((a, g), d) in gx.iter_mut().zip(gy).zip(&der) {
+            *a += *g * *d;
+        }
     })
 }
 
@@ -59,30 +61,41 @@ pub fn map2<E: Float, T: Tape<E>>(
     let [_, c, h, w] = da;
     let plane = h * w;
     let (a, mut out) = values(a);
-    let (b, bv) = values(b);
-    let n = out.len();
-    let cap = if T::OWNS_TAPE { n } else { 0 };
-    let (mut d1, mut d2) = (vec![E::zero(); cap], vec![E::zero(); cap]);
-    for (p, (oc, bc)) in out.chunks_mut(plane).zip(bv.chunks(plane)).enumerate() {
-        let ch = p % c;
-        if T::OWNS_TAPE {
-            let n = oc.len();
-            let r = p * plane..p * plane + n;
-            fill3(oc, bc, &mut d1[r.clone()], &mut d2[r], |a, b| f(a, b, ch));
-        } else {
-            for (o, y) in oc.iter_mut().zip(bc) {
-                *o = f(*o, *y, ch).0;
+    let (b, (d1, d2)) = read(b, |bv| {
+        let n = out.len();
+        let cap = if T::OWNS_TAPE { n } else { 0 };
+        let (mut d1, mut d2) = (vec![E::zero(); cap], vec![E::zero(); cap]);
+        for (p, (oc, bc)) in out.chunks_mut(plane).zip(bv.chunks(plane)).enumerate() {
+            let ch = p % c;
+            if T::OWNS_TAPE {
+                let n = oc.len();
+                let r = p * plane..p * plane + n;
+                fill3(oc, bc, &mut d1[r.clone()], &mut d2[r], |a, b| f(a, b, ch));
+            } else {
+                for (o, y) in oc.iter_mut().zip(bc) {
+                    *o = f(*o, *y, ch).0;
+                }
             }
         }
-    }
-    drop(bv);
+        (d1, d2)
+    });
     let shape = (da[0], c, h, w);
-    Ok(record2(a, b, out, shape, move |gy| {
-        (
-            gy.iter().zip(&d1).map(|(g, d)| *g * *d).collect(),
-            gy.iter().zip(&d2).map(|(g, d)| *g * *d).collect(),
-        )
-    }))
+    Ok(record2(
+        a,
+        b,
+        out,
+        shape,
+        move |gy, ga| {
+            for ((x, g), d) in ga.iter_mut().zip(gy).zip(&d1) {
+                *x += *g * *d;
+            }
+        },
+        move |gy, gb| {
+            for ((x, g), d) in gb.iter_mut().zip(gy).zip(&d2) {
+                *x += *g * *d;
+            }
+        },
+    ))
 }
 
 /// Combines the first and the second half of the channels element by element: for an
@@ -111,44 +124,45 @@ pub fn map2_halves<E: Float, T: Tape<E>>(
         )));
     }
     let (k, plane) = (c2 / 2, h * w);
-    let (x, xv) = values(x);
-    let mut out = vec![E::zero(); b * k * plane];
-    let cap = if T::OWNS_TAPE { b * k * plane } else { 0 };
-    let (mut d1, mut d2) = (vec![E::zero(); cap], vec![E::zero(); cap]);
-    for bi in 0..b {
-        for ch in 0..k {
-            let first = &xv[(bi * c2 + ch) * plane..][..plane];
-            let second = &xv[(bi * c2 + k + ch) * plane..][..plane];
-            let r = (bi * k + ch) * plane..(bi * k + ch + 1) * plane;
-            let dst = &mut out[r.clone()];
-            if T::OWNS_TAPE {
-                dst.copy_from_slice(first);
-                fill3(dst, second, &mut d1[r.clone()], &mut d2[r], |a, b| f(a, b, ch));
-            } else {
-                for ((o, p), q) in dst.iter_mut().zip(first).zip(second) {
-                    *o = f(*p, *q, ch).0;
+    let (x, (out, d1, d2)) = read(x, |xv| {
+        let mut out = vec![E::zero(); b * k * plane];
+        let cap = if T::OWNS_TAPE { b * k * plane } else { 0 };
+        let (mut d1, mut d2) = (vec![E::zero(); cap], vec![E::zero(); cap]);
+        for bi in 0..b {
+            for ch in 0..k {
+                let first = &xv[(bi * c2 + ch) * plane..][..plane];
+                let second = &xv[(bi * c2 + k + ch) * plane..][..plane];
+                let r = (bi * k + ch) * plane..(bi * k + ch + 1) * plane;
+                let dst = &mut out[r.clone()];
+                if T::OWNS_TAPE {
+                    dst.copy_from_slice(first);
+                    fill3(dst, second, &mut d1[r.clone()], &mut d2[r], |a, b| {
+                        f(a, b, ch)
+                    });
+                } else {
+                    for ((o, p), q) in dst.iter_mut().zip(first).zip(second) {
+                        *o = f(*p, *q, ch).0;
+                    }
                 }
             }
         }
-    }
-    drop(xv);
-    Ok(record1(x, out, (b, k, h, w), move |gy| {
-        let mut gx = vec![E::zero(); b * c2 * plane];
+        (out, d1, d2)
+    });
+    Ok(record1(x, out, (b, k, h, w), move |gy, gx| {
         for bi in 0..b {
             for ch in 0..k {
                 let o = (bi * k + ch) * plane;
                 let (g, p, q) = (&gy[o..o + plane], &d1[o..o + plane], &d2[o..o + plane]);
                 let first = (bi * c2 + ch) * plane;
                 for (dst, (g, d)) in gx[first..first + plane].iter_mut().zip(g.iter().zip(p)) {
-                    *dst = *g * *d;
+                    *dst += *g * *d;
                 }
                 let second = (bi * c2 + k + ch) * plane;
                 for (dst, (g, d)) in gx[second..second + plane].iter_mut().zip(g.iter().zip(q)) {
-                    *dst = *g * *d;
+                    *dst += *g * *d;
                 }
             }
         }
-        gx
     }))
 }
 
@@ -165,7 +179,13 @@ fn fill2<E: Float>(x: &mut [E], d: &mut [E], f: impl Fn(E) -> (E, E)) {
 
 /// `(a[i], d1[i], d2[i]) = f(a[i], b[i])`, vectorisable as [`fill2`].
 #[inline(always)]
-fn fill3<E: Float>(a: &mut [E], b: &[E], d1: &mut [E], d2: &mut [E], f: impl Fn(E, E) -> (E, E, E)) {
+fn fill3<E: Float>(
+    a: &mut [E],
+    b: &[E],
+    d1: &mut [E],
+    d2: &mut [E],
+    f: impl Fn(E, E) -> (E, E, E),
+) {
     let n = a.len();
     let (b, d1, d2) = (&b[..n], &mut d1[..n], &mut d2[..n]);
     for i in 0..n {
@@ -219,7 +239,8 @@ fn exp_neg_f32(a: f32) -> f32 {
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0
-                    + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+                    + r * (1.0 / 24.0
+                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
     let scale = f32::from_bits(((k as i32 + 127) as u32) << 23);
     p * scale
 }
@@ -238,9 +259,9 @@ fn select(c: bool, a: f32, b: f32) -> f32 {
 #[inline(always)]
 fn softplus_f32(x: f32) -> (f32, f32) {
     let t = exp_neg_f32(x.abs().min(87.0)); // e^-|x| in (0, 1]
-    // ln(1 + t) = 2 atanh(s) with s = t / (2 + t) in (0, 1/3]: an odd series in s whose
-    // terms shrink by at least 9 each
-    // one division for both s and 1 / (1 + t)
+                                            // ln(1 + t) = 2 atanh(s) with s = t / (2 + t) in (0, 1/3]: an odd series in s whose
+                                            // terms shrink by at least 9 each
+                                            // one division for both s and 1 / (1 + t)
     let r = 1.0 / ((2.0 + t) * (1.0 + t));
     let s = t * (1.0 + t) * r;
     let s2 = s * s;
@@ -248,7 +269,8 @@ fn softplus_f32(x: f32) -> (f32, f32) {
         + s2 * (1.0 / 3.0
             + s2 * (1.0 / 5.0
                 + s2 * (1.0 / 7.0
-                    + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0 + s2 * (1.0 / 15.0)))))));
+                    + s2 * (1.0 / 9.0
+                        + s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0 + s2 * (1.0 / 15.0)))))));
     let log1p = 2.0 * s * series;
     let inv = (2.0 + t) * r;
     let value = select(x.is_nan(), x, x.max(0.0) + log1p);

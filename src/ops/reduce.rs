@@ -2,18 +2,22 @@
 
 use dfdx::prelude::Tensor;
 
-use super::{record1, record2, values};
+use super::{read, record1, record2, values};
 use crate::error::{Error, Result};
 use crate::tensor::{dims, Dev, Float, Shape4, Tape};
 
 /// Sum of squares of every element, as a (1, 1, 1, 1) image. Differentiable.
-pub fn sum_squares<E: Float, T: Tape<E>>(x: Tensor<Shape4, E, Dev, T>) -> Tensor<Shape4, E, Dev, T> {
+pub fn sum_squares<E: Float, T: Tape<E>>(
+    x: Tensor<Shape4, E, Dev, T>,
+) -> Tensor<Shape4, E, Dev, T> {
     let (x, xv) = values(x);
     // accumulate in f64: a long f32 sum would lose digits
     let s = E::of_f64(xv.iter().fold(0.0f64, |a, v| a + v.as_f64() * v.as_f64()));
-    record1(x, vec![s], (1, 1, 1, 1), move |g| {
+    record1(x, vec![s], (1, 1, 1, 1), move |g, gx| {
         let two = g[0] + g[0];
-        xv.iter().map(|v| *v * two).collect()
+        for (a, v) in gx.iter_mut().zip(&xv) {
+            *a += *v * two;
+        }
     })
 }
 
@@ -34,15 +38,31 @@ pub fn mse<E: Float, T: Tape<E>>(
         )));
     }
     let (a, mut diff) = values(a);
-    let (b, bv) = values(b);
-    diff.iter_mut().zip(&bv).for_each(|(x, y)| *x = *x - *y);
-    drop(bv);
+    let (b, ()) = read(b, |bv| diff.iter_mut().zip(bv).for_each(|(x, y)| *x -= *y));
     let n = E::from_usize(diff.len()).expect("length fits");
-    let s = E::of_f64(diff.iter().fold(0.0f64, |acc, d| acc + d.as_f64() * d.as_f64()) / n.as_f64());
-    Ok(record2(a, b, vec![s], (1, 1, 1, 1), move |g| {
-        let k = (g[0] + g[0]) / n;
-        let ga: Vec<E> = diff.iter().map(|d| *d * k).collect();
-        let gb = ga.iter().map(|v| -*v).collect();
-        (ga, gb)
-    }))
+    let s = E::of_f64(
+        diff.iter()
+            .fold(0.0f64, |acc, d| acc + d.as_f64() * d.as_f64())
+            / n.as_f64(),
+    );
+    let diff = std::sync::Arc::new(diff);
+    let diff_b = diff.clone();
+    Ok(record2(
+        a,
+        b,
+        vec![s],
+        (1, 1, 1, 1),
+        move |g, ga| {
+            let k = (g[0] + g[0]) / n;
+            for (x, d) in ga.iter_mut().zip(diff.iter()) {
+                *x += *d * k;
+            }
+        },
+        move |g, gb| {
+            let k = (g[0] + g[0]) / n;
+            for (x, d) in gb.iter_mut().zip(diff_b.iter()) {
+                *x -= *d * k;
+            }
+        },
+    ))
 }

@@ -2,7 +2,7 @@
 
 use dfdx::prelude::Tensor;
 
-use super::{record1, values};
+use super::{read, record1};
 use crate::tensor::{dims, Dev, Float, Shape4, Tape};
 
 /// Rolls the image by `shift = (rows, cols)` with wrap-around, like torch's
@@ -23,18 +23,19 @@ pub fn roll<E: Float, T: Tape<E>>(
         let s = (j as isize - shift.1).rem_euclid(w as isize) as usize;
         r * w + s
     };
-    let (x, xv) = values(x);
-    let mut out = vec![E::zero(); xv.len()];
-    for p in 0..b * c {
-        let o = p * h * w;
-        for i in 0..h {
-            for j in 0..w {
-                out[o + i * w + j] = xv[o + src(i, j)];
+    let (x, out) = read(x, |xv| {
+        let mut out = vec![E::zero(); xv.len()];
+        for p in 0..b * c {
+            let o = p * h * w;
+            for i in 0..h {
+                for j in 0..w {
+                    out[o + i * w + j] = xv[o + src(i, j)];
+                }
             }
         }
-    }
-    record1(x, out, (b, c, h, w), move |gy| {
-        let mut gx = vec![E::zero(); gy.len()];
+        out
+    });
+    record1(x, out, (b, c, h, w), move |gy, gx| {
         for p in 0..b * c {
             let o = p * h * w;
             for i in 0..h {
@@ -43,6 +44,5 @@ pub fn roll<E: Float, T: Tape<E>>(
                 }
             }
         }
-        gx
     })
 }

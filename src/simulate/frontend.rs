@@ -116,7 +116,11 @@ pub(crate) fn contrast_step<E: Float>(a: E, b: E, s: E) -> (E, E, E) {
     let inv = E::one() / (E::one() + s * (root + E::of_f64(1e-6)));
     let v = a * inv;
     // d sqrt(b) / db = 1 / (2 sqrt(b)), as 0 where b <= 0
-    let droot = if b > E::zero() { E::of_f64(0.5) / root } else { E::zero() };
+    let droot = if b > E::zero() {
+        E::of_f64(0.5) / root
+    } else {
+        E::zero()
+    };
     (v, inv, -v * s * droot * inv)
 }
 

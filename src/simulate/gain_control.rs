@@ -279,13 +279,19 @@ impl LuminanceContrastGainControlBuilder {
         let c = self.common;
         let ratio = c.amplitude_ratio("LuminanceContrastGainControl")?;
         let f = frontend::f32_value;
-        let (center_std, surround_std, luminance_std, contrast_std, luminance_scalar, contrast_scalar) =
-            if c.pretrained {
-                (f(0.7363), f(48.37), f(170.99), f(2.658), f(2.94), f(34.03))
-            } else {
-                let s = frontend::random_scalars(2);
-                (1.0, 4.0, 3.0, 3.0, s[0], s[1])
-            };
+        let (
+            center_std,
+            surround_std,
+            luminance_std,
+            contrast_std,
+            luminance_scalar,
+            contrast_scalar,
+        ) = if c.pretrained {
+            (f(0.7363), f(48.37), f(170.99), f(2.658), f(2.94), f(34.03))
+        } else {
+            let s = frontend::random_scalars(2);
+            (1.0, 4.0, 3.0, 3.0, s[0], s[1])
+        };
         let center_surround = c.center_surround(ratio, center_std, surround_std)?;
         let luminance = circular_gaussian2d(c.kernel_size, &[luminance_std])?;
         let contrast = circular_gaussian2d(c.kernel_size, &[contrast_std])?;

@@ -108,21 +108,34 @@ impl OnOffBuilder {
         }
         let ratio = frontend::amplitude_ratio(NAME, self.pretrained, self.amplitude_ratio)?;
         let f = |a: f32, b: f32| [frontend::f32_value(a), frontend::f32_value(b)];
-        let (center_std, surround_std, luminance_std, contrast_std, luminance_scalar, contrast_scalar) =
-            if self.pretrained {
-                (
-                    f(1.237, 0.3233),
-                    f(30.12, 2.184),
-                    f(76.4, 2.184),
-                    f(7.49, 2.43),
-                    f(3.2637, 14.3961),
-                    f(7.3405, 16.7423),
-                )
-            } else {
-                let l = frontend::random_scalars(2);
-                let c = frontend::random_scalars(2);
-                ([1.0; 2], [4.0; 2], [3.0; 2], [3.0; 2], [l[0], l[1]], [c[0], c[1]])
-            };
+        let (
+            center_std,
+            surround_std,
+            luminance_std,
+            contrast_std,
+            luminance_scalar,
+            contrast_scalar,
+        ) = if self.pretrained {
+            (
+                f(1.237, 0.3233),
+                f(30.12, 2.184),
+                f(76.4, 2.184),
+                f(7.49, 2.43),
+                f(3.2637, 14.3961),
+                f(7.3405, 16.7423),
+            )
+        } else {
+            let l = frontend::random_scalars(2);
+            let c = frontend::random_scalars(2);
+            (
+                [1.0; 2],
+                [4.0; 2],
+                [3.0; 2],
+                [3.0; 2],
+                [l[0], l[1]],
+                [c[0], c[1]],
+            )
+        };
         let center_surround = CenterSurround::builder(self.kernel_size)
             .on_center(vec![true, false])
             .amplitude_ratio(ratio)

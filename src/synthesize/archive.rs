@@ -63,7 +63,11 @@ impl Archive {
     }
 
     fn insert(&mut self, name: &str, dims: Vec<usize>, data: Data) {
-        if self.records.insert(name.to_string(), Record { dims, data }).is_none() {
+        if self
+            .records
+            .insert(name.to_string(), Record { dims, data })
+            .is_none()
+        {
             self.order.push(name.to_string());
         }
     }
@@ -125,7 +129,10 @@ impl Archive {
             path: path.to_path_buf(),
         };
         if r.take(16)? != MAGIC {
-            return Err(load_err(path, "not a file saved by plenoptic (wrong magic bytes)"));
+            return Err(load_err(
+                path,
+                "not a file saved by plenoptic (wrong magic bytes)",
+            ));
         }
         let version = r.u32()?;
         if version != VERSION {
@@ -172,7 +179,12 @@ impl Archive {
                     String::from_utf8(r.take(count)?.to_vec())
                         .map_err(|_| load_err(path, format!("record {name} is not UTF-8")))?,
                 ),
-                t => return Err(load_err(path, format!("record {name} has unknown element type {t}"))),
+                t => {
+                    return Err(load_err(
+                        path,
+                        format!("record {name} has unknown element type {t}"),
+                    ))
+                }
             };
             a.insert(&name, dims, data);
         }
@@ -196,7 +208,10 @@ impl Archive {
                 dims,
                 data: Data::F32(v),
             } => Ok((dims.clone(), v.clone())),
-            _ => Err(load_err(path, format!("record `{name}` is not an f32 array"))),
+            _ => Err(load_err(
+                path,
+                format!("record `{name}` is not an f32 array"),
+            )),
         }
     }
 
@@ -204,7 +219,10 @@ impl Archive {
     pub fn f64s(&self, path: &Path, name: &str) -> Result<Vec<f64>> {
         match &self.get(path, name)?.data {
             Data::F64(v) => Ok(v.clone()),
-            _ => Err(load_err(path, format!("record `{name}` is not an f64 array"))),
+            _ => Err(load_err(
+                path,
+                format!("record `{name}` is not an f64 array"),
+            )),
         }
     }
 
@@ -212,7 +230,10 @@ impl Archive {
     pub fn u64s(&self, path: &Path, name: &str) -> Result<Vec<u64>> {
         match &self.get(path, name)?.data {
             Data::U64(v) => Ok(v.clone()),
-            _ => Err(load_err(path, format!("record `{name}` is not a u64 array"))),
+            _ => Err(load_err(
+                path,
+                format!("record `{name}` is not a u64 array"),
+            )),
         }
     }
 
@@ -220,7 +241,10 @@ impl Archive {
     pub fn f64_n(&self, path: &Path, name: &str, n: usize) -> Result<Vec<f64>> {
         let v = self.f64s(path, name)?;
         if v.len() != n {
-            return Err(load_err(path, format!("record `{name}` should hold {n} values, holds {}", v.len())));
+            return Err(load_err(
+                path,
+                format!("record `{name}` should hold {n} values, holds {}", v.len()),
+            ));
         }
         Ok(v)
     }
@@ -229,7 +253,10 @@ impl Archive {
     pub fn u64_1(&self, path: &Path, name: &str) -> Result<u64> {
         match self.u64s(path, name)?[..] {
             [v] => Ok(v),
-            _ => Err(load_err(path, format!("record `{name}` should hold one value"))),
+            _ => Err(load_err(
+                path,
+                format!("record `{name}` should hold one value"),
+            )),
         }
     }
 
@@ -274,13 +301,18 @@ impl<'a> Reader<'a> {
         }
     }
     fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     fn string(&mut self) -> Result<String> {
         let n = u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")) as usize;
-        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| load_err(&self.path, "a name is not UTF-8"))
+        String::from_utf8(self.take(n)?.to_vec())
+            .map_err(|_| load_err(&self.path, "a name is not UTF-8"))
     }
 }

@@ -6,9 +6,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use dfdx::prelude::{Gradients, HasShape, OwnedTape, PutTape, SplitTape, TensorFromVec, Trace, ZerosTensor};
-use dfdx::tensor::Tape as _;
+use dfdx::prelude::{
+    Gradients, HasShape, OwnedTape, PutTape, SplitTape, TensorFromVec, Trace, ZerosTensor,
+};
 use dfdx::shapes::Rank0;
+use dfdx::tensor::Tape as _;
 use dfdx::tensor_ops::Backward;
 
 use crate::error::{Error, Result};
@@ -37,7 +39,10 @@ pub(crate) fn backward_with<E: Float>(
 
 /// An identity op whose backward pass raises `flag`: tells whether gradients reached the
 /// input (a model that rebuilds its output without the input's tape cuts them off).
-fn sentinel<E: Float>(x: Image<E, OwnedTape<E, Dev>>, flag: Arc<AtomicBool>) -> Image<E, OwnedTape<E, Dev>> {
+fn sentinel<E: Float>(
+    x: Image<E, OwnedTape<E, Dev>>,
+    flag: Arc<AtomicBool>,
+) -> Image<E, OwnedTape<E, Dev>> {
     let (x, mut tape) = x.split_tape();
     let out = device().tensor_from_vec(x.as_vec(), *x.shape());
     let (xg, og) = (x.ghost(), out.ghost());
@@ -166,14 +171,24 @@ impl<'a, M: Model> Linearized<'a, M> {
         let central = |h: f64| -> Result<Vec<f64>> {
             let plus: Vec<f64> = self.xv.iter().zip(v).map(|(x, d)| x + h * d).collect();
             let minus: Vec<f64> = self.xv.iter().zip(v).map(|(x, d)| x - h * d).collect();
-            let fp = self.model.apply(&device().tensor_from_vec(plus, shape))?.as_vec();
-            let fm = self.model.apply(&device().tensor_from_vec(minus, shape))?.as_vec();
+            let fp = self
+                .model
+                .apply(&device().tensor_from_vec(plus, shape))?
+                .as_vec();
+            let fm = self
+                .model
+                .apply(&device().tensor_from_vec(minus, shape))?
+                .as_vec();
             let inv = 1.0 / (2.0 * h);
             Ok(fp.iter().zip(&fm).map(|(a, b)| (a - b) * inv).collect())
         };
         let d1 = central(h)?;
         let d2 = central(0.5 * h)?;
-        Ok(d2.iter().zip(&d1).map(|(a, b)| (4.0 * a - b) / 3.0).collect())
+        Ok(d2
+            .iter()
+            .zip(&d1)
+            .map(|(a, b)| (4.0 * a - b) / 3.0)
+            .collect())
     }
 
     /// `J^T J v` (the Fisher information matrix times `v`).
@@ -212,7 +227,11 @@ impl<'a, M: Model> Linearized<'a, M> {
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when `u` does not have the output's shape; the model's errors.
-pub fn vector_jacobian_product<M: Model>(model: &M, image: &Image<f64>, u: &Image<f64>) -> Result<Image<f64>> {
+pub fn vector_jacobian_product<M: Model>(
+    model: &M,
+    image: &Image<f64>,
+    u: &Image<f64>,
+) -> Result<Image<f64>> {
     let lin = Linearized::new(model, image.clone())?;
     if dims(u) != lin.y_shape {
         return Err(Error::ShapeMismatch(format!(
@@ -233,7 +252,11 @@ pub fn vector_jacobian_product<M: Model>(model: &M, image: &Image<f64>, u: &Imag
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when `v` does not have the image's shape; the model's errors.
-pub fn jacobian_vector_product<M: Model>(model: &M, image: &Image<f64>, v: &Image<f64>) -> Result<Image<f64>> {
+pub fn jacobian_vector_product<M: Model>(
+    model: &M,
+    image: &Image<f64>,
+    v: &Image<f64>,
+) -> Result<Image<f64>> {
     let lin = Linearized::new(model, image.clone())?;
     if dims(v) != dims(image) {
         return Err(Error::ShapeMismatch(format!(

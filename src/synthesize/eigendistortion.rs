@@ -4,8 +4,8 @@
 use dfdx::prelude::TensorFromVec;
 
 use super::autodiff::{check_model_at, Linearized};
-use super::lobpcg::{lobpcg, End, LobpcgOptions};
 use super::linalg::{dot, normalize, orthonormalize, randn, sym_eig};
+use super::lobpcg::{lobpcg, End, LobpcgOptions};
 use super::progress::Progress;
 use crate::error::{Error, Result};
 use crate::simulate::Model;
@@ -30,7 +30,7 @@ pub enum Method {
     /// bottom `k`: converges like the Lanczos method (far faster than the power method,
     /// most of all at the bottom end, where it reaches eigenvalues ~1e-8 of the top one
     /// in a few hundred iterations), with one product per vector and iteration and
-    /// memory for nine vectors per wanted eigendistortion.
+    /// memory for about a dozen image-sized vectors per wanted eigendistortion.
     Lobpcg,
 }
 
@@ -145,7 +145,10 @@ impl<M: Model> EigSynthesize<'_, M> {
                 if k == 0 || 2 * k > n {
                     return Err(Error::invalid(
                         "k",
-                        format!("must be between 1 and half the number of pixels ({}), got {k}", n / 2),
+                        format!(
+                            "must be between 1 and half the number of pixels ({}), got {k}",
+                            n / 2
+                        ),
                     ));
                 }
                 let max_iter = self.max_iter.unwrap_or(1000);
@@ -154,22 +157,36 @@ impl<M: Model> EigSynthesize<'_, M> {
                 }
                 let default_tol = if method == Method::Power { 1e-7 } else { 1e-8 };
                 let tol = self.stop_criterion.unwrap_or(default_tol);
-                if !(tol >= 0.0) {
-                    return Err(Error::invalid("stop_criterion", format!("must be >= 0, got {tol}")));
+                if tol.is_nan() || tol < 0.0 {
+                    return Err(Error::invalid(
+                        "stop_criterion",
+                        format!("must be >= 0, got {tol}"),
+                    ));
                 }
                 let (mut vals, mut vecs, iters) = if method == Method::Power {
-                    let (top_v, top, it1) = power(&lin, k, 0.0, tol, max_iter, "top", self.progress)?;
+                    let (top_v, top, it1) =
+                        power(&lin, k, 0.0, tol, max_iter, "top", self.progress)?;
                     let shift = top_v.iter().fold(0.0f64, |m, v| m.max(*v));
-                    let (bot_v, bot, it2) = power(&lin, k, shift, tol, max_iter, "bottom", self.progress)?;
+                    let (bot_v, bot, it2) =
+                        power(&lin, k, shift, tol, max_iter, "bottom", self.progress)?;
                     let mut vals = top_v;
                     vals.extend(bot_v);
                     let mut vecs = top;
                     vecs.extend(bot);
                     (vals, vecs, vec![it1, it2])
                 } else {
-                    let top = run_lobpcg(&lin, End::Largest, k, max_iter, tol, None, self.progress)?;
+                    let top =
+                        run_lobpcg(&lin, End::Largest, k, max_iter, tol, None, self.progress)?;
                     let scale = top.values[0].abs();
-                    let bot = run_lobpcg(&lin, End::Smallest, k, max_iter, tol, Some(scale), self.progress)?;
+                    let bot = run_lobpcg(
+                        &lin,
+                        End::Smallest,
+                        k,
+                        max_iter,
+                        tol,
+                        Some(scale),
+                        self.progress,
+                    )?;
                     let mut vals = top.values;
                     vals.extend(bot.values.iter().rev());
                     let mut vecs = top.vectors;
@@ -187,7 +204,10 @@ impl<M: Model> EigSynthesize<'_, M> {
             }
         };
         let count = vectors.len();
-        let data: Vec<f32> = vectors.iter().flat_map(|v| v.iter().map(|x| *x as f32)).collect();
+        let data: Vec<f32> = vectors
+            .iter()
+            .flat_map(|v| v.iter().map(|x| *x as f32))
+            .collect();
         eig.eigendistortions = device().tensor_from_vec(data, (count, c, h, w));
         eig.eigenvalues = values;
         eig.eigenindex = index;
@@ -208,10 +228,23 @@ fn run_lobpcg<M: Model>(
 ) -> Result<super::lobpcg::Pairs> {
     let which = if end == End::Largest { "top" } else { "bottom" };
     let mut bar = Progress::new(format!("Eigendistortion (LOBPCG, {which} {k})"), progress);
-    let opts = LobpcgOptions { k, max_iter, tol, scale };
-    let r = lobpcg(lin.n_in(), end, &opts, |v| lin.fisher(v), |it, res| {
-        bar.tick(it, || format!("iteration {it} | relative residual {res:.2e}"))
-    })?;
+    let opts = LobpcgOptions {
+        k,
+        max_iter,
+        tol,
+        scale,
+    };
+    let r = lobpcg(
+        lin.n_in(),
+        end,
+        &opts,
+        |v| lin.fisher(v),
+        |it, res| {
+            bar.tick(it, || {
+                format!("iteration {it} | relative residual {res:.2e}")
+            })
+        },
+    )?;
     let status = format!(
         "{} after {} iterations | eigenvalue {:.6e} | relative residual {:.2e}",
         if r.converged { "converged" } else { "stopped" },
@@ -236,7 +269,8 @@ fn power<M: Model>(
     progress: bool,
 ) -> Result<(Vec<f64>, Vec<Vec<f64>>, usize)> {
     let n = lin.n_in();
-    let fisher_all = |vs: &[Vec<f64>]| -> Result<Vec<Vec<f64>>> { vs.iter().map(|v| lin.fisher(v)).collect() };
+    let fisher_all =
+        |vs: &[Vec<f64>]| -> Result<Vec<Vec<f64>>> { vs.iter().map(|v| lin.fisher(v)).collect() };
     let mut v: Vec<Vec<f64>> = (0..k)
         .map(|_| {
             let mut c = randn(n);
@@ -266,12 +300,19 @@ fn power<M: Model>(
         orthonormalize(&mut w);
         let fw = fisher_all(&w)?;
         let new: Vec<f64> = w.iter().zip(&fw).map(|(a, b)| dot(a, b)).collect();
-        d_lambda = lambda.iter().zip(&new).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
+        d_lambda = lambda
+            .iter()
+            .zip(&new)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>()
+            .sqrt();
         v = w;
         fv = fw;
         lambda = new;
         it += 1;
-        bar.tick(it, || format!("iteration {it} | eigenvalue change {d_lambda:.2e}"));
+        bar.tick(it, || {
+            format!("iteration {it} | eigenvalue change {d_lambda:.2e}")
+        });
     }
     let status = if d_lambda <= tol {
         format!("stop criterion {tol:.2e} reached after {it} iterations")
@@ -309,7 +350,10 @@ fn exact<M: Model>(lin: &Linearized<'_, M>, progress: bool) -> Result<(Vec<f64>,
     let (vals, vecs) = sym_eig(f, n);
     bar.finish(m, &format!("{n} eigenpairs"));
     let values = vals.into_iter().rev().collect();
-    let vectors = (0..n).rev().map(|i| vecs[i * n..(i + 1) * n].to_vec()).collect();
+    let vectors = (0..n)
+        .rev()
+        .map(|i| vecs[i * n..(i + 1) * n].to_vec())
+        .collect();
     Ok((values, vectors))
 }
 
@@ -404,7 +448,10 @@ impl<M: Model> Eigendistortion<M> {
             .ok_or_else(|| {
                 Error::invalid(
                     "index",
-                    format!("eigendistortion {index} was not computed (computed: {:?})", self.eigenindex),
+                    format!(
+                        "eigendistortion {index} was not computed (computed: {:?})",
+                        self.eigenindex
+                    ),
                 )
             })?;
         crate::tensor::select_batch(&self.eigendistortions, pos..pos + 1)

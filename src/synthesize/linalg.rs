@@ -189,7 +189,13 @@ fn tql(d: Vec<f64>, e: Vec<f64>, w: &mut [f64], n: usize) -> (Vec<f64>, Vec<f64>
 }
 
 /// [`tql`] with `w` of `n` rows of `cols` values each.
-fn tql_cols(mut d: Vec<f64>, mut e: Vec<f64>, w: &mut [f64], n: usize, cols: usize) -> (Vec<f64>, Vec<f64>) {
+fn tql_cols(
+    mut d: Vec<f64>,
+    mut e: Vec<f64>,
+    w: &mut [f64],
+    n: usize,
+    cols: usize,
+) -> (Vec<f64>, Vec<f64>) {
     if n == 0 {
         return (d, Vec::new());
     }

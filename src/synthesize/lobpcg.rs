@@ -50,10 +50,14 @@ pub(crate) struct LobpcgOptions {
 /// Operator images of a block of vectors.
 type Block = Vec<Vec<f64>>;
 
-/// Orthonormalises `v` (with images `fv`, transformed alongside) against the orthonormal
-/// `basis`, then among themselves; drops vectors that (nearly) vanish. Twice Gram-Schmidt.
-fn orthonormalize_tracked(v: &mut Block, fv: &mut Block, basis: &[&Vec<f64>]) {
+/// Orthonormalises the block `v` among itself by twice Gram-Schmidt, applying the same
+/// combinations to its images `fv` (pass empty images to skip them), and drops vectors
+/// that vanish. Returns, for the kept vectors, the smallest ratio of a vector's final
+/// norm (before scaling) to its norm on entry: small ratios mean cancellation, which
+/// tracked images do not survive accurately.
+fn orthonormalize_among(v: &mut Block, fv: &mut Block) -> f64 {
     let mut keep = vec![true; v.len()];
+    let mut worst = 1.0f64;
     for i in 0..v.len() {
         let n0 = norm(&v[i]);
         if n0 == 0.0 {
@@ -61,10 +65,6 @@ fn orthonormalize_tracked(v: &mut Block, fv: &mut Block, basis: &[&Vec<f64>]) {
             continue;
         }
         for _ in 0..2 {
-            for u in basis.iter() {
-                let c = dot(u, &v[i]);
-                axpy(&mut v[i], -c, u);
-            }
             for j in 0..i {
                 if keep[j] {
                     let c = dot(&v[j], &v[i]);
@@ -80,6 +80,7 @@ fn orthonormalize_tracked(v: &mut Block, fv: &mut Block, basis: &[&Vec<f64>]) {
             keep[i] = false;
             continue;
         }
+        worst = worst.min(n / n0);
         let inv = 1.0 / n;
         v[i].iter_mut().for_each(|x| *x *= inv);
         fv[i].iter_mut().for_each(|x| *x *= inv);
@@ -88,21 +89,31 @@ fn orthonormalize_tracked(v: &mut Block, fv: &mut Block, basis: &[&Vec<f64>]) {
     v.retain(|_| *it.next().expect("same length"));
     let mut it = keep.iter();
     fv.retain(|_| *it.next().expect("same length"));
+    worst
 }
 
-/// Note: images of basis components are not subtracted from `fv` in
-/// [`orthonormalize_tracked`]; callers pass blocks whose components along `basis` have
-/// images that must be removed too, so they use [`project_out`] first.
+/// Removes from each vector of `v` its components along the orthonormal `basis` (twice),
+/// and the matching combinations of `fbasis` from the images `fv` (empty images: none).
 fn project_out(v: &mut Block, fv: &mut Block, basis: &[&Vec<f64>], fbasis: &[&Vec<f64>]) {
     for _ in 0..2 {
-        for (vi, fi) in v.iter_mut().zip(fv.iter_mut()) {
-            for (u, fu) in basis.iter().zip(fbasis) {
+        for (i, vi) in v.iter_mut().enumerate() {
+            for (j, u) in basis.iter().enumerate() {
                 let c = dot(u, vi);
                 axpy(vi, -c, u);
-                axpy(fi, -c, fu);
+                if let (Some(fi), Some(fu)) = (fv.get_mut(i), fbasis.get(j)) {
+                    axpy(fi, -c, fu);
+                }
             }
         }
     }
+}
+
+/// Orthonormalises `v` against the orthonormal `basis` and among itself (no images).
+fn orthonormalize_plain(v: &mut Block, basis: &[&Vec<f64>]) {
+    // empty images: the axpy calls on them do nothing
+    let mut none: Block = v.iter().map(|_| Vec::new()).collect();
+    project_out(v, &mut none, basis, &[]);
+    orthonormalize_among(v, &mut none);
 }
 
 /// Finds `k` extreme eigenpairs of the symmetric operator `op` on vectors of length `n`.
@@ -166,8 +177,18 @@ pub(crate) fn lobpcg(
         if !p.is_empty() {
             let basis: Vec<&Vec<f64>> = x.iter().chain(r.iter()).collect();
             let fbasis: Vec<&Vec<f64>> = fx.iter().chain(fr.iter()).collect();
+            let before: Vec<f64> = p.iter().map(|v| norm(v)).collect();
             project_out(&mut p, &mut fp, &basis, &fbasis);
-            orthonormalize_tracked(&mut p, &mut fp, &[]);
+            let projected = p
+                .iter()
+                .zip(&before)
+                .map(|(v, b)| norm(v) / b.max(f64::MIN_POSITIVE))
+                .fold(1.0f64, f64::min);
+            let ratio = projected * orthonormalize_among(&mut p, &mut fp);
+            if ratio < 1e-3 {
+                // heavy cancellation: the carried images lost accuracy, recompute them
+                fp = apply(&mut op, &p)?;
+            }
         }
         // Rayleigh-Ritz on S = [X, R, P]
         let s: Block = x.iter().chain(&r).chain(&p).cloned().collect();
@@ -214,14 +235,6 @@ pub(crate) fn lobpcg(
         fp = nfp;
         history.push(theta.clone());
     }
-}
-
-/// Orthonormalises `v` against the orthonormal `basis` and among themselves (no images),
-/// dropping vectors that vanish.
-fn orthonormalize_plain(v: &mut Block, basis: &[&Vec<f64>]) {
-    let mut dummy: Block = v.iter().map(|_| Vec::new()).collect();
-    // images are empty vectors: axpy on empty slices is a no-op
-    orthonormalize_tracked(v, &mut dummy, basis);
 }
 
 /// Rayleigh-Ritz on the span of the orthonormal block `x`: rotated vectors, images and

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use dfdx::prelude::{HasShape, Trace, TensorFromVec};
+use dfdx::prelude::{HasShape, TensorFromVec, Trace};
 
 use super::archive::{load_err, Archive};
 use super::autodiff::{backward_with, check_model_at};
@@ -149,7 +149,11 @@ impl<M: Model> MetamerBuilder<M> {
 
 /// Errors unless every value lies in `range`.
 fn check_in_range(v: &[f32], range: (f64, f64), what: &'static str) -> Result<()> {
-    let (mn, mx) = v.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), x| (a.min(*x), b.max(*x)));
+    let (mn, mx) = v
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), x| {
+            (a.min(*x), b.max(*x))
+        });
     if (mn as f64) < range.0 || (mx as f64) > range.1 {
         return Err(Error::invalid(
             what,
@@ -165,10 +169,18 @@ fn check_in_range(v: &[f32], range: (f64, f64), what: &'static str) -> Result<()
 
 /// plenoptic's `rescale`: maps the values linearly so they span exactly `[a, b]`.
 fn rescale(mut v: Vec<f32>, a: f32, b: f32) -> Vec<f32> {
-    let (mn, mx) = v.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(p, q), x| (p.min(*x), q.max(*x)));
+    let (mn, mx) = v
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(p, q), x| {
+            (p.min(*x), q.max(*x))
+        });
     let range = mx - mn;
     for x in v.iter_mut() {
-        let g = if range > 0.0 { (*x - mn) / range } else { *x - mn };
+        let g = if range > 0.0 {
+            (*x - mn) / range
+        } else {
+            *x - mn
+        };
         *x = a + g * (b - a);
     }
     v
@@ -345,7 +357,7 @@ impl<M: Model> Synthesize<'_, M> {
                 ));
             }
         }
-        if !(self.stop_criterion >= 0.0) {
+        if self.stop_criterion.is_nan() || self.stop_criterion < 0.0 {
             return Err(Error::invalid(
                 "stop_criterion",
                 format!("must be >= 0, got {}", self.stop_criterion),
@@ -363,17 +375,28 @@ impl<M: Model> Synthesize<'_, M> {
         let mut converged = false;
         for i in 0..self.max_iter {
             let n = met.losses.len();
-            if every > 0 && n % every == 0 {
+            let store = every > 0 && n % every == 0;
+            if store {
                 met.saved_metamer.push(met.metamer.clone());
                 met.saved_iterations.push(n);
             }
             if let Err(e) = met.step() {
+                if store {
+                    // keep every stored frame matched to a recorded loss
+                    met.saved_metamer.pop();
+                    met.saved_iterations.pop();
+                }
                 bar.finish(i, &format!("stopped at iteration {n}: {e}"));
                 return Err(e);
             }
             let last = met.losses.len() - 1;
             bar.tick(i + 1, || {
-                format!("iteration {} of {} | loss {:.4e}", last + 1, start + self.max_iter, met.losses[last])
+                format!(
+                    "iteration {} of {} | loss {:.4e}",
+                    last + 1,
+                    start + self.max_iter,
+                    met.losses[last]
+                )
             });
             if met.converged(self.stop_criterion, self.stop_iters_to_check) {
                 converged = true;
@@ -385,7 +408,11 @@ impl<M: Model> Synthesize<'_, M> {
         let status = format!(
             "iteration {} | loss {loss:.4e}{}",
             met.losses.len(),
-            if converged { " | loss has converged, stopped" } else { "" }
+            if converged {
+                " | loss has converged, stopped"
+            } else {
+                ""
+            }
         );
         bar.finish(done, &status);
         Ok(())
@@ -479,7 +506,12 @@ impl<M: Model> Metamer<M> {
             .get_or_alloc_mut(x)
             .map_err(|e| Error::Backend(format!("{e:?}")))?
             .to_vec();
-        let pen = range_penalty(&x.as_vec(), self.allowed_range, self.range_penalty_lambda, Some(&mut grad));
+        let pen = range_penalty(
+            &x.as_vec(),
+            self.allowed_range,
+            self.range_penalty_lambda,
+            Some(&mut grad),
+        );
         Ok((mse + self.range_penalty_lambda * pen, grad))
     }
 
@@ -492,7 +524,11 @@ impl<M: Model> Metamer<M> {
                 "found a NaN in loss during optimization (iteration {it}, loss {loss})"
             )));
         }
-        let gnorm = grad.iter().map(|g| (*g as f64) * (*g as f64)).sum::<f64>().sqrt();
+        let gnorm = grad
+            .iter()
+            .map(|g| (*g as f64) * (*g as f64))
+            .sum::<f64>()
+            .sqrt();
         if !gnorm.is_finite() {
             return Err(Error::Synthesis(format!(
                 "the gradient is not finite at iteration {it} (loss {loss})"
@@ -594,9 +630,16 @@ impl<M: Model> Metamer<M> {
         let mut a = Archive::new("Metamer");
         a.put_text("model_type", std::any::type_name::<M>());
         a.put_f32("image", &dims(&self.image), self.image.as_vec());
-        a.put_f32("target_representation", &dims(&self.target), self.target_vec.clone());
+        a.put_f32(
+            "target_representation",
+            &dims(&self.target),
+            self.target_vec.clone(),
+        );
         a.put_f32("metamer", &dims(&self.metamer), self.metamer.as_vec());
-        a.put_f64("allowed_range", vec![self.allowed_range.0, self.allowed_range.1]);
+        a.put_f64(
+            "allowed_range",
+            vec![self.allowed_range.0, self.allowed_range.1],
+        );
         a.put_f64("range_penalty_lambda", vec![self.range_penalty_lambda]);
         a.put_f64("losses", self.losses.clone());
         a.put_f64("gradient_norm", self.gradient_norm.clone());
@@ -605,7 +648,10 @@ impl<M: Model> Metamer<M> {
         sd.extend(dims(&self.image));
         let saved: Vec<f32> = self.saved_metamer.iter().flat_map(|m| m.as_vec()).collect();
         a.put_f32("saved_metamer", &sd, saved);
-        a.put_u64("saved_iterations", self.saved_iterations.iter().map(|i| *i as u64).collect());
+        a.put_u64(
+            "saved_iterations",
+            self.saved_iterations.iter().map(|i| *i as u64).collect(),
+        );
         if let Some(s) = self.store_progress {
             a.put_u64("store_progress", vec![s as u64]);
         }
@@ -638,14 +684,20 @@ impl<M: Model> Metamer<M> {
         let path = path.as_ref();
         let a = read_metamer_archive(path)?;
         let (idims, iv) = a.f32s(path, "image")?;
-        let image = crate::tensor::image_from_vec(iv, &idims).map_err(|e| load_err(path, format!("bad image record: {e}")))?;
+        let image = crate::tensor::image_from_vec(iv, &idims)
+            .map_err(|e| load_err(path, format!("bad image record: {e}")))?;
         let range = a.f64_n(path, "allowed_range", 2)?;
         let lambda = a.f64_n(path, "range_penalty_lambda", 1)?[0];
         let mut met = Metamer::builder(image, model)
             .allowed_range((range[0], range[1]))
             .range_penalty_lambda(lambda)
             .build_with(false)
-            .map_err(|e| load_err(path, format!("the saved image and options are not usable: {e}")))?;
+            .map_err(|e| {
+                load_err(
+                    path,
+                    format!("the saved image and options are not usable: {e}"),
+                )
+            })?;
         met.apply_saved(path, &a)?;
         Ok(met)
     }
@@ -671,7 +723,10 @@ impl<M: Model> Metamer<M> {
         if idims != dims(&self.image) {
             return Err(load_err(
                 path,
-                format!("saved image has shape {idims:?}, this metamer's image {:?}", dims(&self.image)),
+                format!(
+                    "saved image has shape {idims:?}, this metamer's image {:?}",
+                    dims(&self.image)
+                ),
             ));
         }
         if let Some(d) = max_violation(&iv, &self.image.as_vec()) {
@@ -711,7 +766,10 @@ impl<M: Model> Metamer<M> {
         let hint = if saved_type.is_empty() || saved_type == std::any::type_name::<M>() {
             String::new()
         } else {
-            format!(" (saved with model type `{saved_type}`, loading with `{}`)", std::any::type_name::<M>())
+            format!(
+                " (saved with model type `{saved_type}`, loading with `{}`)",
+                std::any::type_name::<M>()
+            )
         };
         if tdims != dims(&self.target) {
             return Err(load_err(
@@ -735,7 +793,10 @@ impl<M: Model> Metamer<M> {
         let shape = dims(&self.image);
         let (mdims, mv) = a.f32s(path, "metamer")?;
         if mdims != shape {
-            return Err(load_err(path, format!("saved metamer has shape {mdims:?}, the image {shape:?}")));
+            return Err(load_err(
+                path,
+                format!("saved metamer has shape {mdims:?}, the image {shape:?}"),
+            ));
         }
         let losses = a.f64s(path, "losses")?;
         let gradient_norm = a.f64s(path, "gradient_norm")?;
@@ -744,12 +805,19 @@ impl<M: Model> Metamer<M> {
             return Err(load_err(path, "losses and norms have different lengths"));
         }
         let (sdims, sv) = a.f32s(path, "saved_metamer")?;
-        let saved_iterations: Vec<usize> = a.u64s(path, "saved_iterations")?.into_iter().map(|i| i as usize).collect();
+        let saved_iterations: Vec<usize> = a
+            .u64s(path, "saved_iterations")?
+            .into_iter()
+            .map(|i| i as usize)
+            .collect();
         let n_saved = saved_iterations.len();
         let mut want = vec![n_saved];
         want.extend(shape);
         if sdims != want {
-            return Err(load_err(path, format!("saved_metamer has shape {sdims:?}, expected {want:?}")));
+            return Err(load_err(
+                path,
+                format!("saved_metamer has shape {sdims:?}, expected {want:?}"),
+            ));
         }
         let store_progress = if a.has("store_progress") {
             Some(a.u64_1(path, "store_progress")? as usize)
@@ -768,7 +836,10 @@ impl<M: Model> Metamer<M> {
             let moment = |name: &str| -> Result<Vec<f32>> {
                 let (d, v) = a.f32s(path, name)?;
                 if v.len() != n || d != shape {
-                    return Err(load_err(path, format!("{name} has shape {d:?}, expected {shape:?}")));
+                    return Err(load_err(
+                        path,
+                        format!("{name} has shape {d:?}, expected {shape:?}"),
+                    ));
                 }
                 Ok(v)
             };
@@ -777,7 +848,11 @@ impl<M: Model> Metamer<M> {
                 step: a.u64_1(path, "optimizer.step")?,
                 exp_avg: moment("optimizer.exp_avg")?,
                 exp_avg_sq: moment("optimizer.exp_avg_sq")?,
-                max_exp_avg_sq: if opts.amsgrad { moment("optimizer.max_exp_avg_sq")? } else { Vec::new() },
+                max_exp_avg_sq: if opts.amsgrad {
+                    moment("optimizer.max_exp_avg_sq")?
+                } else {
+                    Vec::new()
+                },
             })
         } else {
             None
@@ -801,7 +876,10 @@ impl<M: Model> Metamer<M> {
 fn read_metamer_archive(path: &Path) -> Result<Archive> {
     let a = Archive::read(path)?;
     if a.kind != "Metamer" {
-        return Err(load_err(path, format!("the file holds a saved {}, not a Metamer", a.kind)));
+        return Err(load_err(
+            path,
+            format!("the file holds a saved {}, not a Metamer", a.kind),
+        ));
     }
     Ok(a)
 }
@@ -815,7 +893,7 @@ fn max_violation(saved: &[f32], now: &[f32]) -> Option<f64> {
         let (s, n) = (*s as f64, *n as f64);
         let d = (s - n).abs();
         worst = worst.max(d);
-        if !(d <= 1e-8 + 1e-5 * s.abs()) {
+        if d.is_nan() || d > 1e-8 + 1e-5 * s.abs() {
             bad = true;
         }
     }

@@ -82,7 +82,11 @@ impl Adam {
             step: 0,
             exp_avg: vec![0.0; n],
             exp_avg_sq: vec![0.0; n],
-            max_exp_avg_sq: if opts.amsgrad { vec![0.0; n] } else { Vec::new() },
+            max_exp_avg_sq: if opts.amsgrad {
+                vec![0.0; n]
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -152,7 +156,12 @@ pub(crate) fn mse_with_grad(a: &[f32], b: &[f32]) -> (f64, Vec<f32>) {
 /// plenoptic's `penalize_range`: the sum of squared distances of the pixels outside
 /// `range` (f64 accumulation). When `grad` is given, adds `lambda` times the penalty's
 /// gradient to it.
-pub(crate) fn range_penalty(x: &[f32], range: (f64, f64), lambda: f64, grad: Option<&mut [f32]>) -> f64 {
+pub(crate) fn range_penalty(
+    x: &[f32],
+    range: (f64, f64),
+    lambda: f64,
+    grad: Option<&mut [f32]>,
+) -> f64 {
     let (lo, hi) = (range.0 as f32, range.1 as f32);
     let mut s = 0.0f64;
     match grad {

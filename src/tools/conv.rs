@@ -2,8 +2,8 @@
 
 use dfdx::prelude::Tensor;
 
-pub use crate::ops::{conv2d, conv2d_same, Filter, PadMode};
 use crate::error::{Error, Result};
+pub use crate::ops::{conv2d, conv2d_same, Filter, PadMode};
 use crate::tensor::{Dev, Float, Shape4, Tape};
 
 /// Pads `x` so that a valid convolution with a kernel of `kernel_size` returns an image of

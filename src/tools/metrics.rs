@@ -57,7 +57,10 @@ pub fn l2_norm<E: Float, T, U>(
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when the shapes differ, [`Error::Empty`] for empty images.
-pub fn mse<E: Float, T, U>(a: &Tensor<Shape4, E, Dev, T>, b: &Tensor<Shape4, E, Dev, U>) -> Result<f64> {
+pub fn mse<E: Float, T, U>(
+    a: &Tensor<Shape4, E, Dev, T>,
+    b: &Tensor<Shape4, E, Dev, U>,
+) -> Result<f64> {
     let (s, n) = sum_sq_diff(a, b, "mse")?;
     Ok(s / n as f64)
 }

@@ -16,9 +16,9 @@ fn rng() -> &'static Mutex<StdRng> {
 /// ```
 /// use plenoptic as po;
 /// po::tools::set_seed(1);
-/// let a = po::data::white_noise(&[1, 1, 4, 4])?;
+/// let a = po::data::white_noise::<f32>(&[1, 1, 4, 4])?;
 /// po::tools::set_seed(1);
-/// let b = po::data::white_noise(&[1, 1, 4, 4])?;
+/// let b = po::data::white_noise::<f32>(&[1, 1, 4, 4])?;
 /// assert_eq!(a.as_vec(), b.as_vec());
 /// # Ok::<(), po::Error>(())
 /// ```

@@ -28,9 +28,11 @@ pub fn rescale<E: Float, T>(x: &Tensor<Shape4, E, Dev, T>, a: f64, b: f64) -> Re
     }
     let v = x.as_vec();
     check_finite(&v, "image to rescale")?;
-    let (lo, hi) = v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), e| {
-        (l.min(e.as_f64()), h.max(e.as_f64()))
-    });
+    let (lo, hi) = v
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), e| {
+            (l.min(e.as_f64()), h.max(e.as_f64()))
+        });
     if hi <= lo {
         return Err(Error::invalid(
             "x",
@@ -66,7 +68,10 @@ pub fn make_disk<E: Float>(
     inner_radius: Option<f64>,
 ) -> Result<Image<E>> {
     let d = disk_plane(size, outer_radius, inner_radius)?;
-    image_from_vec(d.into_iter().map(E::of_f64).collect(), &[1, 1, size.0, size.1])
+    image_from_vec(
+        d.into_iter().map(E::of_f64).collect(),
+        &[1, 1, size.0, size.1],
+    )
 }
 
 /// The values of [`make_disk`], row-major.

@@ -88,14 +88,20 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Runs the model without a tape; checks that the output is non-empty and finite.
-fn check_output<E: Float, M: Model + ?Sized>(model: &M, x: &Image<E>, ty: &str) -> Result<Image<E>> {
+fn check_output<E: Float, M: Model + ?Sized>(
+    model: &M,
+    x: &Image<E>,
+    ty: &str,
+) -> Result<Image<E>> {
     let shape = dims(x);
     let out = model
         .apply(x)
         .map_err(|e| invalid(format!("it fails on a {ty} image of shape {shape:?}: {e}")))?;
     let od = dims(&out);
     if od.contains(&0) {
-        return Err(invalid(format!("it returns an empty output of shape {od:?}")));
+        return Err(invalid(format!(
+            "it returns an empty output of shape {od:?}"
+        )));
     }
     let bad = out.as_vec().iter().filter(|v| !v.is_finite()).count();
     if bad > 0 {

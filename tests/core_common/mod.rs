@@ -29,7 +29,10 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len(), "lengths differ");
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
 }
 
 /// Source index of padded index `i` (shifted by `before`) along a dimension of size `n`,
@@ -60,11 +63,20 @@ pub fn pad_index(i: isize, n: isize, mode: PadMode) -> Option<usize> {
 }
 
 /// Pads every plane of a (b, c, h, w) buffer by [top, bottom, left, right].
-pub fn pad_ref(x: &[f64], shape: [usize; 4], pads: [usize; 4], mode: PadMode) -> (Vec<f64>, [usize; 4]) {
+pub fn pad_ref(
+    x: &[f64],
+    shape: [usize; 4],
+    pads: [usize; 4],
+    mode: PadMode,
+) -> (Vec<f64>, [usize; 4]) {
     let [b, c, h, w] = shape;
     let [t, bo, l, r] = pads;
     let (ph, pw) = (h + t + bo, w + l + r);
-    let fill = if let PadMode::Constant(v) = mode { v } else { 0.0 };
+    let fill = if let PadMode::Constant(v) = mode {
+        v
+    } else {
+        0.0
+    };
     let mut out = Vec::with_capacity(b * c * ph * pw);
     for p in 0..b * c {
         for i in 0..ph {
@@ -82,7 +94,12 @@ pub fn pad_ref(x: &[f64], shape: [usize; 4], pads: [usize; 4], mode: PadMode) ->
 }
 
 /// Direct valid cross-correlation (torch's conv2d with groups = cin / filt[1]).
-pub fn conv_ref(x: &[f64], shape: [usize; 4], wts: &[f64], fshape: [usize; 4]) -> (Vec<f64>, [usize; 4]) {
+pub fn conv_ref(
+    x: &[f64],
+    shape: [usize; 4],
+    wts: &[f64],
+    fshape: [usize; 4],
+) -> (Vec<f64>, [usize; 4]) {
     let [b, cin, h, w] = shape;
     let [cout, cg, kh, kw] = fshape;
     let groups = cin / cg;
@@ -114,9 +131,19 @@ pub fn conv_ref(x: &[f64], shape: [usize; 4], wts: &[f64], fshape: [usize; 4]) -
 }
 
 /// same_padding + direct conv.
-pub fn conv_same_ref(x: &[f64], shape: [usize; 4], filt: &po::tools::Filter, mode: PadMode) -> Vec<f64> {
+pub fn conv_same_ref(
+    x: &[f64],
+    shape: [usize; 4],
+    filt: &po::tools::Filter,
+    mode: PadMode,
+) -> Vec<f64> {
     let [_, _, kh, kw] = filt.shape();
-    let pads = [(kh - 1) / 2, kh - 1 - (kh - 1) / 2, (kw - 1) / 2, kw - 1 - (kw - 1) / 2];
+    let pads = [
+        (kh - 1) / 2,
+        kh - 1 - (kh - 1) / 2,
+        (kw - 1) / 2,
+        kw - 1 - (kw - 1) / 2,
+    ];
     let (p, ps) = pad_ref(x, shape, pads, mode);
     conv_ref(&p, ps, filt.weights(), filt.shape()).0
 }
@@ -139,7 +166,9 @@ pub fn grad_check<M: Model>(model: &M, x: &Image<f64>, seed: u64) -> f64 {
     let wt = po::image_from_vec(wv.clone(), &po::dims(&out)).unwrap();
     let n = x.as_vec().len();
     // analytic
-    let y = model.forward(x.leaky_trace()).expect("model runs with a tape");
+    let y = model
+        .forward(x.leaky_trace())
+        .expect("model runs with a tape");
     let loss = (y * wt).sum::<(), _>();
     let grads = loss.backward();
     let g = grads.get(x).as_vec();
@@ -174,12 +203,22 @@ pub fn adjoint_pair<M: Model>(model: &M, x: &Image<f64>, seed: u64) -> (f64, f64
 
 /// Every padding mode, constant with a non-zero fill (affine, so no adjoint check).
 pub fn all_modes() -> [PadMode; 4] {
-    [PadMode::Circular, PadMode::Reflect, PadMode::Replicate, PadMode::Constant(0.3)]
+    [
+        PadMode::Circular,
+        PadMode::Reflect,
+        PadMode::Replicate,
+        PadMode::Constant(0.3),
+    ]
 }
 
 /// Every padding mode, constant with a zero fill (linear).
 pub fn linear_modes() -> [PadMode; 4] {
-    [PadMode::Circular, PadMode::Reflect, PadMode::Replicate, PadMode::Constant(0.0)]
+    [
+        PadMode::Circular,
+        PadMode::Reflect,
+        PadMode::Replicate,
+        PadMode::Constant(0.0),
+    ]
 }
 
 /// Serialises the tests of one binary that seed and then draw from the crate's global

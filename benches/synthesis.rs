@@ -1,0 +1,129 @@
+//! Synthesis speed on 256x256 images: milliseconds per metamer iteration (criterion) for
+//! the tutorial's models and batches, and total seconds for each tutorial
+//! eigendistortion (printed once each, power method as the tutorial, then LOBPCG).
+//!
+//! Metamer times are the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`): on a
+//! shared machine other processes do not inflate them. Eigendistortion lines give both
+//! wall and CPU time. Run with `cargo bench --bench synthesis`; `cargo bench --bench
+//! synthesis metamer` runs the metamer part only, `... eigendistortion` the other.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use plenoptic as po;
+use po::simulate::{CenterSurround, Gaussian, LuminanceGainControl};
+use po::synthesize::{Eigendistortion, Metamer, Method};
+use po::{Image, Model, PadMode};
+
+/// CPU time consumed by the calling thread.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into the pointer it is given.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn gaussian() -> Gaussian {
+    Gaussian::builder((31, 31))
+        .std(3.0)
+        .pad_mode(PadMode::Circular)
+        .build()
+        .unwrap()
+}
+
+fn center_surround() -> CenterSurround {
+    CenterSurround::builder((31, 31))
+        .center_std(1.962)
+        .surround_std(4.235)
+        .pad_mode(PadMode::Circular)
+        .build()
+        .unwrap()
+}
+
+fn lgc() -> LuminanceGainControl {
+    LuminanceGainControl::builder((31, 31))
+        .pad_mode(PadMode::Circular)
+        .pretrained(true)
+        .build()
+        .unwrap()
+}
+
+fn repeat(img: &Image<f32>, n: usize) -> Image<f32> {
+    let v: Vec<&Image<f32>> = (0..n).map(|_| img).collect();
+    po::cat_batch(&v).unwrap()
+}
+
+fn bench_metamer<M: Model>(c: &mut Criterion, name: &str, model: M, batch: usize) {
+    let img = repeat(&po::data::einstein().unwrap(), batch);
+    let mut met = Metamer::new(img, model).unwrap();
+    met.synthesize(5).progress(false).run().unwrap();
+    c.bench_function(&format!("metamer_iteration/{name}"), |b| {
+        b.iter_custom(|n| {
+            let start = thread_cpu_time();
+            met.synthesize(n as usize)
+                .stop_criterion(0.0)
+                .progress(false)
+                .run()
+                .unwrap();
+            black_box(met.losses().last());
+            thread_cpu_time() - start
+        })
+    });
+}
+
+fn eigendistortion<M: Model + Clone>(name: &str, img: &Image<f32>, model: &M) {
+    for method in [Method::Power, Method::Lobpcg] {
+        let mut eig = Eigendistortion::new(img.clone(), model.clone()).unwrap();
+        let (wall, cpu) = (Instant::now(), thread_cpu_time());
+        eig.synthesize()
+            .method(method)
+            .progress(false)
+            .run()
+            .unwrap();
+        let cpu = (thread_cpu_time() - cpu).as_secs_f64();
+        println!(
+            "eigendistortion {name:<22} {:<7} {:6.2} s wall {:6.2} s cpu  iterations {:?}  eigenvalues {:.6e} / {:.3e}",
+            format!("{method:?}"),
+            wall.elapsed().as_secs_f64(),
+            cpu,
+            eig.iterations(),
+            eig.eigenvalues()[0],
+            eig.eigenvalues()[1]
+        );
+    }
+}
+
+fn main() {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wants = |part: &str| {
+        filter
+            .as_deref()
+            .is_none_or(|f| part.contains(f) || f.contains(part))
+    };
+    po::synthesize::show_progress(false);
+    if wants("metamer_iteration") || wants("metamer") {
+        let mut c = Criterion::default()
+            .sample_size(20)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3))
+            .configure_from_args();
+        bench_metamer(&mut c, "gaussian_b1", gaussian(), 1);
+        bench_metamer(&mut c, "center_surround_b3", center_surround(), 3);
+        bench_metamer(&mut c, "luminance_gain_control_b3", lgc(), 3);
+        c.final_summary();
+    }
+    if wants("eigendistortion") {
+        let einstein = po::data::einstein().unwrap();
+        let curie = po::data::curie().unwrap();
+        eigendistortion("gaussian einstein", &einstein, &gaussian());
+        eigendistortion("center_surround einstein", &einstein, &center_surround());
+        eigendistortion("lgc einstein", &einstein, &lgc());
+        eigendistortion("lgc curie", &curie, &lgc());
+        eigendistortion("center_surround curie", &curie, &center_surround());
+    }
+}
