@@ -6,6 +6,11 @@
 //! Times are the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time:
 //! on a shared machine other processes then do not inflate them, and they are one core's
 //! work (the crate computes on one thread). Run with `cargo bench --bench models`.
+//!
+//! Batch 3 and the larger models allocate several MB per step, which glibc returns to the
+//! system and faults back in on every step; `MALLOC_TRIM_THRESHOLD_=268435456
+//! MALLOC_MMAP_THRESHOLD_=67108864 cargo bench --bench models` keeps that memory and shows
+//! the difference (up to 1.7x for batch 3).
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -63,6 +63,19 @@ def drain_late_output(client, cell):
             cell.outputs.append(nbformat.v4.new_output("display_data", data=content.get("data", {}), metadata=content.get("metadata", {})))
 
 
+def collapse_carriage_returns(nb):
+    """Applies `\r` in stream outputs as a notebook front-end shows it: a progress line
+    redrawn in place keeps only its last state (the HTML would otherwise show every
+    update side by side)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and "\r" in out.get("text", ""):
+                lines = out["text"].split("\n")
+                out["text"] = "\n".join(
+                    next((p for p in reversed(line.split("\r")) if p), "") for line in lines
+                )
+
+
 def _stamp(value):
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
@@ -140,6 +153,7 @@ def run(path, timeout=1800):
     total = time.monotonic() - start
     if not flush.outputs:
         nb.cells.remove(flush)
+    collapse_carriage_returns(nb)
     BUILD.mkdir(parents=True, exist_ok=True)
     out_nb = BUILD / (Path(path).stem + ".ipynb")
     nbformat.write(nb, out_nb)
