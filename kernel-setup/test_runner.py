@@ -70,6 +70,22 @@ class ScannerTest(unittest.TestCase):
             self.assertEqual(check_outputs.main([str(good), str(bad)]), 1)
 
 
+class CarriageReturnTest(unittest.TestCase):
+    def test_progress_line_keeps_its_last_state(self):
+        import run_notebooks
+
+        nb = notebook([stream("stdout", "\rit 10 | loss 1e-3\rit 20 | loss 1e-4   \ndone\n")])
+        run_notebooks.collapse_carriage_returns(nb)
+        self.assertEqual(nb.cells[0].outputs[0].text, "it 20 | loss 1e-4   \ndone\n")
+
+    def test_text_without_carriage_returns_is_unchanged(self):
+        import run_notebooks
+
+        nb = notebook([stream("stdout", "a\nb\n")])
+        run_notebooks.collapse_carriage_returns(nb)
+        self.assertEqual(nb.cells[0].outputs[0].text, "a\nb\n")
+
+
 class RunnerTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -28,8 +28,8 @@ mod tensor;
 pub mod tools;
 
 pub use dfdx;
-pub use error::{Error, Result};
 pub use display::imshow;
+pub use error::{Error, Result};
 pub use simulate::Model;
 pub use tensor::{
     cast, cat_batch, check_image, device, dims, image_from_vec, select_batch, Dev, Float, Image,

@@ -5,7 +5,6 @@ use std::sync::OnceLock;
 
 use dfdx::prelude::{Cpu, HasShape, NoneTape, Tensor, TensorFromVec};
 
-
 use crate::error::{Error, Result};
 
 /// The device every tensor of the crate lives on (dfdx's CPU device).
@@ -149,7 +148,11 @@ pub(crate) fn check_finite<E: Float>(v: &[E], what: &str) -> Result<()> {
 
 /// Converts an image to another element type (no gradient flows through).
 pub fn cast<A: Float, B: Float, T>(x: &Tensor<Shape4, A, Dev, T>) -> Image<B> {
-    let v: Vec<B> = x.as_vec().into_iter().map(|a| B::of_f64(a.as_f64())).collect();
+    let v: Vec<B> = x
+        .as_vec()
+        .into_iter()
+        .map(|a| B::of_f64(a.as_f64()))
+        .collect();
     device().tensor_from_vec(v, *x.shape())
 }
 

@@ -172,11 +172,13 @@ fn non_positive_stds_are_refused() {
             .center_std(s)
             .build()
             .unwrap_err();
+        assert!(e.to_string().contains("`center_std`"), "{e}");
         assert!(e.to_string().contains("must be positive"), "{e}");
         let e = CenterSurround::builder((5, 5))
             .surround_std([1.0, s])
             .build()
             .unwrap_err();
+        assert!(e.to_string().contains("`surround_std`"), "{e}");
         assert!(e.to_string().contains("must be positive"), "{e}");
     }
 }

@@ -88,7 +88,10 @@ impl CenterSurroundBuilder {
         };
         let n = channels(
             explicit,
-            &[("center_std", &self.center_std), ("surround_std", &self.surround_std)],
+            &[
+                ("center_std", &self.center_std),
+                ("surround_std", &self.surround_std),
+            ],
         )?;
         let on: Vec<bool> = match self.on_center.len() {
             1 => vec![self.on_center[0]; n],
@@ -100,9 +103,22 @@ impl CenterSurroundBuilder {
                 ))
             }
         };
-        let center = circular_gaussian2d(self.kernel_size, &self.center_std.expand(n).expect("checked"))?;
-        let surround =
-            circular_gaussian2d(self.kernel_size, &self.surround_std.expand(n).expect("checked"))?;
+        for (name, stds) in [
+            ("center_std", &self.center_std),
+            ("surround_std", &self.surround_std),
+        ] {
+            if let Some(s) = stds.0.iter().find(|s| !(**s > 0.0 && s.is_finite())) {
+                return Err(Error::invalid(name, format!("{s} must be positive")));
+            }
+        }
+        let center = circular_gaussian2d(
+            self.kernel_size,
+            &self.center_std.expand(n).expect("checked"),
+        )?;
+        let surround = circular_gaussian2d(
+            self.kernel_size,
+            &self.surround_std.expand(n).expect("checked"),
+        )?;
         let plane = self.kernel_size.0 * self.kernel_size.1;
         let w: Vec<f64> = center
             .weights()
@@ -159,7 +175,13 @@ impl Filters for CenterSurround {
     fn filters(&self) -> Vec<(Filter, Vec<String>)> {
         let n = self.filt.out_channels();
         let titles = (0..n)
-            .map(|i| if n == 1 { "linear filt".to_string() } else { format!("linear filt {i}") })
+            .map(|i| {
+                if n == 1 {
+                    "linear filt".to_string()
+                } else {
+                    format!("linear filt {i}")
+                }
+            })
             .collect();
         vec![(self.filt.clone(), titles)]
     }

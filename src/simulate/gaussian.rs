@@ -112,7 +112,13 @@ impl Filters for Gaussian {
     fn filters(&self) -> Vec<(Filter, Vec<String>)> {
         let n = self.filt.out_channels();
         let titles = (0..n)
-            .map(|i| if n == 1 { "gaussian filt".to_string() } else { format!("gaussian filt {i}") })
+            .map(|i| {
+                if n == 1 {
+                    "gaussian filt".to_string()
+                } else {
+                    format!("gaussian filt {i}")
+                }
+            })
             .collect();
         vec![(self.filt.clone(), titles)]
     }
