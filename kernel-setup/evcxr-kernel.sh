@@ -20,7 +20,9 @@ for slot in 0 1 2 3 4 5 6 7; do
   if flock -n 9; then
     export EVCXR_TMPDIR="$base/slot$slot"
     mkdir -p "$EVCXR_TMPDIR"
-    exec "${CARGO_HOME:-$HOME/.cargo}/bin/evcxr_jupyter" "$@"
+    # (evcxr prints this on every start when there is no evcxr.toml: not worth a line)
+    exec "${CARGO_HOME:-$HOME/.cargo}/bin/evcxr_jupyter" "$@" \
+      > >(exec 9>&-; grep --line-buffered -v '^No configuration file found, use the default configuration$')
   fi
   exec 9>&-
 done

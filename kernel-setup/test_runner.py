@@ -8,6 +8,8 @@ notebook must fail with the expected message, and ok.md must pass with its pictu
 in the HTML.
 """
 
+import contextlib
+import io
 import os
 import tempfile
 import unittest
@@ -66,8 +68,12 @@ class ScannerTest(unittest.TestCase):
             good, bad = Path(d, "good.ipynb"), Path(d, "bad.ipynb")
             nbformat.write(notebook([stream("stdout", "ok\n")]), good)
             nbformat.write(notebook([stream("stderr", "invalid `std`: -1 must be positive\n")]), bad)
-            self.assertEqual(check_outputs.main([str(good)]), 0)
-            self.assertEqual(check_outputs.main([str(good), str(bad)]), 1)
+            report = io.StringIO()
+            with contextlib.redirect_stderr(report):
+                self.assertEqual(check_outputs.main([str(good)]), 0)
+                self.assertEqual(check_outputs.main([str(good), str(bad)]), 1)
+            self.assertIn("bad.ipynb: code cell 1", report.getvalue())
+            self.assertNotIn("good.ipynb", report.getvalue())
 
 
 class CarriageReturnTest(unittest.TestCase):
@@ -100,8 +106,14 @@ class RunnerTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
+    def run_quietly(self, name):
+        """Runs a selftest notebook; its report (with the FAILED lines that the "must
+        fail" notebooks are meant to produce) is kept out of the test log."""
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            return self.run_notebooks.run(HERE / "selftest" / name, timeout=600)
+
     def expect_failure(self, name, text):
-        found, _, nb = self.run_notebooks.run(HERE / "selftest" / name, timeout=600)
+        found, _, nb = self.run_quietly(name)
         self.assertTrue(found, f"{name} should fail")
         self.assertIn(text, " ".join(msg for _, _, msg in found))
         # the runner stops at the failing cell: no later cell ran
@@ -120,7 +132,7 @@ class RunnerTest(unittest.TestCase):
         self.expect_failure("stderr_last.md", "a warning on stderr")
 
     def test_clean_notebook_passes_with_inline_picture(self):
-        found, html, nb = self.run_notebooks.run(HERE / "selftest" / "ok.md", timeout=600)
+        found, html, nb = self.run_quietly("ok.md")
         self.assertEqual(found, [])
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
         self.assertIn("42", str(outputs))

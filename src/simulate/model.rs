@@ -12,6 +12,7 @@ use crate::tensor::{Float, Image, Tape};
 /// ```
 /// use plenoptic as po;
 /// use po::tools::{conv::{conv2d, same_padding, PadMode}, circular_gaussian2d, Filter};
+/// use po::Model; // brings `apply` into scope
 ///
 /// struct Gaussian {
 ///     filt: Filter,
@@ -25,7 +26,7 @@ use crate::tensor::{Float, Image, Tape};
 /// }
 ///
 /// let model = Gaussian { filt: circular_gaussian2d((31, 31), &[3.0])? };
-/// let img = po::data::white_noise(&[1, 1, 64, 64])?;
+/// let img = po::data::white_noise::<f32>(&[1, 1, 64, 64])?;
 /// let rep = model.apply(&img)?;
 /// assert_eq!(po::dims(&rep), [1, 1, 64, 64]);
 /// # Ok::<(), po::Error>(())
