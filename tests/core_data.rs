@@ -1,6 +1,6 @@
 //! data: the standard images, image files, white and pink noise.
 
-mod core_common;
+mod common;
 
 use std::path::PathBuf;
 
@@ -86,7 +86,7 @@ fn unreadable_image_files_are_typed_errors() {
 
 #[test]
 fn white_noise_is_uniform_and_seeded() {
-    let _seed = core_common::seed_lock();
+    let _seed = common::reference::seed_lock();
     po::tools::set_seed(3);
     let a = po::data::white_noise::<f64>(&[2, 1, 64, 64])
         .unwrap()
@@ -108,7 +108,7 @@ fn sample_std(v: &[f64]) -> f64 {
 
 #[test]
 fn pink_noise_planes_have_unit_std() {
-    let _seed = core_common::seed_lock();
+    let _seed = common::reference::seed_lock();
     po::tools::set_seed(1);
     let x = po::data::pink_noise::<f64>(&[2, 2, 32, 48], 1.0).unwrap();
     assert_eq!(po::dims(&x), [2, 2, 32, 48]);
@@ -118,7 +118,7 @@ fn pink_noise_planes_have_unit_std() {
         assert!((sample_std(p) - 1.0).abs() < 1e-12);
     }
     // planes are independent draws
-    assert!(core_common::max_abs_diff(planes[0], planes[1]) > 0.1);
+    assert!(common::max_abs_diff(planes[0], planes[1]) > 0.1);
     // odd sizes too
     let y = po::data::pink_noise::<f32>(&[1, 1, 15, 9], 1.3)
         .unwrap()
@@ -129,7 +129,7 @@ fn pink_noise_planes_have_unit_std() {
 
 #[test]
 fn pink_noise_is_seeded() {
-    let _seed = core_common::seed_lock();
+    let _seed = common::reference::seed_lock();
     po::tools::set_seed(7);
     let a = po::data::pink_noise::<f64>(&[1, 1, 16, 16], 1.0)
         .unwrap()
@@ -148,8 +148,8 @@ fn pink_noise_is_seeded() {
         .as_vec();
     assert_eq!(a, b);
     let c: Vec<f64> = c.into_iter().map(f64::from).collect();
-    assert!(core_common::max_abs_diff(&a, &c) < 1e-5);
-    assert!(core_common::max_abs_diff(&a, &d) > 0.1);
+    assert!(common::max_abs_diff(&a, &c) < 1e-5);
+    assert!(common::max_abs_diff(&a, &d) > 0.1);
 }
 
 /// Power spectrum of an n x n image, as |FFT|^2 in row-major order.
@@ -210,7 +210,7 @@ fn spectral_slope(v: &[f64], n: usize) -> f64 {
 
 #[test]
 fn pink_noise_spectrum_falls_as_f_to_the_minus_5_minus_2d() {
-    let _seed = core_common::seed_lock();
+    let _seed = common::reference::seed_lock();
     po::tools::set_seed(2);
     for fract_dim in [1.0, 1.5] {
         let x = po::data::pink_noise::<f64>(&[1, 1, 128, 128], fract_dim)

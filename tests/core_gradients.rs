@@ -2,9 +2,9 @@
 //! model, and adjoint identities `<A x, y> = <x, A^T y>` for the linear ops. Each op is
 //! wrapped in a small `Model`, so one checker (tests/core_common) serves them all.
 
-mod core_common;
+mod common;
 
-use core_common::{adjoint_pair, all_modes, grad_check, linear_modes, rand_image};
+use common::reference::{adjoint_pair, all_modes, grad_check, linear_modes, rand_image};
 use dfdx::prelude::WithEmptyTape;
 use plenoptic as po;
 use po::ops;
@@ -136,7 +136,7 @@ impl Model for SumSquares {
 
 fn filter(seed: u64, shape: [usize; 4]) -> Filter {
     Filter::new(
-        core_common::rand_vec(seed, shape.iter().product(), -1.0, 1.0),
+        common::reference::rand_vec(seed, shape.iter().product(), -1.0, 1.0),
         shape,
     )
     .unwrap()
@@ -207,14 +207,14 @@ fn pointwise_gradients() {
     assert_grad(&Map2Halves, [2, 4, 5, 6], -1.0, 1.0, "map2_halves");
     assert_grad(&Softplus, [2, 1, 5, 6], -30.0, 30.0, "softplus");
     assert_grad(
-        &Mask(core_common::rand_vec(3, 30, 0.0, 1.0)),
+        &Mask(common::reference::rand_vec(3, 30, 0.0, 1.0)),
         [2, 2, 5, 6],
         -1.0,
         1.0,
         "mask",
     );
     assert_adjoint(
-        &Mask(core_common::rand_vec(3, 30, 0.0, 1.0)),
+        &Mask(common::reference::rand_vec(3, 30, 0.0, 1.0)),
         [2, 2, 5, 6],
         "mask",
     );

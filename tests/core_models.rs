@@ -2,9 +2,9 @@
 //! direct spatial implementations of plenoptic's formulas.
 
 mod common;
-mod core_common;
 
-use core_common::{conv_same_ref, max_abs_diff, rand_image, softplus};
+use common::max_abs_diff;
+use common::reference::{conv_same_ref, rand_image, softplus};
 use plenoptic as po;
 use po::simulate::{
     Activation, CenterSurround, Filters, Gaussian, LinearNonlinear, LuminanceContrastGainControl,
@@ -279,7 +279,7 @@ fn frontend_models_agree_in_f32_and_f64_on_einstein() {
 
 #[test]
 fn batches_are_processed_image_by_image() {
-    let _seed = core_common::seed_lock();
+    let _seed = common::reference::seed_lock();
     let x = rand_image(5, [3, 1, 20, 24], 0.0, 1.0);
     let m = OnOff::builder((7, 7)).build().unwrap();
     let all = m.apply(&x).unwrap().as_vec();
@@ -368,7 +368,7 @@ fn pretrained_parameters_are_plenoptics() {
 
 #[test]
 fn defaults_follow_plenoptic() {
-    let _seed = core_common::seed_lock();
+    let _seed = common::reference::seed_lock();
     po::tools::set_seed(11);
     let a = LuminanceContrastGainControl::builder((7, 7))
         .build()
@@ -447,7 +447,7 @@ fn activations_change_the_output_nonlinearity() {
 
 #[test]
 fn filters_are_listed_in_display_order_with_plenoptic_titles() {
-    let _seed = core_common::seed_lock();
+    let _seed = common::reference::seed_lock();
     let t = |m: &dyn Fn() -> Vec<(po::tools::Filter, Vec<String>)>| -> Vec<String> {
         m().into_iter().flat_map(|(_, t)| t).collect()
     };
@@ -482,7 +482,7 @@ fn filters_are_listed_in_display_order_with_plenoptic_titles() {
 
 #[test]
 fn built_in_models_pass_validate_model() {
-    let _seed = core_common::seed_lock();
+    let _seed = common::reference::seed_lock();
     po::tools::validate_model(&Gaussian::builder((5, 5)).build().unwrap(), None).unwrap();
     po::tools::validate_model(&CenterSurround::builder((5, 5)).build().unwrap(), None).unwrap();
     po::tools::validate_model(&LinearNonlinear::builder((5, 5)).build().unwrap(), None).unwrap();

@@ -1,8 +1,9 @@
 //! The ops against hand-computed examples and direct (spatial) implementations.
 
-mod core_common;
+mod common;
 
-use core_common::{all_modes, conv_ref, max_abs_diff, pad_ref, rand_image, rand_vec};
+use common::max_abs_diff;
+use common::reference::{all_modes, conv_ref, pad_ref, rand_image, rand_vec};
 use plenoptic as po;
 use po::ops::{self, conv2d, conv2d_same, pad};
 use po::tools::{same_padding, Filter};

@@ -1,8 +1,8 @@
 //! tools: rescale, l2_norm, mse, make_disk, circular_gaussian2d and validate_model.
 
-mod core_common;
+mod common;
 
-use core_common::rand_image;
+use common::reference::rand_image;
 use plenoptic as po;
 use po::tools::{self, Filter};
 use po::{Error, Float, Image, Model, Result, Tape};
@@ -206,7 +206,7 @@ fn invalid_model(e: Error) -> String {
 
 #[test]
 fn validate_model_accepts_a_notebook_model_and_names_each_failure() {
-    let _seed = core_common::seed_lock();
+    let _seed = common::reference::seed_lock();
     let g = Big(tools::circular_gaussian2d((3, 3), &[1.0]).unwrap());
     tools::validate_model(&g, None).unwrap();
     tools::validate_model(&g, Some(&[2, 1, 8, 9])).unwrap();
@@ -231,7 +231,7 @@ fn validate_model_accepts_a_notebook_model_and_names_each_failure() {
 
 #[test]
 fn validate_model_leaves_the_seeded_generator_alone() {
-    let _seed = core_common::seed_lock();
+    let _seed = common::reference::seed_lock();
     let g = Big(tools::circular_gaussian2d((3, 3), &[1.0]).unwrap());
     tools::set_seed(4);
     let a = po::data::white_noise::<f32>(&[1, 1, 2, 2]).unwrap();

@@ -9,35 +9,7 @@ use po::synthesize::autodiff::{jacobian, jacobian_vector_product, vector_jacobia
 use po::synthesize::{Eigendistortion, Method};
 use po::{Error, Image};
 
-fn gaussian() -> po::simulate::Gaussian {
-    po::simulate::Gaussian::builder((31, 31))
-        .std(3.0)
-        .pad_mode(po::PadMode::Circular)
-        .build()
-        .unwrap()
-}
-
-fn center_surround() -> po::simulate::CenterSurround {
-    po::simulate::CenterSurround::builder((31, 31))
-        .center_std(1.962)
-        .surround_std(4.235)
-        .pad_mode(po::PadMode::Circular)
-        .build()
-        .unwrap()
-}
-
-fn lgc() -> po::simulate::LuminanceGainControl {
-    po::simulate::LuminanceGainControl::builder((31, 31))
-        .pad_mode(po::PadMode::Circular)
-        .pretrained(true)
-        .build()
-        .unwrap()
-}
-
-fn crop32() -> Image<f32> {
-    let (v, _) = common::npy("einstein_crop32_r112c112.npy");
-    po::image_from_vec(v, &[1, 1, 32, 32]).unwrap()
-}
+use common::{center_surround, crop32, gaussian, lgc, quiet};
 
 /// The top-left `n x n` corner of the 32x32 crop.
 fn crop(n: usize) -> Image<f32> {
@@ -46,10 +18,6 @@ fn crop(n: usize) -> Image<f32> {
         .flat_map(|r| v[r * 32..r * 32 + n].to_vec())
         .collect();
     po::image_from_vec(c, &[1, 1, n, n]).unwrap()
-}
-
-fn quiet() {
-    po::synthesize::show_progress(false);
 }
 
 fn rel(a: f64, b: f64) -> f64 {

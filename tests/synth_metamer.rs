@@ -7,13 +7,7 @@ use plenoptic as po;
 use po::synthesize::Metamer;
 use po::{Error, Image, Model};
 
-fn gaussian() -> po::simulate::Gaussian {
-    po::simulate::Gaussian::builder((31, 31))
-        .std(3.0)
-        .pad_mode(po::PadMode::Circular)
-        .build()
-        .unwrap()
-}
+use common::{crop32, gaussian, npy_image, quiet};
 
 fn small_gaussian() -> po::simulate::Gaussian {
     po::simulate::Gaussian::builder((7, 7))
@@ -23,17 +17,6 @@ fn small_gaussian() -> po::simulate::Gaussian {
         .unwrap()
 }
 
-/// A reference array as a (1, 1, h, w) image.
-fn npy_image(name: &str) -> Image<f32> {
-    let (v, shape) = common::npy(name);
-    po::image_from_vec(v, &[1, 1, shape[0], shape[1]]).unwrap()
-}
-
-/// The 32x32 crop of einstein (deterministic data, no generator involved).
-fn crop32() -> Image<f32> {
-    npy_image("einstein_crop32_r112c112.npy")
-}
-
 /// A deterministic initial image in (0, 1) of the given shape.
 fn smooth_init(shape: [usize; 4]) -> Image<f32> {
     let n: usize = shape.iter().product();
@@ -41,10 +24,6 @@ fn smooth_init(shape: [usize; 4]) -> Image<f32> {
         .map(|i| 0.5 + 0.45 * ((i as f32) * 0.7).sin())
         .collect();
     po::image_from_vec(v, &shape).unwrap()
-}
-
-fn quiet() {
-    po::synthesize::show_progress(false);
 }
 
 #[test]

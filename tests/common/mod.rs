@@ -3,6 +3,10 @@
 
 use std::path::PathBuf;
 
+use plenoptic as po;
+
+pub mod reference;
+
 /// The reference outputs of plenoptic 1.3.0 (`../shared/reference` next to the repo).
 pub fn reference_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("PLENOPTIC_REFERENCE") {
@@ -27,4 +31,48 @@ pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
         .zip(b)
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f64::max)
+}
+
+/// A 2-D reference array as a (1, 1, h, w) image.
+pub fn npy_image(name: &str) -> po::Image<f32> {
+    let (v, shape) = npy(name);
+    po::image_from_vec(v, &[1, 1, shape[0], shape[1]]).unwrap()
+}
+
+/// The 32x32 crop of einstein (deterministic data, no generator involved).
+pub fn crop32() -> po::Image<f32> {
+    npy_image("einstein_crop32_r112c112.npy")
+}
+
+/// The tutorial's Gaussian model: 31x31, std 3, circular padding.
+pub fn gaussian() -> po::simulate::Gaussian {
+    po::simulate::Gaussian::builder((31, 31))
+        .std(3.0)
+        .pad_mode(po::PadMode::Circular)
+        .build()
+        .unwrap()
+}
+
+/// The tutorial's CenterSurround model (Berardino et al. 2017 values, circular padding).
+pub fn center_surround() -> po::simulate::CenterSurround {
+    po::simulate::CenterSurround::builder((31, 31))
+        .center_std(1.962)
+        .surround_std(4.235)
+        .pad_mode(po::PadMode::Circular)
+        .build()
+        .unwrap()
+}
+
+/// The tutorial's pretrained LuminanceGainControl (circular padding).
+pub fn lgc() -> po::simulate::LuminanceGainControl {
+    po::simulate::LuminanceGainControl::builder((31, 31))
+        .pad_mode(po::PadMode::Circular)
+        .pretrained(true)
+        .build()
+        .unwrap()
+}
+
+/// Silences the synthesis progress line.
+pub fn quiet() {
+    po::synthesize::show_progress(false);
 }

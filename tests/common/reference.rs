@@ -1,6 +1,5 @@
 //! Helpers for the core tests: independent (direct, spatial) reference implementations,
 //! seeded random data, and gradient / adjoint checks through the `Model` trait.
-#![allow(dead_code)]
 
 use dfdx::prelude::*;
 use plenoptic as po;
@@ -25,14 +24,6 @@ pub fn rand_image(seed: u64, shape: [usize; 4], lo: f64, hi: f64) -> Image<f64> 
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len(), "lengths differ");
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
 }
 
 /// Source index of padded index `i` (shifted by `before`) along a dimension of size `n`,
