@@ -103,6 +103,9 @@ pub enum Error {
     /// The tensor library reported an error.
     #[error("tensor backend error: {0}")]
     Backend(String),
+    /// The requested device cannot be used (no `cuda` feature, or no GPU answers).
+    #[error("device unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// `Result` with the crate's [`Error`].

@@ -19,6 +19,7 @@
 //! [`synthesize`], [`display`]; the differentiable operations behind them are in [`ops`].
 
 pub mod data;
+pub mod device;
 pub mod display;
 mod error;
 pub mod ops;
@@ -27,12 +28,13 @@ pub mod synthesize;
 mod tensor;
 pub mod tools;
 
+pub use device::Device;
 pub use dfdx;
 pub use display::imshow;
 pub use error::{Error, Result};
 pub use simulate::Model;
 pub use tensor::{
-    cast, cat_batch, check_image, device, dims, image_from_vec, select_batch, Dev, Float, Image,
-    OnDevice, Shape4, Tape,
+    cast, cat_batch, check_image, device, dims, image_from_vec, image_on, select_batch, to_cpu,
+    to_device, Dev, Float, Image, OnDevice, Shape4, Tape,
 };
 pub use tools::PadMode;

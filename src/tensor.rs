@@ -3,19 +3,24 @@
 
 use std::sync::OnceLock;
 
+use dfdx::dtypes::Dtype;
 use dfdx::prelude::{Cpu, HasShape, NoneTape, Tensor, TensorFromVec};
+use dfdx::tensor::Storage;
 
+use crate::device::Device;
 use crate::error::{Error, Result};
 
-/// The device every tensor of the crate lives on (dfdx's CPU device).
+/// The CPU device: where images are made, stored, shown and saved. Models also run on the
+/// GPU during synthesis when the `cuda` feature is on (see [`crate::device`]).
 pub type Dev = Cpu;
 
 /// The shape of an image: (batch, channel, height, width), known at run time.
 pub type Shape4 = (usize, usize, usize, usize);
 
 /// A 4-D image tensor (batch, channel, height, width) with element type `E` (f32 by
-/// default) and tape `T` (none by default; `OwnedTape` while gradients are recorded).
-pub type Image<E = f32, T = NoneTape> = Tensor<Shape4, E, Dev, T>;
+/// default), tape `T` (none by default; `OwnedTape` while gradients are recorded) and
+/// device `D` (the CPU by default; [`crate::device::Gpu`] with the `cuda` feature).
+pub type Image<E = f32, T = NoneTape, D = Cpu> = Tensor<Shape4, E, D, T>;
 
 mod sealed {
     pub trait Sealed {}
@@ -23,18 +28,36 @@ mod sealed {
     impl Sealed for f64 {}
 }
 
-/// Links an element type to the device it runs on; lets generic code over [`Float`] use
+/// Links an element type to the devices it runs on; lets generic code over [`Float`] use
 /// every dfdx operation without spelling out device bounds.
 pub trait OnDevice: dfdx::dtypes::Dtype {
-    /// The device (always [`Dev`]).
-    type Device: dfdx::tensor_ops::Device<Self>;
+    /// The CPU device (always [`Dev`]).
+    type Device: Device<Self>;
+    /// The GPU device (dfdx's `Cuda`), with the `cuda` feature.
+    #[cfg(feature = "cuda")]
+    type Gpu: Device<Self>;
 }
 impl OnDevice for f32 {
     type Device = Cpu;
+    #[cfg(feature = "cuda")]
+    type Gpu = dfdx::tensor::Cuda;
 }
 impl OnDevice for f64 {
     type Device = Cpu;
+    #[cfg(feature = "cuda")]
+    type Gpu = dfdx::tensor::Cuda;
 }
+
+/// With the `cuda` feature: the element type runs on dfdx's `Cuda` device.
+#[cfg(feature = "cuda")]
+pub trait OnGpu: OnDevice<Gpu = dfdx::tensor::Cuda> {}
+#[cfg(feature = "cuda")]
+impl<E: OnDevice<Gpu = dfdx::tensor::Cuda>> OnGpu for E {}
+/// With the `cuda` feature: the element type runs on dfdx's `Cuda` device.
+#[cfg(not(feature = "cuda"))]
+pub trait OnGpu {}
+#[cfg(not(feature = "cuda"))]
+impl<E> OnGpu for E {}
 
 /// The element types the crate computes in: `f32` (synthesis, like plenoptic) and `f64`
 /// (eigendistortions, gradient checks).
@@ -45,6 +68,7 @@ pub trait Float:
     + num_traits::FromPrimitive
     + realfft::FftNum
     + OnDevice<Device = Cpu>
+    + OnGpu
     + std::fmt::Display
     + Send
     + Sync
@@ -71,9 +95,10 @@ impl Float for f64 {
     }
 }
 
-/// A dfdx tape on the crate's device: `NoneTape` (no gradients) or `OwnedTape` (recording).
-pub trait Tape<E: Float>: dfdx::tensor::Tape<E, Dev> {}
-impl<E: Float, T: dfdx::tensor::Tape<E, Dev>> Tape<E> for T {}
+/// A dfdx tape on device `D` (the CPU by default): `NoneTape` (no gradients) or
+/// `OwnedTape` (recording).
+pub trait Tape<E: Dtype, D: Storage<E> = Cpu>: dfdx::tensor::Tape<E, D> {}
+impl<E: Dtype, D: Storage<E>, T: dfdx::tensor::Tape<E, D>> Tape<E, D> for T {}
 
 /// The shared CPU device.
 pub fn device() -> Dev {
@@ -82,7 +107,7 @@ pub fn device() -> Dev {
 }
 
 /// The shape of an image as an array `[batch, channel, height, width]`.
-pub fn dims<E: Float, T>(x: &Tensor<Shape4, E, Dev, T>) -> [usize; 4] {
+pub fn dims<E, D: Storage<E>, T>(x: &Tensor<Shape4, E, D, T>) -> [usize; 4] {
     let s = *x.shape();
     [s.0, s.1, s.2, s.3]
 }
@@ -107,6 +132,44 @@ pub fn image_from_vec<E: Float>(data: Vec<E>, shape: &[usize]) -> Result<Image<E
         )));
     }
     Ok(device().tensor_from_vec(data, s))
+}
+
+/// Builds an image on device `dev` (the device of a model's input, `x.device()`, inside a
+/// [`crate::Model::forward`] generic over the device) from a flat row-major buffer.
+///
+/// ```
+/// use plenoptic as po;
+/// let cpu = po::device::cpu();
+/// let img = po::image_on(&cpu, vec![1.0f32, 2.0], &[1, 1, 1, 2])?;
+/// assert_eq!(img.as_vec(), vec![1.0, 2.0]);
+/// # Ok::<(), po::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`image_from_vec`].
+pub fn image_on<E: Float, D: Device<E>>(
+    dev: &D,
+    data: Vec<E>,
+    shape: &[usize],
+) -> Result<Image<E, NoneTape, D>> {
+    let s = check_shape4(shape, "image")?;
+    if data.len() != shape.iter().product::<usize>() {
+        return Err(Error::ShapeMismatch(format!(
+            "buffer of {} values cannot have shape {shape:?}",
+            data.len()
+        )));
+    }
+    Ok(dev.tensor_from_vec(data, s))
+}
+
+/// Copies a CPU image to device `dev` (a copy on the CPU itself).
+pub fn to_device<E: Float, D: Device<E>>(x: &Image<E>, dev: &D) -> Image<E, NoneTape, D> {
+    dev.tensor_from_vec(x.as_vec(), *x.shape())
+}
+
+/// Copies an image from any device to the CPU (no gradient flows through).
+pub fn to_cpu<E: Float, D: Device<E>, T>(x: &Image<E, T, D>) -> Image<E> {
+    device().tensor_from_vec(x.as_vec(), *x.shape())
 }
 
 /// Checks that `shape` is 4-D with no zero-sized dimension.

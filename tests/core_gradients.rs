@@ -13,7 +13,7 @@ use po::simulate::{
     LuminanceGainControl, OnOff,
 };
 use po::tools::Filter;
-use po::{Float, Image, Model, PadMode, Result, Tape};
+use po::{Device, Float, Image, Model, PadMode, Result, Tape};
 
 const TOL: f64 = 1e-6;
 
@@ -38,42 +38,60 @@ fn assert_adjoint<M: Model>(m: &M, shape: [usize; 4], what: &str) {
 
 struct Pad([usize; 4], PadMode);
 impl Model for Pad {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         ops::pad(x, self.0, self.1)
     }
 }
 
 struct Conv(Filter);
 impl Model for Conv {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         ops::conv2d(x, &self.0)
     }
 }
 
 struct ConvSame(Filter, PadMode);
 impl Model for ConvSame {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         ops::conv2d_same(x, &self.0, self.1)
     }
 }
 
 struct Roll((isize, isize));
 impl Model for Roll {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         Ok(ops::roll(x, self.0))
     }
 }
 
 struct Select(std::ops::Range<usize>);
 impl Model for Select {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         ops::select_channels(x, self.0.clone())
     }
 }
 
 struct Mask(Vec<f64>);
 impl Model for Mask {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         ops::mask(x, &self.0)
     }
 }
@@ -81,7 +99,10 @@ impl Model for Mask {
 /// A nonlinear map with a per-channel parameter.
 struct Map;
 impl Model for Map {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         Ok(ops::map(x, |v, c| {
             let k = E::of_f64(1.0 + c as f64);
             let s = (k * v).sin();
@@ -93,7 +114,10 @@ impl Model for Map {
 /// map2 of the two channels of a 2-channel image (both derivatives reach the input).
 struct Map2;
 impl Model for Map2 {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         let a = ops::select_channels(x.with_empty_tape(), 0..1)?;
         let b = ops::select_channels(x, 1..2)?;
         ops::map2(a, b, |a, b, _| (a * b.exp(), b.exp(), a * b.exp()))
@@ -102,7 +126,10 @@ impl Model for Map2 {
 
 struct Map2Halves;
 impl Model for Map2Halves {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         ops::map2_halves(x, |a, b, c| {
             let k = E::of_f64(2.0 + c as f64);
             let d = k + b * b;
@@ -113,14 +140,20 @@ impl Model for Map2Halves {
 
 struct Softplus;
 impl Model for Softplus {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         Ok(ops::map(x, |v, _| ops::softplus(v)))
     }
 }
 
 struct Mse;
 impl Model for Mse {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         let a = ops::select_channels(x.with_empty_tape(), 0..1)?;
         let b = ops::select_channels(x, 1..2)?;
         ops::mse(a, b)
@@ -129,7 +162,10 @@ impl Model for Mse {
 
 struct SumSquares;
 impl Model for SumSquares {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         Ok(ops::sum_squares(x))
     }
 }

@@ -5,7 +5,7 @@ mod common;
 use common::reference::rand_image;
 use plenoptic as po;
 use po::tools::{self, Filter};
-use po::{Error, Float, Image, Model, Result, Tape};
+use po::{Device, Error, Float, Image, Model, Result, Tape};
 
 #[test]
 fn rescale_maps_min_and_max_to_the_range() {
@@ -153,16 +153,22 @@ fn circular_gaussian_refuses_bad_stds_and_sizes() {
 
 struct NanModel;
 impl Model for NanModel {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         Ok(po::ops::map(x, |v, _| (v / E::zero(), E::one())))
     }
 }
 
 struct Noisy;
 impl Model for Noisy {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         let [b, c, h, w] = po::dims(&x);
-        let n = po::data::white_noise::<E>(&[b, c, h, w])?;
+        let n = po::to_device(&po::data::white_noise::<E>(&[b, c, h, w])?, x.device());
         po::ops::map2(x, n.retaped::<T>(), |a, b, _| (a + b, E::one(), E::one()))
     }
 }
@@ -170,16 +176,22 @@ impl Model for Noisy {
 /// Rebuilds its output from plain values: the input's tape is lost.
 struct Detached;
 impl Model for Detached {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         let v: Vec<E> = x.as_vec().into_iter().map(|v| v * v).collect();
-        Ok(po::image_from_vec(v, &po::dims(&x))?.retaped::<T>())
+        Ok(po::image_on(x.device(), v, &po::dims(&x))?.retaped::<T>())
     }
 }
 
 /// Computes something else in f64.
 struct Precision;
 impl Model for Precision {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         let k = E::of_f64(if std::mem::size_of::<E>() == 8 {
             2.0
         } else {
@@ -192,7 +204,10 @@ impl Model for Precision {
 /// Refuses images smaller than its kernel.
 struct Big(Filter);
 impl Model for Big {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         po::ops::conv2d(x, &self.0)
     }
 }

@@ -437,7 +437,10 @@ fn image_outside_allowed_range_is_refused() {
 struct NanAbove;
 
 impl Model for NanAbove {
-    fn forward<E: po::Float, T: po::Tape<E>>(&self, x: Image<E, T>) -> po::Result<Image<E, T>> {
+    fn forward<E: po::Float, D: po::Device<E>, T: po::Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> po::Result<Image<E, T, D>> {
         let t = E::of_f64(0.9);
         Ok(po::ops::map(x, move |v, _| {
             if v > t {
@@ -470,10 +473,13 @@ fn nan_loss_is_an_error() {
 struct DropsTape;
 
 impl Model for DropsTape {
-    fn forward<E: po::Float, T: po::Tape<E>>(&self, x: Image<E, T>) -> po::Result<Image<E, T>> {
+    fn forward<E: po::Float, D: po::Device<E>, T: po::Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> po::Result<Image<E, T, D>> {
         let v = x.as_vec();
         let d = po::dims(&x);
-        Ok(po::image_from_vec(v, &d)?.retaped::<T>())
+        Ok(po::image_on(x.device(), v, &d)?.retaped::<T>())
     }
 }
 

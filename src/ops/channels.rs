@@ -5,8 +5,9 @@ use std::ops::Range;
 use dfdx::prelude::Tensor;
 
 use super::{read, record1, values};
+use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::tensor::{dims, Dev, Float, Shape4, Tape};
+use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
 
 /// The channels `range` of `x`, as a new image (batch, range.len(), h, w). Differentiable
 /// (the gradient flows back into those channels only). To use the other channels too,
@@ -21,7 +22,15 @@ use crate::tensor::{dims, Dev, Float, Shape4, Tape};
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for an empty range or one past the last channel.
-pub fn select_channels<E: Float, T: Tape<E>>(
+pub fn select_channels<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
+    range: Range<usize>,
+) -> Result<Image<E, T, D>> {
+    D::select_channels(x, range)
+}
+
+/// The CPU implementation of [`select_channels`].
+pub(crate) fn select_channels_cpu<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Dev, T>,
     range: Range<usize>,
 ) -> Result<Tensor<Shape4, E, Dev, T>> {
@@ -66,7 +75,15 @@ pub fn select_channels<E: Float, T: Tape<E>>(
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when `mask` does not have `h * w` values.
-pub fn mask<E: Float, T: Tape<E>>(
+pub fn mask<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
+    mask: &[f64],
+) -> Result<Image<E, T, D>> {
+    D::mask(x, mask)
+}
+
+/// The CPU implementation of [`mask`].
+pub(crate) fn mask_cpu<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Dev, T>,
     mask: &[f64],
 ) -> Result<Tensor<Shape4, E, Dev, T>> {

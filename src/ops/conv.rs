@@ -16,6 +16,7 @@ use realfft::num_complex::Complex;
 
 use super::fft::{fast_len, plan, Plan2};
 use super::{read, record1, PadMode};
+use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::tensor::{
     check_finite, check_shape4, dims, image_from_vec, Dev, Float, Image, Shape4, Tape,
@@ -296,7 +297,15 @@ fn groups(filt: &Filter, cin: usize) -> Result<usize> {
 /// [`Error::KernelTooLarge`] when a kernel does not fit in the image,
 /// [`Error::ShapeMismatch`] when the channels cannot be grouped, [`Error::NonFinite`] when
 /// the input holds NaN or infinite values (an FFT would spread them over the whole output).
-pub fn conv2d<E: Float, T: Tape<E>>(
+pub fn conv2d<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
+    filt: &Filter,
+) -> Result<Image<E, T, D>> {
+    D::conv2d(x, filt)
+}
+
+/// The CPU implementation of [`conv2d`].
+pub(crate) fn conv2d_cpu<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Dev, T>,
     filt: &Filter,
 ) -> Result<Tensor<Shape4, E, Dev, T>> {
@@ -349,7 +358,16 @@ pub fn conv2d<E: Float, T: Tape<E>>(
 /// `kernel - 1 < 2 * size` roughly: each side's pad smaller than the size),
 /// [`Error::ShapeMismatch`] when the channels cannot be grouped, [`Error::NonFinite`] for
 /// NaN or infinite input.
-pub fn conv2d_same<E: Float, T: Tape<E>>(
+pub fn conv2d_same<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
+    filt: &Filter,
+    mode: PadMode,
+) -> Result<Image<E, T, D>> {
+    D::conv2d_same(x, filt, mode)
+}
+
+/// The CPU implementation of [`conv2d_same`].
+pub(crate) fn conv2d_same_cpu<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Dev, T>,
     filt: &Filter,
     mode: PadMode,

@@ -5,13 +5,13 @@
 //!
 //! Nothing here uses dfdx's `slice`, whose CPU backward assigns instead of accumulating.
 
-mod channels;
-mod conv;
+pub(crate) mod channels;
+pub(crate) mod conv;
 pub(crate) mod fft;
-mod pad;
-mod pointwise;
-mod reduce;
-mod roll;
+pub(crate) mod pad;
+pub(crate) mod pointwise;
+pub(crate) mod reduce;
+pub(crate) mod roll;
 
 pub use channels::{mask, select_channels};
 pub use conv::{conv2d, conv2d_same, Filter};

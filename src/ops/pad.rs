@@ -3,8 +3,9 @@
 use dfdx::prelude::Tensor;
 
 use super::{read, record1};
+use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::tensor::{dims, Dev, Float, Shape4, Tape};
+use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
 
 /// How to fill the border when padding, as torch's `F.pad` modes.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -104,7 +105,16 @@ impl std::str::FromStr for PadMode {
 /// # Errors
 /// [`Error::PaddingTooLarge`] where the mode cannot pad that much (reflect needs
 /// pad < size, circular pad <= size, as torch).
-pub fn pad<E: Float, T: Tape<E>>(
+pub fn pad<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
+    pads: [usize; 4],
+    mode: PadMode,
+) -> Result<Image<E, T, D>> {
+    D::pad(x, pads, mode)
+}
+
+/// The CPU implementation of [`pad`].
+pub(crate) fn pad_cpu<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Dev, T>,
     pads: [usize; 4],
     mode: PadMode,

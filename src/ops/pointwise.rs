@@ -3,8 +3,9 @@
 use dfdx::prelude::Tensor;
 
 use super::{read, record1, record2, values};
+use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::tensor::{dims, Dev, Float, Shape4, Tape};
+use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
 
 /// Applies `f` to every element. `f(value, channel)` returns the output and its derivative
 /// with respect to the input; the channel index lets a map use per-channel parameters.
@@ -15,7 +16,15 @@ use crate::tensor::{dims, Dev, Float, Shape4, Tape};
 /// let y = map(x, |v, _| (v * v, 2.0 * v));
 /// assert_eq!(y.as_vec(), vec![1.0, 4.0]);
 /// ```
-pub fn map<E: Float, T: Tape<E>>(
+pub fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
+    f: impl Fn(E, usize) -> (E, E),
+) -> Image<E, T, D> {
+    D::map(x, f)
+}
+
+/// The CPU implementation of [`map`].
+pub(crate) fn map_cpu<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Dev, T>,
     f: impl Fn(E, usize) -> (E, E),
 ) -> Tensor<Shape4, E, Dev, T> {
@@ -47,7 +56,16 @@ pub fn map<E: Float, T: Tape<E>>(
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when the shapes differ.
-pub fn map2<E: Float, T: Tape<E>>(
+pub fn map2<E: Float, D: Device<E>, T: Tape<E, D>>(
+    a: Image<E, T, D>,
+    b: Image<E, T, D>,
+    f: impl Fn(E, E, usize) -> (E, E, E),
+) -> Result<Image<E, T, D>> {
+    D::map2(a, b, f)
+}
+
+/// The CPU implementation of [`map2`].
+pub(crate) fn map2_cpu<E: Float, T: Tape<E>>(
     a: Tensor<Shape4, E, Dev, T>,
     b: Tensor<Shape4, E, Dev, T>,
     f: impl Fn(E, E, usize) -> (E, E, E),
@@ -113,7 +131,15 @@ pub fn map2<E: Float, T: Tape<E>>(
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when the number of channels is odd.
-pub fn map2_halves<E: Float, T: Tape<E>>(
+pub fn map2_halves<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
+    f: impl Fn(E, E, usize) -> (E, E, E),
+) -> Result<Image<E, T, D>> {
+    D::map2_halves(x, f)
+}
+
+/// The CPU implementation of [`map2_halves`].
+pub(crate) fn map2_halves_cpu<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Dev, T>,
     f: impl Fn(E, E, usize) -> (E, E, E),
 ) -> Result<Tensor<Shape4, E, Dev, T>> {

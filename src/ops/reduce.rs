@@ -3,11 +3,17 @@
 use dfdx::prelude::Tensor;
 
 use super::{read, record1, record2, values};
+use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::tensor::{dims, Dev, Float, Shape4, Tape};
+use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
 
 /// Sum of squares of every element, as a (1, 1, 1, 1) image. Differentiable.
-pub fn sum_squares<E: Float, T: Tape<E>>(
+pub fn sum_squares<E: Float, D: Device<E>, T: Tape<E, D>>(x: Image<E, T, D>) -> Image<E, T, D> {
+    D::sum_squares(x)
+}
+
+/// The CPU implementation of [`sum_squares`].
+pub(crate) fn sum_squares_cpu<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Dev, T>,
 ) -> Tensor<Shape4, E, Dev, T> {
     let (x, xv) = values(x);
@@ -26,7 +32,15 @@ pub fn sum_squares<E: Float, T: Tape<E>>(
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when the shapes differ.
-pub fn mse<E: Float, T: Tape<E>>(
+pub fn mse<E: Float, D: Device<E>, T: Tape<E, D>>(
+    a: Image<E, T, D>,
+    b: Image<E, T, D>,
+) -> Result<Image<E, T, D>> {
+    D::mse(a, b)
+}
+
+/// The CPU implementation of [`mse`].
+pub(crate) fn mse_cpu<E: Float, T: Tape<E>>(
     a: Tensor<Shape4, E, Dev, T>,
     b: Tensor<Shape4, E, Dev, T>,
 ) -> Result<Tensor<Shape4, E, Dev, T>> {

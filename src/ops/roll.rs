@@ -3,7 +3,8 @@
 use dfdx::prelude::Tensor;
 
 use super::{read, record1};
-use crate::tensor::{dims, Dev, Float, Shape4, Tape};
+use crate::device::Device;
+use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
 
 /// Rolls the image by `shift = (rows, cols)` with wrap-around, like torch's
 /// `x.roll((rows, cols), (-2, -1))`: the pixel at (i, j) moves to (i + rows, j + cols).
@@ -13,7 +14,15 @@ use crate::tensor::{dims, Dev, Float, Shape4, Tape};
 /// let x = plenoptic::image_from_vec(vec![1.0f32, 2.0, 3.0], &[1, 1, 1, 3]).unwrap();
 /// assert_eq!(plenoptic::ops::roll(x, (0, 1)).as_vec(), vec![3.0, 1.0, 2.0]);
 /// ```
-pub fn roll<E: Float, T: Tape<E>>(
+pub fn roll<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
+    shift: (isize, isize),
+) -> Image<E, T, D> {
+    D::roll(x, shift)
+}
+
+/// The CPU implementation of [`roll`].
+pub(crate) fn roll_cpu<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Dev, T>,
     shift: (isize, isize),
 ) -> Tensor<Shape4, E, Dev, T> {

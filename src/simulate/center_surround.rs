@@ -2,6 +2,7 @@
 
 use super::params::{channels, PerChannel};
 use super::{Filters, Model};
+use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::tensor::{Float, Image, Tape};
 use crate::tools::circular_gaussian2d;
@@ -166,7 +167,10 @@ impl CenterSurround {
 }
 
 impl Model for CenterSurround {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         conv2d_same(x, &self.filt, self.pad_mode)
     }
 }

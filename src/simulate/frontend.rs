@@ -1,6 +1,7 @@
 //! What plenoptic's early-visual-system ("frontend") models share: the output
 //! nonlinearity, the pretrained-size check and the randomly initialised gain scalars.
 
+use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::ops::{map, map2, map2_halves, softplus};
 use crate::tensor::{dims, Float, Image, Tape};
@@ -38,11 +39,11 @@ impl Activation {
 /// `activation(g(x))` element by element, where `g` returns its value and derivative.
 /// Softplus gets its own loop (the common case, which the compiler vectorises); the other
 /// activations share one.
-pub(crate) fn map_act<E: Float, T: Tape<E>>(
-    x: Image<E, T>,
+pub(crate) fn map_act<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
     act: Activation,
     g: impl Fn(E, usize) -> (E, E),
-) -> Image<E, T> {
+) -> Image<E, T, D> {
     match act {
         Activation::Softplus => map(x, move |v, c| {
             let (u, du) = g(v, c);
@@ -58,12 +59,12 @@ pub(crate) fn map_act<E: Float, T: Tape<E>>(
 }
 
 /// `activation(g(a, b))` element by element over two images (see [`map_act`]).
-pub(crate) fn map2_act<E: Float, T: Tape<E>>(
-    a: Image<E, T>,
-    b: Image<E, T>,
+pub(crate) fn map2_act<E: Float, D: Device<E>, T: Tape<E, D>>(
+    a: Image<E, T, D>,
+    b: Image<E, T, D>,
     act: Activation,
     g: impl Fn(E, E, usize) -> (E, E, E),
-) -> Result<Image<E, T>> {
+) -> Result<Image<E, T, D>> {
     match act {
         Activation::Softplus => map2(a, b, move |p, q, c| {
             let (u, dp, dq) = g(p, q, c);
@@ -80,11 +81,11 @@ pub(crate) fn map2_act<E: Float, T: Tape<E>>(
 
 /// `activation(g(first half, second half))` over the channels (see [`map_act`] and
 /// [`map2_halves`]).
-pub(crate) fn map2_halves_act<E: Float, T: Tape<E>>(
-    x: Image<E, T>,
+pub(crate) fn map2_halves_act<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
     act: Activation,
     g: impl Fn(E, E, usize) -> (E, E, E),
-) -> Result<Image<E, T>> {
+) -> Result<Image<E, T, D>> {
     match act {
         Activation::Softplus => map2_halves(x, move |p, q, c| {
             let (u, dp, dq) = g(p, q, c);
@@ -168,7 +169,10 @@ pub(crate) fn random_scalars(n: usize) -> Vec<f64> {
 
 /// Refuses images with more than one channel (plenoptic's frontend models filter one
 /// grey channel).
-pub(crate) fn check_one_channel<E: Float, T: Tape<E>>(model: &str, x: &Image<E, T>) -> Result<()> {
+pub(crate) fn check_one_channel<E: Float, D: Device<E>, T: Tape<E, D>>(
+    model: &str,
+    x: &Image<E, T, D>,
+) -> Result<()> {
     let d = dims(x);
     if d[1] != 1 {
         return Err(Error::ShapeMismatch(format!(

@@ -5,6 +5,7 @@ use dfdx::prelude::WithEmptyTape;
 
 use super::frontend::{self, contrast_step, luminance_step, map2_act, map2_halves_act, Activation};
 use super::{CenterSurround, Filters, Model};
+use crate::device::Device;
 use crate::error::Result;
 use crate::ops::{map, map2_halves};
 use crate::tensor::{Float, Image, Tape};
@@ -207,7 +208,10 @@ impl LuminanceGainControl {
 }
 
 impl Model for LuminanceGainControl {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         frontend::check_one_channel("LuminanceGainControl", &x)?;
         let s = E::of_f64(self.luminance_scalar);
         let y = conv2d_same(x, &self.both, self.common.pad_mode)?;
@@ -375,7 +379,10 @@ impl LuminanceContrastGainControl {
 }
 
 impl Model for LuminanceContrastGainControl {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         frontend::check_one_channel("LuminanceContrastGainControl", &x)?;
         let sl = E::of_f64(self.luminance_scalar);
         let sc = E::of_f64(self.contrast_scalar);

@@ -2,6 +2,7 @@
 
 use super::frontend::{self, Activation};
 use super::{CenterSurround, Filters, Model};
+use crate::device::Device;
 use crate::error::Result;
 use crate::tensor::{Float, Image, Tape};
 use crate::tools::conv::{conv2d_same, Filter, PadMode};
@@ -149,7 +150,10 @@ impl LinearNonlinear {
 }
 
 impl Model for LinearNonlinear {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         frontend::check_one_channel("LinearNonlinear", &x)?;
         let y = conv2d_same(x, &self.center_surround, self.pad_mode)?;
         Ok(frontend::map_act(y, self.activation, |v, _| (v, E::one())))

@@ -1,5 +1,6 @@
 //! The [`Model`] trait: what synthesis needs from a model.
 
+use crate::device::Device;
 use crate::error::Result;
 use crate::tensor::{Float, Image, Tape};
 
@@ -19,7 +20,7 @@ use crate::tensor::{Float, Image, Tape};
 /// }
 ///
 /// impl po::Model for Gaussian {
-///     fn forward<E: po::Float, T: po::Tape<E>>(&self, x: po::Image<E, T>) -> po::Result<po::Image<E, T>> {
+///     fn forward<E: po::Float, D: po::Device<E>, T: po::Tape<E, D>>(&self, x: po::Image<E, T, D>) -> po::Result<po::Image<E, T, D>> {
 ///         let x = same_padding(x, self.filt.kernel_size(), PadMode::Circular)?;
 ///         conv2d(x, &self.filt)
 ///     }
@@ -36,7 +37,10 @@ pub trait Model {
     ///
     /// # Errors
     /// Whatever the model's operations refuse (wrong shapes, ...).
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>>;
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>>;
 
     /// The representation of `x` without recording gradients (plenoptic's `model(x)`).
     ///
@@ -48,7 +52,10 @@ pub trait Model {
 }
 
 impl<M: Model> Model for &M {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         (**self).forward(x)
     }
 }

@@ -7,6 +7,7 @@ use dfdx::prelude::WithEmptyTape;
 
 use super::frontend::{self, contrast_step, luminance_step, map2_act, Activation};
 use super::{CenterSurround, Filters, Model};
+use crate::device::Device;
 use crate::error::Result;
 use crate::ops::{map, map2_halves, mask};
 use crate::tensor::{dims, Float, Image, Tape};
@@ -252,7 +253,10 @@ impl OnOff {
 }
 
 impl Model for OnOff {
-    fn forward<E: Float, T: Tape<E>>(&self, x: Image<E, T>) -> Result<Image<E, T>> {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
         frontend::check_one_channel("OnOff", &x)?;
         let [_, _, h, w] = dims(&x);
         let sl = self.luminance_scalar.map(E::of_f64);

@@ -13,13 +13,33 @@ use dfdx::shapes::Rank0;
 use dfdx::tensor::Tape as _;
 use dfdx::tensor_ops::Backward;
 
+use crate::device::{Device, Kind};
 use crate::error::{Error, Result};
 use crate::simulate::Model;
 use crate::tensor::{check_finite, device, dims, Dev, Float, Image};
 
-/// Runs the backward pass from `y`, seeded with the gradient `seed` (dL/dy, same length as
-/// `y`), and returns every gradient.
-pub(crate) fn backward_with<E: Float>(
+/// Runs the backward pass from `y` on any device, seeded with the gradient `seed` (dL/dy,
+/// same length as `y`), and returns every gradient.
+pub(crate) fn backward_with<E: Float, D: Device<E>>(
+    y: Image<E, OwnedTape<E, D>, D>,
+    seed: Vec<E>,
+) -> Result<Gradients<E, D>> {
+    D::backward_with(y, seed)
+}
+
+/// The gradient of `x` in `grads`, copied to the host (zeros when nothing reached `x`).
+pub(crate) fn grad_of<E: Float, D: Device<E>>(
+    grads: &mut Gradients<E, D>,
+    x: &Image<E, dfdx::prelude::NoneTape, D>,
+) -> Result<Vec<E>> {
+    grads
+        .try_alloc_for(x)
+        .map_err(|e| Error::Backend(format!("{e:?}")))?;
+    Ok(grads.get(x).as_vec())
+}
+
+/// The CPU implementation of [`backward_with`]: adds the seed straight into `y`'s gradient.
+pub(crate) fn backward_with_cpu<E: Float>(
     y: Image<E, OwnedTape<E, Dev>>,
     seed: Vec<E>,
 ) -> Result<Gradients<E, Dev>> {
@@ -102,6 +122,31 @@ pub(crate) struct Linearized<'a, M: Model> {
     pub y_shape: [usize; 4],
     /// Largest |x_i|, for the finite-difference step.
     x_scale: f64,
+    /// Where the model runs (chosen once, when linearized).
+    kind: Kind,
+}
+
+/// `model(x)` on device `dev`, for the flat input `x`.
+fn eval_on<D: Device<f64>, M: Model>(
+    dev: &D,
+    model: &M,
+    x: Vec<f64>,
+    shape: crate::tensor::Shape4,
+) -> Result<Vec<f64>> {
+    Ok(model.forward(dev.tensor_from_vec(x, shape))?.as_vec())
+}
+
+/// `J^T u` on device `dev`: one forward and one backward pass.
+fn vjp_on<D: Device<f64>, M: Model>(
+    dev: &D,
+    model: &M,
+    x: &Image<f64>,
+    u: &[f64],
+) -> Result<Vec<f64>> {
+    let xd = dev.tensor_from_vec(x.as_vec(), *x.shape());
+    let y = model.forward(xd.leaky_trace())?;
+    let mut grads = backward_with(y, u.to_vec())?;
+    grad_of(&mut grads, &xd)
 }
 
 /// Largest change of a pixel (relative to the image's scale) in the finite differences
@@ -119,7 +164,9 @@ impl<'a, M: Model> Linearized<'a, M> {
         let y = yt.as_vec();
         let xv = x.as_vec();
         let x_scale = xv.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
+        let kind = crate::device::current();
         Ok(Linearized {
+            kind,
             model,
             x,
             xv,
@@ -141,19 +188,32 @@ impl<'a, M: Model> Linearized<'a, M> {
 
     /// `J^T u`: one forward and one backward pass (exact up to rounding).
     pub fn vjp(&self, u: &[f64]) -> Result<Vec<f64>> {
-        let yt = self.model.forward(self.x.leaky_trace())?;
-        if yt.as_vec().len() != u.len() {
+        if u.len() != self.n_out() {
             return Err(Error::ShapeMismatch(format!(
                 "vector of {} values against a model output of {}",
                 u.len(),
                 self.n_out()
             )));
         }
-        let mut grads = backward_with(yt, u.to_vec())?;
-        Ok(grads
-            .get_or_alloc_mut(&self.x)
-            .map_err(|e| Error::Backend(format!("{e:?}")))?
-            .to_vec())
+        match self.kind {
+            Kind::Cpu => vjp_on(&crate::device::cpu(), self.model, &self.x, u),
+            #[cfg(feature = "cuda")]
+            Kind::Cuda => vjp_on(&crate::device::gpu_or_err()?, self.model, &self.x, u),
+            #[cfg(not(feature = "cuda"))]
+            Kind::Cuda => Err(Error::Unavailable("built without the cuda feature".into())),
+        }
+    }
+
+    /// The model's output at the flat input `x` (same shape as the linearization point).
+    fn eval(&self, x: Vec<f64>) -> Result<Vec<f64>> {
+        let shape = *self.x.shape();
+        match self.kind {
+            Kind::Cpu => eval_on(&crate::device::cpu(), self.model, x, shape),
+            #[cfg(feature = "cuda")]
+            Kind::Cuda => eval_on(&crate::device::gpu_or_err()?, self.model, x, shape),
+            #[cfg(not(feature = "cuda"))]
+            Kind::Cuda => Err(Error::Unavailable("built without the cuda feature".into())),
+        }
     }
 
     /// `J v` by central differences with one Richardson extrapolation:
@@ -167,18 +227,11 @@ impl<'a, M: Model> Linearized<'a, M> {
             return Ok(vec![0.0; self.n_out()]);
         }
         let h = FD_REL_STEP * self.x_scale / vmax;
-        let shape = *self.x.shape();
         let central = |h: f64| -> Result<Vec<f64>> {
             let plus: Vec<f64> = self.xv.iter().zip(v).map(|(x, d)| x + h * d).collect();
             let minus: Vec<f64> = self.xv.iter().zip(v).map(|(x, d)| x - h * d).collect();
-            let fp = self
-                .model
-                .apply(&device().tensor_from_vec(plus, shape))?
-                .as_vec();
-            let fm = self
-                .model
-                .apply(&device().tensor_from_vec(minus, shape))?
-                .as_vec();
+            let fp = self.eval(plus)?;
+            let fm = self.eval(minus)?;
             let inv = 1.0 / (2.0 * h);
             Ok(fp.iter().zip(&fm).map(|(a, b)| (a - b) * inv).collect())
         };

@@ -5,9 +5,10 @@ use std::path::Path;
 use dfdx::prelude::{HasShape, TensorFromVec, Trace};
 
 use super::archive::{load_err, Archive};
-use super::autodiff::{backward_with, check_model_at};
+use super::autodiff::{backward_with, check_model_at, grad_of};
 use super::optim::{mse_with_grad, range_penalty, Adam, AdamOptions};
 use super::progress::Progress;
+use crate::device::{Device, Kind};
 use crate::error::{Error, Result};
 use crate::simulate::Model;
 use crate::tensor::{check_image, device, dims, Image};
@@ -489,23 +490,20 @@ impl<M: Model> Metamer<M> {
         l.len() > k && (l[l.len() - k] - l[l.len() - 1]).abs() < crit
     }
 
-    /// The loss at the current metamer and its gradient.
+    /// The loss at the current metamer and its gradient, computed on the current device.
     fn loss_and_grad(&self) -> Result<(f64, Vec<f32>)> {
         let x = &self.metamer;
-        let rep = self.model.forward(x.leaky_trace())?;
-        if dims(&rep) != dims(&self.target) {
-            return Err(Error::ShapeMismatch(format!(
-                "the model's output has shape {:?}, the target representation {:?}",
-                dims(&rep),
-                dims(&self.target)
-            )));
-        }
-        let (mse, g_rep) = mse_with_grad(&rep.as_vec(), &self.target_vec);
-        let mut grads = backward_with(rep, g_rep)?;
-        let mut grad = grads
-            .get_or_alloc_mut(x)
-            .map_err(|e| Error::Backend(format!("{e:?}")))?
-            .to_vec();
+        let (mse, mut grad) = match crate::device::current() {
+            Kind::Cpu => mse_and_grad_on(x.clone(), &self.model, &self.target, &self.target_vec)?,
+            #[cfg(feature = "cuda")]
+            Kind::Cuda => {
+                let gpu = crate::device::gpu_or_err()?;
+                let xd = gpu.tensor_from_vec(x.as_vec(), *x.shape());
+                mse_and_grad_on(xd, &self.model, &self.target, &self.target_vec)?
+            }
+            #[cfg(not(feature = "cuda"))]
+            Kind::Cuda => return Err(Error::Unavailable("built without the cuda feature".into())),
+        };
         let pen = range_penalty(
             &x.as_vec(),
             self.allowed_range,
@@ -898,4 +896,25 @@ fn max_violation(saved: &[f32], now: &[f32]) -> Option<f64> {
         }
     }
     bad.then_some(worst)
+}
+
+/// The MSE between `model(x)` and the target representation, and its gradient with respect
+/// to `x`: one forward and one backward pass on `x`'s device.
+fn mse_and_grad_on<D: Device<f32>, M: Model>(
+    x: Image<f32, dfdx::prelude::NoneTape, D>,
+    model: &M,
+    target: &Image<f32>,
+    target_vec: &[f32],
+) -> Result<(f64, Vec<f32>)> {
+    let rep = model.forward(x.leaky_trace())?;
+    if dims(&rep) != dims(target) {
+        return Err(Error::ShapeMismatch(format!(
+            "the model's output has shape {:?}, the target representation {:?}",
+            dims(&rep),
+            dims(target)
+        )));
+    }
+    let (mse, g_rep) = mse_with_grad(&rep.as_vec(), target_vec);
+    let mut grads = backward_with(rep, g_rep)?;
+    Ok((mse, grad_of(&mut grads, &x)?))
 }

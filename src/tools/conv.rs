@@ -2,9 +2,10 @@
 
 use dfdx::prelude::Tensor;
 
+use crate::device::Device;
 use crate::error::{Error, Result};
 pub use crate::ops::{conv2d, conv2d_same, Filter, PadMode};
-use crate::tensor::{Dev, Float, Shape4, Tape};
+use crate::tensor::{Float, Shape4, Tape};
 
 /// Pads `x` so that a valid convolution with a kernel of `kernel_size` returns an image of
 /// the input's size: `k - 1` pixels per dimension, `floor((k-1)/2)` before and the rest
@@ -20,11 +21,11 @@ use crate::tensor::{Dev, Float, Shape4, Tape};
 /// # Errors
 /// [`Error::InvalidArgument`] for a zero kernel size, [`Error::PaddingTooLarge`] when the
 /// mode cannot pad that much.
-pub fn same_padding<E: Float, T: Tape<E>>(
-    x: Tensor<Shape4, E, Dev, T>,
+pub fn same_padding<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Tensor<Shape4, E, D, T>,
     kernel_size: (usize, usize),
     mode: PadMode,
-) -> Result<Tensor<Shape4, E, Dev, T>> {
+) -> Result<Tensor<Shape4, E, D, T>> {
     let (kh, kw) = kernel_size;
     if kh == 0 || kw == 0 {
         return Err(Error::invalid(

@@ -1,0 +1,187 @@
+//! GPU against CPU: wall-clock time of the tutorial's syntheses at 256x256 and of a larger
+//! case (batch 16, 512x512), on every device this build can use, printed as one markdown
+//! table. Also checks that both devices agree (model outputs, metamer losses,
+//! eigenvalues) and prints the largest differences.
+//!
+//! `cargo bench --bench devices` (CPU only without the `cuda` feature);
+//! `cargo bench --features cuda --bench devices` on a machine with a GPU. Arguments
+//! after `--` choose parts: `metamer`, `large`, `eigendistortion` (default: all).
+//! `PLENOPTIC_BENCH_ITERS` sets the metamer iterations timed per case (default 20).
+
+use std::time::Instant;
+
+use plenoptic as po;
+use po::device::Kind;
+use po::simulate::{CenterSurround, Gaussian, LuminanceGainControl};
+use po::synthesize::{Eigendistortion, Metamer, Method};
+use po::{Image, Model, PadMode};
+
+fn gaussian() -> Gaussian {
+    Gaussian::builder((31, 31))
+        .std(3.0)
+        .pad_mode(PadMode::Circular)
+        .build()
+        .unwrap()
+}
+
+fn center_surround() -> CenterSurround {
+    CenterSurround::builder((31, 31))
+        .center_std(1.962)
+        .surround_std(4.235)
+        .pad_mode(PadMode::Circular)
+        .build()
+        .unwrap()
+}
+
+fn lgc() -> LuminanceGainControl {
+    LuminanceGainControl::builder((31, 31))
+        .pad_mode(PadMode::Circular)
+        .pretrained(true)
+        .build()
+        .unwrap()
+}
+
+fn repeat(img: &Image<f32>, n: usize) -> Image<f32> {
+    let v: Vec<&Image<f32>> = (0..n).map(|_| img).collect();
+    po::cat_batch(&v).unwrap()
+}
+
+/// einstein tiled 2x2 into 512x512.
+fn big_einstein() -> Image<f32> {
+    let e = po::data::einstein().unwrap().as_vec();
+    let mut v = vec![0.0f32; 512 * 512];
+    for i in 0..512 {
+        for j in 0..512 {
+            v[i * 512 + j] = e[(i % 256) * 256 + j % 256];
+        }
+    }
+    po::image_from_vec(v, &[1, 1, 512, 512]).unwrap()
+}
+
+/// One result row: case, device, time, and the numbers compared across devices.
+struct Row {
+    case: String,
+    kind: Kind,
+    time: String,
+    values: Vec<f64>,
+}
+
+/// Runs `iters` metamer iterations after 3 warm-up ones; returns ms per iteration and the
+/// losses.
+fn metamer<M: Model>(img: &Image<f32>, model: M, iters: usize) -> (f64, Vec<f64>) {
+    po::tools::set_seed(0);
+    let mut met = Metamer::new(img.clone(), model).unwrap();
+    met.synthesize(3)
+        .stop_criterion(0.0)
+        .progress(false)
+        .run()
+        .unwrap();
+    let t = Instant::now();
+    met.synthesize(iters)
+        .stop_criterion(0.0)
+        .progress(false)
+        .run()
+        .unwrap();
+    let ms = t.elapsed().as_secs_f64() * 1e3 / iters as f64;
+    (ms, met.losses().to_vec())
+}
+
+fn eigen<M: Model + Clone>(img: &Image<f32>, model: &M) -> (f64, Vec<f64>) {
+    let mut eig = Eigendistortion::new(img.clone(), model.clone()).unwrap();
+    let t = Instant::now();
+    eig.synthesize()
+        .method(Method::Power)
+        .progress(false)
+        .run()
+        .unwrap();
+    (t.elapsed().as_secs_f64(), eig.eigenvalues().to_vec())
+}
+
+fn main() {
+    let parts: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wants = |p: &str| parts.is_empty() || parts.iter().any(|a| a == p);
+    let iters: usize = std::env::var("PLENOPTIC_BENCH_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    po::synthesize::show_progress(false);
+    let mut kinds = vec![Kind::Cpu];
+    if po::device::gpu_available() {
+        kinds.push(Kind::Cuda);
+    }
+    println!("{}", po::device::describe());
+    let einstein = po::data::einstein().unwrap();
+    let mut rows: Vec<Row> = Vec::new();
+    for &kind in &kinds {
+        po::device::select(kind).unwrap();
+        let mut push = |case: &str, time: String, values: Vec<f64>| {
+            eprintln!("{case} on {kind}: {time}");
+            rows.push(Row {
+                case: case.into(),
+                kind,
+                time,
+                values,
+            })
+        };
+        if wants("metamer") {
+            let (ms, l) = metamer(&einstein, gaussian(), iters);
+            push("metamer Gaussian 1x1x256x256", format!("{ms:.2} ms/it"), l);
+            let (ms, l) = metamer(&repeat(&einstein, 3), center_surround(), iters);
+            push(
+                "metamer CenterSurround 3x1x256x256",
+                format!("{ms:.2} ms/it"),
+                l,
+            );
+            let (ms, l) = metamer(&repeat(&einstein, 3), lgc(), iters);
+            push(
+                "metamer LuminanceGainControl 3x1x256x256",
+                format!("{ms:.2} ms/it"),
+                l,
+            );
+        }
+        if wants("large") {
+            let big = repeat(&big_einstein(), 16);
+            let n = iters.min(10);
+            let (ms, l) = metamer(&big, gaussian(), n);
+            push("metamer Gaussian 16x1x512x512", format!("{ms:.2} ms/it"), l);
+            let (ms, l) = metamer(&big, lgc(), n);
+            push(
+                "metamer LuminanceGainControl 16x1x512x512",
+                format!("{ms:.2} ms/it"),
+                l,
+            );
+        }
+        if wants("eigendistortion") {
+            let (s, v) = eigen(&einstein, &gaussian());
+            push(
+                "eigendistortion Gaussian einstein (power)",
+                format!("{s:.2} s"),
+                v,
+            );
+            let (s, v) = eigen(&einstein, &lgc());
+            push(
+                "eigendistortion LuminanceGainControl einstein (power)",
+                format!("{s:.2} s"),
+                v,
+            );
+        }
+    }
+    println!("\n| case | device | time | largest relative difference from the CPU |");
+    println!("|---|---|---|---|");
+    for r in &rows {
+        let cpu = rows
+            .iter()
+            .find(|c| c.case == r.case && c.kind == Kind::Cpu)
+            .expect("the CPU runs every case");
+        let diff = r
+            .values
+            .iter()
+            .zip(&cpu.values)
+            .map(|(a, b)| (a - b).abs() / b.abs().max(1e-12))
+            .fold(0.0f64, f64::max);
+        println!("| {} | {} | {} | {:.2e} |", r.case, r.kind, r.time, diff);
+    }
+}

@@ -1,0 +1,290 @@
+//! Where models run: the CPU, or an NVIDIA GPU when the crate is built with the `cuda`
+//! feature and a GPU is present (plenoptic's `DEVICE = "cuda" if available else "cpu"`).
+//!
+//! Images are made, stored, shown and saved on the CPU ([`crate::Image`]). Synthesis
+//! ([`crate::synthesize::Metamer`], [`crate::synthesize::Eigendistortion`]) moves the work to
+//! the [`current`] device: the model's forward and backward passes run there. A model
+//! written for the crate (see [`crate::Model`]) is generic over the device, so the same
+//! notebook code runs on both.
+//!
+//! ```
+//! use plenoptic as po;
+//! println!("{}", po::device::describe()); // "device: cpu ..." or "device: cuda ..."
+//! po::device::select(po::device::Kind::Cpu)?; // force the CPU (always possible)
+//! assert_eq!(po::device::current(), po::device::Kind::Cpu);
+//! # Ok::<(), po::Error>(())
+//! ```
+//!
+//! The ops of [`crate::ops`] dispatch through the [`Device`] trait: on the CPU they are the
+//! crate's fused FFT and element-wise ops; on the GPU they are built from dfdx's own tensor
+//! ops (matrix products for the convolutions), which dfdx runs with CUDA kernels and cuBLAS.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use dfdx::dtypes::Dtype;
+use dfdx::prelude::{Cpu, Gradients, OwnedTape};
+
+use crate::error::{Error, Result};
+use crate::ops::{Filter, PadMode};
+use crate::tensor::{Float, Image, Tape};
+
+/// dfdx's CUDA device, the crate's GPU (only with the `cuda` feature).
+#[cfg(feature = "cuda")]
+pub type Gpu = dfdx::tensor::Cuda;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for dfdx::prelude::Cpu {}
+    #[cfg(feature = "cuda")]
+    impl Sealed for dfdx::tensor::Cuda {}
+}
+
+/// A device the crate's ops run on: dfdx's `Cpu`, and with the `cuda` feature dfdx's
+/// `Cuda` ([`Gpu`]). Each method is one op of [`crate::ops`]; call the functions there
+/// (`po::ops::conv2d`, ...), which dispatch to these. Sealed: implemented by the crate only.
+pub trait Device<E: Dtype>:
+    dfdx::tensor::Storage<E>
+    + dfdx::tensor::TensorFromVec<E>
+    + dfdx::tensor::ZerosTensor<E>
+    + dfdx::tensor::CopySlice<E>
+    + sealed::Sealed
+{
+    /// [`crate::ops::conv2d`].
+    fn conv2d<T: Tape<E, Self>>(x: Image<E, T, Self>, filt: &Filter) -> Result<Image<E, T, Self>>;
+    /// [`crate::ops::conv2d_same`].
+    fn conv2d_same<T: Tape<E, Self>>(
+        x: Image<E, T, Self>,
+        filt: &Filter,
+        mode: PadMode,
+    ) -> Result<Image<E, T, Self>>;
+    /// [`crate::ops::pad`].
+    fn pad<T: Tape<E, Self>>(
+        x: Image<E, T, Self>,
+        pads: [usize; 4],
+        mode: PadMode,
+    ) -> Result<Image<E, T, Self>>;
+    /// [`crate::ops::roll`].
+    fn roll<T: Tape<E, Self>>(x: Image<E, T, Self>, shift: (isize, isize)) -> Image<E, T, Self>;
+    /// [`crate::ops::select_channels`].
+    fn select_channels<T: Tape<E, Self>>(
+        x: Image<E, T, Self>,
+        range: Range<usize>,
+    ) -> Result<Image<E, T, Self>>;
+    /// [`crate::ops::mask`].
+    fn mask<T: Tape<E, Self>>(x: Image<E, T, Self>, mask: &[f64]) -> Result<Image<E, T, Self>>;
+    /// [`crate::ops::map`].
+    fn map<T: Tape<E, Self>>(
+        x: Image<E, T, Self>,
+        f: impl Fn(E, usize) -> (E, E),
+    ) -> Image<E, T, Self>;
+    /// [`crate::ops::map2`].
+    fn map2<T: Tape<E, Self>>(
+        a: Image<E, T, Self>,
+        b: Image<E, T, Self>,
+        f: impl Fn(E, E, usize) -> (E, E, E),
+    ) -> Result<Image<E, T, Self>>;
+    /// [`crate::ops::map2_halves`].
+    fn map2_halves<T: Tape<E, Self>>(
+        x: Image<E, T, Self>,
+        f: impl Fn(E, E, usize) -> (E, E, E),
+    ) -> Result<Image<E, T, Self>>;
+    /// [`crate::ops::sum_squares`].
+    fn sum_squares<T: Tape<E, Self>>(x: Image<E, T, Self>) -> Image<E, T, Self>;
+    /// [`crate::ops::mse`].
+    fn mse<T: Tape<E, Self>>(
+        a: Image<E, T, Self>,
+        b: Image<E, T, Self>,
+    ) -> Result<Image<E, T, Self>>;
+    /// Runs the backward pass from `y` seeded with `dL/dy = seed` (row-major, one value per
+    /// element of `y`) and returns the gradients.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] for a seed of the wrong length, [`Error::Backend`] when
+    /// dfdx's backward pass fails.
+    fn backward_with(
+        y: Image<E, OwnedTape<E, Self>, Self>,
+        seed: Vec<E>,
+    ) -> Result<Gradients<E, Self>>;
+}
+
+impl<E: Float> Device<E> for Cpu {
+    fn conv2d<T: Tape<E>>(x: Image<E, T>, filt: &Filter) -> Result<Image<E, T>> {
+        crate::ops::conv::conv2d_cpu(x, filt)
+    }
+    fn conv2d_same<T: Tape<E>>(
+        x: Image<E, T>,
+        filt: &Filter,
+        mode: PadMode,
+    ) -> Result<Image<E, T>> {
+        crate::ops::conv::conv2d_same_cpu(x, filt, mode)
+    }
+    fn pad<T: Tape<E>>(x: Image<E, T>, pads: [usize; 4], mode: PadMode) -> Result<Image<E, T>> {
+        crate::ops::pad::pad_cpu(x, pads, mode)
+    }
+    fn roll<T: Tape<E>>(x: Image<E, T>, shift: (isize, isize)) -> Image<E, T> {
+        crate::ops::roll::roll_cpu(x, shift)
+    }
+    fn select_channels<T: Tape<E>>(x: Image<E, T>, range: Range<usize>) -> Result<Image<E, T>> {
+        crate::ops::channels::select_channels_cpu(x, range)
+    }
+    fn mask<T: Tape<E>>(x: Image<E, T>, mask: &[f64]) -> Result<Image<E, T>> {
+        crate::ops::channels::mask_cpu(x, mask)
+    }
+    fn map<T: Tape<E>>(x: Image<E, T>, f: impl Fn(E, usize) -> (E, E)) -> Image<E, T> {
+        crate::ops::pointwise::map_cpu(x, f)
+    }
+    fn map2<T: Tape<E>>(
+        a: Image<E, T>,
+        b: Image<E, T>,
+        f: impl Fn(E, E, usize) -> (E, E, E),
+    ) -> Result<Image<E, T>> {
+        crate::ops::pointwise::map2_cpu(a, b, f)
+    }
+    fn map2_halves<T: Tape<E>>(
+        x: Image<E, T>,
+        f: impl Fn(E, E, usize) -> (E, E, E),
+    ) -> Result<Image<E, T>> {
+        crate::ops::pointwise::map2_halves_cpu(x, f)
+    }
+    fn sum_squares<T: Tape<E>>(x: Image<E, T>) -> Image<E, T> {
+        crate::ops::reduce::sum_squares_cpu(x)
+    }
+    fn mse<T: Tape<E>>(a: Image<E, T>, b: Image<E, T>) -> Result<Image<E, T>> {
+        crate::ops::reduce::mse_cpu(a, b)
+    }
+    fn backward_with(y: Image<E, OwnedTape<E, Cpu>>, seed: Vec<E>) -> Result<Gradients<E, Cpu>> {
+        crate::synthesize::autodiff::backward_with_cpu(y, seed)
+    }
+}
+
+/// Where synthesis runs the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The CPU (dfdx's `Cpu`).
+    Cpu,
+    /// An NVIDIA GPU (dfdx's `Cuda`, device 0); needs the `cuda` feature.
+    Cuda,
+}
+
+impl Kind {
+    /// `"cpu"` or `"cuda"`, as torch spells devices.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Cpu => "cpu",
+            Kind::Cuda => "cuda",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// 0: not chosen yet, 1: CPU, 2: CUDA.
+static CHOSEN: AtomicU8 = AtomicU8::new(0);
+
+/// The device synthesis runs on: the one [`select`]ed, or else the GPU when the crate has
+/// the `cuda` feature and a GPU answers (unless the environment variable
+/// `PLENOPTIC_DEVICE=cpu` says otherwise), or else the CPU.
+pub fn current() -> Kind {
+    match CHOSEN.load(Ordering::Relaxed) {
+        1 => Kind::Cpu,
+        2 => Kind::Cuda,
+        _ => {
+            let forced_cpu = std::env::var("PLENOPTIC_DEVICE").is_ok_and(|v| v == "cpu");
+            let k = if !forced_cpu && gpu_available() {
+                Kind::Cuda
+            } else {
+                Kind::Cpu
+            };
+            CHOSEN.store(if k == Kind::Cuda { 2 } else { 1 }, Ordering::Relaxed);
+            k
+        }
+    }
+}
+
+/// Makes synthesis run on `kind` from now on.
+///
+/// # Errors
+/// [`Error::Unavailable`] for [`Kind::Cuda`] when the crate was built without the `cuda`
+/// feature or no GPU answers.
+pub fn select(kind: Kind) -> Result<()> {
+    if kind == Kind::Cuda && !gpu_available() {
+        return Err(Error::Unavailable(unavailable_reason()));
+    }
+    CHOSEN.store(if kind == Kind::Cuda { 2 } else { 1 }, Ordering::Relaxed);
+    Ok(())
+}
+
+/// One line saying which device synthesis uses, e.g. `device: cpu (built without the
+/// cuda feature)` or `device: cuda (GPU 0)`.
+pub fn describe() -> String {
+    match current() {
+        Kind::Cuda => "device: cuda (GPU 0, through dfdx's CUDA backend)".to_string(),
+        Kind::Cpu if gpu_available() => "device: cpu (selected; a GPU is available)".into(),
+        Kind::Cpu => format!("device: cpu ({})", unavailable_reason()),
+    }
+}
+
+/// Whether a GPU can be used (the `cuda` feature is on and device 0 starts).
+pub fn gpu_available() -> bool {
+    #[cfg(feature = "cuda")]
+    {
+        gpu().is_some()
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        false
+    }
+}
+
+fn unavailable_reason() -> String {
+    #[cfg(feature = "cuda")]
+    {
+        gpu_error()
+            .map(|e| format!("no GPU: {e}"))
+            .unwrap_or_else(|| "a GPU is available".into())
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        "built without the cuda feature".into()
+    }
+}
+
+#[cfg(feature = "cuda")]
+static GPU: std::sync::OnceLock<std::result::Result<Gpu, String>> = std::sync::OnceLock::new();
+
+#[cfg(feature = "cuda")]
+fn gpu_cell() -> &'static std::result::Result<Gpu, String> {
+    GPU.get_or_init(|| {
+        // dfdx's constructor panics in some driver states instead of returning an error
+        std::panic::catch_unwind(|| Gpu::try_build(0, 0))
+            .map_err(|_| "the CUDA driver panicked while starting device 0".to_string())
+            .and_then(|r| r.map_err(|e| format!("{e:?}")))
+    })
+}
+
+/// The GPU (device 0), started on first use; `None` when none answers.
+#[cfg(feature = "cuda")]
+pub fn gpu() -> Option<Gpu> {
+    gpu_cell().as_ref().ok().cloned()
+}
+
+/// The GPU, or [`Error::Unavailable`] naming why it cannot start.
+#[cfg(feature = "cuda")]
+pub(crate) fn gpu_or_err() -> Result<Gpu> {
+    gpu().ok_or_else(|| Error::Unavailable(unavailable_reason()))
+}
+
+#[cfg(feature = "cuda")]
+fn gpu_error() -> Option<String> {
+    gpu_cell().as_ref().err().cloned()
+}
+
+/// The CPU device.
+pub fn cpu() -> Cpu {
+    crate::tensor::device()
+}
