@@ -26,6 +26,7 @@ use dfdx::dtypes::Dtype;
 use dfdx::prelude::{Cpu, Gradients, OwnedTape};
 
 use crate::error::{Error, Result};
+use crate::ops::gain::{Activation, Gain};
 use crate::ops::{Filter, PadMode};
 use crate::tensor::{Float, Image, Tape};
 
@@ -96,6 +97,29 @@ pub trait Device<E: Dtype>:
         a: Image<E, T, Self>,
         b: Image<E, T, Self>,
     ) -> Result<Image<E, T, Self>>;
+    /// The frontend models' gain step (crate-internal; see `ops::gain`).
+    #[doc(hidden)]
+    fn gain<T: Tape<E, Self>>(
+        num: Image<E, T, Self>,
+        den: Image<E, T, Self>,
+        gain: Gain,
+        scalars: &[f64],
+        act: Activation,
+    ) -> Result<Image<E, T, Self>>;
+    /// The gain step on the two halves of the channels (crate-internal).
+    #[doc(hidden)]
+    fn gain_halves<T: Tape<E, Self>>(
+        x: Image<E, T, Self>,
+        gain: Gain,
+        scalars: &[f64],
+        act: Activation,
+    ) -> Result<Image<E, T, Self>>;
+    /// A model's output nonlinearity (crate-internal).
+    #[doc(hidden)]
+    fn activate<T: Tape<E, Self>>(x: Image<E, T, Self>, act: Activation) -> Image<E, T, Self>;
+    /// `x * x` (crate-internal).
+    #[doc(hidden)]
+    fn square<T: Tape<E, Self>>(x: Image<E, T, Self>) -> Image<E, T, Self>;
     /// Runs the backward pass from `y` seeded with `dL/dy = seed` (row-major, one value per
     /// element of `y`) and returns the gradients.
     ///
@@ -153,10 +177,134 @@ impl<E: Float> Device<E> for Cpu {
     fn mse<T: Tape<E>>(a: Image<E, T>, b: Image<E, T>) -> Result<Image<E, T>> {
         crate::ops::reduce::mse_cpu(a, b)
     }
+    fn gain<T: Tape<E>>(
+        num: Image<E, T>,
+        den: Image<E, T>,
+        gain: Gain,
+        scalars: &[f64],
+        act: Activation,
+    ) -> Result<Image<E, T>> {
+        crate::ops::gain::gain_cpu(num, den, gain, scalars, act)
+    }
+    fn gain_halves<T: Tape<E>>(
+        x: Image<E, T>,
+        gain: Gain,
+        scalars: &[f64],
+        act: Activation,
+    ) -> Result<Image<E, T>> {
+        crate::ops::gain::gain_halves_cpu(x, gain, scalars, act)
+    }
+    fn activate<T: Tape<E>>(x: Image<E, T>, act: Activation) -> Image<E, T> {
+        crate::ops::gain::activate_cpu(x, act)
+    }
+    fn square<T: Tape<E>>(x: Image<E, T>) -> Image<E, T> {
+        crate::ops::gain::square_cpu(x)
+    }
     fn backward_with(y: Image<E, OwnedTape<E, Cpu>>, seed: Vec<E>) -> Result<Gradients<E, Cpu>> {
         crate::synthesize::autodiff::backward_with_cpu(y, seed)
     }
 }
+
+/// The GPU: every op is built from dfdx's own tensor operations (see `ops::portable`),
+/// which dfdx runs with its CUDA kernels and cuBLAS. `map`, `map2` and `map2_halves`
+/// evaluate their closures on the host (a copy each way).
+#[cfg(feature = "cuda")]
+macro_rules! gpu_device {
+    ($e:ty) => {
+        impl Device<$e> for Gpu {
+            fn conv2d<T: Tape<$e, Gpu>>(x: Image<$e, T, Gpu>, filt: &Filter) -> Result<Image<$e, T, Gpu>> {
+                crate::ops::portable::conv2d(x, filt)
+            }
+            fn conv2d_same<T: Tape<$e, Gpu>>(
+                x: Image<$e, T, Gpu>,
+                filt: &Filter,
+                mode: PadMode,
+            ) -> Result<Image<$e, T, Gpu>> {
+                crate::ops::portable::conv2d_same(x, filt, mode)
+            }
+            fn pad<T: Tape<$e, Gpu>>(
+                x: Image<$e, T, Gpu>,
+                pads: [usize; 4],
+                mode: PadMode,
+            ) -> Result<Image<$e, T, Gpu>> {
+                crate::ops::portable::pad(x, pads, mode)
+            }
+            fn roll<T: Tape<$e, Gpu>>(x: Image<$e, T, Gpu>, shift: (isize, isize)) -> Image<$e, T, Gpu> {
+                crate::ops::portable::roll(x, shift)
+            }
+            fn select_channels<T: Tape<$e, Gpu>>(
+                x: Image<$e, T, Gpu>,
+                range: Range<usize>,
+            ) -> Result<Image<$e, T, Gpu>> {
+                crate::ops::portable::select_channels(x, range)
+            }
+            fn mask<T: Tape<$e, Gpu>>(x: Image<$e, T, Gpu>, mask: &[f64]) -> Result<Image<$e, T, Gpu>> {
+                crate::ops::portable::mask(x, mask)
+            }
+            fn map<T: Tape<$e, Gpu>>(
+                x: Image<$e, T, Gpu>,
+                f: impl Fn($e, usize) -> ($e, $e),
+            ) -> Image<$e, T, Gpu> {
+                crate::ops::portable::map(x, f)
+            }
+            fn map2<T: Tape<$e, Gpu>>(
+                a: Image<$e, T, Gpu>,
+                b: Image<$e, T, Gpu>,
+                f: impl Fn($e, $e, usize) -> ($e, $e, $e),
+            ) -> Result<Image<$e, T, Gpu>> {
+                crate::ops::portable::map2(a, b, f)
+            }
+            fn map2_halves<T: Tape<$e, Gpu>>(
+                x: Image<$e, T, Gpu>,
+                f: impl Fn($e, $e, usize) -> ($e, $e, $e),
+            ) -> Result<Image<$e, T, Gpu>> {
+                crate::ops::portable::map2_halves(x, f)
+            }
+            fn sum_squares<T: Tape<$e, Gpu>>(x: Image<$e, T, Gpu>) -> Image<$e, T, Gpu> {
+                crate::ops::portable::sum_squares(x)
+            }
+            fn mse<T: Tape<$e, Gpu>>(
+                a: Image<$e, T, Gpu>,
+                b: Image<$e, T, Gpu>,
+            ) -> Result<Image<$e, T, Gpu>> {
+                crate::ops::portable::mse(a, b)
+            }
+            fn gain<T: Tape<$e, Gpu>>(
+                num: Image<$e, T, Gpu>,
+                den: Image<$e, T, Gpu>,
+                gain: Gain,
+                scalars: &[f64],
+                act: Activation,
+            ) -> Result<Image<$e, T, Gpu>> {
+                crate::ops::gain::gain_builtin(num, den, gain, scalars, act)
+            }
+            fn gain_halves<T: Tape<$e, Gpu>>(
+                x: Image<$e, T, Gpu>,
+                gain: Gain,
+                scalars: &[f64],
+                act: Activation,
+            ) -> Result<Image<$e, T, Gpu>> {
+                crate::ops::gain::gain_halves_builtin(x, gain, scalars, act)
+            }
+            fn activate<T: Tape<$e, Gpu>>(x: Image<$e, T, Gpu>, act: Activation) -> Image<$e, T, Gpu> {
+                crate::ops::gain::activate_builtin(x, act)
+            }
+            fn square<T: Tape<$e, Gpu>>(x: Image<$e, T, Gpu>) -> Image<$e, T, Gpu> {
+                x.square()
+            }
+            fn backward_with(
+                y: Image<$e, OwnedTape<$e, Gpu>, Gpu>,
+                seed: Vec<$e>,
+            ) -> Result<Gradients<$e, Gpu>> {
+                crate::ops::portable::backward_with(y, seed)
+            }
+        }
+    };
+}
+#[cfg(feature = "cuda")]
+gpu_device!(f32);
+#[cfg(feature = "cuda")]
+gpu_device!(f64);
 
 /// Where synthesis runs the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,6 +8,7 @@
 pub(crate) mod channels;
 pub(crate) mod conv;
 pub(crate) mod fft;
+pub(crate) mod gain;
 pub(crate) mod pad;
 pub(crate) mod pointwise;
 pub(crate) mod reduce;
@@ -15,6 +16,9 @@ pub(crate) mod roll;
 
 pub use channels::{mask, select_channels};
 pub use conv::{conv2d, conv2d_same, Filter};
+pub use gain::Activation;
+#[doc(hidden)]
+pub use gain::Gain;
 pub use pad::{pad, PadMode};
 pub use pointwise::{map, map2, map2_halves, softplus};
 pub use reduce::{mse, sum_squares};

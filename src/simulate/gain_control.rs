@@ -3,11 +3,12 @@
 
 use dfdx::prelude::WithEmptyTape;
 
-use super::frontend::{self, contrast_step, luminance_step, map2_act, map2_halves_act, Activation};
+use super::frontend;
 use super::{CenterSurround, Filters, Model};
 use crate::device::Device;
 use crate::error::Result;
-use crate::ops::{map, map2_halves};
+use crate::ops::gain::{gain, gain_halves, square, Gain};
+use crate::ops::Activation;
 use crate::tensor::{Float, Image, Tape};
 use crate::tools::circular_gaussian2d;
 use crate::tools::conv::{conv2d_same, Filter, PadMode};
@@ -213,11 +214,13 @@ impl Model for LuminanceGainControl {
         x: Image<E, T, D>,
     ) -> Result<Image<E, T, D>> {
         frontend::check_one_channel("LuminanceGainControl", &x)?;
-        let s = E::of_f64(self.luminance_scalar);
         let y = conv2d_same(x, &self.both, self.common.pad_mode)?;
-        map2_halves_act(y, self.common.activation, move |lin, lum, _| {
-            luminance_step(lin, lum, s)
-        })
+        gain_halves(
+            y,
+            Gain::Luminance,
+            &[self.luminance_scalar],
+            self.common.activation,
+        )
     }
 }
 
@@ -384,14 +387,16 @@ impl Model for LuminanceContrastGainControl {
         x: Image<E, T, D>,
     ) -> Result<Image<E, T, D>> {
         frontend::check_one_channel("LuminanceContrastGainControl", &x)?;
-        let sl = E::of_f64(self.luminance_scalar);
-        let sc = E::of_f64(self.contrast_scalar);
         let (act, mode) = (self.common.activation, self.common.pad_mode);
         let y = conv2d_same(x, &self.both, mode)?;
-        let l = map2_halves(y, move |lin, lum, _| luminance_step(lin, lum, sl))?;
-        let sq = map(l.with_empty_tape(), |v, _| (v * v, v + v));
-        let con = conv2d_same(sq, &self.contrast, mode)?;
-        map2_act(l, con, act, move |a, b, _| contrast_step(a, b, sc))
+        let l = gain_halves(
+            y,
+            Gain::Luminance,
+            &[self.luminance_scalar],
+            Activation::Identity,
+        )?;
+        let con = conv2d_same(square(l.with_empty_tape()), &self.contrast, mode)?;
+        gain(l, con, Gain::Contrast, &[self.contrast_scalar], act)
     }
 }
 

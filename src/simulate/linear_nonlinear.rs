@@ -1,9 +1,11 @@
 //! plenoptic's `LinearNonlinear` model: a centre-surround filter and a nonlinearity.
 
-use super::frontend::{self, Activation};
+use super::frontend;
 use super::{CenterSurround, Filters, Model};
 use crate::device::Device;
 use crate::error::Result;
+use crate::ops::gain::activate;
+use crate::ops::Activation;
 use crate::tensor::{Float, Image, Tape};
 use crate::tools::conv::{conv2d_same, Filter, PadMode};
 
@@ -156,7 +158,7 @@ impl Model for LinearNonlinear {
     ) -> Result<Image<E, T, D>> {
         frontend::check_one_channel("LinearNonlinear", &x)?;
         let y = conv2d_same(x, &self.center_surround, self.pad_mode)?;
-        Ok(frontend::map_act(y, self.activation, |v, _| (v, E::one())))
+        Ok(activate(y, self.activation))
     }
 }
 

@@ -9,8 +9,8 @@ mod model;
 mod on_off;
 mod params;
 
+pub use crate::ops::Activation;
 pub use center_surround::{CenterSurround, CenterSurroundBuilder};
-pub use frontend::Activation;
 pub use gain_control::{
     LuminanceContrastGainControl, LuminanceContrastGainControlBuilder, LuminanceGainControl,
     LuminanceGainControlBuilder,

@@ -5,11 +5,12 @@ use std::sync::{Arc, Mutex};
 
 use dfdx::prelude::WithEmptyTape;
 
-use super::frontend::{self, contrast_step, luminance_step, map2_act, Activation};
+use super::frontend;
 use super::{CenterSurround, Filters, Model};
 use crate::device::Device;
 use crate::error::Result;
-use crate::ops::{map, map2_halves, mask};
+use crate::ops::gain::{gain, gain_halves, square, Gain};
+use crate::ops::{mask, Activation};
 use crate::tensor::{dims, Float, Image, Tape};
 use crate::tools::conv::{conv2d_same, Filter, PadMode};
 use crate::tools::{circular_gaussian2d, disk_plane};
@@ -259,15 +260,17 @@ impl Model for OnOff {
     ) -> Result<Image<E, T, D>> {
         frontend::check_one_channel("OnOff", &x)?;
         let [_, _, h, w] = dims(&x);
-        let sl = self.luminance_scalar.map(E::of_f64);
-        let sc = self.contrast_scalar.map(E::of_f64);
         let (act, mode) = (self.activation, self.pad_mode);
         // channels: centre-surround on, off, luminance on, off
         let y = conv2d_same(x, &self.first, mode)?;
-        let l = map2_halves(y, move |lin, lum, c| luminance_step(lin, lum, sl[c]))?;
-        let sq = map(l.with_empty_tape(), |v, _| (v * v, v + v));
-        let con = conv2d_same(sq, &self.contrast, mode)?;
-        let out = map2_act(l, con, act, move |a, b, c| contrast_step(a, b, sc[c]))?;
+        let l = gain_halves(
+            y,
+            Gain::Luminance,
+            &self.luminance_scalar,
+            Activation::Identity,
+        )?;
+        let con = conv2d_same(square(l.with_empty_tape()), &self.contrast, mode)?;
+        let out = gain(l, con, Gain::Contrast, &self.contrast_scalar, act)?;
         if self.apply_mask {
             mask(out, &self.disk((h, w))?)
         } else {

@@ -1,0 +1,420 @@
+//! The element-wise steps of plenoptic's frontend models: luminance and contrast gain
+//! control, the output nonlinearity, and squaring. On the CPU each step is one fused
+//! element-wise op (value and derivative in one pass); on other devices the same formula
+//! is built from dfdx's own tensor operations ([`gain_builtin`] and friends), which the
+//! tests check against the fused version on the CPU.
+
+use dfdx::prelude::{HasShape, PutTape, SplitTape, Tensor};
+
+use crate::device::Device;
+use dfdx::shapes::Axes3;
+use dfdx::tensor_ops::BroadcastTo;
+
+use super::pointwise::{map2_cpu, map2_halves_cpu, map_cpu, softplus};
+use crate::error::{Error, Result};
+use crate::tensor::{dims, Float, Image, Shape4, Tape};
+
+/// The nonlinearity at the end of a frontend model (plenoptic's `activation` argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Activation {
+    /// torch's `softplus`, `ln(1 + e^x)` (plenoptic's default).
+    #[default]
+    Softplus,
+    /// `max(x, 0)` (derivative 0 at 0, as torch).
+    Relu,
+    /// No nonlinearity.
+    Identity,
+}
+
+impl Activation {
+    /// The activation's value at `x` and its derivative.
+    pub fn eval<E: Float>(self, x: E) -> (E, E) {
+        match self {
+            Activation::Softplus => softplus(x),
+            Activation::Relu => {
+                if x > E::zero() {
+                    (x, E::one())
+                } else {
+                    (E::zero(), E::zero())
+                }
+            }
+            Activation::Identity => (x, E::one()),
+        }
+    }
+}
+
+/// Which normalisation divides the numerator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gain {
+    /// `num / (1 + s * den)`, `den` a local luminance.
+    Luminance,
+    /// `num / (1 + s * (sqrt(max(den, 0)) + 1e-6))`, `den` a blurred square.
+    Contrast,
+}
+
+impl Gain {
+    /// The step's value and its derivatives with respect to `num` and `den`.
+    #[inline(always)]
+    pub fn eval<E: Float>(self, num: E, den: E, s: E) -> (E, E, E) {
+        match self {
+            Gain::Luminance => {
+                let inv = E::one() / (E::one() + s * den);
+                let v = num * inv;
+                (v, inv, -v * s * inv)
+            }
+            Gain::Contrast => {
+                let root = den.max(E::zero()).sqrt();
+                let inv = E::one() / (E::one() + s * (root + E::of_f64(1e-6)));
+                let v = num * inv;
+                // d sqrt(b) / db = 1 / (2 sqrt(b)), taken as 0 where b <= 0 (a subgradient)
+                let droot = if den > E::zero() {
+                    E::of_f64(0.5) / root
+                } else {
+                    E::zero()
+                };
+                (v, inv, -v * s * droot * inv)
+            }
+        }
+    }
+}
+
+/// Checks that there is one scalar per channel (or a single one for all).
+fn scalar_for(scalars: &[f64], channels: usize) -> Result<()> {
+    if scalars.len() == 1 || scalars.len() == channels {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch(format!(
+            "{} gain scalars for {channels} channels",
+            scalars.len()
+        )))
+    }
+}
+
+/// `act(gain(num, den))`, with `scalars[channel]` (or one scalar for every channel) as
+/// the gain's weight, on `num`'s device.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] when the shapes differ or the scalars do not fit the channels.
+pub(crate) fn gain<E: Float, D: Device<E>, T: Tape<E, D>>(
+    num: Image<E, T, D>,
+    den: Image<E, T, D>,
+    gain: Gain,
+    scalars: &[f64],
+    act: Activation,
+) -> Result<Image<E, T, D>> {
+    D::gain(num, den, gain, scalars, act)
+}
+
+/// [`gain()`] with `num` the first half of the channels of `x` and `den` the second.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] for an odd number of channels or scalars that do not fit.
+pub(crate) fn gain_halves<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
+    gain: Gain,
+    scalars: &[f64],
+    act: Activation,
+) -> Result<Image<E, T, D>> {
+    D::gain_halves(x, gain, scalars, act)
+}
+
+/// `act(x)` on `x`'s device.
+pub(crate) fn activate<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
+    act: Activation,
+) -> Image<E, T, D> {
+    D::activate(x, act)
+}
+
+/// `x * x` on `x`'s device.
+pub(crate) fn square<E: Float, D: Device<E>, T: Tape<E, D>>(x: Image<E, T, D>) -> Image<E, T, D> {
+    D::square(x)
+}
+
+/// `act(gain(num, den))` with `scalars[channel]`, fused on the CPU.
+pub(crate) fn gain_cpu<E: Float, T: Tape<E>>(
+    num: Image<E, T>,
+    den: Image<E, T>,
+    gain: Gain,
+    scalars: &[f64],
+    act: Activation,
+) -> Result<Image<E, T>> {
+    scalar_for(scalars, dims(&num)[1])?;
+    let s: Vec<E> = scalars.iter().map(|&v| E::of_f64(v)).collect();
+    let sc = move |c: usize| s[if s.len() == 1 { 0 } else { c }];
+    map2_cpu(num, den, move |p, q, c| {
+        let (u, dp, dq) = gain.eval(p, q, sc(c));
+        let (y, dy) = act.eval(u);
+        (y, dy * dp, dy * dq)
+    })
+}
+
+/// [`gain_cpu`] with `num` the first half of the channels and `den` the second.
+pub(crate) fn gain_halves_cpu<E: Float, T: Tape<E>>(
+    x: Image<E, T>,
+    gain: Gain,
+    scalars: &[f64],
+    act: Activation,
+) -> Result<Image<E, T>> {
+    let c2 = dims(&x)[1];
+    if c2 % 2 != 0 {
+        return Err(Error::ShapeMismatch(format!(
+            "cannot split {c2} channels into two halves"
+        )));
+    }
+    scalar_for(scalars, c2 / 2)?;
+    let s: Vec<E> = scalars.iter().map(|&v| E::of_f64(v)).collect();
+    let sc = move |c: usize| s[if s.len() == 1 { 0 } else { c }];
+    match act {
+        // the common case gets its own closure, which the compiler vectorises
+        Activation::Softplus => map2_halves_cpu(x, move |p, q, c| {
+            let (u, dp, dq) = gain.eval(p, q, sc(c));
+            let (y, dy) = softplus(u);
+            (y, dy * dp, dy * dq)
+        }),
+        other => map2_halves_cpu(x, move |p, q, c| {
+            let (u, dp, dq) = gain.eval(p, q, sc(c));
+            let (y, dy) = other.eval(u);
+            (y, dy * dp, dy * dq)
+        }),
+    }
+}
+
+/// `act(x)`, fused on the CPU.
+pub(crate) fn activate_cpu<E: Float, T: Tape<E>>(x: Image<E, T>, act: Activation) -> Image<E, T> {
+    match act {
+        Activation::Identity => x,
+        Activation::Softplus => map_cpu(x, |v, _| softplus(v)),
+        other => map_cpu(x, move |v, _| other.eval(v)),
+    }
+}
+
+/// `x * x`, fused on the CPU.
+pub(crate) fn square_cpu<E: Float, T: Tape<E>>(x: Image<E, T>) -> Image<E, T> {
+    map_cpu(x, |v, _| (v * v, v + v))
+}
+
+// The `_builtin` versions run on the GPU (`cuda` feature); without it only the tests use
+// them, on the CPU, against the fused versions.
+
+/// A tensor of the crate's 4-D shape on any dfdx device.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+type Any4<E, D, T> = Tensor<Shape4, E, D, T>;
+
+/// torch's softplus (beta 1, threshold 20) from dfdx operations:
+/// `ln(1 + e^min(x, 20)) + relu(x - 20)` (above 20 this is `x + 2.1e-9` where torch gives
+/// `x`).
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub(crate) fn softplus_builtin<E, D, T>(x: Any4<E, D, T>) -> Any4<E, D, T>
+where
+    E: Float,
+    D: dfdx::tensor_ops::Device<E>,
+    T: dfdx::tensor::Tape<E, D>,
+{
+    let t = E::of_f64(20.0);
+    // x feeds two branches: both record on one tape, the first branch's result carries it
+    let (x, tape) = x.split_tape();
+    let lo = x.clone().put_tape(tape).clamp(-1e30, 20.0);
+    let (lo, tape) = lo.split_tape();
+    let hi = (x.put_tape(tape) - t).relu();
+    let (hi, tape) = hi.split_tape();
+    (lo.put_tape(tape).exp() + E::one()).ln() + hi
+}
+
+/// `act(x)` from dfdx operations.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub(crate) fn activate_builtin<E, D, T>(x: Any4<E, D, T>, act: Activation) -> Any4<E, D, T>
+where
+    E: Float,
+    D: dfdx::tensor_ops::Device<E>,
+    T: dfdx::tensor::Tape<E, D>,
+{
+    match act {
+        Activation::Identity => x,
+        Activation::Relu => x.relu(),
+        Activation::Softplus => softplus_builtin(x),
+    }
+}
+
+/// `act(gain(num, den))` from dfdx operations (see [`gain_cpu`]).
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub(crate) fn gain_builtin<E, D, T>(
+    num: Any4<E, D, T>,
+    den: Any4<E, D, T>,
+    gain: Gain,
+    scalars: &[f64],
+    act: Activation,
+) -> Result<Any4<E, D, T>>
+where
+    E: Float,
+    D: dfdx::tensor_ops::Device<E>,
+    T: dfdx::tensor::Tape<E, D>,
+{
+    let shape = *num.shape();
+    if *den.shape() != shape {
+        return Err(Error::ShapeMismatch(format!(
+            "element-wise op on shapes {:?} and {:?}",
+            dims(&num),
+            dims(&den)
+        )));
+    }
+    scalar_for(scalars, shape.1)?;
+    let den = match gain {
+        Gain::Luminance => den,
+        Gain::Contrast => den.clamp(1e-30, 1e30).sqrt() + E::of_f64(1e-6),
+    };
+    let scaled = if scalars.len() == 1 || scalars.iter().all(|&v| v == scalars[0]) {
+        den * E::of_f64(scalars[0])
+    } else {
+        let s: Vec<E> = scalars.iter().map(|&v| E::of_f64(v)).collect();
+        let st = num.device().tensor_from_vec(s, (shape.1,));
+        den * st.broadcast_like::<Shape4, Axes3<0, 2, 3>>(&shape)
+    };
+    Ok(activate_builtin(num / (scaled + E::one()), act))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::{device, image_from_vec};
+    use dfdx::prelude::*;
+
+    fn noise(n: usize, seed: u64, lo: f64, hi: f64) -> Vec<f64> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
+            })
+            .collect()
+    }
+
+    fn img<E: Float>(v: &[f64], shape: [usize; 4]) -> Image<E> {
+        image_from_vec(v.iter().map(|&x| E::of_f64(x)).collect(), &shape).unwrap()
+    }
+
+    /// Value and gradients (of sum(u * f)) of a two-input op.
+    fn run2<E: Float>(
+        a: &Image<E>,
+        b: &Image<E>,
+        u: &[f64],
+        f: impl Fn(
+            Image<E, OwnedTape<E, Cpu>>,
+            Image<E, OwnedTape<E, Cpu>>,
+        ) -> Image<E, OwnedTape<E, Cpu>>,
+    ) -> (Vec<f64>, Vec<f64>, Vec<f64>)
+    where
+        Cpu: dfdx::tensor_ops::Device<E>,
+    {
+        let (at, bt) = (a.leaky_trace(), b.leaky_trace());
+        // b shares the tape through a's: trace b separately and merge
+        let (bt, tb) = bt.split_tape();
+        let (at, ta) = at.split_tape();
+        let tape = ta.merge(tb);
+        let y = f(at.put_tape(tape), bt.put_tape(OwnedTape::default()));
+        let yv: Vec<f64> = y.as_vec().iter().map(|v| v.as_f64()).collect();
+        let ut = device().tensor_from_vec(u.iter().map(|&x| E::of_f64(x)).collect(), *y.shape());
+        let g = (y * ut).sum::<Rank0, _>().backward();
+        let ga = g.get(a).as_vec().iter().map(|v| v.as_f64()).collect();
+        let gb = g.get(b).as_vec().iter().map(|v| v.as_f64()).collect();
+        (yv, ga, gb)
+    }
+
+    fn max_rel(a: &[f64], b: &[f64]) -> f64 {
+        let s = b.iter().fold(1e-30f64, |m, v| m.max(v.abs()));
+        a.iter()
+            .zip(b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+            / s
+    }
+
+    fn check_gain<E: Float>(gain: Gain, scalars: &[f64], act: Activation, tol: f64)
+    where
+        Cpu: dfdx::tensor_ops::Device<E>,
+    {
+        let shape = [2, 2, 5, 7];
+        let n = shape.iter().product();
+        let num = img::<E>(&noise(n, 1, -3.0, 3.0), shape);
+        // contrast denominators are blurred squares: mostly positive, some exact zeros
+        let mut dv = noise(n, 2, -0.5, 4.0);
+        if gain == Gain::Contrast {
+            dv.iter_mut()
+                .enumerate()
+                .for_each(|(i, v)| *v = if i % 9 == 0 { 0.0 } else { v.abs() });
+        }
+        let den = img::<E>(&dv, shape);
+        let u = noise(n, 3, -1.0, 1.0);
+        let fused = run2(&num, &den, &u, |a, b| {
+            gain_cpu(a, b, gain, scalars, act).unwrap()
+        });
+        let built = run2(&num, &den, &u, |a, b| {
+            gain_builtin(a, b, gain, scalars, act).unwrap()
+        });
+        for (what, x, y) in [
+            ("value", &built.0, &fused.0),
+            ("grad num", &built.1, &fused.1),
+            ("grad den", &built.2, &fused.2),
+        ] {
+            let d = max_rel(x, y);
+            assert!(d < tol, "{gain:?} {act:?} {scalars:?} {what}: {d:e}");
+        }
+    }
+
+    #[test]
+    fn builtin_gain_matches_the_fused_cpu_op() {
+        for gain in [Gain::Luminance, Gain::Contrast] {
+            for act in [Activation::Softplus, Activation::Relu, Activation::Identity] {
+                for scalars in [&[2.94][..], &[1.5, 7.0][..]] {
+                    check_gain::<f64>(gain, scalars, act, 1e-12);
+                    check_gain::<f32>(gain, scalars, act, 1e-5);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn builtin_softplus_matches_torch_semantics() {
+        let xs = [-100.0, -20.0, -1.0, 0.0, 1e-3, 5.0, 19.99, 20.0, 20.5, 80.0];
+        let x = img::<f64>(&xs, [1, 1, 1, xs.len()]);
+        let u = vec![1.0; xs.len()];
+        let (y, g, _) = run2(&x, &x.clone(), &u, |a, b| softplus_builtin(a) + b * 0.0);
+        for (i, &v) in xs.iter().enumerate() {
+            let (want, dwant) = softplus(v);
+            // above the threshold torch returns x; ln(1 + e^20) adds 2.1e-9
+            let tol = if v > 20.0 {
+                2.1e-9
+            } else {
+                1e-12 * want.abs().max(1.0)
+            };
+            assert!((y[i] - want).abs() <= tol, "softplus({v}) = {}", y[i]);
+            assert!((g[i] - dwant).abs() < 1e-12, "softplus'({v}) = {}", g[i]);
+        }
+    }
+
+    #[test]
+    fn gain_refuses_mismatched_scalars() {
+        let x = img::<f64>(&[1.0; 12], [1, 3, 2, 2]);
+        let e = gain_cpu(
+            x.clone(),
+            x.clone(),
+            Gain::Luminance,
+            &[1.0, 2.0],
+            Activation::Identity,
+        );
+        assert!(
+            matches!(e, Err(Error::ShapeMismatch(m)) if m.contains("2 gain scalars for 3 channels"))
+        );
+        let e = gain_builtin(
+            x.clone(),
+            x.clone(),
+            Gain::Luminance,
+            &[1.0, 2.0],
+            Activation::Identity,
+        );
+        assert!(matches!(e, Err(Error::ShapeMismatch(_))));
+        let e = gain_halves_cpu(x, Gain::Luminance, &[1.0], Activation::Identity);
+        assert!(matches!(e, Err(Error::ShapeMismatch(m)) if m.contains("two halves")));
+    }
+}
