@@ -10,6 +10,8 @@ mod conv;
 pub(crate) mod fft;
 mod pad;
 mod pointwise;
+#[doc(hidden)]
+pub mod portable;
 mod reduce;
 mod roll;
 
