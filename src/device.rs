@@ -66,7 +66,10 @@ pub trait Device<E: Dtype>:
         mode: PadMode,
     ) -> Result<Image<E, T, Self>>;
     /// [`crate::ops::roll`].
-    fn roll<T: Tape<E, Self>>(x: Image<E, T, Self>, shift: (isize, isize)) -> Image<E, T, Self>;
+    fn roll<T: Tape<E, Self>>(
+        x: Image<E, T, Self>,
+        shift: (isize, isize),
+    ) -> Result<Image<E, T, Self>>;
     /// [`crate::ops::select_channels`].
     fn select_channels<T: Tape<E, Self>>(
         x: Image<E, T, Self>,
@@ -78,7 +81,7 @@ pub trait Device<E: Dtype>:
     fn map<T: Tape<E, Self>>(
         x: Image<E, T, Self>,
         f: impl Fn(E, usize) -> (E, E),
-    ) -> Image<E, T, Self>;
+    ) -> Result<Image<E, T, Self>>;
     /// [`crate::ops::map2`].
     fn map2<T: Tape<E, Self>>(
         a: Image<E, T, Self>,
@@ -91,7 +94,7 @@ pub trait Device<E: Dtype>:
         f: impl Fn(E, E, usize) -> (E, E, E),
     ) -> Result<Image<E, T, Self>>;
     /// [`crate::ops::sum_squares`].
-    fn sum_squares<T: Tape<E, Self>>(x: Image<E, T, Self>) -> Image<E, T, Self>;
+    fn sum_squares<T: Tape<E, Self>>(x: Image<E, T, Self>) -> Result<Image<E, T, Self>>;
     /// [`crate::ops::mse`].
     fn mse<T: Tape<E, Self>>(
         a: Image<E, T, Self>,
@@ -116,10 +119,13 @@ pub trait Device<E: Dtype>:
     ) -> Result<Image<E, T, Self>>;
     /// A model's output nonlinearity (crate-internal).
     #[doc(hidden)]
-    fn activate<T: Tape<E, Self>>(x: Image<E, T, Self>, act: Activation) -> Image<E, T, Self>;
+    fn activate<T: Tape<E, Self>>(
+        x: Image<E, T, Self>,
+        act: Activation,
+    ) -> Result<Image<E, T, Self>>;
     /// `x * x` (crate-internal).
     #[doc(hidden)]
-    fn square<T: Tape<E, Self>>(x: Image<E, T, Self>) -> Image<E, T, Self>;
+    fn square<T: Tape<E, Self>>(x: Image<E, T, Self>) -> Result<Image<E, T, Self>>;
     /// Runs the backward pass from `y` seeded with `dL/dy = seed` (row-major, one value per
     /// element of `y`) and returns the gradients.
     ///
@@ -146,8 +152,8 @@ impl<E: Float> Device<E> for Cpu {
     fn pad<T: Tape<E>>(x: Image<E, T>, pads: [usize; 4], mode: PadMode) -> Result<Image<E, T>> {
         crate::ops::pad::pad_cpu(x, pads, mode)
     }
-    fn roll<T: Tape<E>>(x: Image<E, T>, shift: (isize, isize)) -> Image<E, T> {
-        crate::ops::roll::roll_cpu(x, shift)
+    fn roll<T: Tape<E>>(x: Image<E, T>, shift: (isize, isize)) -> Result<Image<E, T>> {
+        Ok(crate::ops::roll::roll_cpu(x, shift))
     }
     fn select_channels<T: Tape<E>>(x: Image<E, T>, range: Range<usize>) -> Result<Image<E, T>> {
         crate::ops::channels::select_channels_cpu(x, range)
@@ -155,8 +161,8 @@ impl<E: Float> Device<E> for Cpu {
     fn mask<T: Tape<E>>(x: Image<E, T>, mask: &[f64]) -> Result<Image<E, T>> {
         crate::ops::channels::mask_cpu(x, mask)
     }
-    fn map<T: Tape<E>>(x: Image<E, T>, f: impl Fn(E, usize) -> (E, E)) -> Image<E, T> {
-        crate::ops::pointwise::map_cpu(x, f)
+    fn map<T: Tape<E>>(x: Image<E, T>, f: impl Fn(E, usize) -> (E, E)) -> Result<Image<E, T>> {
+        Ok(crate::ops::pointwise::map_cpu(x, f))
     }
     fn map2<T: Tape<E>>(
         a: Image<E, T>,
@@ -171,8 +177,8 @@ impl<E: Float> Device<E> for Cpu {
     ) -> Result<Image<E, T>> {
         crate::ops::pointwise::map2_halves_cpu(x, f)
     }
-    fn sum_squares<T: Tape<E>>(x: Image<E, T>) -> Image<E, T> {
-        crate::ops::reduce::sum_squares_cpu(x)
+    fn sum_squares<T: Tape<E>>(x: Image<E, T>) -> Result<Image<E, T>> {
+        Ok(crate::ops::reduce::sum_squares_cpu(x))
     }
     fn mse<T: Tape<E>>(a: Image<E, T>, b: Image<E, T>) -> Result<Image<E, T>> {
         crate::ops::reduce::mse_cpu(a, b)
@@ -194,11 +200,11 @@ impl<E: Float> Device<E> for Cpu {
     ) -> Result<Image<E, T>> {
         crate::ops::gain::gain_halves_cpu(x, gain, scalars, act)
     }
-    fn activate<T: Tape<E>>(x: Image<E, T>, act: Activation) -> Image<E, T> {
-        crate::ops::gain::activate_cpu(x, act)
+    fn activate<T: Tape<E>>(x: Image<E, T>, act: Activation) -> Result<Image<E, T>> {
+        Ok(crate::ops::gain::activate_cpu(x, act))
     }
-    fn square<T: Tape<E>>(x: Image<E, T>) -> Image<E, T> {
-        crate::ops::gain::square_cpu(x)
+    fn square<T: Tape<E>>(x: Image<E, T>) -> Result<Image<E, T>> {
+        Ok(crate::ops::gain::square_cpu(x))
     }
     fn backward_with(y: Image<E, OwnedTape<E, Cpu>>, seed: Vec<E>) -> Result<Gradients<E, Cpu>> {
         crate::synthesize::autodiff::backward_with_cpu(y, seed)
@@ -229,7 +235,10 @@ macro_rules! gpu_device {
             ) -> Result<Image<$e, T, Gpu>> {
                 crate::ops::portable::pad(x, pads, mode)
             }
-            fn roll<T: Tape<$e, Gpu>>(x: Image<$e, T, Gpu>, shift: (isize, isize)) -> Image<$e, T, Gpu> {
+            fn roll<T: Tape<$e, Gpu>>(
+                x: Image<$e, T, Gpu>,
+                shift: (isize, isize),
+            ) -> Result<Image<$e, T, Gpu>> {
                 crate::ops::portable::roll(x, shift)
             }
             fn select_channels<T: Tape<$e, Gpu>>(
@@ -244,7 +253,7 @@ macro_rules! gpu_device {
             fn map<T: Tape<$e, Gpu>>(
                 x: Image<$e, T, Gpu>,
                 f: impl Fn($e, usize) -> ($e, $e),
-            ) -> Image<$e, T, Gpu> {
+            ) -> Result<Image<$e, T, Gpu>> {
                 crate::ops::portable::map(x, f)
             }
             fn map2<T: Tape<$e, Gpu>>(
@@ -260,7 +269,7 @@ macro_rules! gpu_device {
             ) -> Result<Image<$e, T, Gpu>> {
                 crate::ops::portable::map2_halves(x, f)
             }
-            fn sum_squares<T: Tape<$e, Gpu>>(x: Image<$e, T, Gpu>) -> Image<$e, T, Gpu> {
+            fn sum_squares<T: Tape<$e, Gpu>>(x: Image<$e, T, Gpu>) -> Result<Image<$e, T, Gpu>> {
                 crate::ops::portable::sum_squares(x)
             }
             fn mse<T: Tape<$e, Gpu>>(
@@ -286,17 +295,20 @@ macro_rules! gpu_device {
             ) -> Result<Image<$e, T, Gpu>> {
                 crate::ops::gain::gain_halves_builtin(x, gain, scalars, act)
             }
-            fn activate<T: Tape<$e, Gpu>>(x: Image<$e, T, Gpu>, act: Activation) -> Image<$e, T, Gpu> {
+            fn activate<T: Tape<$e, Gpu>>(
+                x: Image<$e, T, Gpu>,
+                act: Activation,
+            ) -> Result<Image<$e, T, Gpu>> {
                 crate::ops::gain::activate_builtin(x, act)
             }
-            fn square<T: Tape<$e, Gpu>>(x: Image<$e, T, Gpu>) -> Image<$e, T, Gpu> {
-                x.square()
+            fn square<T: Tape<$e, Gpu>>(x: Image<$e, T, Gpu>) -> Result<Image<$e, T, Gpu>> {
+                x.try_square().map_err(crate::ops::portable::backend)
             }
             fn backward_with(
                 y: Image<$e, OwnedTape<$e, Gpu>, Gpu>,
                 seed: Vec<$e>,
             ) -> Result<Gradients<$e, Gpu>> {
-                crate::ops::portable::backward_with(y, seed)
+                crate::ops::portable::backward_with(y, &seed)
             }
         }
     };
@@ -403,22 +415,30 @@ fn unavailable_reason() -> String {
 }
 
 #[cfg(feature = "cuda")]
-static GPU: std::sync::OnceLock<std::result::Result<Gpu, String>> = std::sync::OnceLock::new();
+thread_local! {
+    /// dfdx's `Cuda` is neither `Send` nor `Sync`: each thread starts its own handle (on
+    /// the same device and primary context).
+    static GPU: std::cell::OnceCell<std::result::Result<Gpu, String>> =
+        const { std::cell::OnceCell::new() };
+}
 
 #[cfg(feature = "cuda")]
-fn gpu_cell() -> &'static std::result::Result<Gpu, String> {
-    GPU.get_or_init(|| {
-        // dfdx's constructor panics in some driver states instead of returning an error
-        std::panic::catch_unwind(|| Gpu::try_build(0, 0))
-            .map_err(|_| "the CUDA driver panicked while starting device 0".to_string())
-            .and_then(|r| r.map_err(|e| format!("{e:?}")))
+fn gpu_cell() -> std::result::Result<Gpu, String> {
+    GPU.with(|cell| {
+        cell.get_or_init(|| {
+            // dfdx's constructor panics in some driver states instead of returning an error
+            std::panic::catch_unwind(|| Gpu::try_build(0, 0))
+                .map_err(|_| "the CUDA driver panicked while starting device 0".to_string())
+                .and_then(|r| r.map_err(|e| format!("{e:?}")))
+        })
+        .clone()
     })
 }
 
 /// The GPU (device 0), started on first use; `None` when none answers.
 #[cfg(feature = "cuda")]
 pub fn gpu() -> Option<Gpu> {
-    gpu_cell().as_ref().ok().cloned()
+    gpu_cell().ok()
 }
 
 /// The GPU, or [`Error::Unavailable`] naming why it cannot start.
@@ -429,7 +449,7 @@ pub(crate) fn gpu_or_err() -> Result<Gpu> {
 
 #[cfg(feature = "cuda")]
 fn gpu_error() -> Option<String> {
-    gpu_cell().as_ref().err().cloned()
+    gpu_cell().err()
 }
 
 /// The CPU device.

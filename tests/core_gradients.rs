@@ -72,7 +72,7 @@ impl Model for Roll {
         &self,
         x: Image<E, T, D>,
     ) -> Result<Image<E, T, D>> {
-        Ok(ops::roll(x, self.0))
+        ops::roll(x, self.0)
     }
 }
 
@@ -103,11 +103,11 @@ impl Model for Map {
         &self,
         x: Image<E, T, D>,
     ) -> Result<Image<E, T, D>> {
-        Ok(ops::map(x, |v, c| {
+        ops::map(x, |v, c| {
             let k = E::of_f64(1.0 + c as f64);
             let s = (k * v).sin();
             (s * v, (k * v).cos() * k * v + s)
-        }))
+        })
     }
 }
 
@@ -144,7 +144,7 @@ impl Model for Softplus {
         &self,
         x: Image<E, T, D>,
     ) -> Result<Image<E, T, D>> {
-        Ok(ops::map(x, |v, _| ops::softplus(v)))
+        ops::map(x, |v, _| ops::softplus(v))
     }
 }
 
@@ -166,7 +166,7 @@ impl Model for SumSquares {
         &self,
         x: Image<E, T, D>,
     ) -> Result<Image<E, T, D>> {
-        Ok(ops::sum_squares(x))
+        ops::sum_squares(x)
     }
 }
 

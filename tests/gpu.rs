@@ -35,7 +35,11 @@ fn to_f64<E: po::Float>(v: Vec<E>) -> Vec<f64> {
 }
 
 /// Forward and backward (J^T u for a fixed u) on both devices, in E.
-fn compare<E: po::Float, M: Model>(name: &str, model: &M, x: &Image<E>, tol: f64) {
+fn compare<E: po::Float, M: Model>(name: &str, model: &M, x: &Image<E>, tol: f64)
+where
+    po::device::Gpu: po::Device<E> + po::dfdx::tensor_ops::Device<E>,
+    po::dfdx::tensor::Cpu: po::dfdx::tensor_ops::Device<E>,
+{
     use po::dfdx::prelude::*;
     let g = gpu();
     let cpu_out = model.apply(x).unwrap();
@@ -77,11 +81,11 @@ fn compare<E: po::Float, M: Model>(name: &str, model: &M, x: &Image<E>, tol: f64
     );
 }
 
-fn models() -> Vec<(&'static str, Box<dyn Fn(&Image<f32>, &Image<f64>)>)> {
-    fn case<M: Model + 'static>(
-        name: &'static str,
-        m: M,
-    ) -> (&'static str, Box<dyn Fn(&Image<f32>, &Image<f64>)>) {
+/// A named check of one model on an f32 and an f64 image.
+type Check = (&'static str, Box<dyn Fn(&Image<f32>, &Image<f64>)>);
+
+fn models() -> Vec<Check> {
+    fn case<M: Model + 'static>(name: &'static str, m: M) -> Check {
         (
             name,
             Box::new(move |x32: &Image<f32>, x64: &Image<f64>| {

@@ -11,6 +11,7 @@ use dfdx::shapes::Axes3;
 use dfdx::tensor_ops::BroadcastTo;
 
 use super::pointwise::{map2_cpu, map2_halves_cpu, map_cpu, softplus};
+use super::portable::backend;
 use crate::error::{Error, Result};
 use crate::tensor::{dims, Float, Image, Shape4, Tape};
 
@@ -122,12 +123,14 @@ pub(crate) fn gain_halves<E: Float, D: Device<E>, T: Tape<E, D>>(
 pub(crate) fn activate<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Image<E, T, D>,
     act: Activation,
-) -> Image<E, T, D> {
+) -> Result<Image<E, T, D>> {
     D::activate(x, act)
 }
 
 /// `x * x` on `x`'s device.
-pub(crate) fn square<E: Float, D: Device<E>, T: Tape<E, D>>(x: Image<E, T, D>) -> Image<E, T, D> {
+pub(crate) fn square<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
+) -> Result<Image<E, T, D>> {
     D::square(x)
 }
 
@@ -201,38 +204,18 @@ pub(crate) fn square_cpu<E: Float, T: Tape<E>>(x: Image<E, T>) -> Image<E, T> {
 #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
 type Any4<E, D, T> = Tensor<Shape4, E, D, T>;
 
-/// torch's softplus (beta 1, threshold 20) from dfdx operations:
-/// `ln(1 + e^min(x, 20)) + relu(x - 20)` (above 20 this is `x + 2.1e-9` where torch gives
-/// `x`).
-#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
-pub(crate) fn softplus_builtin<E, D, T>(x: Any4<E, D, T>) -> Any4<E, D, T>
-where
-    E: Float,
-    D: dfdx::tensor_ops::Device<E>,
-    T: dfdx::tensor::Tape<E, D>,
-{
-    let t = E::of_f64(20.0);
-    // x feeds two branches: both record on one tape, the first branch's result carries it
-    let (x, tape) = x.split_tape();
-    let lo = x.clone().put_tape(tape).clamp(-1e30, 20.0);
-    let (lo, tape) = lo.split_tape();
-    let hi = (x.put_tape(tape) - t).relu();
-    let (hi, tape) = hi.split_tape();
-    (lo.put_tape(tape).exp() + E::one()).ln() + hi
-}
-
 /// `act(x)` from dfdx operations.
 #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
-pub(crate) fn activate_builtin<E, D, T>(x: Any4<E, D, T>, act: Activation) -> Any4<E, D, T>
+pub(crate) fn activate_builtin<E, D, T>(x: Any4<E, D, T>, act: Activation) -> Result<Any4<E, D, T>>
 where
     E: Float,
     D: dfdx::tensor_ops::Device<E>,
     T: dfdx::tensor::Tape<E, D>,
 {
     match act {
-        Activation::Identity => x,
-        Activation::Relu => x.relu(),
-        Activation::Softplus => softplus_builtin(x),
+        Activation::Identity => Ok(x),
+        Activation::Relu => x.try_relu().map_err(backend),
+        Activation::Softplus => super::portable::softplus(x),
     }
 }
 
@@ -270,7 +253,42 @@ where
         let st = num.device().tensor_from_vec(s, (shape.1,));
         den * st.broadcast_like::<Shape4, Axes3<0, 2, 3>>(&shape)
     };
-    Ok(activate_builtin(num / (scaled + E::one()), act))
+    activate_builtin(num / (scaled + E::one()), act)
+}
+
+/// [`gain_builtin`] with `num` the first half of the channels of `x` and `den` the second.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub(crate) fn gain_halves_builtin<E, D, T>(
+    x: Any4<E, D, T>,
+    gain: Gain,
+    scalars: &[f64],
+    act: Activation,
+) -> Result<Any4<E, D, T>>
+where
+    E: Float,
+    D: dfdx::tensor_ops::Device<E>,
+    T: dfdx::tensor::Tape<E, D>,
+{
+    let c2 = dims(&x)[1];
+    if c2 % 2 != 0 {
+        return Err(Error::ShapeMismatch(format!(
+            "cannot split {c2} channels into two halves"
+        )));
+    }
+    // x feeds both halves: the first carries the tape, the second gets an empty one that
+    // the division merges back
+    let (x, tape) = x.split_tape();
+    let num = super::portable::select_channels(x.clone().put_tape(tape), 0..c2 / 2)?;
+    let (num, tape) = num.split_tape();
+    let den = super::portable::select_channels(x.put_tape(tape), c2 / 2..c2)?;
+    let (den, tape) = den.split_tape();
+    gain_builtin(
+        num.put_tape(tape),
+        den.put_tape(T::default()),
+        gain,
+        scalars,
+        act,
+    )
 }
 
 #[cfg(test)]
@@ -371,25 +389,6 @@ mod tests {
                     check_gain::<f32>(gain, scalars, act, 1e-5);
                 }
             }
-        }
-    }
-
-    #[test]
-    fn builtin_softplus_matches_torch_semantics() {
-        let xs = [-100.0, -20.0, -1.0, 0.0, 1e-3, 5.0, 19.99, 20.0, 20.5, 80.0];
-        let x = img::<f64>(&xs, [1, 1, 1, xs.len()]);
-        let u = vec![1.0; xs.len()];
-        let (y, g, _) = run2(&x, &x.clone(), &u, |a, b| softplus_builtin(a) + b * 0.0);
-        for (i, &v) in xs.iter().enumerate() {
-            let (want, dwant) = softplus(v);
-            // above the threshold torch returns x; ln(1 + e^20) adds 2.1e-9
-            let tol = if v > 20.0 {
-                2.1e-9
-            } else {
-                1e-12 * want.abs().max(1.0)
-            };
-            assert!((y[i] - want).abs() <= tol, "softplus({v}) = {}", y[i]);
-            assert!((g[i] - dwant).abs() < 1e-12, "softplus'({v}) = {}", g[i]);
         }
     }
 

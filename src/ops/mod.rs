@@ -1,7 +1,10 @@
-//! Differentiable operations that dfdx lacks, each registered on dfdx's tape through its
-//! public API (`split_tape`, `ghost`, `Tape::add_backward_op`, `Gradients::get_or_alloc_mut`,
-//! `put_tape`). Forward and adjoint live side by side in each file, and the tests check
-//! both the adjoint identity and finite-difference gradients.
+//! Differentiable operations that dfdx lacks. Each public function dispatches on the
+//! tensor's device ([`crate::Device`]). On the CPU each op is registered on dfdx's tape
+//! through its public API (`split_tape`, `ghost`, `Tape::add_backward_op`,
+//! `Gradients::get_or_alloc_mut`, `put_tape`), forward and adjoint side by side in each
+//! file; the tests check both the adjoint identity and finite-difference gradients. On the
+//! GPU (`portable`) the same ops are built from dfdx's own tensor operations (matrix
+//! products for convolution, padding and shifts), tested on the CPU against the first.
 //!
 //! Nothing here uses dfdx's `slice`, whose CPU backward assigns instead of accumulating.
 
@@ -11,6 +14,8 @@ pub(crate) mod fft;
 pub(crate) mod gain;
 pub(crate) mod pad;
 pub(crate) mod pointwise;
+#[doc(hidden)]
+pub mod portable;
 pub(crate) mod reduce;
 pub(crate) mod roll;
 

@@ -13,13 +13,19 @@ use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
 /// ```
 /// use plenoptic::ops::map;
 /// let x = plenoptic::image_from_vec(vec![1.0f64, 2.0], &[1, 1, 1, 2]).unwrap();
-/// let y = map(x, |v, _| (v * v, 2.0 * v));
+/// let y = map(x, |v, _| (v * v, 2.0 * v)).unwrap();
 /// assert_eq!(y.as_vec(), vec![1.0, 4.0]);
 /// ```
+///
+/// On the GPU, `f` runs on the host: the values come to the CPU and the results go back
+/// (value and derivative), which costs two copies.
+///
+/// # Errors
+/// [`Error::Backend`] when the GPU fails (never on the CPU).
 pub fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Image<E, T, D>,
     f: impl Fn(E, usize) -> (E, E),
-) -> Image<E, T, D> {
+) -> Result<Image<E, T, D>> {
     D::map(x, f)
 }
 

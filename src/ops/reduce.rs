@@ -8,7 +8,12 @@ use crate::error::{Error, Result};
 use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
 
 /// Sum of squares of every element, as a (1, 1, 1, 1) image. Differentiable.
-pub fn sum_squares<E: Float, D: Device<E>, T: Tape<E, D>>(x: Image<E, T, D>) -> Image<E, T, D> {
+///
+/// # Errors
+/// [`Error::Backend`] when the GPU fails (never on the CPU).
+pub fn sum_squares<E: Float, D: Device<E>, T: Tape<E, D>>(
+    x: Image<E, T, D>,
+) -> Result<Image<E, T, D>> {
     D::sum_squares(x)
 }
 

@@ -4,6 +4,7 @@ use dfdx::prelude::Tensor;
 
 use super::{read, record1};
 use crate::device::Device;
+use crate::error::Result;
 use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
 
 /// Rolls the image by `shift = (rows, cols)` with wrap-around, like torch's
@@ -12,12 +13,15 @@ use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
 ///
 /// ```
 /// let x = plenoptic::image_from_vec(vec![1.0f32, 2.0, 3.0], &[1, 1, 1, 3]).unwrap();
-/// assert_eq!(plenoptic::ops::roll(x, (0, 1)).as_vec(), vec![3.0, 1.0, 2.0]);
+/// assert_eq!(plenoptic::ops::roll(x, (0, 1)).unwrap().as_vec(), vec![3.0, 1.0, 2.0]);
 /// ```
+///
+/// # Errors
+/// [`crate::Error::Backend`] when the GPU fails (never on the CPU).
 pub fn roll<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Image<E, T, D>,
     shift: (isize, isize),
-) -> Image<E, T, D> {
+) -> Result<Image<E, T, D>> {
     D::roll(x, shift)
 }
 

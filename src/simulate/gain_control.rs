@@ -395,7 +395,7 @@ impl Model for LuminanceContrastGainControl {
             &[self.luminance_scalar],
             Activation::Identity,
         )?;
-        let con = conv2d_same(square(l.with_empty_tape()), &self.contrast, mode)?;
+        let con = conv2d_same(square(l.with_empty_tape())?, &self.contrast, mode)?;
         gain(l, con, Gain::Contrast, &[self.contrast_scalar], act)
     }
 }

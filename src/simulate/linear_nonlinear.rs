@@ -158,7 +158,7 @@ impl Model for LinearNonlinear {
     ) -> Result<Image<E, T, D>> {
         frontend::check_one_channel("LinearNonlinear", &x)?;
         let y = conv2d_same(x, &self.center_surround, self.pad_mode)?;
-        Ok(activate(y, self.activation))
+        activate(y, self.activation)
     }
 }
 

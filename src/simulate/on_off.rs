@@ -269,7 +269,7 @@ impl Model for OnOff {
             &self.luminance_scalar,
             Activation::Identity,
         )?;
-        let con = conv2d_same(square(l.with_empty_tape()), &self.contrast, mode)?;
+        let con = conv2d_same(square(l.with_empty_tape())?, &self.contrast, mode)?;
         let out = gain(l, con, Gain::Contrast, &self.contrast_scalar, act)?;
         if self.apply_mask {
             mask(out, &self.disk((h, w))?)

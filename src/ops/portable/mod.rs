@@ -1,0 +1,76 @@
+//! Device-portable versions of the crate's differentiable operations, built only from
+//! dfdx's built-in ops (matmul, permute, reshape, element-wise arithmetic, exp / ln /
+//! clamp, comparison and `choose`, sums, broadcasts), which all have CUDA kernels. They are generic over any
+//! dfdx device `D`, so the same code runs on `Cpu` (where the tests compare it with the
+//! host ops of [`crate::ops`]) and on `Cuda`.
+//!
+//! - Linear image maps (convolutions with their padding, padding, roll, channel selection)
+//!   are sums of separable terms `A X B^T`, applied with two matmuls; convolution kernels
+//!   are split into rank-1 terms by an SVD ([`svd`]).
+//! - Element-wise maps whose derivative is only known on the host (closures) compute value
+//!   and derivative on the host and splice them into the tape as `(x - x0) * dy + y`.
+//! - Reductions, softplus and the seeded backward pass are dfdx built-ins.
+//!
+//! Nothing here uses dfdx's `slice`, whose CPU backward assigns instead of accumulating.
+//! Errors from the device (allocation, kernels) become [`Error::Backend`].
+
+mod linear;
+mod pointwise;
+pub mod svd;
+
+#[cfg(test)]
+mod tests;
+
+pub use linear::{conv2d, conv2d_same, mask, pad, roll, select_channels};
+pub use pointwise::{backward_with, map, map2, map2_halves, mse, softplus, sum_squares};
+
+use dfdx::prelude::{HasShape, NoneTape, SumTo, Tensor};
+use dfdx::shapes::{Rank0, Shape};
+use dfdx::tensor::Storage;
+use dfdx::tensor_ops::{Device, TryMul};
+
+use crate::error::{Error, Result};
+use crate::tensor::{Float, Shape4};
+
+/// Wraps an error of the tensor backend (a device's `Err`) as [`Error::Backend`].
+pub(crate) fn backend(e: impl std::fmt::Debug) -> Error {
+    Error::Backend(format!("{e:?}"))
+}
+
+/// The shape of an image as `[batch, channel, height, width]`, on any device.
+pub(crate) fn dims4<E, D: Storage<E>, T>(x: &Tensor<Shape4, E, D, T>) -> [usize; 4] {
+    let s = *x.shape();
+    [s.0, s.1, s.2, s.3]
+}
+
+/// Uploads host values (converted from f64) as a tape-less tensor of shape `shape` on `dev`.
+pub(crate) fn upload<E: Float, D: Device<E>, S: Shape>(
+    dev: &D,
+    v: &[f64],
+    shape: S,
+) -> Result<Tensor<S, E, D, NoneTape>> {
+    upload_e(dev, v.iter().map(|&a| E::of_f64(a)).collect(), shape)
+}
+
+/// Uploads host values as a tape-less tensor of shape `shape` on `dev`.
+pub(crate) fn upload_e<E: Float, D: Device<E>, S: Shape>(
+    dev: &D,
+    v: Vec<E>,
+    shape: S,
+) -> Result<Tensor<S, E, D, NoneTape>> {
+    dev.try_tensor_from_vec(v, shape).map_err(backend)
+}
+
+/// How many values of `x` are NaN or infinite, computed on the device (`x * 0` is NaN
+/// exactly there, `nans_to(1)` marks them, a sum counts them) with one scalar read back.
+pub(crate) fn nonfinite_count<E: Float, D: Device<E>, T>(
+    x: &Tensor<Shape4, E, D, T>,
+) -> Result<usize> {
+    let xd: Tensor<Shape4, E, D, NoneTape> = x.retaped();
+    let marks = xd
+        .try_mul(E::zero())
+        .and_then(|m| m.try_nans_to(1.0))
+        .map_err(backend)?;
+    let count = marks.try_sum::<Rank0, _>().map_err(backend)?;
+    Ok(count.as_vec()[0].as_f64().round() as usize)
+}

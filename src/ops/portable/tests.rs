@@ -1,0 +1,621 @@
+//! Tests of the portable ops on `Cpu` against the host ops of [`crate::ops`]: values and
+//! gradients (of a random linear functional) in f64 and f32, and the same errors.
+//! `cargo test --lib ops::portable -- --nocapture` prints the largest errors seen.
+
+use dfdx::prelude::{
+    Cpu, HasShape, OwnedTape, SumTo, Tensor, TensorFromVec, Trace, TryMul, ZerosTensor,
+};
+use dfdx::tensor_ops::{Backward, Device};
+
+use super::svd::rank_terms;
+use crate::error::Result;
+use crate::ops::{self, Filter, PadMode};
+use crate::tensor::{device, dims, Float, Image, Shape4};
+use crate::tools::circular_gaussian2d;
+
+type Taped<E> = Tensor<Shape4, E, Cpu, OwnedTape<E, Cpu>>;
+
+/// Deterministic values in [-1, 1) (a linear congruential generator).
+fn rand_vec(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn rand_image<E: Float>(shape: [usize; 4], seed: u64) -> Image<E> {
+    let v = rand_vec(shape.iter().product(), seed)
+        .into_iter()
+        .map(E::of_f64)
+        .collect();
+    device().tensor_from_vec(v, (shape[0], shape[1], shape[2], shape[3]))
+}
+
+/// Tolerance on errors relative to the largest magnitude: f64 1e-10, f32 1e-5.
+fn tol<E: Float>() -> f64 {
+    if std::mem::size_of::<E>() == 8 {
+        1e-10
+    } else {
+        1e-5
+    }
+}
+
+/// Largest error of `a` against `b`, relative to the largest magnitude of `b`.
+fn rel_err<E: Float>(a: &[E], b: &[E]) -> f64 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    let scale = b.iter().fold(0.0f64, |m, v| m.max(v.as_f64().abs()));
+    let d = a
+        .iter()
+        .zip(b)
+        .fold(0.0f64, |m, (p, q)| m.max((p.as_f64() - q.as_f64()).abs()));
+    if scale > 0.0 {
+        d / scale
+    } else {
+        d
+    }
+}
+
+/// The value of `f(x)` and the gradient of `sum(f(x) * r)` with respect to `x` (`r`
+/// random, seeded by `seed`).
+fn value_and_grad<E: Float>(
+    x: &Image<E>,
+    seed: u64,
+    f: impl FnOnce(Taped<E>) -> Result<Taped<E>>,
+) -> (Vec<E>, Vec<E>)
+where
+    Cpu: Device<E>,
+{
+    let y = f(x.leaky_trace()).unwrap();
+    let value = y.as_vec();
+    let r: Vec<E> = rand_vec(value.len(), seed)
+        .into_iter()
+        .map(E::of_f64)
+        .collect();
+    let r = device().tensor_from_vec(r, *y.shape());
+    let grads = y.try_mul(r).unwrap().sum::<(), _>().backward();
+    (value, grads.get(x).as_vec())
+}
+
+/// Records the largest relative errors seen by one test, printed at the end.
+#[derive(Default)]
+struct Worst {
+    value: f64,
+    grad: f64,
+}
+
+impl Worst {
+    /// Compares the portable op `new` with the host op `old` on `x`: values and gradients
+    /// within [`tol`], and the same output shape.
+    fn check<E: Float>(
+        &mut self,
+        what: &str,
+        x: &Image<E>,
+        new: impl FnOnce(Taped<E>) -> Result<Taped<E>>,
+        old: impl FnOnce(Taped<E>) -> Result<Taped<E>>,
+    ) where
+        Cpu: Device<E>,
+    {
+        let (va, ga) = value_and_grad(x, 7, new);
+        let (vb, gb) = value_and_grad(x, 7, old);
+        let (ev, eg) = (rel_err(&va, &vb), rel_err(&ga, &gb));
+        assert!(ev < tol::<E>(), "{what}: value error {ev:e}");
+        assert!(eg < tol::<E>(), "{what}: gradient error {eg:e}");
+        self.value = self.value.max(ev);
+        self.grad = self.grad.max(eg);
+    }
+
+    fn report(&self, test: &str, ty: &str) {
+        eprintln!(
+            "{test} [{ty}]: max rel value error {:.2e}, max rel gradient error {:.2e}",
+            self.value, self.grad
+        );
+    }
+}
+
+fn type_name<E: Float>() -> &'static str {
+    if std::mem::size_of::<E>() == 8 {
+        "f64"
+    } else {
+        "f32"
+    }
+}
+
+/// A random filter of `shape`.
+fn rand_filter(shape: [usize; 4], seed: u64) -> Filter {
+    Filter::new(rand_vec(shape.iter().product(), seed), shape).unwrap()
+}
+
+/// Filters and the input channels they apply to: odd and even kernels, several output
+/// channels, grouped and full input channels, separable and full-rank kernels.
+fn conv_cases() -> Vec<(&'static str, Filter, usize)> {
+    let gauss = circular_gaussian2d((5, 5), &[1.3]).unwrap();
+    let two = circular_gaussian2d((5, 5), &[1.0, 2.0]).unwrap();
+    let dog = Filter::new(
+        two.weights()[..25]
+            .iter()
+            .zip(&two.weights()[25..])
+            .map(|(a, b)| a - b)
+            .collect(),
+        [1, 1, 5, 5],
+    )
+    .unwrap();
+    let gauss_dog = Filter::concat(&[&gauss, &dog]).unwrap();
+    vec![
+        ("gaussian 5x5", gauss, 1),
+        ("random 3x3", rand_filter([1, 1, 3, 3], 1), 1),
+        ("random even 4x2", rand_filter([1, 1, 4, 2], 2), 1),
+        ("gaussian + dog (2 out)", gauss_dog, 1),
+        ("random 2 out 2x3", rand_filter([2, 1, 2, 3], 3), 1),
+        ("grouped [2,1,3,3] on 2 ch", rand_filter([2, 1, 3, 3], 4), 2),
+        ("grouped [4,1,2,2] on 2 ch", rand_filter([4, 1, 2, 2], 5), 2),
+        ("full [2,2,3,4] on 2 ch", rand_filter([2, 2, 3, 4], 6), 2),
+    ]
+}
+
+fn all_modes() -> [PadMode; 5] {
+    [
+        PadMode::Circular,
+        PadMode::Reflect,
+        PadMode::Replicate,
+        PadMode::Constant(0.0),
+        PadMode::Constant(0.7),
+    ]
+}
+
+fn conv_same_matches<E: Float>()
+where
+    Cpu: Device<E>,
+{
+    let mut worst = Worst::default();
+    for (name, filt, cin) in conv_cases() {
+        // non-square, batch 2; 8x8 also takes the host op's circular fast path
+        for (h, w) in [(9, 12), (8, 8)] {
+            let x = rand_image::<E>([2, cin, h, w], 11);
+            for mode in all_modes() {
+                worst.check(
+                    &format!("conv2d_same {name} {h}x{w} {mode:?}"),
+                    &x,
+                    |x| super::conv2d_same(x, &filt, mode),
+                    |x| ops::conv2d_same(x, &filt, mode),
+                );
+            }
+        }
+    }
+    // the tutorial's 31x31 center-surround filter (rank 2) on a 40x36 image, batch 2
+    let cs = crate::simulate::CenterSurround::builder((31, 31))
+        .center_std(1.962)
+        .surround_std(4.235)
+        .build()
+        .unwrap();
+    let x = rand_image::<E>([2, 1, 40, 36], 29);
+    for mode in all_modes() {
+        worst.check(
+            &format!("conv2d_same center-surround 31x31 {mode:?}"),
+            &x,
+            |x| super::conv2d_same(x, cs.filter(), mode),
+            |x| ops::conv2d_same(x, cs.filter(), mode),
+        );
+    }
+    worst.report("conv2d_same", type_name::<E>());
+}
+
+#[test]
+fn conv2d_same_matches_host_f64() {
+    conv_same_matches::<f64>();
+}
+
+#[test]
+fn conv2d_same_matches_host_f32() {
+    conv_same_matches::<f32>();
+}
+
+fn conv_valid_matches<E: Float>()
+where
+    Cpu: Device<E>,
+{
+    let mut worst = Worst::default();
+    for (name, filt, cin) in conv_cases() {
+        let x = rand_image::<E>([2, cin, 9, 12], 12);
+        worst.check(
+            &format!("conv2d {name}"),
+            &x,
+            |x| super::conv2d(x, &filt),
+            |x| ops::conv2d(x, &filt),
+        );
+    }
+    worst.report("conv2d", type_name::<E>());
+}
+
+#[test]
+fn conv2d_matches_host_f64() {
+    conv_valid_matches::<f64>();
+}
+
+#[test]
+fn conv2d_matches_host_f32() {
+    conv_valid_matches::<f32>();
+}
+
+fn pad_roll_select_mask_match<E: Float>()
+where
+    Cpu: Device<E>,
+{
+    let mut worst = Worst::default();
+    let x = rand_image::<E>([2, 3, 5, 7], 13);
+    for mode in all_modes() {
+        for pads in [[1, 2, 0, 3], [0, 0, 4, 1], [2, 2, 2, 2]] {
+            worst.check(
+                &format!("pad {pads:?} {mode:?}"),
+                &x,
+                |x| super::pad(x, pads, mode),
+                |x| ops::pad(x, pads, mode),
+            );
+        }
+    }
+    for shift in [(1, -2), (7, 3), (0, 0), (-5, 14)] {
+        worst.check(
+            &format!("roll {shift:?}"),
+            &x,
+            |x| super::roll(x, shift),
+            |x| ops::roll(x, shift),
+        );
+    }
+    for range in [0..3, 1..2, 1..3, 2..3] {
+        worst.check(
+            &format!("select_channels {range:?}"),
+            &x,
+            |x| super::select_channels(x, range.clone()),
+            |x| ops::select_channels(x, range.clone()),
+        );
+    }
+    let m = rand_vec(35, 14);
+    worst.check("mask", &x, |x| super::mask(x, &m), |x| ops::mask(x, &m));
+    worst.report("pad/roll/select_channels/mask", type_name::<E>());
+}
+
+#[test]
+fn pad_roll_select_mask_match_host_f64() {
+    pad_roll_select_mask_match::<f64>();
+}
+
+#[test]
+fn pad_roll_select_mask_match_host_f32() {
+    pad_roll_select_mask_match::<f32>();
+}
+
+fn reductions_match<E: Float>()
+where
+    Cpu: Device<E>,
+{
+    let mut worst = Worst::default();
+    let x = rand_image::<E>([2, 3, 16, 20], 15);
+    let target = rand_image::<E>([2, 3, 16, 20], 16);
+    worst.check("sum_squares", &x, super::sum_squares, |x| {
+        ops::sum_squares(x)
+    });
+    // gradients with respect to both arguments: the first is x, the second x's square
+    worst.check(
+        "mse (a)",
+        &x,
+        |x| super::mse(x, target.retaped()),
+        |x| ops::mse(x, target.retaped()),
+    );
+    worst.check(
+        "mse (b)",
+        &x,
+        |x| super::mse(target.retaped(), x),
+        |x| ops::mse(target.retaped(), x),
+    );
+    worst.report("sum_squares/mse", type_name::<E>());
+}
+
+#[test]
+fn reductions_match_host_f64() {
+    reductions_match::<f64>();
+}
+
+#[test]
+fn reductions_match_host_f32() {
+    reductions_match::<f32>();
+}
+
+fn softplus_matches<E: Float>()
+where
+    Cpu: Device<E>,
+{
+    let mut worst = Worst::default();
+    // random values over [-30, 30], and the edges: 0, the threshold, large |x|
+    let mut v: Vec<f64> = rand_vec(60, 17).into_iter().map(|a| a * 30.0).collect();
+    v.extend([
+        0.0, 20.0, 19.99, 20.01, 25.0, -25.0, 60.0, -60.0, 1e-3, -1e-3,
+    ]);
+    let n = v.len();
+    let x: Image<E> =
+        device().tensor_from_vec(v.into_iter().map(E::of_f64).collect(), (1, 1, 1, n));
+    worst.check("softplus", &x, super::softplus, |x| {
+        ops::map(x, |a, _| ops::softplus(a))
+    });
+    // the exact derivatives at 0 (1/2) and far from 0 (1 and 0)
+    let y = super::softplus(x.leaky_trace()).unwrap();
+    let g = y.sum::<(), _>().backward().get(&x).as_vec();
+    let close = |a: E, b: f64| (a.as_f64() - b).abs() < 1e-6;
+    assert!(close(g[n - 10], 0.5), "d softplus(0) = {}", g[n - 10]);
+    assert!(close(g[n - 6], 1.0) && close(g[n - 4], 1.0), "large x");
+    assert!(close(g[n - 5], 0.0) && close(g[n - 3], 0.0), "large -x");
+    worst.report("softplus", type_name::<E>());
+}
+
+#[test]
+fn softplus_matches_host_f64() {
+    softplus_matches::<f64>();
+}
+
+#[test]
+fn softplus_matches_host_f32() {
+    softplus_matches::<f32>();
+}
+
+/// A map with per-channel parameters and a non-trivial derivative.
+fn cube<E: Float>(v: E, c: usize) -> (E, E) {
+    let k = E::of_f64(1.0 + c as f64);
+    (k * v * v * v, E::of_f64(3.0) * k * v * v)
+}
+
+/// A quotient of two values, as the gain-control models use.
+fn ratio<E: Float>(a: E, b: E, c: usize) -> (E, E, E) {
+    let s = E::of_f64(2.0 + c as f64) + b * b;
+    (a / s, E::one() / s, -(a + a) * b / (s * s))
+}
+
+fn maps_match<E: Float>()
+where
+    Cpu: Device<E>,
+{
+    let mut worst = Worst::default();
+    let x = rand_image::<E>([2, 4, 3, 5], 18);
+    let other = rand_image::<E>([2, 4, 3, 5], 19);
+    worst.check("map", &x, |x| super::map(x, cube), |x| ops::map(x, cube));
+    worst.check(
+        "map2 (a)",
+        &x,
+        |x| super::map2(x, other.retaped(), ratio),
+        |x| ops::map2(x, other.retaped(), ratio),
+    );
+    worst.check(
+        "map2 (b)",
+        &x,
+        |x| super::map2(other.retaped(), x, ratio),
+        |x| ops::map2(other.retaped(), x, ratio),
+    );
+    worst.check(
+        "map2_halves",
+        &x,
+        |x| super::map2_halves(x, ratio),
+        |x| ops::map2_halves(x, ratio),
+    );
+    // the values are the host closure's, bit for bit, with or without a tape
+    let exact = |a: Vec<E>, b: Vec<E>| {
+        assert!(
+            a.iter().zip(&b).all(|(p, q)| p.to_bits_eq(q)),
+            "not bit-exact"
+        );
+    };
+    exact(
+        super::map(x.leaky_trace(), cube).unwrap().as_vec(),
+        ops::map(x.clone(), cube).unwrap().as_vec(),
+    );
+    exact(
+        super::map(x.clone(), cube).unwrap().as_vec(),
+        ops::map(x.clone(), cube).unwrap().as_vec(),
+    );
+    exact(
+        super::map2(x.leaky_trace(), other.retaped(), ratio)
+            .unwrap()
+            .as_vec(),
+        ops::map2(x.clone(), other.clone(), ratio).unwrap().as_vec(),
+    );
+    exact(
+        super::map2_halves(x.leaky_trace(), ratio).unwrap().as_vec(),
+        ops::map2_halves(x.clone(), ratio).unwrap().as_vec(),
+    );
+    worst.report("map/map2/map2_halves", type_name::<E>());
+}
+
+/// Bit equality of two floats (`==` would also accept 0 == -0).
+trait BitsEq {
+    fn to_bits_eq(&self, other: &Self) -> bool;
+}
+impl<E: Float> BitsEq for E {
+    fn to_bits_eq(&self, other: &Self) -> bool {
+        self.as_f64().to_bits() == other.as_f64().to_bits()
+    }
+}
+
+#[test]
+fn maps_match_host_f64() {
+    maps_match::<f64>();
+}
+
+#[test]
+fn maps_match_host_f32() {
+    maps_match::<f32>();
+}
+
+fn seeded_backward_matches<E: Float>()
+where
+    Cpu: Device<E>,
+{
+    let filt = circular_gaussian2d((5, 5), &[1.5, 0.7]).unwrap();
+    let x = rand_image::<E>([2, 1, 10, 7], 20);
+    let seed: Vec<E> = rand_vec(2 * 2 * 10 * 7, 21)
+        .into_iter()
+        .map(E::of_f64)
+        .collect();
+    let y = super::conv2d_same(x.leaky_trace(), &filt, PadMode::Reflect).unwrap();
+    let a = super::backward_with(y, &seed).unwrap().get(&x).as_vec();
+    let y = ops::conv2d_same(x.leaky_trace(), &filt, PadMode::Reflect).unwrap();
+    let b = crate::synthesize::autodiff::backward_with(y, seed.clone())
+        .unwrap()
+        .get(&x)
+        .as_vec();
+    let e = rel_err(&a, &b);
+    assert!(e < tol::<E>(), "seeded backward error {e:e}");
+    eprintln!(
+        "backward_with [{}]: max rel gradient error {e:.2e}",
+        type_name::<E>()
+    );
+    let y = super::conv2d_same(x.leaky_trace(), &filt, PadMode::Reflect).unwrap();
+    assert!(matches!(
+        super::backward_with(y, &seed[1..]),
+        Err(crate::Error::ShapeMismatch(_))
+    ));
+}
+
+#[test]
+fn seeded_backward_matches_host_f64() {
+    seeded_backward_matches::<f64>();
+}
+
+#[test]
+fn seeded_backward_matches_host_f32() {
+    seeded_backward_matches::<f32>();
+}
+
+/// The portable and the host op fail with the same error (same variant and message).
+fn same_error<T: std::fmt::Debug, U: std::fmt::Debug>(a: Result<T>, b: Result<U>) {
+    let (a, b) = (a.unwrap_err(), b.unwrap_err());
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+}
+
+#[test]
+fn errors_match_host() {
+    let x = rand_image::<f64>([1, 2, 6, 5], 22);
+    let g7 = circular_gaussian2d((7, 7), &[2.0]).unwrap();
+    let g3 = circular_gaussian2d((3, 3), &[1.0]).unwrap();
+    let three = rand_filter([3, 1, 3, 3], 23);
+    let two_in = rand_filter([1, 2, 3, 3], 24);
+    // kernel larger than the image
+    same_error(super::conv2d(x.clone(), &g7), ops::conv2d(x.clone(), &g7));
+    // channels that cannot be grouped: 3 outputs over 2 groups, 2 inputs per group on 1
+    same_error(
+        super::conv2d(x.clone(), &three),
+        ops::conv2d(x.clone(), &three),
+    );
+    let x1 = rand_image::<f64>([1, 1, 6, 5], 25);
+    same_error(
+        super::conv2d_same(x1.clone(), &two_in, PadMode::Reflect),
+        ops::conv2d_same(x1.clone(), &two_in, PadMode::Reflect),
+    );
+    // reflect padding of 3 on a side of 3, circular of 3 on 2
+    let small = rand_image::<f64>([1, 1, 3, 2], 26);
+    for mode in all_modes() {
+        let r = super::conv2d_same(small.clone(), &g7, mode);
+        let h = ops::conv2d_same(small.clone(), &g7, mode);
+        assert_eq!(r.is_ok(), h.is_ok(), "{mode:?}");
+        if h.is_err() {
+            same_error(r, h);
+        }
+        let r = super::pad(small.clone(), [0, 0, 3, 0], mode);
+        let h = ops::pad(small.clone(), [0, 0, 3, 0], mode);
+        assert_eq!(r.is_ok(), h.is_ok(), "{mode:?}");
+        if h.is_err() {
+            same_error(r, h);
+        }
+    }
+    // non-finite input: same count
+    let mut v = x1.as_vec();
+    v[3] = f64::NAN;
+    v[7] = f64::INFINITY;
+    v[8] = f64::NEG_INFINITY;
+    let bad: Image<f64> = device().tensor_from_vec(v, (1, 1, 6, 5));
+    same_error(
+        super::conv2d_same(bad.clone(), &g3, PadMode::Circular),
+        ops::conv2d_same(bad.clone(), &g3, PadMode::Circular),
+    );
+    same_error(super::conv2d(bad.clone(), &g3), ops::conv2d(bad, &g3));
+    // an empty image
+    let empty: Image<f64> = device().zeros_like(&(1, 0, 4, 4));
+    same_error(
+        super::conv2d(empty.clone(), &g3),
+        ops::conv2d(empty.clone(), &g3),
+    );
+    same_error(
+        super::conv2d_same(empty.clone(), &g3, PadMode::Reflect),
+        ops::conv2d_same(empty, &g3, PadMode::Reflect),
+    );
+    // channels, masks, shapes
+    same_error(
+        super::select_channels(x.clone(), 1..3),
+        ops::select_channels(x.clone(), 1..3),
+    );
+    same_error(
+        super::select_channels(x.clone(), 1..1),
+        ops::select_channels(x.clone(), 1..1),
+    );
+    same_error(
+        super::mask(x.clone(), &[1.0; 7]),
+        ops::mask(x.clone(), &[1.0; 7]),
+    );
+    same_error(
+        super::mse(x.clone(), x1.clone()),
+        ops::mse(x.clone(), x1.clone()),
+    );
+    same_error(
+        super::map2(x.clone(), x1.clone(), ratio),
+        ops::map2(x.clone(), x1.clone(), ratio),
+    );
+    same_error(
+        super::map2_halves(x1.clone(), ratio),
+        ops::map2_halves(x1.clone(), ratio),
+    );
+    assert_eq!(dims(&x), [1, 2, 6, 5]);
+}
+
+/// `sum_r u_r v_r^T` of rank terms, row-major.
+fn reconstruct(terms: &[(Vec<f64>, Vec<f64>)], kh: usize, kw: usize) -> Vec<f64> {
+    let mut k = vec![0.0; kh * kw];
+    for (u, v) in terms {
+        for a in 0..kh {
+            for b in 0..kw {
+                k[a * kw + b] += u[a] * v[b];
+            }
+        }
+    }
+    k
+}
+
+#[test]
+fn kernel_ranks() {
+    let g = circular_gaussian2d((31, 31), &[3.0]).unwrap();
+    let t = rank_terms(g.weights(), 31, 31);
+    assert_eq!(t.len(), 1, "a circular Gaussian is separable");
+    let err = rel_err(&reconstruct(&t, 31, 31), g.weights());
+    assert!(err < 1e-13, "gaussian reconstruction {err:e}");
+    let cs = crate::simulate::CenterSurround::builder((31, 31))
+        .center_std(1.962)
+        .surround_std(4.235)
+        .build()
+        .unwrap();
+    let k = cs.filter().weights();
+    let t = rank_terms(k, 31, 31);
+    assert_eq!(t.len(), 2, "a difference of Gaussians has rank 2");
+    let err = rel_err(&reconstruct(&t, 31, 31), k);
+    assert!(err < 1e-13, "center-surround reconstruction {err:e}");
+    // a random non-square kernel has full rank, and is rebuilt exactly
+    let r = rand_vec(5 * 8, 27);
+    let t = rank_terms(&r, 5, 8);
+    assert_eq!(t.len(), 5);
+    let err = rel_err(&reconstruct(&t, 5, 8), &r);
+    assert!(err < 1e-13, "random reconstruction {err:e}");
+    let r = rand_vec(6 * 3, 28);
+    assert_eq!(rank_terms(&r, 6, 3).len(), 3);
+    assert!(rank_terms(&[0.0; 9], 3, 3).is_empty());
+    eprintln!("kernel_ranks: gaussian 1, center-surround 2, reconstruction < 1e-13");
+}
