@@ -392,6 +392,62 @@ mod tests {
         }
     }
 
+    /// Value and gradient (of sum(u * f)) of a one-input op.
+    fn run1<E: Float>(
+        x: &Image<E>,
+        u: &[f64],
+        f: impl Fn(Image<E, OwnedTape<E, Cpu>>) -> Image<E, OwnedTape<E, Cpu>>,
+    ) -> (Vec<f64>, Vec<f64>)
+    where
+        Cpu: dfdx::tensor_ops::Device<E>,
+    {
+        let y = f(x.leaky_trace());
+        let yv: Vec<f64> = y.as_vec().iter().map(|v| v.as_f64()).collect();
+        let ut = device().tensor_from_vec(u.iter().map(|&x| E::of_f64(x)).collect(), *y.shape());
+        let g = (y * ut).sum::<Rank0, _>().backward();
+        (yv, g.get(x).as_vec().iter().map(|v| v.as_f64()).collect())
+    }
+
+    fn check_halves<E: Float>(gain: Gain, scalars: &[f64], act: Activation, tol: f64)
+    where
+        Cpu: dfdx::tensor_ops::Device<E>,
+    {
+        let shape = [2, 4, 6, 5];
+        let n: usize = shape.iter().product();
+        let mut v = noise(n, 4, -3.0, 3.0);
+        // the second half (per batch image) holds the denominators
+        for (i, x) in v.iter_mut().enumerate() {
+            if (i / 30) % 4 >= 2 && gain == Gain::Contrast {
+                *x = if i % 7 == 0 { 0.0 } else { x.abs() };
+            }
+        }
+        let x = img::<E>(&v, shape);
+        let u = noise(n / 2, 5, -1.0, 1.0);
+        let fused = run1(&x, &u, |x| gain_halves_cpu(x, gain, scalars, act).unwrap());
+        let built = run1(&x, &u, |x| {
+            gain_halves_builtin(x, gain, scalars, act).unwrap()
+        });
+        for (what, a, b) in [
+            ("value", &built.0, &fused.0),
+            ("gradient", &built.1, &fused.1),
+        ] {
+            let d = max_rel(a, b);
+            assert!(d < tol, "halves {gain:?} {act:?} {scalars:?} {what}: {d:e}");
+        }
+    }
+
+    #[test]
+    fn builtin_gain_on_halves_matches_the_fused_cpu_op() {
+        for gain in [Gain::Luminance, Gain::Contrast] {
+            for act in [Activation::Softplus, Activation::Identity] {
+                for scalars in [&[34.03][..], &[0.5, 3.0][..]] {
+                    check_halves::<f64>(gain, scalars, act, 1e-12);
+                    check_halves::<f32>(gain, scalars, act, 1e-5);
+                }
+            }
+        }
+    }
+
     #[test]
     fn gain_refuses_mismatched_scalars() {
         let x = img::<f64>(&[1.0; 12], [1, 3, 2, 2]);
