@@ -35,6 +35,14 @@ export CARGO_PROFILE_DEV_DEBUG=0 CARGO_PROFILE_DEV_STRIP=symbols
 export CARGO_PROFILE_BENCH_DEBUG=0 CARGO_PROFILE_BENCH_STRIP=symbols
 export CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_STRIP=symbols
 
+# dfdx's build.rs bakes "$CUDA_PATH/include" into the binaries (NVRTC include dir) but does
+# not rerun when CUDA_PATH changes: force it when the target dir was built with another one.
+mkdir -p "$CARGO_TARGET_DIR"
+if [ "$(cat "$CARGO_TARGET_DIR/.cuda-path" 2>/dev/null)" != "$CUDA_PATH" ]; then
+  cargo clean -p dfdx >/dev/null 2>&1 || true
+  echo "$CUDA_PATH" > "$CARGO_TARGET_DIR/.cuda-path"
+fi
+
 bundle="${PLENOPTIC_GPU_BUNDLE:-$REPO/target/gpu-bundle}"
 data="${PLENOPTIC_DATA:-${XDG_CACHE_HOME:-$HOME/.cache}/plenoptic}"
 reference="${PLENOPTIC_REFERENCE:-$REPO/../shared/reference}"
@@ -106,6 +114,12 @@ for f in "${bins[@]}"; do readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/
   sort | uniq -c >&2
 maxglibc="$(for f in "${bins[@]}"; do objdump -T "$f"; done |
   grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)"
+croot_real="$(readlink -f "$CUDA_PATH")"
+if [ "$croot_real" != "$CUDA_PATH" ] && grep -l -a -F "$croot_real/include" "${bins[@]}" >&2; then
+  echo "error: the binaries above carry $croot_real/include instead of $CUDA_PATH/include" >&2
+  echo "       (stale dfdx build: run cargo clean -p dfdx with CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
+  exit 1
+fi
 echo "== highest GLIBC symbol version required: $maxglibc (GPU machine: glibc 2.39)" >&2
 # undefined CUDA symbols (checked against the real libraries on the GPU by `ldd -r`)
 for f in "${bins[@]}"; do nm -D --undefined-only "$f"; done |

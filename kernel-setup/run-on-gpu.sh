@@ -44,9 +44,11 @@ fi
   nvidia-smi || echo "nvidia-smi failed"
   echo "== LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
   ls -l /usr/local/cuda/lib64/libnvrtc.so* /usr/local/cuda/lib64/libcublas*.so* 2>&1 | head -20
-  first="$B/${sel[0]}"
-  echo "== ldd -r ${sel[0]} (any 'undefined symbol' line = a symbol the CUDA 13 libs lack)"
-  ldd -r "$first" 2>&1
+  echo "== ldd -r: missing libraries / undefined symbols (none listed = all CUDA 13 symbols found)"
+  for rel in "${sel[@]}"; do
+    ldd -r "$B/$rel" 2>&1 | grep -E 'not found|undefined symbol' | sed "s|^|$rel: |"
+  done
+  [ -x "$B/tests/cuda_smoke" ] && { echo "== ldd tests/cuda_smoke"; ldd "$B/tests/cuda_smoke"; }
 } 2>&1 | tee "$OUT/env.txt"
 
 : > "$OUT/summary.txt"
