@@ -4,7 +4,9 @@
 #   bash .ci/test.sh
 #
 # 1. kernel-setup/setup.sh: evcxr kernel, Jupyter venv, standard images (skips what is there)
-# 2. cargo fmt --check, cargo clippy --all-targets -D warnings
+# 2. cargo fmt --check, cargo clippy --all-targets -D warnings, and the same clippy with
+#    the GPU feature (`cuda`, with dfdx's `ci-check`: type-checks the CUDA path without a
+#    CUDA toolkit or GPU; building and running it on a GPU is kernel-setup/CUDA.md)
 # 3. cargo test: unit, integration and doc tests (tests read ../shared/reference)
 # 4. the notebook runner's own tests (its scanner, and notebooks that must fail)
 # 5. every notebook in notebooks/ executed headless; any error output, panic or stderr
@@ -23,6 +25,9 @@ cargo fmt --check
 
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
+
+step "cargo clippy --features cuda,dfdx/ci-check --all-targets -- -D warnings"
+cargo clippy --features cuda,dfdx/ci-check --all-targets -- -D warnings
 
 step "cargo test"
 cargo test

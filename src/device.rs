@@ -426,10 +426,21 @@ thread_local! {
 fn gpu_cell() -> std::result::Result<Gpu, String> {
     GPU.with(|cell| {
         cell.get_or_init(|| {
-            // dfdx's constructor panics in some driver states instead of returning an error
-            std::panic::catch_unwind(|| Gpu::try_build(0, 0))
-                .map_err(|_| "the CUDA driver panicked while starting device 0".to_string())
-                .and_then(|r| r.map_err(|e| format!("{e:?}")))
+            // cudarc panics (instead of returning an error) when the driver library is a
+            // stub or absent: catch it, without printing the panic
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let r = std::panic::catch_unwind(|| Gpu::try_build(0, 0));
+            std::panic::set_hook(hook);
+            r.map_err(|p| {
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                format!("the CUDA driver failed while starting device 0 {msg}")
+            })
+            .and_then(|r| r.map_err(|e| format!("{e:?}")))
         })
         .clone()
     })

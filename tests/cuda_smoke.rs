@@ -8,7 +8,10 @@
 use dfdx::prelude::*;
 
 fn close(a: &[f32], b: &[f32], tol: f32) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
 }
 
 #[test]
@@ -21,17 +24,36 @@ fn cuda_matches_cpu() {
     let b = b_cpu.to_device(&gpu);
 
     // PTX from build time (exp, sum), cuBLAS (matmul), backward
-    let want = a_cpu.clone().matmul(b_cpu.clone()).exp().sum::<Rank0, _>().array();
+    let want = a_cpu
+        .clone()
+        .matmul(b_cpu.clone())
+        .exp()
+        .sum::<Rank0, _>()
+        .array();
     let got = a.clone().matmul(b.clone()).exp().sum::<Rank0, _>().array();
-    assert!(close(&[got], &[want], 1e-4), "matmul/exp/sum {got} vs {want}");
+    assert!(
+        close(&[got], &[want], 1e-4),
+        "matmul/exp/sum {got} vs {want}"
+    );
 
     let g_cpu = a_cpu.clone().leaky_trace().square().mean().backward();
     let g_gpu = a.clone().leaky_trace().square().mean().backward();
-    assert!(close(&g_gpu.get(&a).as_vec(), &g_cpu.get(&a_cpu).as_vec(), 1e-5), "gradient");
+    assert!(
+        close(&g_gpu.get(&a).as_vec(), &g_cpu.get(&a_cpu).as_vec(), 1e-5),
+        "gradient"
+    );
 
     // NVRTC at run time: reshape of a non-contiguous tensor (#include "cuda_utils.cuh")
-    let want = a_cpu.clone().permute::<Rank2<48, 64>, _>().reshape::<Rank1<3072>>().as_vec();
-    let got = a.clone().permute::<Rank2<48, 64>, _>().reshape::<Rank1<3072>>().as_vec();
+    let want = a_cpu
+        .clone()
+        .permute::<Rank2<48, 64>, _>()
+        .reshape::<Rank1<3072>>()
+        .as_vec();
+    let got = a
+        .clone()
+        .permute::<Rank2<48, 64>, _>()
+        .reshape::<Rank1<3072>>()
+        .as_vec();
     assert!(close(&got, &want, 0.0), "reshape of permuted tensor");
 
     // NVRTC at run time: concat (#include "cuda_fp16.h")
