@@ -97,8 +97,8 @@ impl Float for f64 {
 
 /// A dfdx tape on device `D` (the CPU by default): `NoneTape` (no gradients) or
 /// `OwnedTape` (recording).
-pub trait Tape<E: Dtype, D: Storage<E> = Cpu>: dfdx::tensor::Tape<E, D> {}
-impl<E: Dtype, D: Storage<E>, T: dfdx::tensor::Tape<E, D>> Tape<E, D> for T {}
+pub trait Tape<E: Dtype, D: Storage<E> = Cpu>: dfdx::tensor::Tape<E, D> + 'static {}
+impl<E: Dtype, D: Storage<E>, T: dfdx::tensor::Tape<E, D> + 'static> Tape<E, D> for T {}
 
 /// The shared CPU device.
 pub fn device() -> Dev {

@@ -51,6 +51,13 @@ where
         "{name}: output shape"
     );
     let d = rel_diff(&to_f64(gpu_out.as_vec()), &to_f64(cpu_out.as_vec()));
+    // gradients: 10x the tolerance in f32, where LuminanceContrastGainControl's square
+    // root amplifies rounding (2.2e-5 between the CPU's FFT and matrix paths)
+    let gtol = if std::mem::size_of::<E>() == 4 {
+        10.0 * tol
+    } else {
+        tol
+    };
     println!("{name} ({}): forward {d:.2e}", std::any::type_name::<E>());
     assert!(
         d < tol,
@@ -76,7 +83,7 @@ where
     let d = rel_diff(&grad_gpu, &grad_cpu);
     println!("{name} ({}): gradient {d:.2e}", std::any::type_name::<E>());
     assert!(
-        d < tol,
+        d < gtol,
         "{name}: GPU gradient differs from the CPU by {d:.2e}"
     );
 }
@@ -163,7 +170,11 @@ static SWITCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn metamer_losses<M: Model>(kind: Kind, img: &Image<f32>, model: M, iters: usize) -> Vec<f64> {
     po::device::select(kind).unwrap();
     po::tools::set_seed(0);
-    let mut met = Metamer::new(img.clone(), model).unwrap();
+    // without the range penalty, which jumps when a pixel crosses 0 or 1 (see gpu_path.rs)
+    let mut met = Metamer::builder(img.clone(), model)
+        .range_penalty_lambda(0.0)
+        .build()
+        .unwrap();
     met.synthesize(iters)
         .stop_criterion(0.0)
         .progress(false)
@@ -204,7 +215,7 @@ fn metamer_losses_follow_the_cpu() {
             .map(|(a, b)| (a - b).abs() / a.abs())
             .fold(0.0f64, f64::max);
         println!("{name}: 50 losses, worst relative difference {worst:.2e}");
-        assert!(worst < 1e-3, "{name}: losses diverge by {worst:.2e}");
+        assert!(worst < 1e-4, "{name}: losses diverge by {worst:.2e}");
         assert!(
             gpu[gpu.len() - 1] < 0.5 * gpu[0],
             "{name}: the GPU loss does not fall"
@@ -224,6 +235,7 @@ fn eigenvalues_match_the_cpu() {
     let mut vals = Vec::new();
     for kind in [Kind::Cpu, Kind::Cuda] {
         po::device::select(kind).unwrap();
+        po::tools::set_seed(0);
         let mut eig = Eigendistortion::new(e.clone(), model.clone()).unwrap();
         eig.synthesize()
             .method(Method::Power)

@@ -201,11 +201,9 @@ pub(crate) fn square_cpu<E: Float, T: Tape<E>>(x: Image<E, T>) -> Image<E, T> {
 // them, on the CPU, against the fused versions.
 
 /// A tensor of the crate's 4-D shape on any dfdx device.
-#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
 type Any4<E, D, T> = Tensor<Shape4, E, D, T>;
 
 /// `act(x)` from dfdx operations.
-#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
 pub(crate) fn activate_builtin<E, D, T>(x: Any4<E, D, T>, act: Activation) -> Result<Any4<E, D, T>>
 where
     E: Float,
@@ -220,7 +218,6 @@ where
 }
 
 /// `act(gain(num, den))` from dfdx operations (see [`gain_cpu`]).
-#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
 pub(crate) fn gain_builtin<E, D, T>(
     num: Any4<E, D, T>,
     den: Any4<E, D, T>,
@@ -257,7 +254,6 @@ where
 }
 
 /// [`gain_builtin`] with `num` the first half of the channels of `x` and `den` the second.
-#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
 pub(crate) fn gain_halves_builtin<E, D, T>(
     x: Any4<E, D, T>,
     gain: Gain,

@@ -1,0 +1,242 @@
+//! The GPU's code path, run on the CPU: with `po::device::set_gpu_path_on_cpu(true)` every
+//! op takes the device-portable version the GPU runs (matrix convolutions, dfdx built-in
+//! element-wise steps, host closures spliced into the tape). Models, metamers and
+//! eigendistortions must give the CPU's own numbers; on a GPU only dfdx's CUDA kernels
+//! differ from what this checks (`tests/gpu.rs` does that on the GPU machine).
+
+mod common;
+
+use plenoptic as po;
+use po::dfdx::prelude::*;
+use po::simulate::{
+    CenterSurround, Gaussian, LinearNonlinear, LuminanceContrastGainControl, OnOff,
+};
+use po::synthesize::{Eigendistortion, Metamer, Method};
+use po::tools::conv::{conv2d, same_padding, PadMode};
+use po::tools::{circular_gaussian2d, Filter};
+use po::{Device, Image, Model, Tape};
+
+/// Runs `f` with this thread's CPU ops on the GPU's code path.
+fn gpu_path<R>(f: impl FnOnce() -> R) -> R {
+    po::device::set_gpu_path_on_cpu(true);
+    let r = f();
+    po::device::set_gpu_path_on_cpu(false);
+    r
+}
+
+fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let scale = b.iter().fold(1e-30f64, |m, v| m.max(v.abs()));
+    common::max_abs_diff(a, b) / scale
+}
+
+fn f64s<E: po::Float>(v: Vec<E>) -> Vec<f64> {
+    v.into_iter().map(|x| x.as_f64()).collect()
+}
+
+/// The output and the gradient of `sum(u * model(x))` for a fixed `u`.
+fn output_and_gradient<E: po::Float, M: Model>(model: &M, x: &Image<E>) -> (Vec<f64>, Vec<f64>)
+where
+    Cpu: po::dfdx::tensor_ops::Device<E>,
+{
+    let y = model.forward(x.leaky_trace()).unwrap();
+    let yv = f64s(y.as_vec());
+    let u: Vec<E> = (0..yv.len())
+        .map(|i| E::of_f64(((i * 7919) % 13) as f64 / 13.0 - 0.5))
+        .collect();
+    let ut = po::device::cpu().tensor_from_vec(u, *y.shape());
+    let g = (y * ut).sum::<Rank0, _>().backward();
+    (yv, f64s(g.get(x).as_vec()))
+}
+
+/// Outputs must agree within `tol`, gradients within `tol` in f64 and `10 tol` in f32:
+/// LuminanceContrastGainControl's gradient divides by the square root of a blurred square,
+/// which amplifies f32 rounding (2.2e-5 measured; 6e-14 in f64).
+fn compare<E: po::Float, M: Model>(name: &str, model: &M, x: &Image<E>, tol: f64)
+where
+    Cpu: po::dfdx::tensor_ops::Device<E>,
+{
+    let (y, g) = output_and_gradient(model, x);
+    let (yp, gp) = gpu_path(|| output_and_gradient(model, x));
+    let (dy, dg) = (rel_diff(&yp, &y), rel_diff(&gp, &g));
+    let gtol = if std::mem::size_of::<E>() == 4 {
+        10.0 * tol
+    } else {
+        tol
+    };
+    assert!(dy < tol, "{name}: output differs by {dy:.2e}");
+    assert!(dg < gtol, "{name}: gradient differs by {dg:.2e}");
+}
+
+/// The notebook's hand-written Gaussian: same_padding, then a valid convolution.
+struct Handmade(Filter);
+impl Model for Handmade {
+    fn forward<E: po::Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> po::Result<Image<E, T, D>> {
+        let x = same_padding(x, (31, 31), PadMode::Circular)?;
+        conv2d(x, &self.0)
+    }
+}
+
+/// Contrast energy with a closure (`map`) and a shift (`roll`).
+struct Energy(Filter);
+impl Model for Energy {
+    fn forward<E: po::Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> po::Result<Image<E, T, D>> {
+        let y = po::ops::conv2d_same(x, &self.0, PadMode::Reflect)?;
+        let y = po::ops::map(y, |v, _| (v * v, v + v))?;
+        po::ops::roll(y, (3, -5))
+    }
+}
+
+fn check_all<E: po::Float>(x: &Image<E>, tol: f64)
+where
+    Cpu: po::dfdx::tensor_ops::Device<E>,
+{
+    let k = (31, 31);
+    compare("Gaussian circular", &common::gaussian(), x, tol);
+    compare("Gaussian reflect", &Gaussian::new(k).unwrap(), x, tol);
+    compare("CenterSurround", &common::center_surround(), x, tol);
+    compare(
+        "LinearNonlinear",
+        &LinearNonlinear::builder(k)
+            .pretrained(true)
+            .build()
+            .unwrap(),
+        x,
+        tol,
+    );
+    compare("LuminanceGainControl", &common::lgc(), x, tol);
+    compare(
+        "LuminanceContrastGainControl",
+        &LuminanceContrastGainControl::builder(k)
+            .pretrained(true)
+            .build()
+            .unwrap(),
+        x,
+        tol,
+    );
+    compare(
+        "OnOff with mask",
+        &OnOff::builder(k)
+            .pretrained(true)
+            .apply_mask(true)
+            .build()
+            .unwrap(),
+        x,
+        tol,
+    );
+    let g = circular_gaussian2d(k, &[3.0]).unwrap();
+    compare("same_padding + conv2d", &Handmade(g.clone()), x, tol);
+    compare("map and roll", &Energy(g), x, tol);
+}
+
+#[test]
+fn models_take_the_gpu_path_to_the_same_numbers() {
+    let e = po::data::einstein().unwrap();
+    let c = po::data::curie().unwrap();
+    let b = po::cat_batch(&[&e, &c]).unwrap();
+    check_all::<f32>(&b, 1e-5);
+    check_all::<f64>(&po::cast::<f32, f64, _>(&b), 1e-10);
+}
+
+/// 50 metamer losses, without the range penalty: a pixel that ends a hair inside or
+/// outside [0, 1] changes the penalty by up to 2% of a small loss for one iteration
+/// (measured), which would hide the comparison of the models' paths (1e-6 without it).
+fn losses<M: Model>(img: &Image<f32>, model: M) -> Vec<f64> {
+    common::quiet();
+    po::tools::set_seed(0);
+    let mut met = Metamer::builder(img.clone(), model)
+        .range_penalty_lambda(0.0)
+        .build()
+        .unwrap();
+    met.synthesize(50)
+        .stop_criterion(0.0)
+        .progress(false)
+        .run()
+        .unwrap();
+    met.losses().to_vec()
+}
+
+#[test]
+fn metamer_losses_on_the_gpu_path_follow_the_cpu() {
+    let e = po::data::einstein().unwrap();
+    for (name, cpu, path) in [
+        (
+            "Gaussian",
+            losses(&e, common::gaussian()),
+            gpu_path(|| losses(&e, common::gaussian())),
+        ),
+        (
+            "LuminanceGainControl",
+            losses(&e, common::lgc()),
+            gpu_path(|| losses(&e, common::lgc())),
+        ),
+    ] {
+        let worst = cpu
+            .iter()
+            .zip(&path)
+            .map(|(a, b)| (a - b).abs() / a.abs())
+            .fold(0.0f64, f64::max);
+        assert_eq!(cpu.len(), path.len());
+        assert!(worst < 1e-5, "{name}: losses diverge by {worst:.2e}");
+        assert!(path[49] < 0.5 * path[0], "{name}: the loss does not fall");
+    }
+}
+
+#[test]
+fn eigenvalues_on_the_gpu_path_match_the_cpu() {
+    common::quiet();
+    let img = common::crop32();
+    let model = CenterSurround::builder((9, 9))
+        .center_std(1.0)
+        .surround_std(3.0)
+        .build()
+        .unwrap();
+    let run = || {
+        po::tools::set_seed(0);
+        let mut eig = Eigendistortion::new(img.clone(), model.clone()).unwrap();
+        eig.synthesize()
+            .method(Method::Power)
+            .progress(false)
+            .run()
+            .unwrap();
+        eig.eigenvalues().to_vec()
+    };
+    let cpu = run();
+    let path = gpu_path(run);
+    let top = (cpu[0] - path[0]).abs() / cpu[0];
+    assert!(top < 1e-8, "top eigenvalues {} and {}", cpu[0], path[0]);
+    let bottom = (cpu[1] - path[1]).abs();
+    assert!(
+        bottom < 1e-6 * cpu[0],
+        "bottom eigenvalues {} and {}",
+        cpu[1],
+        path[1]
+    );
+}
+
+#[test]
+fn the_switch_is_per_thread_and_off_by_default() {
+    let e = common::crop32();
+    let model = common::gaussian();
+    let a = model.apply(&e).unwrap().as_vec();
+    let b = gpu_path(|| {
+        let other = std::thread::spawn({
+            let (m, e) = (model.clone(), e.clone());
+            move || m.apply(&e).unwrap().as_vec()
+        })
+        .join()
+        .unwrap();
+        (model.apply(&e).unwrap().as_vec(), other)
+    });
+    // the other thread used the FFT path: bit-identical to `a`; this one the matrix path
+    assert_eq!(b.1, a);
+    assert_ne!(b.0, a);
+    let d = rel_diff(&f64s(b.0), &f64s(a));
+    assert!(d < 1e-5, "{d:e}");
+}
