@@ -7,6 +7,8 @@
 //! `cargo bench --features cuda --bench devices` on a machine with a GPU. Arguments
 //! after `--` choose parts: `metamer`, `large`, `eigendistortion` (default: all).
 //! `PLENOPTIC_BENCH_ITERS` sets the metamer iterations timed per case (default 20).
+//! Metamer rows also give, in parentheses, the model's forward and backward pass alone
+//! (ms): the rest of an iteration is the host's (Adam step, MSE, copies).
 
 use std::time::Instant;
 
@@ -86,6 +88,53 @@ fn metamer<M: Model>(img: &Image<f32>, model: M, iters: usize) -> (f64, Vec<f64>
     (ms, met.losses().to_vec())
 }
 
+/// Milliseconds for one forward and backward pass of `model` on `img` on device `dev`
+/// (median of 10 after 2 warm-ups; the gradient is read back, which waits for the device).
+/// Set against the metamer iteration, it shows what the host's share of an iteration is
+/// (the optimiser step, the MSE and the copies).
+fn forward_backward<D, M: Model>(dev: &D, model: &M, img: &Image<f32>) -> f64
+where
+    D: po::Device<f32> + po::dfdx::tensor_ops::Device<f32>,
+{
+    use po::dfdx::prelude::*;
+    let x = po::to_device(img, dev);
+    let mut times: Vec<f64> = (0..12)
+        .map(|_| {
+            let t = Instant::now();
+            let y = model.forward(x.leaky_trace()).unwrap();
+            let g = po::ops::sum_squares(y).unwrap().sum::<Rank0, _>().backward();
+            std::hint::black_box(g.get(&x).as_vec());
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .skip(2)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// A model to time (object-safe: one table row per model).
+trait Case {
+    /// [`forward_backward`] on the device of `kind`.
+    fn forward_backward(&self, kind: Kind, img: &Image<f32>) -> f64;
+    /// [`metamer`] with this model.
+    fn metamer(&self, img: &Image<f32>, iters: usize) -> (f64, Vec<f64>);
+}
+
+impl<M: Model + Clone> Case for M {
+    fn forward_backward(&self, kind: Kind, img: &Image<f32>) -> f64 {
+        match kind {
+            Kind::Cpu => forward_backward(&po::device::cpu(), self, img),
+            #[cfg(feature = "cuda")]
+            Kind::Cuda => forward_backward(&po::device::gpu().unwrap(), self, img),
+            #[cfg(not(feature = "cuda"))]
+            Kind::Cuda => unreachable!("no GPU without the cuda feature"),
+        }
+    }
+    fn metamer(&self, img: &Image<f32>, iters: usize) -> (f64, Vec<f64>) {
+        metamer(img, self.clone(), iters)
+    }
+}
+
 fn eigen<M: Model + Clone>(img: &Image<f32>, model: &M) -> (f64, Vec<f64>) {
     let mut eig = Eigendistortion::new(img.clone(), model.clone()).unwrap();
     let t = Instant::now();
@@ -126,32 +175,48 @@ fn main() {
                 values,
             })
         };
+        // metamer cases: name, model forward+backward alone, then the iteration
+        let mut case = |name: &str, img: &Image<f32>, model: &dyn Fn() -> Box<dyn Case>, n| {
+            let m = model();
+            let fb = m.forward_backward(kind, img);
+            let (ms, l) = m.metamer(img, n);
+            push(name, format!("{ms:.2} ms/it ({fb:.2} model)"), l);
+        };
         if wants("metamer") {
-            let (ms, l) = metamer(&einstein, gaussian(), iters);
-            push("metamer Gaussian 1x1x256x256", format!("{ms:.2} ms/it"), l);
-            let (ms, l) = metamer(&repeat(&einstein, 3), center_surround(), iters);
-            push(
-                "metamer CenterSurround 3x1x256x256",
-                format!("{ms:.2} ms/it"),
-                l,
+            let b3 = repeat(&einstein, 3);
+            case(
+                "metamer Gaussian 1x1x256x256",
+                &einstein,
+                &|| Box::new(gaussian()),
+                iters,
             );
-            let (ms, l) = metamer(&repeat(&einstein, 3), lgc(), iters);
-            push(
+            case(
+                "metamer CenterSurround 3x1x256x256",
+                &b3,
+                &|| Box::new(center_surround()),
+                iters,
+            );
+            case(
                 "metamer LuminanceGainControl 3x1x256x256",
-                format!("{ms:.2} ms/it"),
-                l,
+                &b3,
+                &|| Box::new(lgc()),
+                iters,
             );
         }
         if wants("large") {
             let big = repeat(&big_einstein(), 16);
             let n = iters.min(10);
-            let (ms, l) = metamer(&big, gaussian(), n);
-            push("metamer Gaussian 16x1x512x512", format!("{ms:.2} ms/it"), l);
-            let (ms, l) = metamer(&big, lgc(), n);
-            push(
+            case(
+                "metamer Gaussian 16x1x512x512",
+                &big,
+                &|| Box::new(gaussian()),
+                n,
+            );
+            case(
                 "metamer LuminanceGainControl 16x1x512x512",
-                format!("{ms:.2} ms/it"),
-                l,
+                &big,
+                &|| Box::new(lgc()),
+                n,
             );
         }
         if wants("eigendistortion") {
