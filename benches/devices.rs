@@ -102,7 +102,10 @@ where
         .map(|_| {
             let t = Instant::now();
             let y = model.forward(x.leaky_trace()).unwrap();
-            let g = po::ops::sum_squares(y).unwrap().sum::<Rank0, _>().backward();
+            let g = po::ops::sum_squares(y)
+                .unwrap()
+                .sum::<Rank0, _>()
+                .backward();
             std::hint::black_box(g.get(&x).as_vec());
             t.elapsed().as_secs_f64() * 1e3
         })

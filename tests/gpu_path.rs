@@ -193,6 +193,66 @@ fn metamer_losses_on_the_gpu_path_follow_the_cpu() {
     }
 }
 
+/// The device loop (metamer and Adam's state kept on the device) stops and resumes like
+/// the host loop: two calls of 6 iterations with progress stored every 4, a save in
+/// between, and the continuation from the saved file, against one host run of 12.
+#[test]
+fn metamer_device_loop_resumes_stores_and_saves_like_the_host_loop() {
+    let _turn = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    common::quiet();
+    let img = po::data::einstein().unwrap();
+    let build = || {
+        po::tools::set_seed(3);
+        Metamer::builder(img.clone(), common::lgc())
+            .range_penalty_lambda(0.0)
+            .build()
+            .unwrap()
+    };
+    let mut host = build();
+    host.synthesize(12)
+        .store_progress(4)
+        .stop_criterion(0.0)
+        .run()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("po-gpu-path-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("half.npz");
+    let (dev, resumed) = gpu_path(|| {
+        let mut m = build();
+        m.synthesize(6)
+            .store_progress(4)
+            .stop_criterion(0.0)
+            .run()
+            .unwrap();
+        m.save(&file).unwrap();
+        let mut r = Metamer::load(&file, common::lgc()).unwrap();
+        m.synthesize(6)
+            .store_progress(4)
+            .stop_criterion(0.0)
+            .run()
+            .unwrap();
+        r.synthesize(6)
+            .store_progress(4)
+            .stop_criterion(0.0)
+            .run()
+            .unwrap();
+        (m, r)
+    });
+    std::fs::remove_dir_all(&dir).ok();
+    for (name, m) in [("continued", &dev), ("reloaded", &resumed)] {
+        assert_eq!(m.losses().len(), 12, "{name}");
+        let d = rel_diff(m.losses(), host.losses());
+        assert!(d < 1e-5, "{name}: losses differ by {d:.2e}");
+        assert_eq!(m.saved_iterations(), host.saved_iterations(), "{name}");
+        for (a, b) in m.saved_metamer().iter().zip(host.saved_metamer()) {
+            let d = common::max_abs_diff(&f64s(a.as_vec()), &f64s(b.as_vec()));
+            assert!(d < 1e-5, "{name}: stored metamers differ by {d:.2e}");
+        }
+        let d = common::max_abs_diff(&f64s(m.metamer().as_vec()), &f64s(host.metamer().as_vec()));
+        assert!(d < 1e-5, "{name}: final metamers differ by {d:.2e}");
+    }
+}
+
 #[test]
 fn eigenvalues_on_the_gpu_path_match_the_cpu() {
     let _turn = RNG.lock().unwrap_or_else(|e| e.into_inner());
@@ -245,4 +305,41 @@ fn the_switch_is_per_thread_and_off_by_default() {
     assert_ne!(b.0, a);
     let d = rel_diff(&f64s(b.0), &f64s(a));
     assert!(d < 1e-5, "{d:e}");
+}
+
+/// NaN where a pixel exceeds 0.9.
+struct NanAbove;
+impl Model for NanAbove {
+    fn forward<E: po::Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> po::Result<Image<E, T, D>> {
+        let t = E::of_f64(0.9);
+        po::ops::map(x, move |v, _| {
+            if v > t {
+                (E::nan(), E::one())
+            } else {
+                (v, E::one())
+            }
+        })
+    }
+}
+
+/// A NaN loss stops the device loop with the host loop's error, and the metamer keeps
+/// its last finite state.
+#[test]
+fn device_loop_reports_a_nan_loss_and_keeps_the_metamer() {
+    let _turn = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    common::quiet();
+    let img: Vec<f32> = common::crop32().as_vec().iter().map(|x| x * 0.5).collect();
+    let img = po::image_from_vec(img, &[1, 1, 32, 32]).unwrap();
+    let mut met = Metamer::new(img, NanAbove).unwrap();
+    let before = met.metamer().as_vec();
+    let err = gpu_path(|| met.synthesize(5).progress(false).run().unwrap_err());
+    assert!(
+        matches!(err, po::Error::Synthesis(ref m) if m.contains("NaN")),
+        "{err}"
+    );
+    assert!(met.losses().is_empty());
+    assert_eq!(met.metamer().as_vec(), before);
 }

@@ -6,6 +6,7 @@ use dfdx::prelude::{HasShape, TensorFromVec, Trace};
 
 use super::archive::{load_err, Archive};
 use super::autodiff::{backward_with, check_model_at, grad_of};
+use super::device_loop::DeviceLoop;
 use super::optim::{mse_with_grad, range_penalty, Adam, AdamOptions};
 use super::progress::Progress;
 use crate::device::{Device, Kind};
@@ -371,6 +372,7 @@ impl<M: Model> Synthesize<'_, M> {
             met.setup().run()?;
         }
         met.store_progress = Some(every);
+        let mut runner = Runner::start(met)?;
         let mut bar = Progress::new("Metamer", self.progress);
         let start = met.losses.len();
         let mut converged = false;
@@ -378,15 +380,17 @@ impl<M: Model> Synthesize<'_, M> {
             let n = met.losses.len();
             let store = every > 0 && n % every == 0;
             if store {
+                runner.sync_metamer(met);
                 met.saved_metamer.push(met.metamer.clone());
                 met.saved_iterations.push(n);
             }
-            if let Err(e) = met.step() {
+            if let Err(e) = runner.step(met) {
                 if store {
                     // keep every stored frame matched to a recorded loss
                     met.saved_metamer.pop();
                     met.saved_iterations.pop();
                 }
+                runner.finish(met);
                 bar.finish(i, &format!("stopped at iteration {n}: {e}"));
                 return Err(e);
             }
@@ -404,6 +408,7 @@ impl<M: Model> Synthesize<'_, M> {
                 break;
             }
         }
+        runner.finish(met);
         let done = met.losses.len() - start;
         let loss = met.losses.last().copied().unwrap_or(f64::NAN);
         let status = format!(
@@ -490,20 +495,11 @@ impl<M: Model> Metamer<M> {
         l.len() > k && (l[l.len() - k] - l[l.len() - 1]).abs() < crit
     }
 
-    /// The loss at the current metamer and its gradient, computed on the current device.
+    /// The loss at the current metamer and its gradient, on the CPU (the host loop).
     fn loss_and_grad(&self) -> Result<(f64, Vec<f32>)> {
         let x = &self.metamer;
-        let (mse, mut grad) = match crate::device::current() {
-            Kind::Cpu => mse_and_grad_on(x.clone(), &self.model, &self.target, &self.target_vec)?,
-            #[cfg(feature = "cuda")]
-            Kind::Cuda => {
-                let gpu = crate::device::gpu_or_err()?;
-                let xd = gpu.tensor_from_vec(x.as_vec(), *x.shape());
-                mse_and_grad_on(xd, &self.model, &self.target, &self.target_vec)?
-            }
-            #[cfg(not(feature = "cuda"))]
-            Kind::Cuda => return Err(Error::Unavailable("built without the cuda feature".into())),
-        };
+        let (mse, mut grad) =
+            mse_and_grad_on(x.clone(), &self.model, &self.target, &self.target_vec)?;
         let pen = range_penalty(
             &x.as_vec(),
             self.allowed_range,
@@ -917,4 +913,78 @@ fn mse_and_grad_on<D: Device<f32>, M: Model>(
     let (mse, g_rep) = mse_with_grad(&rep.as_vec(), target_vec);
     let mut grads = backward_with(rep, g_rep)?;
     Ok((mse, grad_of(&mut grads, &x)?))
+}
+
+/// Where the iterations of one `synthesize` call run: the host loop on the CPU
+/// ([`Metamer::step`]), or a [`DeviceLoop`] that keeps the metamer and Adam's state on the
+/// device (the GPU; on the CPU only when tests send it through the GPU's code path).
+enum Runner {
+    Host,
+    Cpu(Box<DeviceLoop<dfdx::prelude::Cpu>>),
+    #[cfg(feature = "cuda")]
+    Gpu(Box<DeviceLoop<crate::device::Gpu>>),
+}
+
+/// `$body` with `$l` bound to the runner's device loop, or `$host` for the host loop.
+macro_rules! with_loop {
+    ($runner:expr, $l:ident => $body:expr, host => $host:expr) => {
+        match $runner {
+            Runner::Host => $host,
+            Runner::Cpu($l) => $body,
+            #[cfg(feature = "cuda")]
+            Runner::Gpu($l) => $body,
+        }
+    };
+}
+
+impl Runner {
+    /// The runner for the current device, holding a copy of the metamer's state there.
+    fn start<M: Model>(met: &Metamer<M>) -> Result<Runner> {
+        let adam = met.adam.as_ref().expect("set up before running");
+        let (x, target) = (&met.metamer, &met.target);
+        let (range, lambda) = (met.allowed_range, met.range_penalty_lambda);
+        Ok(match crate::device::current() {
+            #[cfg(feature = "cuda")]
+            Kind::Cuda => Runner::Gpu(Box::new(DeviceLoop::new(
+                &crate::device::gpu_or_err()?,
+                x,
+                target,
+                adam,
+                range,
+                lambda,
+            )?)),
+            #[cfg(not(feature = "cuda"))]
+            Kind::Cuda => return Err(Error::Unavailable("built without the cuda feature".into())),
+            Kind::Cpu if crate::device::reroute::on() => Runner::Cpu(Box::new(DeviceLoop::new(
+                &crate::device::cpu(),
+                x,
+                target,
+                adam,
+                range,
+                lambda,
+            )?)),
+            Kind::Cpu => Runner::Host,
+        })
+    }
+
+    /// One iteration; records loss, gradient norm and pixel change in `met`.
+    fn step<M: Model>(&mut self, met: &mut Metamer<M>) -> Result<()> {
+        let it = met.losses.len();
+        let out = with_loop!(self, l => l.step(&met.model, it)?, host => return met.step());
+        met.losses.push(out.loss);
+        met.gradient_norm.push(out.gnorm);
+        met.pixel_change_norm.push(out.change.sqrt());
+        Ok(())
+    }
+
+    /// Copies the device's metamer into `met.metamer`.
+    fn sync_metamer<M: Model>(&self, met: &mut Metamer<M>) {
+        with_loop!(self, l => met.metamer = l.metamer(), host => ())
+    }
+
+    /// Copies the device's metamer and Adam's state back into `met`.
+    fn finish<M: Model>(&self, met: &mut Metamer<M>) {
+        self.sync_metamer(met);
+        with_loop!(self, l => l.write_back(met.adam.as_mut().expect("set up")), host => ())
+    }
 }

@@ -50,6 +50,7 @@
 
 mod archive;
 pub mod autodiff;
+mod device_loop;
 mod eigendistortion;
 mod linalg;
 mod lobpcg;
