@@ -12,41 +12,14 @@
 
 use std::time::Instant;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{center_surround, gaussian, lgc, repeat};
 use plenoptic as po;
 use po::device::Kind;
-use po::simulate::{CenterSurround, Gaussian, LuminanceGainControl};
 use po::synthesize::{Eigendistortion, Metamer, Method};
-use po::{Image, Model, PadMode};
-
-fn gaussian() -> Gaussian {
-    Gaussian::builder((31, 31))
-        .std(3.0)
-        .pad_mode(PadMode::Circular)
-        .build()
-        .unwrap()
-}
-
-fn center_surround() -> CenterSurround {
-    CenterSurround::builder((31, 31))
-        .center_std(1.962)
-        .surround_std(4.235)
-        .pad_mode(PadMode::Circular)
-        .build()
-        .unwrap()
-}
-
-fn lgc() -> LuminanceGainControl {
-    LuminanceGainControl::builder((31, 31))
-        .pad_mode(PadMode::Circular)
-        .pretrained(true)
-        .build()
-        .unwrap()
-}
-
-fn repeat(img: &Image<f32>, n: usize) -> Image<f32> {
-    let v: Vec<&Image<f32>> = (0..n).map(|_| img).collect();
-    po::cat_batch(&v).unwrap()
-}
+use po::{Image, Model};
 
 /// einstein tiled 2x2 into 512x512.
 fn big_einstein() -> Image<f32> {

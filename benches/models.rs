@@ -16,6 +16,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::thread_cpu_time;
 use dfdx::prelude::*;
 use plenoptic as po;
 use po::simulate::{
@@ -23,18 +27,6 @@ use po::simulate::{
     OnOff,
 };
 use po::{Model, PadMode};
-
-/// CPU time consumed by the calling thread.
-fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec into the pointer it is given.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime failed");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
 
 /// Runs `f` `iters` times; returns the CPU time it took.
 fn cpu_time<R>(iters: u64, mut f: impl FnMut() -> R) -> Duration {

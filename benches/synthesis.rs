@@ -11,52 +11,13 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{center_surround, gaussian, lgc, repeat, thread_cpu_time};
 use plenoptic as po;
-use po::simulate::{CenterSurround, Gaussian, LuminanceGainControl};
 use po::synthesize::{Eigendistortion, Metamer, Method};
-use po::{Image, Model, PadMode};
-
-/// CPU time consumed by the calling thread.
-fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec into the pointer it is given.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime failed");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-fn gaussian() -> Gaussian {
-    Gaussian::builder((31, 31))
-        .std(3.0)
-        .pad_mode(PadMode::Circular)
-        .build()
-        .unwrap()
-}
-
-fn center_surround() -> CenterSurround {
-    CenterSurround::builder((31, 31))
-        .center_std(1.962)
-        .surround_std(4.235)
-        .pad_mode(PadMode::Circular)
-        .build()
-        .unwrap()
-}
-
-fn lgc() -> LuminanceGainControl {
-    LuminanceGainControl::builder((31, 31))
-        .pad_mode(PadMode::Circular)
-        .pretrained(true)
-        .build()
-        .unwrap()
-}
-
-fn repeat(img: &Image<f32>, n: usize) -> Image<f32> {
-    let v: Vec<&Image<f32>> = (0..n).map(|_| img).collect();
-    po::cat_batch(&v).unwrap()
-}
+use po::{Image, Model};
 
 fn bench_metamer<M: Model>(c: &mut Criterion, name: &str, model: M, batch: usize) {
     let img = repeat(&po::data::einstein().unwrap(), batch);

@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests and the benchmarks (`#[path]`).
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -70,6 +70,25 @@ pub fn lgc() -> po::simulate::LuminanceGainControl {
         .pretrained(true)
         .build()
         .unwrap()
+}
+
+/// `img` repeated `n` times along the batch.
+pub fn repeat(img: &po::Image<f32>, n: usize) -> po::Image<f32> {
+    let v: Vec<&po::Image<f32>> = (0..n).map(|_| img).collect();
+    po::cat_batch(&v).unwrap()
+}
+
+/// CPU time consumed by the calling thread (the benchmarks' clock: other processes on a
+/// shared machine do not inflate it).
+pub fn thread_cpu_time() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into the pointer it is given.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime failed");
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// Silences the synthesis progress line.
