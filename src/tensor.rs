@@ -28,36 +28,18 @@ mod sealed {
     impl Sealed for f64 {}
 }
 
-/// Links an element type to the devices it runs on; lets generic code over [`Float`] use
-/// every dfdx operation without spelling out device bounds.
+/// Links an element type to the CPU device; lets generic code over [`Float`] use dfdx
+/// operations on CPU tensors without spelling out device bounds.
 pub trait OnDevice: dfdx::dtypes::Dtype {
-    /// The CPU device (always [`Dev`]).
-    type Device: Device<Self>;
-    /// The GPU device (dfdx's `Cuda`), with the `cuda` feature.
-    #[cfg(feature = "cuda")]
-    type Gpu: Device<Self>;
+    /// The device (always [`Dev`]).
+    type Device: dfdx::tensor_ops::Device<Self>;
 }
 impl OnDevice for f32 {
     type Device = Cpu;
-    #[cfg(feature = "cuda")]
-    type Gpu = dfdx::tensor::Cuda;
 }
 impl OnDevice for f64 {
     type Device = Cpu;
-    #[cfg(feature = "cuda")]
-    type Gpu = dfdx::tensor::Cuda;
 }
-
-/// With the `cuda` feature: the element type runs on dfdx's `Cuda` device.
-#[cfg(feature = "cuda")]
-pub trait OnGpu: OnDevice<Gpu = dfdx::tensor::Cuda> {}
-#[cfg(feature = "cuda")]
-impl<E: OnDevice<Gpu = dfdx::tensor::Cuda>> OnGpu for E {}
-/// With the `cuda` feature: the element type runs on dfdx's `Cuda` device.
-#[cfg(not(feature = "cuda"))]
-pub trait OnGpu {}
-#[cfg(not(feature = "cuda"))]
-impl<E> OnGpu for E {}
 
 /// The element types the crate computes in: `f32` (synthesis, like plenoptic) and `f64`
 /// (eigendistortions, gradient checks).
@@ -68,7 +50,6 @@ pub trait Float:
     + num_traits::FromPrimitive
     + realfft::FftNum
     + OnDevice<Device = Cpu>
-    + OnGpu
     + std::fmt::Display
     + Send
     + Sync
@@ -123,15 +104,7 @@ pub fn dims<E, D: Storage<E>, T>(x: &Tensor<Shape4, E, D, T>) -> [usize; 4] {
 /// [`Error::Rank`] when `shape` does not have 4 entries, [`Error::Empty`] for a zero-sized
 /// dimension, [`Error::ShapeMismatch`] when the buffer's length does not match.
 pub fn image_from_vec<E: Float>(data: Vec<E>, shape: &[usize]) -> Result<Image<E>> {
-    let s = check_shape4(shape, "image")?;
-    let n: usize = shape.iter().product();
-    if data.len() != n {
-        return Err(Error::ShapeMismatch(format!(
-            "buffer of {} values cannot have shape {shape:?} ({n} values)",
-            data.len()
-        )));
-    }
-    Ok(device().tensor_from_vec(data, s))
+    image_on(&device(), data, shape)
 }
 
 /// Builds an image on device `dev` (the device of a model's input, `x.device()`, inside a
@@ -153,9 +126,10 @@ pub fn image_on<E: Float, D: Device<E>>(
     shape: &[usize],
 ) -> Result<Image<E, NoneTape, D>> {
     let s = check_shape4(shape, "image")?;
-    if data.len() != shape.iter().product::<usize>() {
+    let n: usize = shape.iter().product();
+    if data.len() != n {
         return Err(Error::ShapeMismatch(format!(
-            "buffer of {} values cannot have shape {shape:?}",
+            "buffer of {} values cannot have shape {shape:?} ({n} values)",
             data.len()
         )));
     }
