@@ -53,19 +53,9 @@ pub enum Gain {
     Contrast,
 }
 
-impl Gain {
-    /// The step's value and its derivatives with respect to `num` and `den`.
-    #[inline(always)]
-    pub fn eval<E: Float>(self, num: E, den: E, s: E) -> (E, E, E) {
-        match self {
-            Gain::Luminance => Luminance::eval(num, den, s),
-            Gain::Contrast => Contrast::eval(num, den, s),
-        }
-    }
-}
-
 /// One gain step as a type, so that each fused loop is compiled for one step (a branch
-/// on [`Gain`] inside the loop keeps the compiler from vectorising it).
+/// on [`Gain`] inside the loop keeps the compiler from vectorising it). `eval` returns
+/// the step's value and its derivatives with respect to `num` and `den`.
 trait Step {
     fn eval<E: Float>(num: E, den: E, s: E) -> (E, E, E);
 }
@@ -365,18 +355,15 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::test_util::{rand_vec, rel_err, value_and_grad};
     use crate::tensor::{device, image_from_vec};
     use dfdx::prelude::*;
 
+    /// Deterministic values in [lo, hi).
     fn noise(n: usize, seed: u64, lo: f64, hi: f64) -> Vec<f64> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
-            })
+        rand_vec(n, seed)
+            .into_iter()
+            .map(|r| lo + (hi - lo) * (r + 1.0) / 2.0)
             .collect()
     }
 
@@ -411,14 +398,6 @@ mod tests {
         (yv, ga, gb)
     }
 
-    fn max_rel(a: &[f64], b: &[f64]) -> f64 {
-        let s = b.iter().fold(1e-30f64, |m, v| m.max(v.abs()));
-        a.iter()
-            .zip(b)
-            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
-            / s
-    }
-
     fn check_gain<E: Float>(gain: Gain, scalars: &[f64], act: Activation, tol: f64)
     where
         Cpu: dfdx::tensor_ops::Device<E>,
@@ -446,7 +425,7 @@ mod tests {
             ("grad num", &built.1, &fused.1),
             ("grad den", &built.2, &fused.2),
         ] {
-            let d = max_rel(x, y);
+            let d = rel_err(x, y);
             assert!(d < tol, "{gain:?} {act:?} {scalars:?} {what}: {d:e}");
         }
     }
@@ -463,22 +442,6 @@ mod tests {
         }
     }
 
-    /// Value and gradient (of sum(u * f)) of a one-input op.
-    fn run1<E: Float>(
-        x: &Image<E>,
-        u: &[f64],
-        f: impl Fn(Image<E, OwnedTape<E, Cpu>>) -> Image<E, OwnedTape<E, Cpu>>,
-    ) -> (Vec<f64>, Vec<f64>)
-    where
-        Cpu: dfdx::tensor_ops::Device<E>,
-    {
-        let y = f(x.leaky_trace());
-        let yv: Vec<f64> = y.as_vec().iter().map(|v| v.as_f64()).collect();
-        let ut = device().tensor_from_vec(u.iter().map(|&x| E::of_f64(x)).collect(), *y.shape());
-        let g = (y * ut).sum::<Rank0, _>().backward();
-        (yv, g.get(x).as_vec().iter().map(|v| v.as_f64()).collect())
-    }
-
     fn check_halves<E: Float>(gain: Gain, scalars: &[f64], act: Activation, tol: f64)
     where
         Cpu: dfdx::tensor_ops::Device<E>,
@@ -493,16 +456,13 @@ mod tests {
             }
         }
         let x = img::<E>(&v, shape);
-        let u = noise(n / 2, 5, -1.0, 1.0);
-        let fused = run1(&x, &u, |x| gain_halves_cpu(x, gain, scalars, act).unwrap());
-        let built = run1(&x, &u, |x| {
-            gain_halves_builtin(x, gain, scalars, act).unwrap()
-        });
+        let fused = value_and_grad(&x, 5, |x| gain_halves_cpu(x, gain, scalars, act));
+        let built = value_and_grad(&x, 5, |x| gain_halves_builtin(x, gain, scalars, act));
         for (what, a, b) in [
             ("value", &built.0, &fused.0),
             ("gradient", &built.1, &fused.1),
         ] {
-            let d = max_rel(a, b);
+            let d = rel_err(a, b);
             assert!(d < tol, "halves {gain:?} {act:?} {scalars:?} {what}: {d:e}");
         }
     }

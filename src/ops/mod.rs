@@ -18,6 +18,8 @@ pub(crate) mod pointwise;
 pub mod portable;
 pub(crate) mod reduce;
 pub(crate) mod roll;
+#[cfg(test)]
+pub(crate) mod test_util;
 
 pub use channels::{mask, select_channels};
 pub use conv::{conv2d, conv2d_same, Filter};
