@@ -6,32 +6,22 @@
 //! eigenvalues must agree.
 #![cfg(feature = "cuda")]
 
+mod common;
+
+use common::{f64s, losses_without_penalty, rel_diff};
 use plenoptic as po;
 use po::device::Kind;
 use po::simulate::{
     CenterSurround, Gaussian, LinearNonlinear, LuminanceContrastGainControl, LuminanceGainControl,
     OnOff,
 };
-use po::synthesize::{Eigendistortion, Metamer, Method};
+use po::synthesize::{Eigendistortion, Method};
 use po::{Image, Model, PadMode};
 
 /// The GPU; fails (does not skip) when none answers: this binary is only run on the GPU
 /// machine.
 fn gpu() -> po::device::Gpu {
     po::device::gpu().unwrap_or_else(|| panic!("no GPU: {}", po::device::describe()))
-}
-
-fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-30);
-    a.iter()
-        .zip(b)
-        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
-        / scale
-}
-
-fn to_f64<E: po::Float>(v: Vec<E>) -> Vec<f64> {
-    v.into_iter().map(|x| x.as_f64()).collect()
 }
 
 /// Forward and backward (J^T u for a fixed u) on both devices, in E.
@@ -50,7 +40,7 @@ where
         po::dims(&cpu_out),
         "{name}: output shape"
     );
-    let d = rel_diff(&to_f64(gpu_out.as_vec()), &to_f64(cpu_out.as_vec()));
+    let d = rel_diff(&f64s(gpu_out.as_vec()), &f64s(cpu_out.as_vec()));
     // gradients: 10x the tolerance in f32, where LuminanceContrastGainControl's square
     // root amplifies rounding (2.2e-5 between the CPU's FFT and matrix paths)
     let gtol = if std::mem::size_of::<E>() == 4 {
@@ -75,11 +65,11 @@ where
     let yc = model.forward(xc.leaky_trace()).unwrap();
     let uc = cpu.tensor_from_vec(u.clone(), shape);
     let gc = (yc * uc).sum::<Rank0, _>().backward();
-    let grad_cpu = to_f64(gc.get(&xc).as_vec());
+    let grad_cpu = f64s(gc.get(&xc).as_vec());
     let yg = model.forward(xg.leaky_trace()).unwrap();
     let ug = g.tensor_from_vec(u, shape);
     let gg = (yg * ug).sum::<Rank0, _>().backward();
-    let grad_gpu = to_f64(gg.get(&xg).as_vec());
+    let grad_gpu = f64s(gg.get(&xg).as_vec());
     let d = rel_diff(&grad_gpu, &grad_cpu);
     println!("{name} ({}): gradient {d:.2e}", std::any::type_name::<E>());
     assert!(
@@ -169,19 +159,9 @@ static SWITCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn metamer_losses<M: Model>(kind: Kind, img: &Image<f32>, model: M, iters: usize) -> Vec<f64> {
     po::device::select(kind).unwrap();
-    po::tools::set_seed(0);
-    // without the range penalty, which jumps when a pixel crosses 0 or 1 (see gpu_path.rs)
-    let mut met = Metamer::builder(img.clone(), model)
-        .range_penalty_lambda(0.0)
-        .build()
-        .unwrap();
-    met.synthesize(iters)
-        .stop_criterion(0.0)
-        .progress(false)
-        .run()
-        .unwrap();
+    let losses = losses_without_penalty(img, model, iters);
     po::device::select(Kind::Cpu).unwrap();
-    met.losses().to_vec()
+    losses
 }
 
 #[test]

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::{f64s, losses_without_penalty, rel_diff, NanAbove};
+
 use plenoptic as po;
 use po::dfdx::prelude::*;
 use po::simulate::{
@@ -22,16 +24,6 @@ fn gpu_path<R>(f: impl FnOnce() -> R) -> R {
     let r = f();
     po::device::set_gpu_path_on_cpu(false);
     r
-}
-
-fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let scale = b.iter().fold(1e-30f64, |m, v| m.max(v.abs()));
-    common::max_abs_diff(a, b) / scale
-}
-
-fn f64s<E: po::Float>(v: Vec<E>) -> Vec<f64> {
-    v.into_iter().map(|x| x.as_f64()).collect()
 }
 
 /// The output and the gradient of `sum(u * model(x))` for a fixed `u`.
@@ -148,24 +140,6 @@ fn models_take_the_gpu_path_to_the_same_numbers() {
 /// metamers, eigendistortion start vectors) take turns, so each run draws the same numbers.
 static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// 50 metamer losses, without the range penalty: a pixel that ends a hair inside or
-/// outside [0, 1] changes the penalty by up to 2% of a small loss for one iteration
-/// (measured), which would hide the comparison of the models' paths (1e-6 without it).
-fn losses<M: Model>(img: &Image<f32>, model: M) -> Vec<f64> {
-    common::quiet();
-    po::tools::set_seed(0);
-    let mut met = Metamer::builder(img.clone(), model)
-        .range_penalty_lambda(0.0)
-        .build()
-        .unwrap();
-    met.synthesize(50)
-        .stop_criterion(0.0)
-        .progress(false)
-        .run()
-        .unwrap();
-    met.losses().to_vec()
-}
-
 #[test]
 fn metamer_losses_on_the_gpu_path_follow_the_cpu() {
     let _turn = RNG.lock().unwrap_or_else(|e| e.into_inner());
@@ -173,13 +147,13 @@ fn metamer_losses_on_the_gpu_path_follow_the_cpu() {
     for (name, cpu, path) in [
         (
             "Gaussian",
-            losses(&e, common::gaussian()),
-            gpu_path(|| losses(&e, common::gaussian())),
+            losses_without_penalty(&e, common::gaussian(), 50),
+            gpu_path(|| losses_without_penalty(&e, common::gaussian(), 50)),
         ),
         (
             "LuminanceGainControl",
-            losses(&e, common::lgc()),
-            gpu_path(|| losses(&e, common::lgc())),
+            losses_without_penalty(&e, common::lgc(), 50),
+            gpu_path(|| losses_without_penalty(&e, common::lgc(), 50)),
         ),
     ] {
         let worst = cpu
@@ -305,24 +279,6 @@ fn the_switch_is_per_thread_and_off_by_default() {
     assert_ne!(b.0, a);
     let d = rel_diff(&f64s(b.0), &f64s(a));
     assert!(d < 1e-5, "{d:e}");
-}
-
-/// NaN where a pixel exceeds 0.9.
-struct NanAbove;
-impl Model for NanAbove {
-    fn forward<E: po::Float, D: Device<E>, T: Tape<E, D>>(
-        &self,
-        x: Image<E, T, D>,
-    ) -> po::Result<Image<E, T, D>> {
-        let t = E::of_f64(0.9);
-        po::ops::map(x, move |v, _| {
-            if v > t {
-                (E::nan(), E::one())
-            } else {
-                (v, E::one())
-            }
-        })
-    }
 }
 
 /// A NaN loss stops the device loop with the host loop's error, and the metamer keeps

@@ -7,7 +7,7 @@ use plenoptic as po;
 use po::synthesize::Metamer;
 use po::{Error, Image, Model};
 
-use common::{crop32, gaussian, npy_image, quiet};
+use common::{crop32, gaussian, npy_image, quiet, NanAbove};
 
 fn small_gaussian() -> po::simulate::Gaussian {
     po::simulate::Gaussian::builder((7, 7))
@@ -431,25 +431,6 @@ fn image_outside_allowed_range_is_refused() {
         ),
         "{err}"
     );
-}
-
-/// A model that returns NaN wherever a pixel exceeds 0.9.
-struct NanAbove;
-
-impl Model for NanAbove {
-    fn forward<E: po::Float, D: po::Device<E>, T: po::Tape<E, D>>(
-        &self,
-        x: Image<E, T, D>,
-    ) -> po::Result<Image<E, T, D>> {
-        let t = E::of_f64(0.9);
-        po::ops::map(x, move |v, _| {
-            if v > t {
-                (E::nan(), E::one())
-            } else {
-                (v, E::one())
-            }
-        })
-    }
 }
 
 #[test]

@@ -91,6 +91,60 @@ pub fn thread_cpu_time() -> std::time::Duration {
     std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+/// Largest difference of `a` against `b`, relative to the largest magnitude of `b`.
+pub fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let scale = b.iter().fold(1e-30f64, |m, v| m.max(v.abs()));
+    max_abs_diff(a, b) / scale
+}
+
+/// The values as f64.
+pub fn f64s<E: po::Float>(v: Vec<E>) -> Vec<f64> {
+    v.into_iter().map(|x| x.as_f64()).collect()
+}
+
+/// The losses of `iters` metamer iterations from seed 0, without the range penalty: a
+/// pixel that ends a hair inside or outside [0, 1] changes the penalty by up to 2% of a
+/// small loss for one iteration (measured), which would hide a comparison of two code
+/// paths (1e-6 without it).
+pub fn losses_without_penalty<M: po::Model>(
+    img: &po::Image<f32>,
+    model: M,
+    iters: usize,
+) -> Vec<f64> {
+    quiet();
+    po::tools::set_seed(0);
+    let mut met = po::synthesize::Metamer::builder(img.clone(), model)
+        .range_penalty_lambda(0.0)
+        .build()
+        .unwrap();
+    met.synthesize(iters)
+        .stop_criterion(0.0)
+        .progress(false)
+        .run()
+        .unwrap();
+    met.losses().to_vec()
+}
+
+/// NaN wherever a pixel exceeds 0.9 (a model whose loss becomes NaN).
+pub struct NanAbove;
+
+impl po::Model for NanAbove {
+    fn forward<E: po::Float, D: po::Device<E>, T: po::Tape<E, D>>(
+        &self,
+        x: po::Image<E, T, D>,
+    ) -> po::Result<po::Image<E, T, D>> {
+        let t = E::of_f64(0.9);
+        po::ops::map(x, move |v, _| {
+            if v > t {
+                (E::nan(), E::one())
+            } else {
+                (v, E::one())
+            }
+        })
+    }
+}
+
 /// Silences the synthesis progress line.
 pub fn quiet() {
     po::synthesize::show_progress(false);
