@@ -115,12 +115,14 @@ impl<D: Device<f32> + dfdx::tensor_ops::Device<f32>> DeviceLoop<D> {
             )));
         }
         let n = dims(&rep).iter().product::<usize>() as f64;
-        let diff = rep.try_sub(self.target.clone()).map_err(backend)?;
-        let sq = diff.retaped::<NoneTape>().try_square().map_err(backend)?;
-        let mse = sum_f64(sq)? / n;
-        let grads = diff
-            .try_square()
-            .and_then(|s| s.try_sum::<Rank0, _>())
+        let sq = rep
+            .try_sub(self.target.clone())
+            .and_then(|d| d.try_square())
+            .map_err(backend)?;
+        // the value from the squares' tape-less view, the gradient through the tape
+        let mse = sum_f64(sq.retaped::<NoneTape>())? / n;
+        let grads = sq
+            .try_sum::<Rank0, _>()
             .and_then(|s| s.try_mul((1.0 / n) as f32))
             .and_then(|l| l.try_backward())
             .map_err(backend)?;

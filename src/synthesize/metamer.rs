@@ -9,7 +9,7 @@ use super::autodiff::{backward_with, check_model_at, grad_of};
 use super::device_loop::DeviceLoop;
 use super::optim::{mse_with_grad, range_penalty, Adam, AdamOptions};
 use super::progress::Progress;
-use crate::device::{Device, Kind};
+use crate::device::Kind;
 use crate::error::{Error, Result};
 use crate::simulate::Model;
 use crate::tensor::{check_image, device, dims, Image};
@@ -498,8 +498,17 @@ impl<M: Model> Metamer<M> {
     /// The loss at the current metamer and its gradient, on the CPU (the host loop).
     fn loss_and_grad(&self) -> Result<(f64, Vec<f32>)> {
         let x = &self.metamer;
-        let (mse, mut grad) =
-            mse_and_grad_on(x.clone(), &self.model, &self.target, &self.target_vec)?;
+        let rep = self.model.forward(x.leaky_trace())?;
+        if dims(&rep) != dims(&self.target) {
+            return Err(Error::ShapeMismatch(format!(
+                "the model's output has shape {:?}, the target representation {:?}",
+                dims(&rep),
+                dims(&self.target)
+            )));
+        }
+        let (mse, g_rep) = mse_with_grad(&rep.as_vec(), &self.target_vec);
+        let mut grads = backward_with(rep, g_rep)?;
+        let mut grad = grad_of(&mut grads, x)?;
         let pen = range_penalty(
             &x.as_vec(),
             self.allowed_range,
@@ -892,27 +901,6 @@ fn max_violation(saved: &[f32], now: &[f32]) -> Option<f64> {
         }
     }
     bad.then_some(worst)
-}
-
-/// The MSE between `model(x)` and the target representation, and its gradient with respect
-/// to `x`: one forward and one backward pass on `x`'s device.
-fn mse_and_grad_on<D: Device<f32>, M: Model>(
-    x: Image<f32, dfdx::prelude::NoneTape, D>,
-    model: &M,
-    target: &Image<f32>,
-    target_vec: &[f32],
-) -> Result<(f64, Vec<f32>)> {
-    let rep = model.forward(x.leaky_trace())?;
-    if dims(&rep) != dims(target) {
-        return Err(Error::ShapeMismatch(format!(
-            "the model's output has shape {:?}, the target representation {:?}",
-            dims(&rep),
-            dims(target)
-        )));
-    }
-    let (mse, g_rep) = mse_with_grad(&rep.as_vec(), target_vec);
-    let mut grads = backward_with(rep, g_rep)?;
-    Ok((mse, grad_of(&mut grads, &x)?))
 }
 
 /// Where the iterations of one `synthesize` call run: the host loop on the CPU
