@@ -35,12 +35,7 @@ pub(crate) fn select_channels_cpu<E: Float, T: Tape<E>>(
     range: Range<usize>,
 ) -> Result<Tensor<Shape4, E, Dev, T>> {
     let [b, c, h, w] = dims(&x);
-    if range.start >= range.end || range.end > c {
-        return Err(Error::invalid(
-            "range",
-            format!("channels {range:?} are not a non-empty part of {c} channels"),
-        ));
-    }
+    super::checks::channel_range(&range, c)?;
     let (k, plane) = (range.end - range.start, h * w);
     let (x, out) = read(x, |xv| {
         let mut out = Vec::with_capacity(b * k * plane);

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use dfdx::prelude::Tensor;
 use realfft::num_complex::Complex;
 
+use super::checks::{groups, pads_fit, same_pads};
 use super::fft::{fast_len, plan, Plan2};
 use super::{read, record1, PadMode};
 use crate::device::Device;
@@ -263,20 +264,6 @@ struct Geometry {
     wo: usize,
 }
 
-/// Checks that `filt` can be applied to `cin` channels; returns the output channels per
-/// group.
-fn groups(filt: &Filter, cin: usize) -> Result<usize> {
-    let [cout, cg, _, _] = filt.shape;
-    if cin % cg != 0 || cout % (cin / cg) != 0 {
-        return Err(Error::ShapeMismatch(format!(
-            "a filter of shape {:?} cannot be applied to {cin} input channels \
-             (in_channels must be a multiple of {cg}, and out_channels of the groups)",
-            filt.shape
-        )));
-    }
-    Ok(cout / (cin / cg))
-}
-
 /// Valid 2-D cross-correlation of `x` (batch, in_channels, h, w) with `filt`, like torch's
 /// `F.conv2d(x, filt, groups=g)` with `g = in_channels / filt.shape()[1]` (so a filter with
 /// one input channel per output channel applied to a 2-channel image is a grouped
@@ -375,11 +362,8 @@ pub(crate) fn conv2d_same_cpu<E: Float, T: Tape<E>>(
     let [batch, cin, h, w] = dims(&x);
     check_shape4(&[batch, cin, h, w], "convolution input")?;
     let [cout, cg, kh, kw] = filt.shape;
-    let (ph, pw) = (kh - 1, kw - 1);
-    let pads = [ph / 2, ph - ph / 2, pw / 2, pw - pw / 2];
-    for (p, n) in [(pads[0], h), (pads[1], h), (pads[2], w), (pads[3], w)] {
-        mode.check(p, n)?;
-    }
+    let pads = same_pads((kh, kw));
+    pads_fit(mode, pads, h, w)?;
     let og = groups(filt, cin)?;
     let g = Geometry {
         batch,
@@ -397,7 +381,7 @@ pub(crate) fn conv2d_same_cpu<E: Float, T: Tape<E>>(
         let spec = filt.spectra(&p, (pads[0], pads[2]));
         return run(x, g, Frame::identity(h, w), p, spec);
     }
-    let p = plan::<E>(fast_len(h + ph), fast_len(w + pw));
+    let p = plan::<E>(fast_len(h + kh - 1), fast_len(w + kw - 1));
     let spec = filt.spectra(&p, (0, 0));
     run(x, g, Frame::padded(h, w, pads, mode), p, spec)
 }

@@ -238,13 +238,8 @@ pub(crate) fn gain_halves_cpu<E: Float, T: Tape<E>>(
     scalars: &[f64],
     act: Activation,
 ) -> Result<Image<E, T>> {
-    let c2 = dims(&x)[1];
-    if c2 % 2 != 0 {
-        return Err(Error::ShapeMismatch(format!(
-            "cannot split {c2} channels into two halves"
-        )));
-    }
-    let s: Vec<E> = per_channel(scalars, c2 / 2)?;
+    let half = super::checks::halves(dims(&x)[1])?;
+    let s: Vec<E> = per_channel(scalars, half)?;
     dispatch!(fused_halves, gain, s, (x), act)
 }
 
@@ -296,13 +291,7 @@ where
     T: dfdx::tensor::Tape<E, D>,
 {
     let shape = *num.shape();
-    if *den.shape() != shape {
-        return Err(Error::ShapeMismatch(format!(
-            "element-wise op on shapes {:?} and {:?}",
-            dims(&num),
-            dims(&den)
-        )));
-    }
+    super::checks::same_shape("element-wise op on", dims(&num), dims(&den))?;
     scalar_for(scalars, shape.1)?;
     let den = match gain {
         Gain::Luminance => den,
@@ -331,17 +320,13 @@ where
     T: dfdx::tensor::Tape<E, D>,
 {
     let c2 = dims(&x)[1];
-    if c2 % 2 != 0 {
-        return Err(Error::ShapeMismatch(format!(
-            "cannot split {c2} channels into two halves"
-        )));
-    }
+    let half = super::checks::halves(c2)?;
     // x feeds both halves: the first carries the tape, the second gets an empty one that
     // the division merges back
     let (x, tape) = x.split_tape();
-    let num = super::portable::select_channels(x.clone().put_tape(tape), 0..c2 / 2)?;
+    let num = super::portable::select_channels(x.clone().put_tape(tape), 0..half)?;
     let (num, tape) = num.split_tape();
-    let den = super::portable::select_channels(x.put_tape(tape), c2 / 2..c2)?;
+    let den = super::portable::select_channels(x.put_tape(tape), half..c2)?;
     let (den, tape) = den.split_tape();
     gain_builtin(
         num.put_tape(tape),

@@ -9,6 +9,7 @@
 //! Nothing here uses dfdx's `slice`, whose CPU backward assigns instead of accumulating.
 
 pub(crate) mod channels;
+pub(crate) mod checks;
 pub(crate) mod conv;
 pub(crate) mod fft;
 pub(crate) mod gain;

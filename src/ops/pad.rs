@@ -121,9 +121,7 @@ pub(crate) fn pad_cpu<E: Float, T: Tape<E>>(
 ) -> Result<Tensor<Shape4, E, Dev, T>> {
     let [b, c, h, w] = dims(&x);
     let [top, bottom, left, right] = pads;
-    for (p, n) in [(top, h), (bottom, h), (left, w), (right, w)] {
-        mode.check(p, n)?;
-    }
+    super::checks::pads_fit(mode, pads, h, w)?;
     let (ph, pw) = (h + top + bottom, w + left + right);
     let rows: Vec<Option<usize>> = (0..ph).map(|i| mode.source(i, top, h)).collect();
     let cols: Vec<Option<usize>> = (0..pw).map(|j| mode.source(j, left, w)).collect();

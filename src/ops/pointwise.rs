@@ -4,7 +4,7 @@ use dfdx::prelude::Tensor;
 
 use super::{read, record1, record2, values};
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
 
 /// Applies `f` to every element. `f(value, channel)` returns the output and its derivative
@@ -77,11 +77,7 @@ pub(crate) fn map2_cpu<E: Float, T: Tape<E>>(
     f: impl Fn(E, E, usize) -> (E, E, E),
 ) -> Result<Tensor<Shape4, E, Dev, T>> {
     let (da, db) = (dims(&a), dims(&b));
-    if da != db {
-        return Err(Error::ShapeMismatch(format!(
-            "element-wise op on shapes {da:?} and {db:?}"
-        )));
-    }
+    super::checks::same_shape("element-wise op on", da, db)?;
     let [_, c, h, w] = da;
     let plane = h * w;
     let (a, mut out) = values(a);
@@ -150,11 +146,7 @@ pub(crate) fn map2_halves_cpu<E: Float, T: Tape<E>>(
     f: impl Fn(E, E, usize) -> (E, E, E),
 ) -> Result<Tensor<Shape4, E, Dev, T>> {
     let [b, c2, h, w] = dims(&x);
-    if c2 % 2 != 0 {
-        return Err(Error::ShapeMismatch(format!(
-            "cannot split {c2} channels into two halves"
-        )));
-    }
+    super::checks::halves(c2)?;
     let (k, plane) = (c2 / 2, h * w);
     let (x, (out, d1, d2)) = read(x, |xv| {
         let mut out = vec![E::zero(); b * k * plane];

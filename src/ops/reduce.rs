@@ -4,7 +4,7 @@ use dfdx::prelude::Tensor;
 
 use super::{read, record1, record2, values};
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
 
 /// Sum of squares of every element, as a (1, 1, 1, 1) image. Differentiable.
@@ -49,13 +49,7 @@ pub(crate) fn mse_cpu<E: Float, T: Tape<E>>(
     a: Tensor<Shape4, E, Dev, T>,
     b: Tensor<Shape4, E, Dev, T>,
 ) -> Result<Tensor<Shape4, E, Dev, T>> {
-    if dims(&a) != dims(&b) {
-        return Err(Error::ShapeMismatch(format!(
-            "mse of shapes {:?} and {:?}",
-            dims(&a),
-            dims(&b)
-        )));
-    }
+    super::checks::same_shape("mse of", dims(&a), dims(&b))?;
     let (a, mut diff) = values(a);
     let (b, ()) = read(b, |bv| diff.iter_mut().zip(bv).for_each(|(x, y)| *x -= *y));
     let n = E::from_usize(diff.len()).expect("length fits");

@@ -33,6 +33,5 @@ pub fn same_padding<E: Float, D: Device<E>, T: Tape<E, D>>(
             format!("{kernel_size:?} must be positive"),
         ));
     }
-    let (ph, pw) = (kh - 1, kw - 1);
-    crate::ops::pad(x, [ph / 2, ph - ph / 2, pw / 2, pw - pw / 2], mode)
+    crate::ops::pad(x, crate::ops::checks::same_pads(kernel_size), mode)
 }

@@ -23,9 +23,11 @@ use dfdx::prelude::{
 use dfdx::tensor_ops::Device;
 
 use super::svd::rank_terms;
-use super::{backend, dims4, nonfinite_count, upload};
+use super::{backend, nonfinite_count, upload};
 use crate::error::{Error, Result};
+use crate::ops::checks::{channel_range, groups, pads_fit, same_pads};
 use crate::ops::{Filter, PadMode};
+use crate::tensor::dims;
 use crate::tensor::{check_shape4, Float, Shape4};
 
 /// One row of a sparse matrix: `(column, weight)` pairs.
@@ -57,7 +59,7 @@ impl Linear {
         &self,
         x: Tensor<Shape4, E, D, T>,
     ) -> Result<Tensor<Shape4, E, D, T>> {
-        let [n, cin, h, w] = dims4(&x);
+        let [n, cin, h, w] = dims(&x);
         debug_assert_eq!(cin, self.cin);
         let (cout, ho, wo) = (self.cout, self.ho, self.wo);
         let dev = x.device().clone();
@@ -148,20 +150,6 @@ fn band_rows(n_out: usize, taps: &[f64], src: &impl Fn(usize) -> Option<usize>) 
             row
         })
         .collect()
-}
-
-/// Checks that `filt` can be applied to `cin` channels; returns the output channels per
-/// group (same rule and message as the host convolution).
-fn groups(filt: &Filter, cin: usize) -> Result<usize> {
-    let [cout, cg, _, _] = filt.shape();
-    if cin % cg != 0 || cout % (cin / cg) != 0 {
-        return Err(Error::ShapeMismatch(format!(
-            "a filter of shape {:?} cannot be applied to {cin} input channels \
-             (in_channels must be a multiple of {cg}, and out_channels of the groups)",
-            filt.shape()
-        )));
-    }
-    Ok(cout / (cin / cg))
 }
 
 /// The correlation of `cin` channels with `filt` (output channels per group `og`), whose
@@ -258,7 +246,7 @@ pub fn conv2d<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
     filt: &Filter,
 ) -> Result<Tensor<Shape4, E, D, T>> {
-    let [batch, cin, h, w] = dims4(&x);
+    let [batch, cin, h, w] = dims(&x);
     check_shape4(&[batch, cin, h, w], "convolution input")?;
     let [_, _, kh, kw] = filt.shape();
     if kh > h || kw > w {
@@ -286,14 +274,11 @@ pub fn conv2d_same<E: Float, D: Device<E>, T: Tape<E, D>>(
     filt: &Filter,
     mode: PadMode,
 ) -> Result<Tensor<Shape4, E, D, T>> {
-    let [batch, cin, h, w] = dims4(&x);
+    let [batch, cin, h, w] = dims(&x);
     check_shape4(&[batch, cin, h, w], "convolution input")?;
     let [_, _, kh, kw] = filt.shape();
-    let (ph, pw) = (kh - 1, kw - 1);
-    let pads = [ph / 2, ph - ph / 2, pw / 2, pw - pw / 2];
-    for (p, n) in [(pads[0], h), (pads[1], h), (pads[2], w), (pads[3], w)] {
-        mode.check(p, n)?;
-    }
+    let pads = same_pads((kh, kw));
+    pads_fit(mode, pads, h, w)?;
     let og = groups(filt, cin)?;
     check_finite_input(&x)?;
     let fill = match mode {
@@ -322,11 +307,9 @@ pub fn pad<E: Float, D: Device<E>, T: Tape<E, D>>(
     pads: [usize; 4],
     mode: PadMode,
 ) -> Result<Tensor<Shape4, E, D, T>> {
-    let [b, c, h, w] = dims4(&x);
+    let [b, c, h, w] = dims(&x);
     let [top, bottom, left, right] = pads;
-    for (p, n) in [(top, h), (bottom, h), (left, w), (right, w)] {
-        mode.check(p, n)?;
-    }
+    pads_fit(mode, pads, h, w)?;
     let (ph, pw) = (h + top + bottom, w + left + right);
     let rows = |i| mode.source(i, top, h);
     let cols = |j| mode.source(j, left, w);
@@ -373,7 +356,7 @@ pub fn roll<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
     shift: (isize, isize),
 ) -> Result<Tensor<Shape4, E, D, T>> {
-    let [b, c, h, w] = dims4(&x);
+    let [b, c, h, w] = dims(&x);
     let map = Linear {
         cin: 1,
         cout: 1,
@@ -407,13 +390,8 @@ pub fn select_channels<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
     range: Range<usize>,
 ) -> Result<Tensor<Shape4, E, D, T>> {
-    let [b, c, h, w] = dims4(&x);
-    if range.start >= range.end || range.end > c {
-        return Err(Error::invalid(
-            "range",
-            format!("channels {range:?} are not a non-empty part of {c} channels"),
-        ));
-    }
+    let [b, c, h, w] = dims(&x);
+    channel_range(&range, c)?;
     let k = range.end - range.start;
     let mut sel = vec![0.0f64; c * k];
     for (j, ch) in range.enumerate() {
@@ -438,7 +416,7 @@ pub fn mask<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
     mask: &[f64],
 ) -> Result<Tensor<Shape4, E, D, T>> {
-    let [b, c, h, w] = dims4(&x);
+    let [b, c, h, w] = dims(&x);
     if mask.len() != h * w {
         return Err(Error::ShapeMismatch(format!(
             "a mask of {} values cannot multiply {h}x{w} planes",

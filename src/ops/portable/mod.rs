@@ -24,9 +24,8 @@ mod tests;
 pub use linear::{conv2d, conv2d_same, mask, pad, roll, select_channels};
 pub use pointwise::{backward_with, map, map2, map2_halves, mse, softplus, sum_squares};
 
-use dfdx::prelude::{HasShape, NoneTape, SumTo, Tensor};
+use dfdx::prelude::{NoneTape, SumTo, Tensor};
 use dfdx::shapes::{Rank0, Shape};
-use dfdx::tensor::Storage;
 use dfdx::tensor_ops::{Device, TryMul};
 
 use crate::error::{Error, Result};
@@ -35,12 +34,6 @@ use crate::tensor::{Float, Shape4};
 /// Wraps an error of the tensor backend (a device's `Err`) as [`Error::Backend`].
 pub(crate) fn backend(e: impl std::fmt::Debug) -> Error {
     Error::Backend(format!("{e:?}"))
-}
-
-/// The shape of an image as `[batch, channel, height, width]`, on any device.
-pub(crate) fn dims4<E, D: Storage<E>, T>(x: &Tensor<Shape4, E, D, T>) -> [usize; 4] {
-    let s = *x.shape();
-    [s.0, s.1, s.2, s.3]
 }
 
 /// Uploads host values (converted from f64) as a tape-less tensor of shape `shape` on `dev`.

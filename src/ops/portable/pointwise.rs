@@ -12,8 +12,9 @@ use dfdx::prelude::{
 use dfdx::shapes::Rank0;
 use dfdx::tensor_ops::{Backward, Device};
 
-use super::{backend, dims4, upload_e};
+use super::{backend, upload_e};
 use crate::error::{Error, Result};
+use crate::tensor::dims;
 use crate::tensor::{Float, Shape4};
 
 /// torch's `softplus` (beta 1, threshold 20) of every element, from dfdx built-ins:
@@ -74,7 +75,7 @@ pub fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
     f: impl Fn(E, usize) -> (E, E),
 ) -> Result<Tensor<Shape4, E, D, T>> {
-    let [_, c, h, w] = dims4(&x);
+    let [_, c, h, w] = dims(&x);
     let shape = *x.shape();
     let (x, xv) = host(x)?;
     let plane = (h * w).max(1);
@@ -105,12 +106,8 @@ pub fn map2<E: Float, D: Device<E>, T: Tape<E, D>>(
     b: Tensor<Shape4, E, D, T>,
     f: impl Fn(E, E, usize) -> (E, E, E),
 ) -> Result<Tensor<Shape4, E, D, T>> {
-    let (da, db) = (dims4(&a), dims4(&b));
-    if da != db {
-        return Err(Error::ShapeMismatch(format!(
-            "element-wise op on shapes {da:?} and {db:?}"
-        )));
-    }
+    let (da, db) = (dims(&a), dims(&b));
+    crate::ops::checks::same_shape("element-wise op on", da, db)?;
     let [_, c, h, w] = da;
     let shape = *a.shape();
     let plane = (h * w).max(1);
@@ -148,12 +145,8 @@ pub fn map2_halves<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
     f: impl Fn(E, E, usize) -> (E, E, E),
 ) -> Result<Tensor<Shape4, E, D, T>> {
-    let [b, c2, h, w] = dims4(&x);
-    if c2 % 2 != 0 {
-        return Err(Error::ShapeMismatch(format!(
-            "cannot split {c2} channels into two halves"
-        )));
-    }
+    let [b, c2, h, w] = dims(&x);
+    crate::ops::checks::halves(c2)?;
     let (k, plane) = (c2 / 2, h * w);
     let (x, xv) = host(x)?;
     let mut y = Vec::with_capacity(b * k * plane);
@@ -216,14 +209,8 @@ pub fn mse<E: Float, D: Device<E>, T: Tape<E, D>>(
     a: Tensor<Shape4, E, D, T>,
     b: Tensor<Shape4, E, D, T>,
 ) -> Result<Tensor<Shape4, E, D, T>> {
-    if dims4(&a) != dims4(&b) {
-        return Err(Error::ShapeMismatch(format!(
-            "mse of shapes {:?} and {:?}",
-            dims4(&a),
-            dims4(&b)
-        )));
-    }
-    let n = E::of_f64(dims4(&a).iter().product::<usize>() as f64);
+    crate::ops::checks::same_shape("mse of", dims(&a), dims(&b))?;
+    let n = E::of_f64(dims(&a).iter().product::<usize>() as f64);
     let sq = a.try_sub(b).and_then(|d| d.try_square()).map_err(backend)?;
     total(sq)?.try_div(n).map_err(backend)
 }
@@ -238,7 +225,7 @@ pub fn backward_with<E: Float, D: Device<E>>(
     y: Tensor<Shape4, E, D, OwnedTape<E, D>>,
     seed: &[E],
 ) -> Result<Gradients<E, D>> {
-    let n: usize = dims4(&y).iter().product();
+    let n: usize = dims(&y).iter().product();
     if seed.len() != n {
         return Err(Error::ShapeMismatch(format!(
             "a seed of {} values for an output of {n} values",

@@ -1,0 +1,69 @@
+//! Argument checks and small rules shared by the CPU and the portable (GPU) versions of
+//! the ops, so both refuse the same inputs with the same message.
+
+use std::ops::Range;
+
+use super::{Filter, PadMode};
+use crate::error::{Error, Result};
+
+/// [`Error::ShapeMismatch`] unless `a` and `b` are equal; the message reads
+/// "`{what}` shapes a and b" (e.g. "element-wise op on shapes ...").
+pub(crate) fn same_shape(what: &str, a: [usize; 4], b: [usize; 4]) -> Result<()> {
+    if a != b {
+        return Err(Error::ShapeMismatch(format!(
+            "{what} shapes {a:?} and {b:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Half of an even number of channels, or [`Error::ShapeMismatch`].
+pub(crate) fn halves(c2: usize) -> Result<usize> {
+    if c2 % 2 != 0 {
+        return Err(Error::ShapeMismatch(format!(
+            "cannot split {c2} channels into two halves"
+        )));
+    }
+    Ok(c2 / 2)
+}
+
+/// [`Error::InvalidArgument`] unless `range` is a non-empty part of `c` channels.
+pub(crate) fn channel_range(range: &Range<usize>, c: usize) -> Result<()> {
+    if range.start >= range.end || range.end > c {
+        return Err(Error::invalid(
+            "range",
+            format!("channels {range:?} are not a non-empty part of {c} channels"),
+        ));
+    }
+    Ok(())
+}
+
+/// plenoptic's `same_padding` amounts for a kernel: `[top, bottom, left, right]`, the
+/// extra row or column (even kernels) at the bottom and right.
+pub(crate) fn same_pads((kh, kw): (usize, usize)) -> [usize; 4] {
+    let (ph, pw) = (kh - 1, kw - 1);
+    [ph / 2, ph - ph / 2, pw / 2, pw - pw / 2]
+}
+
+/// [`Error::PaddingTooLarge`] when `mode` cannot pad an `h x w` image by `pads`.
+pub(crate) fn pads_fit(mode: PadMode, pads: [usize; 4], h: usize, w: usize) -> Result<()> {
+    let [top, bottom, left, right] = pads;
+    for (p, n) in [(top, h), (bottom, h), (left, w), (right, w)] {
+        mode.check(p, n)?;
+    }
+    Ok(())
+}
+
+/// The output channels per group when `filt` (shape `[out, in_per_group, kh, kw]`) is
+/// applied to `cin` channels with torch's grouping, or [`Error::ShapeMismatch`].
+pub(crate) fn groups(filt: &Filter, cin: usize) -> Result<usize> {
+    let [cout, cg, _, _] = filt.shape();
+    if cin % cg != 0 || cout % (cin / cg) != 0 {
+        return Err(Error::ShapeMismatch(format!(
+            "a filter of shape {:?} cannot be applied to {cin} input channels \
+             (in_channels must be a multiple of {cg}, and out_channels of the groups)",
+            filt.shape()
+        )));
+    }
+    Ok(cout / (cin / cg))
+}
