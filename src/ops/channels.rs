@@ -6,7 +6,7 @@ use dfdx::prelude::Tensor;
 
 use super::{read, record1, values};
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
 
 /// The channels `range` of `x`, as a new image (batch, range.len(), h, w). Differentiable
@@ -83,12 +83,7 @@ pub(crate) fn mask_cpu<E: Float, T: Tape<E>>(
     mask: &[f64],
 ) -> Result<Tensor<Shape4, E, Dev, T>> {
     let [b, c, h, w] = dims(&x);
-    if mask.len() != h * w {
-        return Err(Error::ShapeMismatch(format!(
-            "a mask of {} values cannot multiply {h}x{w} planes",
-            mask.len()
-        )));
-    }
+    super::checks::mask_fits(mask, h, w)?;
     let m: Vec<E> = mask.iter().map(|&v| E::of_f64(v)).collect();
     let (x, mut out) = values(x);
     for plane in out.chunks_mut(h * w) {

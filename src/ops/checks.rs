@@ -38,6 +38,17 @@ pub(crate) fn channel_range(range: &Range<usize>, c: usize) -> Result<()> {
     Ok(())
 }
 
+/// [`Error::ShapeMismatch`] unless `mask` has one value per pixel of an `h x w` plane.
+pub(crate) fn mask_fits(mask: &[f64], h: usize, w: usize) -> Result<()> {
+    if mask.len() != h * w {
+        return Err(Error::ShapeMismatch(format!(
+            "a mask of {} values cannot multiply {h}x{w} planes",
+            mask.len()
+        )));
+    }
+    Ok(())
+}
+
 /// plenoptic's `same_padding` amounts for a kernel: `[top, bottom, left, right]`, the
 /// extra row or column (even kernels) at the bottom and right.
 pub(crate) fn same_pads((kh, kw): (usize, usize)) -> [usize; 4] {

@@ -417,12 +417,7 @@ pub fn mask<E: Float, D: Device<E>, T: Tape<E, D>>(
     mask: &[f64],
 ) -> Result<Tensor<Shape4, E, D, T>> {
     let [b, c, h, w] = dims(&x);
-    if mask.len() != h * w {
-        return Err(Error::ShapeMismatch(format!(
-            "a mask of {} values cannot multiply {h}x{w} planes",
-            mask.len()
-        )));
-    }
+    crate::ops::checks::mask_fits(mask, h, w)?;
     let m = upload::<E, D, _>(&x.device().clone(), mask, (h, w))?
         .try_broadcast_like::<Shape4, Axes2<0, 1>>(&(b, c, h, w))
         .map_err(backend)?;
