@@ -29,9 +29,17 @@ pub enum Error {
         /// How many values were not finite.
         count: usize,
     },
-    /// Two things that must agree in shape do not.
-    #[error("shape mismatch: {0}")]
-    ShapeMismatch(String),
+    /// Two things that must agree in shape (or size) do not.
+    #[error("shape mismatch: {what}: expected {expected:?}, got {got:?}")]
+    ShapeMismatch {
+        /// What was checked, e.g. "element-wise op" or "model output against the target
+        /// representation".
+        what: String,
+        /// The shape (or size) required.
+        expected: Vec<usize>,
+        /// The shape (or size) given.
+        got: Vec<usize>,
+    },
     /// A convolution kernel larger than the (padded) image it slides over.
     #[error("kernel of size {kernel:?} is larger than the (padded) image of size {image:?}")]
     KernelTooLarge {
@@ -117,6 +125,19 @@ impl Error {
         Error::InvalidArgument {
             name,
             reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::ShapeMismatch`].
+    pub fn shape_mismatch(
+        what: impl Into<String>,
+        expected: impl Into<Vec<usize>>,
+        got: impl Into<Vec<usize>>,
+    ) -> Self {
+        Error::ShapeMismatch {
+            what: what.into(),
+            expected: expected.into(),
+            got: got.into(),
         }
     }
 

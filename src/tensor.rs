@@ -128,10 +128,11 @@ pub fn image_on<E: Float, D: Device<E>>(
     let s = check_shape4(shape, "image")?;
     let n: usize = shape.iter().product();
     if data.len() != n {
-        return Err(Error::ShapeMismatch(format!(
-            "buffer of {} values cannot have shape {shape:?} ({n} values)",
-            data.len()
-        )));
+        return Err(Error::shape_mismatch(
+            format!("buffer length for shape {shape:?}"),
+            [n],
+            [data.len()],
+        ));
     }
     Ok(dev.tensor_from_vec(data, s))
 }
@@ -208,10 +209,11 @@ pub fn cat_batch<E: Float>(images: &[&Image<E>]) -> Result<Image<E>> {
     for img in images {
         let d = dims(img);
         if d[1..] != [c, h, w] {
-            return Err(Error::ShapeMismatch(format!(
-                "cannot concatenate images of shapes {:?} and {d:?} along the batch",
-                dims(first)
-            )));
+            return Err(Error::shape_mismatch(
+                "images concatenated along the batch (channel, height, width)",
+                [c, h, w],
+                &d[1..],
+            ));
         }
         b += d[0];
         data.extend(img.as_vec());

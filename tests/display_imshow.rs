@@ -410,7 +410,7 @@ fn bad_input_gives_clear_errors() {
 
     let odd = image(vec![0.0; 12 * 12], &[1, 1, 12, 12]);
     let e = po::imshow(&[&a, &odd]).build().unwrap_err();
-    assert!(matches!(e, Error::ShapeMismatch(_)));
+    assert!(matches!(e, Error::ShapeMismatch { .. }));
     assert!(
         e.to_string()
             .contains("must be able to be 'zoomed in' to the largest image"),

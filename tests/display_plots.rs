@@ -306,13 +306,13 @@ fn animation_errors() {
     let e = Animate::new(&frames, &its[..2], &losses)
         .build()
         .unwrap_err();
-    assert!(matches!(e, Error::ShapeMismatch(_)), "{e}");
+    assert!(matches!(e, Error::ShapeMismatch { .. }), "{e}");
     let mut mixed = frames.clone();
     mixed.push(po::image_from_vec(vec![0.0f32; 16], &[1, 1, 4, 4]).unwrap());
     let e = Animate::new(&mixed, &[0, 1, 2, 3], &losses)
         .build()
         .unwrap_err();
-    assert!(matches!(e, Error::ShapeMismatch(_)), "{e}");
+    assert!(matches!(e, Error::ShapeMismatch { .. }), "{e}");
     let e = Animate::new(&frames, &its, &losses)
         .batch(1)
         .build()

@@ -253,11 +253,11 @@ fn jacobian_products_are_accurate() {
     let wrong = po::image_from_vec(vec![0.0f64; 4], &[1, 1, 2, 2]).unwrap();
     assert!(matches!(
         jacobian_vector_product(&lgc(), &x, &wrong),
-        Err(Error::ShapeMismatch(_))
+        Err(Error::ShapeMismatch { .. })
     ));
     assert!(matches!(
         vector_jacobian_product(&lgc(), &x, &wrong),
-        Err(Error::ShapeMismatch(_))
+        Err(Error::ShapeMismatch { .. })
     ));
 }
 

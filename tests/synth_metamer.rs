@@ -359,7 +359,7 @@ fn setup_checks_initial_image_and_options() {
     );
     let big = smooth_init([1, 1, 40, 40]);
     let err = met.setup().initial_image(&big).run().unwrap_err();
-    assert!(matches!(err, Error::ShapeMismatch(_)), "{err}");
+    assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
     let err = met.setup().lr(-1.0).run().unwrap_err();
     assert!(
         matches!(err, Error::InvalidArgument { name: "lr", .. }),

@@ -24,7 +24,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use dfdx::dtypes::Dtype;
-use dfdx::prelude::{Cpu, Gradients, OwnedTape};
+use dfdx::prelude::{Gradients, OwnedTape};
 
 use crate::error::{Error, Result};
 use crate::ops::gain::{Activation, Gain};
@@ -37,6 +37,9 @@ mod gpu;
 pub(crate) mod reroute;
 #[doc(hidden)]
 pub use reroute::set_gpu_path_on_cpu;
+
+/// dfdx's CPU device: where images are made, stored, shown and saved.
+pub use dfdx::prelude::Cpu;
 
 /// dfdx's CUDA device, the crate's GPU (only with the `cuda` feature).
 #[cfg(feature = "cuda")]

@@ -298,18 +298,15 @@ impl<'a> Animate<'a> {
             ));
         }
         if self.iterations.len() != self.frames.len() {
-            return Err(Error::ShapeMismatch(format!(
-                "{} stored images but {} stored iterations",
-                self.frames.len(),
-                self.iterations.len()
-            )));
+            return Err(Error::shape_mismatch(
+                "stored iterations, one per stored image",
+                [self.frames.len()],
+                [self.iterations.len()],
+            ));
         }
         let shape = dims(&self.frames[0]);
         if let Some(f) = self.frames.iter().find(|f| dims(*f) != shape) {
-            return Err(Error::ShapeMismatch(format!(
-                "stored images of shapes {shape:?} and {:?}",
-                dims(f)
-            )));
+            return Err(Error::shape_mismatch("stored images", shape, dims(f)));
         }
         if self.batch >= shape[0] {
             return Err(Error::invalid(

@@ -480,17 +480,20 @@ fn find_zooms(planes: &[((usize, usize), &[f32])]) -> Result<((usize, usize), Ve
     let mut factors = Vec::with_capacity(planes.len());
     for &((h, w), _) in planes {
         if max_h % h != 0 || max_w % w != 0 {
-            return Err(Error::ShapeMismatch(format!(
+            return Err(Error::shape_mismatch(
                 "All images must be able to be 'zoomed in' to the largest image. That is, the \
-                 largest image must be a scalar multiple of all images: image of size [{h}, {w}] \
-                 with largest size [{max_h}, {max_w}]"
-            )));
+                 largest image (expected) must be a scalar multiple of all images (got)",
+                [max_h, max_w],
+                [h, w],
+            ));
         }
         if max_h / h != max_w / w {
-            return Err(Error::ShapeMismatch(format!(
-                "Both height and width must be multiplied by same amount but got image shape \
-                 [{h}, {w}] and max_shape [{max_h}, {max_w}]!"
-            )));
+            return Err(Error::shape_mismatch(
+                "Both height and width must be multiplied by same amount to reach the \
+                 largest image (expected)",
+                [max_h, max_w],
+                [h, w],
+            ));
         }
         factors.push(max_h / h);
     }

@@ -10,9 +10,7 @@ use crate::error::{Error, Result};
 /// "`{what}` shapes a and b" (e.g. "element-wise op on shapes ...").
 pub(crate) fn same_shape(what: &str, a: [usize; 4], b: [usize; 4]) -> Result<()> {
     if a != b {
-        return Err(Error::ShapeMismatch(format!(
-            "{what} shapes {a:?} and {b:?}"
-        )));
+        return Err(Error::shape_mismatch(what, a, b));
     }
     Ok(())
 }
@@ -20,9 +18,11 @@ pub(crate) fn same_shape(what: &str, a: [usize; 4], b: [usize; 4]) -> Result<()>
 /// Half of an even number of channels, or [`Error::ShapeMismatch`].
 pub(crate) fn halves(c2: usize) -> Result<usize> {
     if c2 % 2 != 0 {
-        return Err(Error::ShapeMismatch(format!(
-            "cannot split {c2} channels into two halves"
-        )));
+        return Err(Error::shape_mismatch(
+            "channels split into two halves (an even count)",
+            [2 * (c2 / 2 + 1)],
+            [c2],
+        ));
     }
     Ok(c2 / 2)
 }
@@ -41,10 +41,11 @@ pub(crate) fn channel_range(range: &Range<usize>, c: usize) -> Result<()> {
 /// [`Error::ShapeMismatch`] unless `mask` has one value per pixel of an `h x w` plane.
 pub(crate) fn mask_fits(mask: &[f64], h: usize, w: usize) -> Result<()> {
     if mask.len() != h * w {
-        return Err(Error::ShapeMismatch(format!(
-            "a mask of {} values cannot multiply {h}x{w} planes",
-            mask.len()
-        )));
+        return Err(Error::shape_mismatch(
+            "mask size against the image planes",
+            [h * w],
+            [mask.len()],
+        ));
     }
     Ok(())
 }
@@ -70,11 +71,15 @@ pub(crate) fn pads_fit(mode: PadMode, pads: [usize; 4], h: usize, w: usize) -> R
 pub(crate) fn groups(filt: &Filter, cin: usize) -> Result<usize> {
     let [cout, cg, _, _] = filt.shape();
     if cin % cg != 0 || cout % (cin / cg) != 0 {
-        return Err(Error::ShapeMismatch(format!(
-            "a filter of shape {:?} cannot be applied to {cin} input channels \
-             (in_channels must be a multiple of {cg}, and out_channels of the groups)",
-            filt.shape()
-        )));
+        return Err(Error::shape_mismatch(
+            format!(
+                "input channels for a filter of shape {:?} (a multiple of its {cg} \
+                 in_channels, with out_channels a multiple of the groups)",
+                filt.shape()
+            ),
+            [cg],
+            [cin],
+        ));
     }
     Ok(cout / (cin / cg))
 }

@@ -60,10 +60,11 @@ impl Filter {
     pub fn new(weights: Vec<f64>, shape: [usize; 4]) -> Result<Self> {
         crate::tensor::check_shape4(&shape, "filter")?;
         if weights.len() != shape.iter().product::<usize>() {
-            return Err(Error::ShapeMismatch(format!(
-                "{} filter weights cannot have shape {shape:?}",
-                weights.len()
-            )));
+            return Err(Error::shape_mismatch(
+                "number of filter weights for the filter's shape",
+                [shape.iter().product::<usize>()],
+                [weights.len()],
+            ));
         }
         check_finite(&weights, "filter")?;
         Ok(Filter {
@@ -113,10 +114,11 @@ impl Filter {
         let mut out = 0;
         for f in filters {
             if f.shape[1..] != first.shape[1..] {
-                return Err(Error::ShapeMismatch(format!(
-                    "cannot stack filters of shapes {:?} and {:?}",
-                    first.shape, f.shape
-                )));
+                return Err(Error::shape_mismatch(
+                    "stacked filters (in channels, height, width)",
+                    &first.shape[1..],
+                    &f.shape[1..],
+                ));
             }
             out += f.shape[0];
             w.extend_from_slice(&f.weights);

@@ -169,10 +169,11 @@ fn scalar_for(scalars: &[f64], channels: usize) -> Result<()> {
     if scalars.len() == 1 || scalars.len() == channels {
         Ok(())
     } else {
-        Err(Error::ShapeMismatch(format!(
-            "{} gain scalars for {channels} channels",
-            scalars.len()
-        )))
+        Err(Error::shape_mismatch(
+            "gain scalars (one, or one per channel)",
+            [channels],
+            [scalars.len()],
+        ))
     }
 }
 
@@ -475,7 +476,7 @@ mod tests {
             Activation::Identity,
         );
         assert!(
-            matches!(e, Err(Error::ShapeMismatch(m)) if m.contains("2 gain scalars for 3 channels"))
+            matches!(e, Err(Error::ShapeMismatch { expected, got, .. }) if expected == [3] && got == [2])
         );
         let e = gain_builtin(
             x.clone(),
@@ -484,8 +485,8 @@ mod tests {
             &[1.0, 2.0],
             Activation::Identity,
         );
-        assert!(matches!(e, Err(Error::ShapeMismatch(_))));
+        assert!(matches!(e, Err(Error::ShapeMismatch { .. })));
         let e = gain_halves_cpu(x, Gain::Luminance, &[1.0], Activation::Identity);
-        assert!(matches!(e, Err(Error::ShapeMismatch(m)) if m.contains("two halves")));
+        assert!(matches!(e, Err(Error::ShapeMismatch { what, .. }) if what.contains("two halves")));
     }
 }

@@ -57,9 +57,11 @@ pub(crate) fn check_one_channel<E: Float, D: Device<E>, T: Tape<E, D>>(
 ) -> Result<()> {
     let d = dims(x);
     if d[1] != 1 {
-        return Err(Error::ShapeMismatch(format!(
-            "{model} takes images with 1 channel, got shape {d:?}"
-        )));
+        return Err(Error::shape_mismatch(
+            format!("{model} takes images with 1 channel"),
+            [d[0], 1, d[2], d[3]],
+            d,
+        ));
     }
     Ok(())
 }

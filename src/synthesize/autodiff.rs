@@ -189,11 +189,11 @@ impl<'a, M: Model> Linearized<'a, M> {
     /// `J^T u`: one forward and one backward pass (exact up to rounding).
     pub fn vjp(&self, u: &[f64]) -> Result<Vec<f64>> {
         if u.len() != self.n_out() {
-            return Err(Error::ShapeMismatch(format!(
-                "vector of {} values against a model output of {}",
-                u.len(),
-                self.n_out()
-            )));
+            return Err(Error::shape_mismatch(
+                "vector length against the model output's size",
+                [self.n_out()],
+                [u.len()],
+            ));
         }
         match self.kind {
             Kind::Cpu => vjp_on(&crate::device::cpu(), self.model, &self.x, u),
@@ -287,11 +287,11 @@ pub fn vector_jacobian_product<M: Model>(
 ) -> Result<Image<f64>> {
     let lin = Linearized::new(model, image.clone())?;
     if dims(u) != lin.y_shape {
-        return Err(Error::ShapeMismatch(format!(
-            "u has shape {:?}, the model's output {:?}",
+        return Err(Error::shape_mismatch(
+            "u against the model's output",
+            lin.y_shape,
             dims(u),
-            lin.y_shape
-        )));
+        ));
     }
     let g = lin.vjp(&u.as_vec())?;
     Ok(device().tensor_from_vec(g, *image.shape()))
@@ -312,11 +312,11 @@ pub fn jacobian_vector_product<M: Model>(
 ) -> Result<Image<f64>> {
     let lin = Linearized::new(model, image.clone())?;
     if dims(v) != dims(image) {
-        return Err(Error::ShapeMismatch(format!(
-            "v has shape {:?}, the image {:?}",
+        return Err(Error::shape_mismatch(
+            "v against the image",
+            dims(image),
             dims(v),
-            dims(image)
-        )));
+        ));
     }
     let jv = lin.jvp(&v.as_vec())?;
     let s = lin.y_shape;

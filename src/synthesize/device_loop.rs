@@ -108,11 +108,11 @@ impl<D: Device<f32> + dfdx::tensor_ops::Device<f32>> DeviceLoop<D> {
         let x = self.x.clone();
         let rep = model.forward(x.leaky_trace())?;
         if dims(&rep) != dims(&self.target) {
-            return Err(Error::ShapeMismatch(format!(
-                "the model's output has shape {:?}, the target representation {:?}",
+            return Err(Error::shape_mismatch(
+                "the model's output against the target representation",
+                dims(&self.target),
                 dims(&rep),
-                dims(&self.target)
-            )));
+            ));
         }
         let n = dims(&rep).iter().product::<usize>() as f64;
         let sq = rep

@@ -278,13 +278,15 @@ impl<M: Model> Setup<'_, M> {
             check_in_range(&init.as_vec(), met.allowed_range, "initial_image")?;
             let rep = met.model.apply(&init)?;
             if dims(&rep) != dims(&met.target) {
-                return Err(Error::ShapeMismatch(format!(
-                    "the initial image (shape {:?}) has a representation of shape {:?}, the \
-                     target representation has shape {:?}",
-                    dims(&init),
+                return Err(Error::shape_mismatch(
+                    format!(
+                        "the representation of the initial image (shape {:?}) against the \
+                         target representation",
+                        dims(&init)
+                    ),
+                    dims(&met.target),
                     dims(&rep),
-                    dims(&met.target)
-                )));
+                ));
             }
             met.metamer = device().tensor_from_vec(init.as_vec(), *init.shape());
         }
@@ -500,11 +502,11 @@ impl<M: Model> Metamer<M> {
         let x = &self.metamer;
         let rep = self.model.forward(x.leaky_trace())?;
         if dims(&rep) != dims(&self.target) {
-            return Err(Error::ShapeMismatch(format!(
-                "the model's output has shape {:?}, the target representation {:?}",
+            return Err(Error::shape_mismatch(
+                "the model's output against the target representation",
+                dims(&self.target),
                 dims(&rep),
-                dims(&self.target)
-            )));
+            ));
         }
         let (mse, g_rep) = mse_with_grad(&rep.as_vec(), &self.target_vec);
         let mut grads = backward_with(rep, g_rep)?;
@@ -556,11 +558,11 @@ impl<M: Model> Metamer<M> {
     pub fn objective_function(&self, image: &Image<f32>) -> Result<f64> {
         let rep = self.model.apply(image)?;
         if dims(&rep) != dims(&self.target) {
-            return Err(Error::ShapeMismatch(format!(
-                "the representation has shape {:?}, the target {:?}",
+            return Err(Error::shape_mismatch(
+                "the representation against the target representation",
+                dims(&self.target),
                 dims(&rep),
-                dims(&self.target)
-            )));
+            ));
         }
         let (mse, _) = mse_with_grad(&rep.as_vec(), &self.target_vec);
         let pen = range_penalty(&image.as_vec(), self.allowed_range, 0.0, None);

@@ -14,9 +14,11 @@ fn sum_sq_diff<E: Float, T, U>(
 ) -> Result<(f64, usize)> {
     let (da, db) = (dims(a), dims(b));
     if da != db {
-        return Err(Error::ShapeMismatch(format!(
-            "{what} of images of shapes {da:?} and {db:?}"
-        )));
+        return Err(Error::shape_mismatch(
+            format!("{what} of two images"),
+            da,
+            db,
+        ));
     }
     check_shape4(&da, "image")?;
     let (va, vb) = (a.as_vec(), b.as_vec());

@@ -227,10 +227,11 @@ pub fn backward_with<E: Float, D: Device<E>>(
 ) -> Result<Gradients<E, D>> {
     let n: usize = dims(&y).iter().product();
     if seed.len() != n {
-        return Err(Error::ShapeMismatch(format!(
-            "a seed of {} values for an output of {n} values",
-            seed.len()
-        )));
+        return Err(Error::shape_mismatch(
+            "backward seed against the output's size",
+            [n],
+            [seed.len()],
+        ));
     }
     let s = upload_e(&y.device().clone(), seed.to_vec(), *y.shape())?;
     y.try_mul(s)
