@@ -116,35 +116,28 @@ fn models(c: &mut Criterion) {
     bench_model(c, "on_off_circular", &oo);
 }
 
-/// The portable (matrix) convolution of `po::ops::portable`, which the GPU path uses, on
-/// the CPU: `conv2d_same` of a 1x1x256x256 image with a 31x31 Gaussian (circular padding),
-/// forward and forward+backward, next to the FFT convolution the CPU path keeps. dfdx's
-/// CPU matmul (the `gemm` crate) runs on rayon threads, which the thread CPU time does not
-/// see: run with `RAYON_NUM_THREADS=1` (then it runs on the calling thread), e.g.
-/// `RAYON_NUM_THREADS=1 cargo bench --bench models -- portable`.
-fn portable_conv(c: &mut Criterion) {
-    let mut g = c.benchmark_group("portable_conv2d_same_256_gauss31");
+/// The CPU's convolution kernel: `conv2d_same` of a 1x1x256x256 image with a 31x31
+/// Gaussian (circular padding), forward and forward+backward. Built with
+/// `--features portable-cpu`, the CPU runs the portable (matrix) kernel the GPU path uses
+/// (group `..._portable`), otherwise its FFT kernel (`..._fft`). dfdx's CPU matmul (the
+/// `gemm` crate) runs on rayon threads, which the thread CPU time does not see: run with
+/// `RAYON_NUM_THREADS=1` (then it runs on the calling thread), e.g.
+/// `RAYON_NUM_THREADS=1 cargo bench --features portable-cpu --bench models -- conv2d`.
+fn cpu_conv(c: &mut Criterion) {
+    let kernel = if cfg!(feature = "portable-cpu") {
+        "portable"
+    } else {
+        "fft"
+    };
+    let mut g = c.benchmark_group(format!("conv2d_same_256_gauss31_{kernel}"));
     po::tools::set_seed(0);
     let x = po::data::white_noise::<f32>(&[1, 1, 256, 256]).unwrap();
     let filt = po::tools::circular_gaussian2d((31, 31), &[3.0]).unwrap();
     let circ = PadMode::Circular;
-    g.bench_function("matrix_forward", |b| {
-        b.iter_custom(|n| {
-            cpu_time(n, || {
-                po::ops::portable::conv2d_same(x.clone(), &filt, circ).unwrap()
-            })
-        })
+    g.bench_function("forward", |b| {
+        b.iter_custom(|n| cpu_time(n, || po::ops::conv2d_same(x.clone(), &filt, circ).unwrap()))
     });
-    g.bench_function("matrix_forward_backward", |b| {
-        b.iter_custom(|n| {
-            cpu_time(n, || {
-                let y = po::ops::portable::conv2d_same(x.leaky_trace(), &filt, circ).unwrap();
-                let loss = po::ops::portable::sum_squares(y).unwrap();
-                loss.sum::<(), _>().backward().get(&x)
-            })
-        })
-    });
-    g.bench_function("fft_forward_backward", |b| {
+    g.bench_function("forward_backward", |b| {
         b.iter_custom(|n| {
             cpu_time(n, || {
                 let y = po::ops::conv2d_same(x.leaky_trace(), &filt, circ).unwrap();
@@ -162,6 +155,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2));
-    targets = models, portable_conv
+    targets = models, cpu_conv
 }
 criterion_main!(benches);

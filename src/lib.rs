@@ -34,7 +34,7 @@ pub use display::imshow;
 pub use error::{Error, Result};
 pub use simulate::Model;
 pub use tensor::{
-    cast, cat_batch, check_image, device, dims, image_from_vec, image_on, select_batch, to_cpu,
-    to_device, Dev, Float, Image, OnDevice, Shape4, Tape,
+    cast, cat_batch, check_image, dims, image_from_vec, image_on, select_batch, to_cpu, to_device,
+    Float, Image, Shape4, Tape,
 };
 pub use tools::PadMode;

@@ -1,18 +1,14 @@
 //! Images as dfdx tensors: the [`Image`] type, the [`Float`] element types, and helpers to
 //! move data in and out and to check shapes.
 
-use std::sync::OnceLock;
+use std::cell::RefCell;
 
 use dfdx::dtypes::Dtype;
 use dfdx::prelude::{Cpu, HasShape, NoneTape, Tensor, TensorFromVec};
 use dfdx::tensor::Storage;
 
-use crate::device::Device;
+use crate::device::cpu;
 use crate::error::{Error, Result};
-
-/// The CPU device: where images are made, stored, shown and saved. Models also run on the
-/// GPU during synthesis when the `cuda` feature is on (see [`crate::device`]).
-pub type Dev = Cpu;
 
 /// The shape of an image: (batch, channel, height, width), known at run time.
 pub type Shape4 = (usize, usize, usize, usize);
@@ -28,17 +24,35 @@ mod sealed {
     impl Sealed for f64 {}
 }
 
-/// Links an element type to the CPU device; lets generic code over [`Float`] use dfdx
-/// operations on CPU tensors without spelling out device bounds.
-pub trait OnDevice: dfdx::dtypes::Dtype {
-    /// The device (always [`Dev`]).
-    type Device: dfdx::tensor_ops::Device<Self>;
+/// A family of types indexed by the element type, e.g. a cache of FFT plans in `E` (see
+/// [`ByFloat`]). Crate-internal machinery, public only because [`Float`] names it.
+#[doc(hidden)]
+pub trait PerFloat {
+    /// The member of the family for element type `E`.
+    type Of<E: Float>;
 }
-impl OnDevice for f32 {
-    type Device = Cpu;
+
+/// One value of the family `F` per element type: what a `TypeId` map would hold, typed.
+/// [`Float::pick`] chooses the element type's own.
+#[doc(hidden)]
+pub struct ByFloat<F: PerFloat> {
+    /// The `f32` member.
+    pub single: F::Of<f32>,
+    /// The `f64` member.
+    pub double: F::Of<f64>,
 }
-impl OnDevice for f64 {
-    type Device = Cpu;
+
+impl<F: PerFloat> Default for ByFloat<F>
+where
+    F::Of<f32>: Default,
+    F::Of<f64>: Default,
+{
+    fn default() -> Self {
+        ByFloat {
+            single: Default::default(),
+            double: Default::default(),
+        }
+    }
 }
 
 /// The element types the crate computes in: `f32` (synthesis, like plenoptic) and `f64`
@@ -49,7 +63,6 @@ pub trait Float:
     + num_traits::Float
     + num_traits::FromPrimitive
     + realfft::FftNum
-    + OnDevice<Device = Cpu>
     + std::fmt::Display
     + Send
     + Sync
@@ -58,34 +71,49 @@ pub trait Float:
     fn of_f64(v: f64) -> Self;
     /// Converts to f64.
     fn as_f64(self) -> f64;
+    /// Calls `f` with this thread's reusable buffer of this type (contents unspecified),
+    /// so reading an op's input allocates (and page-faults) only when the buffer grows.
+    /// The buffer is taken out during the call: a nested call gets an empty one.
+    #[doc(hidden)]
+    fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R;
+    /// This type's member of `pair`.
+    #[doc(hidden)]
+    fn pick<F: PerFloat>(pair: &ByFloat<F>) -> &F::Of<Self>;
 }
-impl Float for f32 {
-    fn of_f64(v: f64) -> Self {
-        v as f32
-    }
-    fn as_f64(self) -> f64 {
-        self as f64
-    }
+
+macro_rules! float_impl {
+    ($t:ty, $slot:ident) => {
+        impl Float for $t {
+            #[allow(clippy::unnecessary_cast)]
+            fn of_f64(v: f64) -> Self {
+                v as $t
+            }
+            #[allow(clippy::unnecessary_cast)]
+            fn as_f64(self) -> f64 {
+                self as f64
+            }
+            fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R {
+                thread_local! {
+                    static SCRATCH: RefCell<Vec<$t>> = const { RefCell::new(Vec::new()) };
+                }
+                let mut buf = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+                let r = f(&mut buf);
+                SCRATCH.with(|s| *s.borrow_mut() = buf);
+                r
+            }
+            fn pick<F: PerFloat>(pair: &ByFloat<F>) -> &F::Of<Self> {
+                &pair.$slot
+            }
+        }
+    };
 }
-impl Float for f64 {
-    fn of_f64(v: f64) -> Self {
-        v
-    }
-    fn as_f64(self) -> f64 {
-        self
-    }
-}
+float_impl!(f32, single);
+float_impl!(f64, double);
 
 /// A dfdx tape on device `D` (the CPU by default): `NoneTape` (no gradients) or
 /// `OwnedTape` (recording).
 pub trait Tape<E: Dtype, D: Storage<E> = Cpu>: dfdx::tensor::Tape<E, D> + 'static {}
 impl<E: Dtype, D: Storage<E>, T: dfdx::tensor::Tape<E, D> + 'static> Tape<E, D> for T {}
-
-/// The shared CPU device.
-pub fn device() -> Dev {
-    static DEV: OnceLock<Dev> = OnceLock::new();
-    DEV.get_or_init(Dev::default).clone()
-}
 
 /// The shape of an image as an array `[batch, channel, height, width]`.
 pub fn dims<E, D: Storage<E>, T>(x: &Tensor<Shape4, E, D, T>) -> [usize; 4] {
@@ -104,7 +132,7 @@ pub fn dims<E, D: Storage<E>, T>(x: &Tensor<Shape4, E, D, T>) -> [usize; 4] {
 /// [`Error::Rank`] when `shape` does not have 4 entries, [`Error::Empty`] for a zero-sized
 /// dimension, [`Error::ShapeMismatch`] when the buffer's length does not match.
 pub fn image_from_vec<E: Float>(data: Vec<E>, shape: &[usize]) -> Result<Image<E>> {
-    image_on(&device(), data, shape)
+    image_on(&cpu(), data, shape)
 }
 
 /// Builds an image on device `dev` (the device of a model's input, `x.device()`, inside a
@@ -120,7 +148,7 @@ pub fn image_from_vec<E: Float>(data: Vec<E>, shape: &[usize]) -> Result<Image<E
 ///
 /// # Errors
 /// As [`image_from_vec`].
-pub fn image_on<E: Float, D: Device<E>>(
+pub fn image_on<E: Float, D: TensorFromVec<E>>(
     dev: &D,
     data: Vec<E>,
     shape: &[usize],
@@ -138,13 +166,13 @@ pub fn image_on<E: Float, D: Device<E>>(
 }
 
 /// Copies a CPU image to device `dev` (a copy on the CPU itself).
-pub fn to_device<E: Float, D: Device<E>>(x: &Image<E>, dev: &D) -> Image<E, NoneTape, D> {
+pub fn to_device<E: Float, D: TensorFromVec<E>>(x: &Image<E>, dev: &D) -> Image<E, NoneTape, D> {
     dev.tensor_from_vec(x.as_vec(), *x.shape())
 }
 
 /// Copies an image from any device to the CPU (no gradient flows through).
-pub fn to_cpu<E: Float, D: Device<E>, T>(x: &Image<E, T, D>) -> Image<E> {
-    device().tensor_from_vec(x.as_vec(), *x.shape())
+pub fn to_cpu<E: Float, D: Storage<E>, T>(x: &Image<E, T, D>) -> Image<E> {
+    cpu().tensor_from_vec(x.as_vec(), *x.shape())
 }
 
 /// Checks that `shape` is 4-D with no zero-sized dimension.
@@ -167,7 +195,7 @@ pub(crate) fn check_shape4(shape: &[usize], what: &str) -> Result<Shape4> {
 ///
 /// # Errors
 /// [`Error::Empty`] or [`Error::NonFinite`], naming `what`.
-pub fn check_image<E: Float, T>(x: &Tensor<Shape4, E, Dev, T>, what: &str) -> Result<()> {
+pub fn check_image<E: Float, T>(x: &Tensor<Shape4, E, Cpu, T>, what: &str) -> Result<()> {
     check_shape4(&dims(x), what)?;
     check_finite(&x.as_vec(), what)
 }
@@ -185,13 +213,13 @@ pub(crate) fn check_finite<E: Float>(v: &[E], what: &str) -> Result<()> {
 }
 
 /// Converts an image to another element type (no gradient flows through).
-pub fn cast<A: Float, B: Float, T>(x: &Tensor<Shape4, A, Dev, T>) -> Image<B> {
+pub fn cast<A: Float, B: Float, T>(x: &Tensor<Shape4, A, Cpu, T>) -> Image<B> {
     let v: Vec<B> = x
         .as_vec()
         .into_iter()
         .map(|a| B::of_f64(a.as_f64()))
         .collect();
-    device().tensor_from_vec(v, *x.shape())
+    cpu().tensor_from_vec(v, *x.shape())
 }
 
 /// Concatenates images along the batch dimension (all other dimensions must agree).
@@ -226,7 +254,7 @@ pub fn cat_batch<E: Float>(images: &[&Image<E>]) -> Result<Image<E>> {
 /// # Errors
 /// [`Error::InvalidArgument`] for an empty or out-of-range selection.
 pub fn select_batch<E: Float, T>(
-    x: &Tensor<Shape4, E, Dev, T>,
+    x: &Tensor<Shape4, E, Cpu, T>,
     range: std::ops::Range<usize>,
 ) -> Result<Image<E>> {
     let [b, c, h, w] = dims(x);

@@ -550,7 +550,7 @@ fn f64_images_and_taped_images_show_too() {
 #[test]
 fn empty_tensor_is_an_error_not_a_panic() {
     let t: Image =
-        po::device().tensor_from_vec(Vec::<f32>::new(), (0usize, 1usize, 4usize, 4usize));
+        po::device::cpu().tensor_from_vec(Vec::<f32>::new(), (0usize, 1usize, 4usize, 4usize));
     let e = po::imshow(&t).build().unwrap_err();
     assert!(matches!(e, Error::Empty { .. }), "{e}");
 }

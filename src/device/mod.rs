@@ -16,27 +16,20 @@
 //! # Ok::<(), po::Error>(())
 //! ```
 //!
-//! The ops of [`crate::ops`] dispatch through the [`Device`] trait: on the CPU they are the
-//! crate's fused FFT and element-wise ops; on the GPU they are built from dfdx's own tensor
-//! ops (matrix products for the convolutions), which dfdx runs with CUDA kernels and cuBLAS.
+//! The ops of [`crate::ops`] dispatch through the kernel traits that [`Device`] bundles:
+//! on the CPU they are the crate's fused FFT and element-wise ops; on the GPU they are
+//! built from dfdx's own tensor ops (matrix products for the convolutions), which dfdx runs
+//! with CUDA kernels and cuBLAS.
 
-use std::ops::Range;
 use std::sync::atomic::{AtomicU8, Ordering};
-
-use dfdx::dtypes::Dtype;
-use dfdx::prelude::{Gradients, OwnedTape};
+use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
-use crate::ops::gain::{Activation, Gain};
-use crate::ops::{Filter, PadMode};
-use crate::tensor::{Image, Tape};
-
-mod cpu;
-#[cfg(feature = "cuda")]
-mod gpu;
-pub(crate) mod reroute;
-#[doc(hidden)]
-pub use reroute::set_gpu_path_on_cpu;
+use crate::ops::{
+    BackwardKernel, ChannelsKernel, ConvKernel, GainKernel, PadKernel, PointwiseKernel,
+    ReduceKernel, RollKernel,
+};
+use crate::tensor::Float;
 
 /// dfdx's CPU device: where images are made, stored, shown and saved.
 pub use dfdx::prelude::Cpu;
@@ -53,101 +46,54 @@ mod sealed {
 }
 
 /// A device the crate's ops run on: dfdx's `Cpu`, and with the `cuda` feature dfdx's
-/// `Cuda` ([`Gpu`]). Each method is one op of [`crate::ops`]; call the functions there
-/// (`po::ops::conv2d`, ...), which dispatch to these. Sealed: implemented by the crate only.
-pub trait Device<E: Dtype>:
+/// `Cuda` ([`Gpu`]). It bundles dfdx's storage traits and one kernel trait per op of
+/// [`crate::ops`] (`ConvKernel`, `PadKernel`, ...); call the functions there
+/// (`po::ops::conv2d`, ...), which dispatch to the kernels. Sealed: implemented by the
+/// crate only.
+///
+/// ```
+/// use plenoptic as po;
+/// fn blur<D: po::Device<f32>>(x: po::Image<f32, po::dfdx::prelude::NoneTape, D>) -> po::Result<po::Image<f32, po::dfdx::prelude::NoneTape, D>> {
+///     let f = po::tools::circular_gaussian2d((3, 3), &[1.0])?;
+///     po::ops::conv2d_same(x, &f, po::PadMode::Reflect)
+/// }
+/// let y = blur(po::data::white_noise::<f32>(&[1, 1, 8, 8])?)?;
+/// assert_eq!(po::dims(&y), [1, 1, 8, 8]);
+/// # Ok::<(), po::Error>(())
+/// ```
+pub trait Device<E: Float>:
     dfdx::tensor::Storage<E>
     + dfdx::tensor::TensorFromVec<E>
     + dfdx::tensor::ZerosTensor<E>
     + dfdx::tensor::CopySlice<E>
+    + ConvKernel<E>
+    + PadKernel<E>
+    + RollKernel<E>
+    + ChannelsKernel<E>
+    + PointwiseKernel<E>
+    + ReduceKernel<E>
+    + GainKernel<E>
+    + BackwardKernel<E>
     + sealed::Sealed
 {
-    /// [`crate::ops::conv2d`].
-    fn conv2d<T: Tape<E, Self>>(x: Image<E, T, Self>, filt: &Filter) -> Result<Image<E, T, Self>>;
-    /// [`crate::ops::conv2d_same`].
-    fn conv2d_same<T: Tape<E, Self>>(
-        x: Image<E, T, Self>,
-        filt: &Filter,
-        mode: PadMode,
-    ) -> Result<Image<E, T, Self>>;
-    /// [`crate::ops::pad`].
-    fn pad<T: Tape<E, Self>>(
-        x: Image<E, T, Self>,
-        pads: [usize; 4],
-        mode: PadMode,
-    ) -> Result<Image<E, T, Self>>;
-    /// [`crate::ops::roll`].
-    fn roll<T: Tape<E, Self>>(
-        x: Image<E, T, Self>,
-        shift: (isize, isize),
-    ) -> Result<Image<E, T, Self>>;
-    /// [`crate::ops::select_channels`].
-    fn select_channels<T: Tape<E, Self>>(
-        x: Image<E, T, Self>,
-        range: Range<usize>,
-    ) -> Result<Image<E, T, Self>>;
-    /// [`crate::ops::mask`].
-    fn mask<T: Tape<E, Self>>(x: Image<E, T, Self>, mask: &[f64]) -> Result<Image<E, T, Self>>;
-    /// [`crate::ops::map`].
-    fn map<T: Tape<E, Self>>(
-        x: Image<E, T, Self>,
-        f: impl Fn(E, usize) -> (E, E),
-    ) -> Result<Image<E, T, Self>>;
-    /// [`crate::ops::map2`].
-    fn map2<T: Tape<E, Self>>(
-        a: Image<E, T, Self>,
-        b: Image<E, T, Self>,
-        f: impl Fn(E, E, usize) -> (E, E, E),
-    ) -> Result<Image<E, T, Self>>;
-    /// [`crate::ops::map2_halves`].
-    fn map2_halves<T: Tape<E, Self>>(
-        x: Image<E, T, Self>,
-        f: impl Fn(E, E, usize) -> (E, E, E),
-    ) -> Result<Image<E, T, Self>>;
-    /// [`crate::ops::sum_squares`].
-    fn sum_squares<T: Tape<E, Self>>(x: Image<E, T, Self>) -> Result<Image<E, T, Self>>;
-    /// [`crate::ops::mse`].
-    fn mse<T: Tape<E, Self>>(
-        a: Image<E, T, Self>,
-        b: Image<E, T, Self>,
-    ) -> Result<Image<E, T, Self>>;
-    /// The frontend models' gain step (crate-internal; see `ops::gain`).
-    #[doc(hidden)]
-    fn gain<T: Tape<E, Self>>(
-        num: Image<E, T, Self>,
-        den: Image<E, T, Self>,
-        gain: Gain,
-        scalars: &[f64],
-        act: Activation,
-    ) -> Result<Image<E, T, Self>>;
-    /// The gain step on the two halves of the channels (crate-internal).
-    #[doc(hidden)]
-    fn gain_halves<T: Tape<E, Self>>(
-        x: Image<E, T, Self>,
-        gain: Gain,
-        scalars: &[f64],
-        act: Activation,
-    ) -> Result<Image<E, T, Self>>;
-    /// A model's output nonlinearity (crate-internal).
-    #[doc(hidden)]
-    fn activate<T: Tape<E, Self>>(
-        x: Image<E, T, Self>,
-        act: Activation,
-    ) -> Result<Image<E, T, Self>>;
-    /// `x * x` (crate-internal).
-    #[doc(hidden)]
-    fn square<T: Tape<E, Self>>(x: Image<E, T, Self>) -> Result<Image<E, T, Self>>;
-    /// Runs the backward pass from `y` seeded with `dL/dy = seed` (row-major, one value per
-    /// element of `y`) and returns the gradients.
-    ///
-    /// # Errors
-    /// [`Error::ShapeMismatch`] for a seed of the wrong length, [`Error::Backend`] when
-    /// dfdx's backward pass fails.
-    fn backward_with(
-        y: Image<E, OwnedTape<E, Self>, Self>,
-        seed: Vec<E>,
-    ) -> Result<Gradients<E, Self>>;
 }
+
+impl<E: Float> Device<E> for Cpu where
+    Cpu: ConvKernel<E>
+        + PadKernel<E>
+        + RollKernel<E>
+        + ChannelsKernel<E>
+        + PointwiseKernel<E>
+        + ReduceKernel<E>
+        + GainKernel<E>
+        + BackwardKernel<E>
+{
+}
+
+#[cfg(feature = "cuda")]
+impl Device<f32> for Gpu {}
+#[cfg(feature = "cuda")]
+impl Device<f64> for Gpu {}
 
 /// Where synthesis runs the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,7 +240,14 @@ fn gpu_error() -> Option<String> {
     gpu_cell().err()
 }
 
-/// The CPU device.
+/// The shared CPU device (one handle, cloned: its allocation cache is shared).
+///
+/// ```
+/// let cpu = plenoptic::device::cpu();
+/// let x = plenoptic::image_on(&cpu, vec![1.0f32], &[1, 1, 1, 1])?;
+/// # Ok::<(), plenoptic::Error>(())
+/// ```
 pub fn cpu() -> Cpu {
-    crate::tensor::device()
+    static CPU: OnceLock<Cpu> = OnceLock::new();
+    CPU.get_or_init(Cpu::default).clone()
 }

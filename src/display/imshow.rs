@@ -6,7 +6,9 @@ use dfdx::prelude::Tensor;
 use super::colormap::Colormap;
 use super::figure::{Figure, Panel};
 use crate::error::{Error, Result};
-use crate::tensor::{dims, Dev, Float, Shape4};
+use dfdx::prelude::Cpu;
+
+use crate::tensor::{dims, Float, Shape4};
 
 /// How the grey (or colour) range of each panel is chosen, as pyrtools' `vrange`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -218,7 +220,7 @@ pub trait IntoImages {
     fn into_images(self) -> Vec<ImageValues>;
 }
 
-fn values<E: Float, T>(x: &Tensor<Shape4, E, Dev, T>) -> ImageValues {
+fn values<E: Float, T>(x: &Tensor<Shape4, E, Cpu, T>) -> ImageValues {
     let shape = dims(x);
     if shape.contains(&0) {
         // dfdx cannot read out an empty tensor; `build` reports it as empty
@@ -228,52 +230,52 @@ fn values<E: Float, T>(x: &Tensor<Shape4, E, Dev, T>) -> ImageValues {
     (shape, v)
 }
 
-impl<E: Float, T> IntoImages for &Tensor<Shape4, E, Dev, T> {
+impl<E: Float, T> IntoImages for &Tensor<Shape4, E, Cpu, T> {
     fn into_images(self) -> Vec<ImageValues> {
         vec![values(self)]
     }
 }
-impl<E: Float, T> IntoImages for &[&Tensor<Shape4, E, Dev, T>] {
+impl<E: Float, T> IntoImages for &[&Tensor<Shape4, E, Cpu, T>] {
     fn into_images(self) -> Vec<ImageValues> {
         self.iter().map(|x| values(x)).collect()
     }
 }
-impl<E: Float, T> IntoImages for &[Tensor<Shape4, E, Dev, T>] {
+impl<E: Float, T> IntoImages for &[Tensor<Shape4, E, Cpu, T>] {
     fn into_images(self) -> Vec<ImageValues> {
         self.iter().map(values).collect()
     }
 }
-impl<E: Float, T, const N: usize> IntoImages for &[&Tensor<Shape4, E, Dev, T>; N] {
+impl<E: Float, T, const N: usize> IntoImages for &[&Tensor<Shape4, E, Cpu, T>; N] {
     fn into_images(self) -> Vec<ImageValues> {
         self.as_slice().into_images()
     }
 }
-impl<E: Float, T, const N: usize> IntoImages for [&Tensor<Shape4, E, Dev, T>; N] {
+impl<E: Float, T, const N: usize> IntoImages for [&Tensor<Shape4, E, Cpu, T>; N] {
     fn into_images(self) -> Vec<ImageValues> {
         self.as_slice().into_images()
     }
 }
-impl<E: Float, T, const N: usize> IntoImages for &[Tensor<Shape4, E, Dev, T>; N] {
+impl<E: Float, T, const N: usize> IntoImages for &[Tensor<Shape4, E, Cpu, T>; N] {
     fn into_images(self) -> Vec<ImageValues> {
         self.as_slice().into_images()
     }
 }
-impl<E: Float, T> IntoImages for Vec<&Tensor<Shape4, E, Dev, T>> {
+impl<E: Float, T> IntoImages for Vec<&Tensor<Shape4, E, Cpu, T>> {
     fn into_images(self) -> Vec<ImageValues> {
         self.as_slice().into_images()
     }
 }
-impl<E: Float, T> IntoImages for &Vec<&Tensor<Shape4, E, Dev, T>> {
+impl<E: Float, T> IntoImages for &Vec<&Tensor<Shape4, E, Cpu, T>> {
     fn into_images(self) -> Vec<ImageValues> {
         self.as_slice().into_images()
     }
 }
-impl<E: Float, T> IntoImages for Vec<Tensor<Shape4, E, Dev, T>> {
+impl<E: Float, T> IntoImages for Vec<Tensor<Shape4, E, Cpu, T>> {
     fn into_images(self) -> Vec<ImageValues> {
         self.as_slice().into_images()
     }
 }
-impl<E: Float, T> IntoImages for &Vec<Tensor<Shape4, E, Dev, T>> {
+impl<E: Float, T> IntoImages for &Vec<Tensor<Shape4, E, Cpu, T>> {
     fn into_images(self) -> Vec<ImageValues> {
         self.as_slice().into_images()
     }
@@ -351,7 +353,7 @@ pub trait Show {
     fn show(&self) -> Result<Figure>;
 }
 
-impl<E: Float, T> Show for Tensor<Shape4, E, Dev, T> {
+impl<E: Float, T> Show for Tensor<Shape4, E, Cpu, T> {
     fn show(&self) -> Result<Figure> {
         imshow(self).build()
     }

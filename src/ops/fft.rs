@@ -2,7 +2,6 @@
 //! buffer, so every transform runs on contiguous memory. Work buffers are pooled per plan,
 //! so repeated transforms of one size allocate nothing.
 
-use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -10,7 +9,7 @@ use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
 
-use crate::tensor::Float;
+use crate::tensor::{ByFloat, Float, PerFloat};
 
 /// Rows transformed together, so the transposed writes touch consecutive memory.
 const BLOCK: usize = 8;
@@ -74,19 +73,23 @@ pub(crate) fn fast_len(n: usize) -> usize {
     }
 }
 
-type PlanCache = Mutex<HashMap<(TypeId, usize, usize), Arc<dyn Any + Send + Sync>>>;
+/// The cached plans of one element type, by size.
+type PlanCache<E> = Mutex<HashMap<(usize, usize), Arc<Plan2<E>>>>;
+
+/// The plan builder of each element type.
+struct PlanMaker;
+impl PerFloat for PlanMaker {
+    type Of<E: Float> = fn(usize, usize) -> Arc<Plan2<E>>;
+}
+
+static MAKERS: ByFloat<PlanMaker> = ByFloat {
+    single: plan_f32,
+    double: plan_f64,
+};
 
 /// The cached plan for an `n x m` transform in `E`.
 pub(crate) fn plan<E: Float>(n: usize, m: usize) -> Arc<Plan2<E>> {
-    let any = if TypeId::of::<E>() == TypeId::of::<f32>() {
-        plan_f32(n, m)
-    } else {
-        plan_f64(n, m)
-    };
-    match any.downcast::<Plan2<E>>() {
-        Ok(p) => p,
-        Err(_) => unreachable!("Float is sealed: only f32 and f64"),
-    }
+    (E::pick(&MAKERS))(n, m)
 }
 
 // Plans are made behind these two non-generic functions so that rustfft's algorithms are
@@ -94,19 +97,19 @@ pub(crate) fn plan<E: Float>(n: usize, m: usize) -> Arc<Plan2<E>> {
 // generic op would compile them again: each evcxr notebook cell is such a crate, and a
 // cell that convolved took 6-30 s to compile instead of 1-3 s.
 #[inline(never)]
-fn plan_f32(n: usize, m: usize) -> Arc<dyn Any + Send + Sync> {
-    cached_plan::<f32>(n, m)
+fn plan_f32(n: usize, m: usize) -> Arc<Plan2<f32>> {
+    static CACHE: OnceLock<PlanCache<f32>> = OnceLock::new();
+    cached_plan(CACHE.get_or_init(Default::default), n, m)
 }
 
 #[inline(never)]
-fn plan_f64(n: usize, m: usize) -> Arc<dyn Any + Send + Sync> {
-    cached_plan::<f64>(n, m)
+fn plan_f64(n: usize, m: usize) -> Arc<Plan2<f64>> {
+    static CACHE: OnceLock<PlanCache<f64>> = OnceLock::new();
+    cached_plan(CACHE.get_or_init(Default::default), n, m)
 }
 
-fn cached_plan<E: Float>(n: usize, m: usize) -> Arc<dyn Any + Send + Sync> {
-    static CACHE: OnceLock<PlanCache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let key = (TypeId::of::<E>(), n, m);
+fn cached_plan<E: Float>(cache: &PlanCache<E>, n: usize, m: usize) -> Arc<Plan2<E>> {
+    let key = (n, m);
     let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(p) = guard.get(&key) {
         return p.clone();

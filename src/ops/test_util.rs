@@ -4,8 +4,9 @@
 use dfdx::prelude::{Cpu, HasShape, OwnedTape, SumTo, Tensor, TensorFromVec, Trace, TryMul};
 use dfdx::tensor_ops::{Backward, Device};
 
+use crate::device::cpu;
 use crate::error::Result;
-use crate::tensor::{device, Float, Image, Shape4};
+use crate::tensor::{Float, Image, Shape4};
 
 /// A taped CPU image.
 pub(crate) type Taped<E> = Tensor<Shape4, E, Cpu, OwnedTape<E, Cpu>>;
@@ -56,7 +57,7 @@ where
         .into_iter()
         .map(E::of_f64)
         .collect();
-    let r = device().tensor_from_vec(r, *y.shape());
+    let r = cpu().tensor_from_vec(r, *y.shape());
     let grads = y.try_mul(r).unwrap().sum::<(), _>().backward();
     (value, grads.get(x).as_vec())
 }

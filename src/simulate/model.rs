@@ -1,6 +1,6 @@
 //! The [`Model`] trait: what synthesis needs from a model.
 
-use crate::device::Device;
+use crate::device::{Cpu, Device};
 use crate::error::Result;
 use crate::tensor::{Float, Image, Tape};
 
@@ -46,7 +46,10 @@ pub trait Model {
     ///
     /// # Errors
     /// As [`Model::forward`].
-    fn apply<E: Float>(&self, x: &Image<E>) -> Result<Image<E>> {
+    fn apply<E: Float>(&self, x: &Image<E>) -> Result<Image<E>>
+    where
+        Cpu: Device<E>,
+    {
         self.forward(x.clone())
     }
 }

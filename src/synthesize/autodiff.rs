@@ -6,26 +6,17 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use dfdx::prelude::{
-    Gradients, HasShape, OwnedTape, PutTape, SplitTape, TensorFromVec, Trace, ZerosTensor,
-};
-use dfdx::shapes::Rank0;
+use dfdx::prelude::{Gradients, HasShape, OwnedTape, PutTape, SplitTape, TensorFromVec, Trace};
 use dfdx::tensor::Tape as _;
-use dfdx::tensor_ops::Backward;
 
+use crate::device::cpu;
 use crate::device::{Device, Kind};
 use crate::error::{Error, Result};
 use crate::simulate::Model;
-use crate::tensor::{check_finite, device, dims, Dev, Float, Image};
+use crate::tensor::{check_finite, dims, Float, Image};
+use dfdx::prelude::Cpu;
 
-/// Runs the backward pass from `y` on any device, seeded with the gradient `seed` (dL/dy,
-/// same length as `y`), and returns every gradient.
-pub(crate) fn backward_with<E: Float, D: Device<E>>(
-    y: Image<E, OwnedTape<E, D>, D>,
-    seed: Vec<E>,
-) -> Result<Gradients<E, D>> {
-    D::backward_with(y, seed)
-}
+pub(crate) use crate::ops::backward_with;
 
 /// The gradient of `x` in `grads`, copied to the host (zeros when nothing reached `x`).
 pub(crate) fn grad_of<E: Float, D: Device<E>>(
@@ -38,33 +29,14 @@ pub(crate) fn grad_of<E: Float, D: Device<E>>(
     Ok(grads.get(x).as_vec())
 }
 
-/// The CPU implementation of [`backward_with`]: adds the seed straight into `y`'s gradient.
-pub(crate) fn backward_with_cpu<E: Float>(
-    y: Image<E, OwnedTape<E, Dev>>,
-    seed: Vec<E>,
-) -> Result<Gradients<E, Dev>> {
-    let (y, mut tape) = y.split_tape();
-    let yg = y.ghost();
-    tape.add_backward_op(move |grads| {
-        let g = grads.get_or_alloc_mut(&yg)?;
-        for (a, b) in g.iter_mut().zip(seed) {
-            *a += b;
-        }
-        Ok(())
-    });
-    let root = device().zeros::<Rank0>().put_tape(tape);
-    root.try_backward()
-        .map_err(|e| Error::Backend(format!("backward pass failed: {e:?}")))
-}
-
 /// An identity op whose backward pass raises `flag`: tells whether gradients reached the
 /// input (a model that rebuilds its output without the input's tape cuts them off).
 fn sentinel<E: Float>(
-    x: Image<E, OwnedTape<E, Dev>>,
+    x: Image<E, OwnedTape<E, Cpu>>,
     flag: Arc<AtomicBool>,
-) -> Image<E, OwnedTape<E, Dev>> {
+) -> Image<E, OwnedTape<E, Cpu>> {
     let (x, mut tape) = x.split_tape();
-    let out = device().tensor_from_vec(x.as_vec(), *x.shape());
+    let out = cpu().tensor_from_vec(x.as_vec(), *x.shape());
     let (xg, og) = (x.ghost(), out.ghost());
     tape.add_backward_op(move |grads| {
         flag.store(true, Ordering::Relaxed);
@@ -79,7 +51,10 @@ fn sentinel<E: Float>(
 
 /// Checks that `model` runs on `x`, returns a finite 4-D output, and lets gradients flow
 /// back to its input. Returns the output (computed without a tape).
-pub(crate) fn check_model_at<E: Float, M: Model>(model: &M, x: &Image<E>) -> Result<Image<E>> {
+pub(crate) fn check_model_at<E: Float, M: Model>(model: &M, x: &Image<E>) -> Result<Image<E>>
+where
+    Cpu: Device<E>,
+{
     let flag = Arc::new(AtomicBool::new(false));
     let xt = sentinel(x.leaky_trace(), flag.clone());
     let y = model.forward(xt)?;
@@ -104,12 +79,9 @@ pub(crate) fn check_model_at<E: Float, M: Model>(model: &M, x: &Image<E>) -> Res
                 .into(),
         ));
     }
-    let g = grads
-        .get_or_alloc_mut(x)
-        .map_err(|e| Error::Backend(format!("{e:?}")))?
-        .to_vec();
+    let g = grad_of(&mut grads, x)?;
     check_finite(&g, "the model's gradient").map_err(|e| Error::InvalidModel(e.to_string()))?;
-    Ok(device().tensor_from_vec(yv, shape))
+    Ok(cpu().tensor_from_vec(yv, shape))
 }
 
 /// The model as a function of a flat f64 input, with the products synthesis needs.
@@ -294,7 +266,7 @@ pub fn vector_jacobian_product<M: Model>(
         ));
     }
     let g = lin.vjp(&u.as_vec())?;
-    Ok(device().tensor_from_vec(g, *image.shape()))
+    Ok(cpu().tensor_from_vec(g, *image.shape()))
 }
 
 /// `J v`: the Jacobian-vector product of `model` at `image` with `v` (shaped like the
@@ -320,7 +292,7 @@ pub fn jacobian_vector_product<M: Model>(
     }
     let jv = lin.jvp(&v.as_vec())?;
     let s = lin.y_shape;
-    Ok(device().tensor_from_vec(jv, (s[0], s[1], s[2], s[3])))
+    Ok(cpu().tensor_from_vec(jv, (s[0], s[1], s[2], s[3])))
 }
 
 /// The Jacobian of `model` at `image`: one row per output element (row-major over the

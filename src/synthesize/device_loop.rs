@@ -11,7 +11,7 @@ use dfdx::prelude::*;
 use super::optim::{Adam, AdamOptions};
 use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::ops::portable::backend;
+use crate::ops::backend::backend;
 use crate::simulate::Model;
 use crate::tensor::{dims, to_device, Image, Shape4};
 

@@ -7,9 +7,10 @@ use super::autodiff::{check_model_at, Linearized};
 use super::linalg::{dot, normalize, orthonormalize, randn, sym_eig};
 use super::lobpcg::{lobpcg, End, LobpcgOptions};
 use super::progress::Progress;
+use crate::device::cpu;
 use crate::error::{Error, Result};
 use crate::simulate::Model;
-use crate::tensor::{cast, check_image, device, dims, Image};
+use crate::tensor::{cast, check_image, dims, Image};
 
 /// Largest number of pixels (batch 1, all channels) for [`Method::Exact`]: it builds the
 /// full `n x n` matrix `J^T J` and decomposes it, O(n^3) work.
@@ -208,7 +209,7 @@ impl<M: Model> EigSynthesize<'_, M> {
             .iter()
             .flat_map(|v| v.iter().map(|x| *x as f32))
             .collect();
-        eig.eigendistortions = device().tensor_from_vec(data, (count, c, h, w));
+        eig.eigendistortions = cpu().tensor_from_vec(data, (count, c, h, w));
         eig.eigenvalues = values;
         eig.eigenindex = index;
         eig.iterations = iterations;
@@ -375,7 +376,7 @@ impl<M: Model> Eigendistortion<M> {
         }
         let image64: Image<f64> = cast(&image);
         let representation = check_model_at(&model, &image64)?;
-        let eigendistortions = device().tensor_from_vec(Vec::new(), (0, c, h, w));
+        let eigendistortions = cpu().tensor_from_vec(Vec::new(), (0, c, h, w));
         Ok(Eigendistortion {
             image,
             model,

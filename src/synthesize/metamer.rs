@@ -9,10 +9,11 @@ use super::autodiff::{backward_with, check_model_at, grad_of};
 use super::device_loop::DeviceLoop;
 use super::optim::{mse_with_grad, range_penalty, Adam, AdamOptions};
 use super::progress::Progress;
+use crate::device::cpu;
 use crate::device::Kind;
 use crate::error::{Error, Result};
 use crate::simulate::Model;
-use crate::tensor::{check_image, device, dims, Image};
+use crate::tensor::{check_image, dims, Image};
 
 /// Synthesizes a model metamer of an image, as plenoptic's `Metamer`: starting from an
 /// initial image (uniform noise by default), Adam changes its pixels until the model's
@@ -126,7 +127,7 @@ impl<M: Model> MetamerBuilder<M> {
         let shape = dims(&self.image);
         let metamer = if draw {
             let noise = crate::data::white_noise::<f32>(&shape)?.as_vec();
-            device().tensor_from_vec(rescale(noise, lo as f32, hi as f32), *self.image.shape())
+            cpu().tensor_from_vec(rescale(noise, lo as f32, hi as f32), *self.image.shape())
         } else {
             self.image.clone()
         };
@@ -288,7 +289,7 @@ impl<M: Model> Setup<'_, M> {
                     dims(&rep),
                 ));
             }
-            met.metamer = device().tensor_from_vec(init.as_vec(), *init.shape());
+            met.metamer = cpu().tensor_from_vec(init.as_vec(), *init.shape());
         }
         met.adam = Some(Adam::new(self.adam, met.metamer.as_vec().len()));
         Ok(())
@@ -542,7 +543,7 @@ impl<M: Model> Metamer<M> {
         let mut data = self.metamer.as_vec();
         let adam = self.adam.as_mut().expect("set up before stepping");
         let change = adam.step(&mut data, &grad);
-        self.metamer = device().tensor_from_vec(data, *self.metamer.shape());
+        self.metamer = cpu().tensor_from_vec(data, *self.metamer.shape());
         self.losses.push(loss);
         self.gradient_norm.push(gnorm);
         self.pixel_change_norm.push(change.sqrt());
@@ -864,9 +865,9 @@ impl<M: Model> Metamer<M> {
         };
         let s = *self.image.shape();
         let plane: usize = shape.iter().product();
-        self.metamer = device().tensor_from_vec(mv, s);
+        self.metamer = cpu().tensor_from_vec(mv, s);
         self.saved_metamer = (0..n_saved)
-            .map(|i| device().tensor_from_vec(sv[i * plane..(i + 1) * plane].to_vec(), s))
+            .map(|i| cpu().tensor_from_vec(sv[i * plane..(i + 1) * plane].to_vec(), s))
             .collect();
         self.saved_iterations = saved_iterations;
         self.losses = losses;
@@ -945,7 +946,7 @@ impl Runner {
             )?)),
             #[cfg(not(feature = "cuda"))]
             Kind::Cuda => return Err(Error::Unavailable("built without the cuda feature".into())),
-            Kind::Cpu if crate::device::reroute::on() => Runner::Cpu(Box::new(DeviceLoop::new(
+            Kind::Cpu if cfg!(feature = "portable-cpu") => Runner::Cpu(Box::new(DeviceLoop::new(
                 &crate::device::cpu(),
                 x,
                 target,

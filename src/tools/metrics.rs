@@ -4,12 +4,14 @@
 use dfdx::prelude::Tensor;
 
 use crate::error::{Error, Result};
-use crate::tensor::{check_shape4, dims, Dev, Float, Shape4};
+use dfdx::prelude::Cpu;
+
+use crate::tensor::{check_shape4, dims, Float, Shape4};
 
 /// The squared differences of two images of the same shape, summed in f64.
 fn sum_sq_diff<E: Float, T, U>(
-    a: &Tensor<Shape4, E, Dev, T>,
-    b: &Tensor<Shape4, E, Dev, U>,
+    a: &Tensor<Shape4, E, Cpu, T>,
+    b: &Tensor<Shape4, E, Cpu, U>,
     what: &str,
 ) -> Result<(f64, usize)> {
     let (da, db) = (dims(a), dims(b));
@@ -42,8 +44,8 @@ fn sum_sq_diff<E: Float, T, U>(
 /// # Errors
 /// [`Error::ShapeMismatch`] when the shapes differ, [`Error::Empty`] for empty images.
 pub fn l2_norm<E: Float, T, U>(
-    a: &Tensor<Shape4, E, Dev, T>,
-    b: &Tensor<Shape4, E, Dev, U>,
+    a: &Tensor<Shape4, E, Cpu, T>,
+    b: &Tensor<Shape4, E, Cpu, U>,
 ) -> Result<f64> {
     Ok(sum_sq_diff(a, b, "l2_norm")?.0.sqrt())
 }
@@ -60,8 +62,8 @@ pub fn l2_norm<E: Float, T, U>(
 /// # Errors
 /// [`Error::ShapeMismatch`] when the shapes differ, [`Error::Empty`] for empty images.
 pub fn mse<E: Float, T, U>(
-    a: &Tensor<Shape4, E, Dev, T>,
-    b: &Tensor<Shape4, E, Dev, U>,
+    a: &Tensor<Shape4, E, Cpu, T>,
+    b: &Tensor<Shape4, E, Cpu, U>,
 ) -> Result<f64> {
     let (s, n) = sum_sq_diff(a, b, "mse")?;
     Ok(s / n as f64)

@@ -3,7 +3,9 @@
 use dfdx::prelude::Tensor;
 
 use crate::error::{Error, Result};
-use crate::tensor::{check_finite, check_shape4, dims, image_from_vec, Dev, Float, Image, Shape4};
+use dfdx::prelude::Cpu;
+
+use crate::tensor::{check_finite, check_shape4, dims, image_from_vec, Float, Image, Shape4};
 
 /// Linearly maps the values of `x` so its minimum becomes `a` and its maximum `b`
 /// (plenoptic's `rescale`: `(x - min) / (max - min) * (b - a) + a`, over the whole tensor).
@@ -19,7 +21,7 @@ use crate::tensor::{check_finite, check_shape4, dims, image_from_vec, Dev, Float
 /// # Errors
 /// [`Error::NonFinite`] for NaN or infinite values, [`Error::InvalidArgument`] (`x`) for a
 /// constant image, which has no range to stretch, or non-finite `a`, `b`.
-pub fn rescale<E: Float, T>(x: &Tensor<Shape4, E, Dev, T>, a: f64, b: f64) -> Result<Image<E>> {
+pub fn rescale<E: Float, T>(x: &Tensor<Shape4, E, Cpu, T>, a: f64, b: f64) -> Result<Image<E>> {
     if !a.is_finite() || !b.is_finite() {
         return Err(Error::invalid(
             "a, b",

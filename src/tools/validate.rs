@@ -88,11 +88,10 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Runs the model without a tape; checks that the output is non-empty and finite.
-fn check_output<E: Float, M: Model + ?Sized>(
-    model: &M,
-    x: &Image<E>,
-    ty: &str,
-) -> Result<Image<E>> {
+fn check_output<E: Float, M: Model + ?Sized>(model: &M, x: &Image<E>, ty: &str) -> Result<Image<E>>
+where
+    dfdx::prelude::Cpu: crate::Device<E>,
+{
     let shape = dims(x);
     let out = model
         .apply(x)

@@ -1,24 +1,69 @@
-//! Tests of the portable ops on `Cpu` against the host ops of [`crate::ops`]: values and
-//! gradients (of a random linear functional) in f64 and f32, and the same errors.
-//! `cargo test --lib ops::portable -- --nocapture` prints the largest errors seen.
+//! Tests of the portable kernels (`ops/<op>/portable.rs`) on `Cpu` against the fused CPU
+//! kernels (`ops/<op>/cpu.rs`), both called directly (so they compare the two in every
+//! build, `portable-cpu` or not): values and gradients (of a random linear functional) in
+//! f64 and f32, and the same errors. `cargo test --lib ops::portable -- --nocapture`
+//! prints the largest errors seen.
 
 use dfdx::prelude::{Cpu, SumTo, TensorFromVec, Trace, ZerosTensor};
 use dfdx::tensor_ops::{Backward, Device};
 
 use super::svd::rank_terms;
+use crate::device::cpu;
 use crate::error::Result;
-use crate::ops::{self, Filter, PadMode};
-use crate::tensor::{device, dims, Float, Image};
+use crate::ops::{Filter, PadMode};
+use crate::tensor::{dims, Float, Image};
 use crate::tools::circular_gaussian2d;
 
 use crate::ops::test_util::{rand_vec, rel_err, value_and_grad, Taped};
+
+/// The portable kernels.
+mod p {
+    pub(super) use crate::ops::backward::portable::backward_with;
+    pub(super) use crate::ops::channels::portable::{mask, select_channels};
+    pub(super) use crate::ops::conv::portable::{conv2d, conv2d_same};
+    pub(super) use crate::ops::pad::portable::pad;
+    pub(super) use crate::ops::pointwise::portable::{map, map2, map2_halves, softplus};
+    pub(super) use crate::ops::reduce::portable::{mse, sum_squares};
+    pub(super) use crate::ops::roll::portable::roll;
+}
+
+/// The fused CPU kernels (those returning no error wrapped in `Ok`).
+mod c {
+    use crate::error::Result;
+    use crate::tensor::{Float, Image, Tape};
+
+    pub(super) use crate::ops::backward::cpu::backward_with;
+    pub(super) use crate::ops::channels::cpu::{mask, select_channels};
+    pub(super) use crate::ops::conv::cpu::{conv2d, conv2d_same};
+    pub(super) use crate::ops::pad::cpu::pad;
+    pub(super) use crate::ops::pointwise::cpu::{map2, map2_halves};
+    pub(super) use crate::ops::reduce::cpu::mse;
+
+    pub(super) fn roll<E: Float, T: Tape<E>>(
+        x: Image<E, T>,
+        shift: (isize, isize),
+    ) -> Result<Image<E, T>> {
+        Ok(crate::ops::roll::cpu::roll(x, shift))
+    }
+
+    pub(super) fn sum_squares<E: Float, T: Tape<E>>(x: Image<E, T>) -> Result<Image<E, T>> {
+        Ok(crate::ops::reduce::cpu::sum_squares(x))
+    }
+
+    pub(super) fn map<E: Float, T: Tape<E>>(
+        x: Image<E, T>,
+        f: impl Fn(E, usize) -> (E, E),
+    ) -> Result<Image<E, T>> {
+        Ok(crate::ops::pointwise::cpu::map(x, f))
+    }
+}
 
 fn rand_image<E: Float>(shape: [usize; 4], seed: u64) -> Image<E> {
     let v = rand_vec(shape.iter().product(), seed)
         .into_iter()
         .map(E::of_f64)
         .collect();
-    device().tensor_from_vec(v, (shape[0], shape[1], shape[2], shape[3]))
+    cpu().tensor_from_vec(v, (shape[0], shape[1], shape[2], shape[3]))
 }
 
 /// Tolerance on errors relative to the largest magnitude: f64 1e-10, f32 1e-5.
@@ -129,8 +174,8 @@ where
                 worst.check(
                     &format!("conv2d_same {name} {h}x{w} {mode:?}"),
                     &x,
-                    |x| super::conv2d_same(x, &filt, mode),
-                    |x| ops::conv2d_same(x, &filt, mode),
+                    |x| p::conv2d_same(x, &filt, mode),
+                    |x| c::conv2d_same(x, &filt, mode),
                 );
             }
         }
@@ -146,8 +191,8 @@ where
         worst.check(
             &format!("conv2d_same center-surround 31x31 {mode:?}"),
             &x,
-            |x| super::conv2d_same(x, cs.filter(), mode),
-            |x| ops::conv2d_same(x, cs.filter(), mode),
+            |x| p::conv2d_same(x, cs.filter(), mode),
+            |x| c::conv2d_same(x, cs.filter(), mode),
         );
     }
     worst.report("conv2d_same", type_name::<E>());
@@ -173,8 +218,8 @@ where
         worst.check(
             &format!("conv2d {name}"),
             &x,
-            |x| super::conv2d(x, &filt),
-            |x| ops::conv2d(x, &filt),
+            |x| p::conv2d(x, &filt),
+            |x| c::conv2d(x, &filt),
         );
     }
     worst.report("conv2d", type_name::<E>());
@@ -201,8 +246,8 @@ where
             worst.check(
                 &format!("pad {pads:?} {mode:?}"),
                 &x,
-                |x| super::pad(x, pads, mode),
-                |x| ops::pad(x, pads, mode),
+                |x| p::pad(x, pads, mode),
+                |x| c::pad(x, pads, mode),
             );
         }
     }
@@ -210,20 +255,20 @@ where
         worst.check(
             &format!("roll {shift:?}"),
             &x,
-            |x| super::roll(x, shift),
-            |x| ops::roll(x, shift),
+            |x| p::roll(x, shift),
+            |x| c::roll(x, shift),
         );
     }
     for range in [0..3, 1..2, 1..3, 2..3] {
         worst.check(
             &format!("select_channels {range:?}"),
             &x,
-            |x| super::select_channels(x, range.clone()),
-            |x| ops::select_channels(x, range.clone()),
+            |x| p::select_channels(x, range.clone()),
+            |x| c::select_channels(x, range.clone()),
         );
     }
     let m = rand_vec(35, 14);
-    worst.check("mask", &x, |x| super::mask(x, &m), |x| ops::mask(x, &m));
+    worst.check("mask", &x, |x| p::mask(x, &m), |x| c::mask(x, &m));
     worst.report("pad/roll/select_channels/mask", type_name::<E>());
 }
 
@@ -244,21 +289,19 @@ where
     let mut worst = Worst::default();
     let x = rand_image::<E>([2, 3, 16, 20], 15);
     let target = rand_image::<E>([2, 3, 16, 20], 16);
-    worst.check("sum_squares", &x, super::sum_squares, |x| {
-        ops::sum_squares(x)
-    });
+    worst.check("sum_squares", &x, p::sum_squares, |x| c::sum_squares(x));
     // gradients with respect to both arguments: the first is x, the second x's square
     worst.check(
         "mse (a)",
         &x,
-        |x| super::mse(x, target.retaped()),
-        |x| ops::mse(x, target.retaped()),
+        |x| p::mse(x, target.retaped()),
+        |x| c::mse(x, target.retaped()),
     );
     worst.check(
         "mse (b)",
         &x,
-        |x| super::mse(target.retaped(), x),
-        |x| ops::mse(target.retaped(), x),
+        |x| p::mse(target.retaped(), x),
+        |x| c::mse(target.retaped(), x),
     );
     worst.report("sum_squares/mse", type_name::<E>());
 }
@@ -284,13 +327,12 @@ where
         0.0, 20.0, 19.99, 20.01, 25.0, -25.0, 60.0, -60.0, 1e-3, -1e-3,
     ]);
     let n = v.len();
-    let x: Image<E> =
-        device().tensor_from_vec(v.into_iter().map(E::of_f64).collect(), (1, 1, 1, n));
-    worst.check("softplus", &x, super::softplus, |x| {
-        ops::map(x, |a, _| ops::softplus(a))
+    let x: Image<E> = cpu().tensor_from_vec(v.into_iter().map(E::of_f64).collect(), (1, 1, 1, n));
+    worst.check("softplus", &x, p::softplus, |x| {
+        c::map(x, |a, _| crate::ops::softplus(a))
     });
     // the exact derivatives at 0 (1/2) and far from 0 (1 and 0)
-    let y = super::softplus(x.leaky_trace()).unwrap();
+    let y = p::softplus(x.leaky_trace()).unwrap();
     let g = y.sum::<(), _>().backward().get(&x).as_vec();
     let close = |a: E, b: f64| (a.as_f64() - b).abs() < 1e-6;
     assert!(close(g[n - 10], 0.5), "d softplus(0) = {}", g[n - 10]);
@@ -328,24 +370,24 @@ where
     let mut worst = Worst::default();
     let x = rand_image::<E>([2, 4, 3, 5], 18);
     let other = rand_image::<E>([2, 4, 3, 5], 19);
-    worst.check("map", &x, |x| super::map(x, cube), |x| ops::map(x, cube));
+    worst.check("map", &x, |x| p::map(x, cube), |x| c::map(x, cube));
     worst.check(
         "map2 (a)",
         &x,
-        |x| super::map2(x, other.retaped(), ratio),
-        |x| ops::map2(x, other.retaped(), ratio),
+        |x| p::map2(x, other.retaped(), ratio),
+        |x| c::map2(x, other.retaped(), ratio),
     );
     worst.check(
         "map2 (b)",
         &x,
-        |x| super::map2(other.retaped(), x, ratio),
-        |x| ops::map2(other.retaped(), x, ratio),
+        |x| p::map2(other.retaped(), x, ratio),
+        |x| c::map2(other.retaped(), x, ratio),
     );
     worst.check(
         "map2_halves",
         &x,
-        |x| super::map2_halves(x, ratio),
-        |x| ops::map2_halves(x, ratio),
+        |x| p::map2_halves(x, ratio),
+        |x| c::map2_halves(x, ratio),
     );
     // the values are the host closure's, bit for bit, with or without a tape
     let exact = |a: Vec<E>, b: Vec<E>| {
@@ -355,22 +397,22 @@ where
         );
     };
     exact(
-        super::map(x.leaky_trace(), cube).unwrap().as_vec(),
-        ops::map(x.clone(), cube).unwrap().as_vec(),
+        p::map(x.leaky_trace(), cube).unwrap().as_vec(),
+        c::map(x.clone(), cube).unwrap().as_vec(),
     );
     exact(
-        super::map(x.clone(), cube).unwrap().as_vec(),
-        ops::map(x.clone(), cube).unwrap().as_vec(),
+        p::map(x.clone(), cube).unwrap().as_vec(),
+        c::map(x.clone(), cube).unwrap().as_vec(),
     );
     exact(
-        super::map2(x.leaky_trace(), other.retaped(), ratio)
+        p::map2(x.leaky_trace(), other.retaped(), ratio)
             .unwrap()
             .as_vec(),
-        ops::map2(x.clone(), other.clone(), ratio).unwrap().as_vec(),
+        c::map2(x.clone(), other.clone(), ratio).unwrap().as_vec(),
     );
     exact(
-        super::map2_halves(x.leaky_trace(), ratio).unwrap().as_vec(),
-        ops::map2_halves(x.clone(), ratio).unwrap().as_vec(),
+        p::map2_halves(x.leaky_trace(), ratio).unwrap().as_vec(),
+        c::map2_halves(x.clone(), ratio).unwrap().as_vec(),
     );
     worst.report("map/map2/map2_halves", type_name::<E>());
 }
@@ -405,22 +447,19 @@ where
         .into_iter()
         .map(E::of_f64)
         .collect();
-    let y = super::conv2d_same(x.leaky_trace(), &filt, PadMode::Reflect).unwrap();
-    let a = super::backward_with(y, &seed).unwrap().get(&x).as_vec();
-    let y = ops::conv2d_same(x.leaky_trace(), &filt, PadMode::Reflect).unwrap();
-    let b = crate::synthesize::autodiff::backward_with(y, seed.clone())
-        .unwrap()
-        .get(&x)
-        .as_vec();
+    let y = p::conv2d_same(x.leaky_trace(), &filt, PadMode::Reflect).unwrap();
+    let a = p::backward_with(y, &seed).unwrap().get(&x).as_vec();
+    let y = c::conv2d_same(x.leaky_trace(), &filt, PadMode::Reflect).unwrap();
+    let b = c::backward_with(y, seed.clone()).unwrap().get(&x).as_vec();
     let e = rel_err(&a, &b);
     assert!(e < tol::<E>(), "seeded backward error {e:e}");
     eprintln!(
         "backward_with [{}]: max rel gradient error {e:.2e}",
         type_name::<E>()
     );
-    let y = super::conv2d_same(x.leaky_trace(), &filt, PadMode::Reflect).unwrap();
+    let y = p::conv2d_same(x.leaky_trace(), &filt, PadMode::Reflect).unwrap();
     assert!(matches!(
-        super::backward_with(y, &seed[1..]),
+        p::backward_with(y, &seed[1..]),
         Err(crate::Error::ShapeMismatch { .. })
     ));
 }
@@ -449,28 +488,25 @@ fn errors_match_host() {
     let three = rand_filter([3, 1, 3, 3], 23);
     let two_in = rand_filter([1, 2, 3, 3], 24);
     // kernel larger than the image
-    same_error(super::conv2d(x.clone(), &g7), ops::conv2d(x.clone(), &g7));
+    same_error(p::conv2d(x.clone(), &g7), c::conv2d(x.clone(), &g7));
     // channels that cannot be grouped: 3 outputs over 2 groups, 2 inputs per group on 1
-    same_error(
-        super::conv2d(x.clone(), &three),
-        ops::conv2d(x.clone(), &three),
-    );
+    same_error(p::conv2d(x.clone(), &three), c::conv2d(x.clone(), &three));
     let x1 = rand_image::<f64>([1, 1, 6, 5], 25);
     same_error(
-        super::conv2d_same(x1.clone(), &two_in, PadMode::Reflect),
-        ops::conv2d_same(x1.clone(), &two_in, PadMode::Reflect),
+        p::conv2d_same(x1.clone(), &two_in, PadMode::Reflect),
+        c::conv2d_same(x1.clone(), &two_in, PadMode::Reflect),
     );
     // reflect padding of 3 on a side of 3, circular of 3 on 2
     let small = rand_image::<f64>([1, 1, 3, 2], 26);
     for mode in all_modes() {
-        let r = super::conv2d_same(small.clone(), &g7, mode);
-        let h = ops::conv2d_same(small.clone(), &g7, mode);
+        let r = p::conv2d_same(small.clone(), &g7, mode);
+        let h = c::conv2d_same(small.clone(), &g7, mode);
         assert_eq!(r.is_ok(), h.is_ok(), "{mode:?}");
         if h.is_err() {
             same_error(r, h);
         }
-        let r = super::pad(small.clone(), [0, 0, 3, 0], mode);
-        let h = ops::pad(small.clone(), [0, 0, 3, 0], mode);
+        let r = p::pad(small.clone(), [0, 0, 3, 0], mode);
+        let h = c::pad(small.clone(), [0, 0, 3, 0], mode);
         assert_eq!(r.is_ok(), h.is_ok(), "{mode:?}");
         if h.is_err() {
             same_error(r, h);
@@ -481,46 +517,37 @@ fn errors_match_host() {
     v[3] = f64::NAN;
     v[7] = f64::INFINITY;
     v[8] = f64::NEG_INFINITY;
-    let bad: Image<f64> = device().tensor_from_vec(v, (1, 1, 6, 5));
+    let bad: Image<f64> = cpu().tensor_from_vec(v, (1, 1, 6, 5));
     same_error(
-        super::conv2d_same(bad.clone(), &g3, PadMode::Circular),
-        ops::conv2d_same(bad.clone(), &g3, PadMode::Circular),
+        p::conv2d_same(bad.clone(), &g3, PadMode::Circular),
+        c::conv2d_same(bad.clone(), &g3, PadMode::Circular),
     );
-    same_error(super::conv2d(bad.clone(), &g3), ops::conv2d(bad, &g3));
+    same_error(p::conv2d(bad.clone(), &g3), c::conv2d(bad, &g3));
     // an empty image
-    let empty: Image<f64> = device().zeros_like(&(1, 0, 4, 4));
+    let empty: Image<f64> = cpu().zeros_like(&(1, 0, 4, 4));
+    same_error(p::conv2d(empty.clone(), &g3), c::conv2d(empty.clone(), &g3));
     same_error(
-        super::conv2d(empty.clone(), &g3),
-        ops::conv2d(empty.clone(), &g3),
-    );
-    same_error(
-        super::conv2d_same(empty.clone(), &g3, PadMode::Reflect),
-        ops::conv2d_same(empty, &g3, PadMode::Reflect),
+        p::conv2d_same(empty.clone(), &g3, PadMode::Reflect),
+        c::conv2d_same(empty, &g3, PadMode::Reflect),
     );
     // channels, masks, shapes
     same_error(
-        super::select_channels(x.clone(), 1..3),
-        ops::select_channels(x.clone(), 1..3),
+        p::select_channels(x.clone(), 1..3),
+        c::select_channels(x.clone(), 1..3),
     );
     same_error(
-        super::select_channels(x.clone(), 1..1),
-        ops::select_channels(x.clone(), 1..1),
+        p::select_channels(x.clone(), 1..1),
+        c::select_channels(x.clone(), 1..1),
+    );
+    same_error(p::mask(x.clone(), &[1.0; 7]), c::mask(x.clone(), &[1.0; 7]));
+    same_error(p::mse(x.clone(), x1.clone()), c::mse(x.clone(), x1.clone()));
+    same_error(
+        p::map2(x.clone(), x1.clone(), ratio),
+        c::map2(x.clone(), x1.clone(), ratio),
     );
     same_error(
-        super::mask(x.clone(), &[1.0; 7]),
-        ops::mask(x.clone(), &[1.0; 7]),
-    );
-    same_error(
-        super::mse(x.clone(), x1.clone()),
-        ops::mse(x.clone(), x1.clone()),
-    );
-    same_error(
-        super::map2(x.clone(), x1.clone(), ratio),
-        ops::map2(x.clone(), x1.clone(), ratio),
-    );
-    same_error(
-        super::map2_halves(x1.clone(), ratio),
-        ops::map2_halves(x1.clone(), ratio),
+        p::map2_halves(x1.clone(), ratio),
+        c::map2_halves(x1.clone(), ratio),
     );
     assert_eq!(dims(&x), [1, 2, 6, 5]);
 }

@@ -1,148 +1,48 @@
-//! 2-D convolution by FFT: torch's `conv2d` (cross-correlation, kernel not flipped, no
-//! padding) with several output channels and grouped input channels, and the same
-//! convolution after plenoptic's `same_padding`, fused into one op.
-//!
-//! Both read the input through a *frame*: the image, or the image padded on the fly
-//! (rows and columns mapped back to the input), so no padded copy is made. With circular
-//! padding on an image whose sides are fast FFT sizes, the convolution is a circular one of
-//! the image itself (the kernel wraps around), which needs no padding at all.
+//! The CPU's convolution: FFTs of the input read through a *frame* (the image, or the
+//! image padded on the fly), multiplied by the cached spectra of the kernels.
 
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use dfdx::prelude::Tensor;
+use dfdx::prelude::{Cpu, Tensor};
 use realfft::num_complex::Complex;
 
-use super::checks::{groups, pads_fit, same_pads};
-use super::fft::{fast_len, plan, Plan2};
-use super::{read, record1, PadMode};
-use crate::device::Device;
+use super::{Filter, Spectra};
 use crate::error::{Error, Result};
-use crate::tensor::{
-    check_finite, check_shape4, dims, image_from_vec, Dev, Float, Image, Shape4, Tape,
-};
+use crate::ops::checks::{groups, pads_fit, same_pads};
+use crate::ops::fft::{fast_len, plan, Plan2};
+use crate::ops::tape::{read, record1};
+use crate::ops::PadMode;
+use crate::tensor::{check_finite, check_shape4, dims, Float, Shape4, Tape};
 
-/// Cached kernel spectra, keyed by element type, transform size and kernel shift.
-type SpecCache = Mutex<HashMap<SpecKey, Arc<dyn Any + Send + Sync>>>;
-type SpecKey = (TypeId, usize, usize, usize, usize);
-type Spectra<E> = Arc<Vec<Vec<Complex<E>>>>;
-
-/// A bank of convolution filters, shaped like torch's conv weight:
-/// (out_channels, in_channels_per_group, height, width). Stored in f64; the FFTs of the
-/// filters are computed once per element type and transform size, then reused.
-#[derive(Clone)]
-pub struct Filter {
-    shape: [usize; 4],
-    weights: Arc<Vec<f64>>,
-    spectra: Arc<SpecCache>,
-}
-
-impl std::fmt::Debug for Filter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Filter")
-            .field("shape", &self.shape)
-            .finish()
+#[cfg(not(feature = "portable-cpu"))]
+impl<E: Float> super::ConvKernel<E> for dfdx::prelude::Cpu {
+    fn conv2d<T: Tape<E>>(
+        x: crate::Image<E, T>,
+        filt: &super::Filter,
+    ) -> crate::Result<crate::Image<E, T>> {
+        conv2d(x, filt)
+    }
+    fn conv2d_same<T: Tape<E>>(
+        x: crate::Image<E, T>,
+        filt: &super::Filter,
+        mode: crate::ops::PadMode,
+    ) -> crate::Result<crate::Image<E, T>> {
+        conv2d_same(x, filt, mode)
     }
 }
 
 impl Filter {
-    /// A filter bank from row-major weights of shape
-    /// `[out_channels, in_channels_per_group, height, width]`.
-    ///
-    /// ```
-    /// let box3 = plenoptic::tools::Filter::new(vec![1.0 / 9.0; 9], [1, 1, 3, 3]).unwrap();
-    /// assert_eq!(box3.kernel_size(), (3, 3));
-    /// ```
-    ///
-    /// # Errors
-    /// Empty shape, a buffer of the wrong length, or non-finite weights.
-    pub fn new(weights: Vec<f64>, shape: [usize; 4]) -> Result<Self> {
-        crate::tensor::check_shape4(&shape, "filter")?;
-        if weights.len() != shape.iter().product::<usize>() {
-            return Err(Error::shape_mismatch(
-                "number of filter weights for the filter's shape",
-                [shape.iter().product::<usize>()],
-                [weights.len()],
-            ));
-        }
-        check_finite(&weights, "filter")?;
-        Ok(Filter {
-            shape,
-            weights: Arc::new(weights),
-            spectra: Default::default(),
-        })
-    }
-
-    /// `[out_channels, in_channels_per_group, height, width]`.
-    pub fn shape(&self) -> [usize; 4] {
-        self.shape
-    }
-
-    /// (height, width) of each kernel.
-    pub fn kernel_size(&self) -> (usize, usize) {
-        (self.shape[2], self.shape[3])
-    }
-
-    /// Number of output channels.
-    pub fn out_channels(&self) -> usize {
-        self.shape[0]
-    }
-
-    /// The weights, row-major.
-    pub fn weights(&self) -> &[f64] {
-        &self.weights
-    }
-
-    /// The filters as an image of shape (out_channels, in_channels_per_group, height,
-    /// width), e.g. to display them.
-    pub fn to_image<E: Float>(&self) -> Image<E> {
-        let v = self.weights.iter().map(|&w| E::of_f64(w)).collect();
-        image_from_vec(v, &self.shape).expect("filter shape is valid")
-    }
-
-    /// Stacks filter banks along the output channels (all must share the other dimensions).
-    ///
-    /// # Errors
-    /// [`Error::ShapeMismatch`] when kernel sizes or input channels differ.
-    pub fn concat(filters: &[&Filter]) -> Result<Filter> {
-        let first = filters.first().ok_or_else(|| Error::Empty {
-            what: "list of filters".into(),
-            shape: vec![0],
-        })?;
-        let mut w = Vec::new();
-        let mut out = 0;
-        for f in filters {
-            if f.shape[1..] != first.shape[1..] {
-                return Err(Error::shape_mismatch(
-                    "stacked filters (in channels, height, width)",
-                    &first.shape[1..],
-                    &f.shape[1..],
-                ));
-            }
-            out += f.shape[0];
-            w.extend_from_slice(&f.weights);
-        }
-        Filter::new(w, [out, first.shape[1], first.shape[2], first.shape[3]])
-    }
-
-    /// Multiplies every weight by `s`.
-    pub fn scaled(&self, s: f64) -> Filter {
-        Filter::new(self.weights.iter().map(|w| w * s).collect(), self.shape)
-            .expect("scaling keeps the shape")
-    }
-
     /// FFTs of every kernel for plan `p`, scaled by `1 / (n m)` (so inverse transforms need
     /// no scaling), with kernel element (u, v) placed at ((u - shift.0) mod n,
     /// (v - shift.1) mod m), wrapping around (and adding up) where the kernel is larger.
     /// Cached per element type, size and shift.
     fn spectra<E: Float>(&self, p: &Plan2<E>, shift: (usize, usize)) -> Spectra<E> {
-        let key = (TypeId::of::<E>(), p.n, p.m, shift.0, shift.1);
-        let mut cache = self.spectra.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (p.n, p.m, shift.0, shift.1);
+        let mut cache = E::pick(&self.spectra)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some(s) = cache.get(&key) {
-            if let Ok(s) = s.clone().downcast::<Vec<Vec<Complex<E>>>>() {
-                return s;
-            }
+            return s.clone();
         }
         let [o, c, kh, kw] = self.shape;
         let (n, m) = (p.n, p.m);
@@ -266,38 +166,11 @@ struct Geometry {
     wo: usize,
 }
 
-/// Valid 2-D cross-correlation of `x` (batch, in_channels, h, w) with `filt`, like torch's
-/// `F.conv2d(x, filt, groups=g)` with `g = in_channels / filt.shape()[1]` (so a filter with
-/// one input channel per output channel applied to a 2-channel image is a grouped
-/// convolution, as plenoptic's `OnOff` model uses). Output: (batch, out_channels,
-/// h - kh + 1, w - kw + 1). Differentiable with respect to `x`.
-///
-/// ```
-/// use plenoptic as po;
-/// let x = po::image_from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[1, 1, 1, 4])?;
-/// let f = po::tools::Filter::new(vec![1.0, -1.0], [1, 1, 1, 2])?;
-/// let y = po::ops::conv2d(x, &f)?;
-/// assert_eq!(po::dims(&y), [1, 1, 1, 3]);
-/// assert!(y.as_vec().iter().all(|v| (v + 1.0).abs() < 1e-12));
-/// # Ok::<(), po::Error>(())
-/// ```
-///
-/// # Errors
-/// [`Error::KernelTooLarge`] when a kernel does not fit in the image,
-/// [`Error::ShapeMismatch`] when the channels cannot be grouped, [`Error::NonFinite`] when
-/// the input holds NaN or infinite values (an FFT would spread them over the whole output).
-pub fn conv2d<E: Float, D: Device<E>, T: Tape<E, D>>(
-    x: Image<E, T, D>,
+/// [`super::conv2d`] by FFT.
+pub(crate) fn conv2d<E: Float, T: Tape<E>>(
+    x: Tensor<Shape4, E, Cpu, T>,
     filt: &Filter,
-) -> Result<Image<E, T, D>> {
-    D::conv2d(x, filt)
-}
-
-/// The CPU implementation of [`conv2d`].
-pub(crate) fn conv2d_cpu<E: Float, T: Tape<E>>(
-    x: Tensor<Shape4, E, Dev, T>,
-    filt: &Filter,
-) -> Result<Tensor<Shape4, E, Dev, T>> {
+) -> Result<Tensor<Shape4, E, Cpu, T>> {
     let [batch, cin, h, w] = dims(&x);
     check_shape4(&[batch, cin, h, w], "convolution input")?;
     let [cout, cg, kh, kw] = filt.shape;
@@ -324,43 +197,12 @@ pub(crate) fn conv2d_cpu<E: Float, T: Tape<E>>(
     run(x, g, Frame::identity(h, w), p, spec)
 }
 
-/// plenoptic's `same_padding` followed by [`conv2d`], in one op: the output has the
-/// input's height and width. The padding is read on the fly instead of being copied, and
-/// circular padding of an image whose sides are fast FFT sizes (products of 2, 3 and 5)
-/// becomes a circular convolution of the image itself. Equal to
-/// `conv2d(same_padding(x, filt.kernel_size(), mode)?, filt)` up to rounding.
-///
-/// ```
-/// use plenoptic as po;
-/// use po::tools::conv::{conv2d, conv2d_same, same_padding, PadMode};
-/// let x = po::data::white_noise::<f64>(&[1, 1, 16, 16])?;
-/// let f = po::tools::circular_gaussian2d((5, 5), &[1.0])?;
-/// let a = conv2d_same(x.clone(), &f, PadMode::Circular)?;
-/// let b = conv2d(same_padding(x, (5, 5), PadMode::Circular)?, &f)?;
-/// let d = a.as_vec().iter().zip(b.as_vec()).fold(0.0f64, |m, (p, q)| m.max((p - q).abs()));
-/// assert!(d < 1e-12);
-/// # Ok::<(), po::Error>(())
-/// ```
-///
-/// # Errors
-/// [`Error::PaddingTooLarge`] when the mode cannot pad that much (reflect needs
-/// `kernel - 1 < 2 * size` roughly: each side's pad smaller than the size),
-/// [`Error::ShapeMismatch`] when the channels cannot be grouped, [`Error::NonFinite`] for
-/// NaN or infinite input.
-pub fn conv2d_same<E: Float, D: Device<E>, T: Tape<E, D>>(
-    x: Image<E, T, D>,
+/// [`super::conv2d_same`] by FFT, the padding read on the fly.
+pub(crate) fn conv2d_same<E: Float, T: Tape<E>>(
+    x: Tensor<Shape4, E, Cpu, T>,
     filt: &Filter,
     mode: PadMode,
-) -> Result<Image<E, T, D>> {
-    D::conv2d_same(x, filt, mode)
-}
-
-/// The CPU implementation of [`conv2d_same`].
-pub(crate) fn conv2d_same_cpu<E: Float, T: Tape<E>>(
-    x: Tensor<Shape4, E, Dev, T>,
-    filt: &Filter,
-    mode: PadMode,
-) -> Result<Tensor<Shape4, E, Dev, T>> {
+) -> Result<Tensor<Shape4, E, Cpu, T>> {
     let [batch, cin, h, w] = dims(&x);
     check_shape4(&[batch, cin, h, w], "convolution input")?;
     let [cout, cg, kh, kw] = filt.shape;
@@ -390,12 +232,12 @@ pub(crate) fn conv2d_same_cpu<E: Float, T: Tape<E>>(
 
 /// Records the convolution of `x` read through `frame`.
 fn run<E: Float, T: Tape<E>>(
-    x: Tensor<Shape4, E, Dev, T>,
+    x: Tensor<Shape4, E, Cpu, T>,
     g: Geometry,
     frame: Frame,
     p: Arc<Plan2<E>>,
     spec: Spectra<E>,
-) -> Result<Tensor<Shape4, E, Dev, T>> {
+) -> Result<Tensor<Shape4, E, Cpu, T>> {
     let (x, out) = read(x, |xv| {
         check_finite(xv, "convolution input")?;
         Ok::<_, Error>(forward(xv, &g, &frame, &p, &spec))

@@ -6,16 +6,34 @@
 //! zero for finite inputs) and the gradient is `dy` times the output's gradient.
 
 use dfdx::prelude::{
-    Axis, ChooseFrom, Gradients, HasShape, OwnedTape, PutTape, ReshapeTo, SplitTape, SumTo, Tape,
-    Tensor, TryAdd, TryDiv, TryGt, TryMul, TrySub, WithEmptyTape,
+    Axis, ChooseFrom, HasShape, PutTape, ReshapeTo, SplitTape, SumTo, Tape, Tensor, TryAdd, TryGt,
+    TryMul, TrySub, WithEmptyTape,
 };
-use dfdx::shapes::Rank0;
-use dfdx::tensor_ops::{Backward, Device};
+use dfdx::tensor_ops::Device;
 
-use super::{backend, upload_e};
-use crate::error::{Error, Result};
-use crate::tensor::dims;
-use crate::tensor::{Float, Shape4};
+use crate::error::Result;
+use crate::ops::backend::{backend, upload_e};
+use crate::tensor::{dims, Float, Shape4};
+
+/// [`PointwiseKernel`] by the portable functions of this file (the GPU's, and the CPU's under
+/// the `portable-cpu` feature).
+#[allow(unused_macros)]
+macro_rules! portable_kernel {
+    ($dev:ty, $e:ty) => {
+        impl super::PointwiseKernel<$e> for $dev {
+            fn map<T: crate::Tape<$e, $dev>>(x: crate::Image<$e, T, $dev>, f: impl Fn($e, usize) -> ($e, $e)) -> crate::Result<crate::Image<$e, T, $dev>> {
+                map(x, f)
+            }
+            fn map2<T: crate::Tape<$e, $dev>>(a: crate::Image<$e, T, $dev>, b: crate::Image<$e, T, $dev>, f: impl Fn($e, $e, usize) -> ($e, $e, $e)) -> crate::Result<crate::Image<$e, T, $dev>> {
+                map2(a, b, f)
+            }
+            fn map2_halves<T: crate::Tape<$e, $dev>>(x: crate::Image<$e, T, $dev>, f: impl Fn($e, $e, usize) -> ($e, $e, $e)) -> crate::Result<crate::Image<$e, T, $dev>> {
+                map2_halves(x, f)
+            }
+        }
+    };
+}
+crate::ops::on_portable_devices!(portable_kernel);
 
 /// torch's `softplus` (beta 1, threshold 20) of every element, from dfdx built-ins:
 /// `x > 20 ? x : ln(1 + exp(min(x, 20)))` (a `choose` on the comparison; the `min` keeps
@@ -24,7 +42,7 @@ use crate::tensor::{Float, Shape4};
 ///
 /// # Errors
 /// [`Error::Backend`] only.
-pub fn softplus<E: Float, D: Device<E>, T: Tape<E, D>>(
+pub(crate) fn softplus<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
 ) -> Result<Tensor<Shape4, E, D, T>> {
     let t = E::of_f64(20.0);
@@ -71,7 +89,7 @@ fn linearised<E: Float, D: Device<E>, T: Tape<E, D>>(
 ///
 /// # Errors
 /// [`Error::Backend`] only.
-pub fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
+pub(crate) fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
     f: impl Fn(E, usize) -> (E, E),
 ) -> Result<Tensor<Shape4, E, D, T>> {
@@ -101,7 +119,7 @@ pub fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when the shapes differ; [`Error::Backend`].
-pub fn map2<E: Float, D: Device<E>, T: Tape<E, D>>(
+pub(crate) fn map2<E: Float, D: Device<E>, T: Tape<E, D>>(
     a: Tensor<Shape4, E, D, T>,
     b: Tensor<Shape4, E, D, T>,
     f: impl Fn(E, E, usize) -> (E, E, E),
@@ -141,7 +159,7 @@ pub fn map2<E: Float, D: Device<E>, T: Tape<E, D>>(
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when the number of channels is odd; [`Error::Backend`].
-pub fn map2_halves<E: Float, D: Device<E>, T: Tape<E, D>>(
+pub(crate) fn map2_halves<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
     f: impl Fn(E, E, usize) -> (E, E, E),
 ) -> Result<Tensor<Shape4, E, D, T>> {
@@ -175,67 +193,5 @@ pub fn map2_halves<E: Float, D: Device<E>, T: Tape<E, D>>(
         .try_reshape_like(&(b, 2, k, h, w))
         .and_then(|z| z.try_sum::<Shape4, Axis<1>>())
         .and_then(|z| z.try_add(y))
-        .map_err(backend)
-}
-
-/// Sum over every element of a 4-D tensor, by rows first (shorter running sums than one
-/// long one, for f32), as a (1, 1, 1, 1) tensor.
-fn total<E: Float, D: Device<E>, T: Tape<E, D>>(
-    x: Tensor<Shape4, E, D, T>,
-) -> Result<Tensor<Shape4, E, D, T>> {
-    x.try_sum::<(usize, usize, usize), Axis<3>>()
-        .and_then(|s| s.try_sum::<Rank0, _>())
-        .and_then(|s| s.try_reshape_like(&(1usize, 1usize, 1usize, 1usize)))
-        .map_err(backend)
-}
-
-/// Sum of squares of every element, as a (1, 1, 1, 1) tensor, as
-/// [`crate::ops::sum_squares`].
-///
-/// # Errors
-/// [`Error::Backend`] only.
-pub fn sum_squares<E: Float, D: Device<E>, T: Tape<E, D>>(
-    x: Tensor<Shape4, E, D, T>,
-) -> Result<Tensor<Shape4, E, D, T>> {
-    total(x.try_square().map_err(backend)?)
-}
-
-/// Mean squared error of two images of the same shape, as a (1, 1, 1, 1) tensor, as
-/// [`crate::ops::mse`]. Differentiable with respect to both.
-///
-/// # Errors
-/// [`Error::ShapeMismatch`] when the shapes differ; [`Error::Backend`].
-pub fn mse<E: Float, D: Device<E>, T: Tape<E, D>>(
-    a: Tensor<Shape4, E, D, T>,
-    b: Tensor<Shape4, E, D, T>,
-) -> Result<Tensor<Shape4, E, D, T>> {
-    crate::ops::checks::same_shape("mse of", dims(&a), dims(&b))?;
-    let n = E::of_f64(dims(&a).iter().product::<usize>() as f64);
-    let sq = a.try_sub(b).and_then(|d| d.try_square()).map_err(backend)?;
-    total(sq)?.try_div(n).map_err(backend)
-}
-
-/// Runs the backward pass from `y` seeded with `seed` (dL/dy, row-major, one value per
-/// element of `y`), as `sum(y * seed)`, and returns every gradient.
-///
-/// # Errors
-/// [`Error::ShapeMismatch`] when `seed` does not have one value per element;
-/// [`Error::Backend`].
-pub fn backward_with<E: Float, D: Device<E>>(
-    y: Tensor<Shape4, E, D, OwnedTape<E, D>>,
-    seed: &[E],
-) -> Result<Gradients<E, D>> {
-    let n: usize = dims(&y).iter().product();
-    if seed.len() != n {
-        return Err(Error::shape_mismatch(
-            "backward seed against the output's size",
-            [n],
-            [seed.len()],
-        ));
-    }
-    let s = upload_e(&y.device().clone(), seed.to_vec(), *y.shape())?;
-    y.try_mul(s)
-        .and_then(|p| p.try_sum::<Rank0, _>())
-        .and_then(|l| l.try_backward())
         .map_err(backend)
 }

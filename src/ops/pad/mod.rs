@@ -1,11 +1,13 @@
 //! Padding of the last two dimensions in torch's `F.pad` modes.
 
-use dfdx::prelude::Tensor;
+#[cfg_attr(feature = "portable-cpu", allow(dead_code))]
+pub(crate) mod cpu;
+#[cfg_attr(not(any(feature = "cuda", feature = "portable-cpu")), allow(dead_code))]
+pub(crate) mod portable;
 
-use super::{read, record1};
-use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::tensor::{dims, Dev, Float, Image, Shape4, Tape};
+use crate::tensor::{Float, Image, Tape};
+use crate::Device;
 
 /// How to fill the border when padding, as torch's `F.pad` modes.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -99,6 +101,16 @@ impl std::str::FromStr for PadMode {
     }
 }
 
+/// The padding kernel of a device: [`pad`]. Call the function, not this method.
+pub trait PadKernel<E: Float>: dfdx::tensor::Storage<E> {
+    /// [`pad`] on this device.
+    fn pad<T: Tape<E, Self>>(
+        x: Image<E, T, Self>,
+        pads: [usize; 4],
+        mode: PadMode,
+    ) -> Result<Image<E, T, Self>>;
+}
+
 /// Pads the last two dimensions by `[top, bottom, left, right]` in `mode` (torch's
 /// `F.pad(x, [left, right, top, bottom], mode)`). Differentiable with respect to `x`.
 ///
@@ -111,56 +123,4 @@ pub fn pad<E: Float, D: Device<E>, T: Tape<E, D>>(
     mode: PadMode,
 ) -> Result<Image<E, T, D>> {
     D::pad(x, pads, mode)
-}
-
-/// The CPU implementation of [`pad`].
-pub(crate) fn pad_cpu<E: Float, T: Tape<E>>(
-    x: Tensor<Shape4, E, Dev, T>,
-    pads: [usize; 4],
-    mode: PadMode,
-) -> Result<Tensor<Shape4, E, Dev, T>> {
-    let [b, c, h, w] = dims(&x);
-    let [top, bottom, left, right] = pads;
-    super::checks::pads_fit(mode, pads, h, w)?;
-    let (ph, pw) = (h + top + bottom, w + left + right);
-    let rows: Vec<Option<usize>> = (0..ph).map(|i| mode.source(i, top, h)).collect();
-    let cols: Vec<Option<usize>> = (0..pw).map(|j| mode.source(j, left, w)).collect();
-    let fill = match mode {
-        PadMode::Constant(v) => E::of_f64(v),
-        _ => E::zero(),
-    };
-    let (x, out) = read(x, |xv| {
-        let mut out = vec![fill; b * c * ph * pw];
-        for p in 0..b * c {
-            let (src, dst) = (
-                &xv[p * h * w..(p + 1) * h * w],
-                &mut out[p * ph * pw..(p + 1) * ph * pw],
-            );
-            for (i, r) in rows.iter().enumerate() {
-                let Some(r) = r else { continue };
-                for (j, cc) in cols.iter().enumerate() {
-                    if let Some(cc) = cc {
-                        dst[i * pw + j] = src[r * w + cc];
-                    }
-                }
-            }
-        }
-        out
-    });
-    Ok(record1(x, out, (b, c, ph, pw), move |gy, gx| {
-        for p in 0..b * c {
-            let (src, dst) = (
-                &gy[p * ph * pw..(p + 1) * ph * pw],
-                &mut gx[p * h * w..(p + 1) * h * w],
-            );
-            for (i, r) in rows.iter().enumerate() {
-                let Some(r) = r else { continue };
-                for (j, cc) in cols.iter().enumerate() {
-                    if let Some(cc) = cc {
-                        dst[r * w + cc] += src[i * pw + j];
-                    }
-                }
-            }
-        }
-    }))
 }

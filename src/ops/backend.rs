@@ -1,28 +1,5 @@
-//! Device-portable versions of the crate's differentiable operations, built only from
-//! dfdx's built-in ops (matmul, permute, reshape, element-wise arithmetic, exp / ln /
-//! clamp, comparison and `choose`, sums, broadcasts), which all have CUDA kernels. They are generic over any
-//! dfdx device `D`, so the same code runs on `Cpu` (where the tests compare it with the
-//! host ops of [`crate::ops`]) and on `Cuda`.
-//!
-//! - Linear image maps (convolutions with their padding, padding, roll, channel selection)
-//!   are sums of separable terms `A X B^T`, applied with two matmuls; convolution kernels
-//!   are split into rank-1 terms by an SVD ([`svd`]).
-//! - Element-wise maps whose derivative is only known on the host (closures) compute value
-//!   and derivative on the host and splice them into the tape as `(x - x0) * dy + y`.
-//! - Reductions, softplus and the seeded backward pass are dfdx built-ins.
-//!
-//! Nothing here uses dfdx's `slice`, whose CPU backward assigns instead of accumulating.
-//! Errors from the device (allocation, kernels) become [`Error::Backend`].
-
-mod linear;
-mod pointwise;
-pub mod svd;
-
-#[cfg(test)]
-mod tests;
-
-pub use linear::{conv2d, conv2d_same, mask, pad, roll, select_channels};
-pub use pointwise::{backward_with, map, map2, map2_halves, mse, softplus, sum_squares};
+//! Helpers of the portable kernels on any dfdx device: uploads, the backend's errors, and
+//! a device-side count of non-finite values.
 
 use dfdx::prelude::{NoneTape, SumTo, Tensor};
 use dfdx::shapes::{Rank0, Shape};

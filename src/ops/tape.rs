@@ -1,0 +1,103 @@
+//! The CPU kernels' tape helpers: reading an op's input values, and recording an op whose
+//! output was computed on the host, with its adjoint, on dfdx's tape (through its public
+//! API: `split_tape`, `ghost`, `Tape::add_backward_op`, `Gradients::get_or_alloc_mut`,
+//! `put_tape`).
+
+use dfdx::prelude::{Cpu, HasShape, PutTape, ReshapeTo, SplitTape, Tensor, TensorFromVec};
+use dfdx::shapes::Shape;
+
+use crate::device::cpu;
+use crate::tensor::{Float, Shape4, Tape};
+
+/// The values of `x` (row-major), read with one copy into a new buffer; `x` is handed
+/// back (made contiguous first if it was a strided view, which records a copy on its tape).
+pub(crate) fn values<E: Float, T: Tape<E>>(
+    x: Tensor<Shape4, E, Cpu, T>,
+) -> (Tensor<Shape4, E, Cpu, T>, Vec<E>) {
+    let x = x.contiguous();
+    let mut v = vec![E::zero(); x.shape().num_elements()];
+    x.copy_into(&mut v);
+    (x, v)
+}
+
+/// Calls `f` with the values of `x` (row-major), copied into a reused per-thread buffer
+/// ([`Float::with_scratch`]); `x` is handed back (made contiguous first if needed, as
+/// [`values`]).
+pub(crate) fn read<E: Float, T: Tape<E>, R>(
+    x: Tensor<Shape4, E, Cpu, T>,
+    f: impl FnOnce(&[E]) -> R,
+) -> (Tensor<Shape4, E, Cpu, T>, R) {
+    let x = x.contiguous();
+    let n = x.shape().num_elements();
+    let r = E::with_scratch(|buf| {
+        buf.resize(n, E::zero());
+        x.copy_into(buf);
+        f(buf)
+    });
+    (x, r)
+}
+
+/// Moves the gradient of the ghost `$t` out of `$grads` (an adjoint reads it while it adds
+/// into another gradient, without a copy); `put_grad!` puts it back.
+macro_rules! take_grad {
+    ($grads:expr, $t:expr) => {
+        std::mem::take(&mut **$grads.get_or_alloc_mut($t)?)
+    };
+}
+
+macro_rules! put_grad {
+    ($grads:expr, $t:expr, $g:expr) => {
+        **$grads.get_or_alloc_mut($t)? = $g
+    };
+}
+
+/// Records a one-input op: `out` (already computed) depends on `x` through `adjoint`, which
+/// adds the input's gradient contribution (second argument) for the output's gradient
+/// (first argument).
+pub(crate) fn record1<E: Float, T: Tape<E>>(
+    x: Tensor<Shape4, E, Cpu, T>,
+    out: Vec<E>,
+    out_shape: Shape4,
+    adjoint: impl FnOnce(&[E], &mut [E]) + 'static,
+) -> Tensor<Shape4, E, Cpu, T> {
+    let (x, mut tape) = x.split_tape();
+    let out = cpu().tensor_from_vec(out, out_shape);
+    if T::OWNS_TAPE {
+        let (xg, og) = (x.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let gy = take_grad!(grads, &og);
+            adjoint(&gy, grads.get_or_alloc_mut(&xg)?);
+            put_grad!(grads, &og, gy);
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
+/// Records a two-input op (inputs of any shapes): `adjoint_a` and `adjoint_b` add the
+/// gradient contributions of `a` and `b` for the output's gradient.
+pub(crate) fn record2<E: Float, T: Tape<E>>(
+    a: Tensor<Shape4, E, Cpu, T>,
+    b: Tensor<Shape4, E, Cpu, T>,
+    out: Vec<E>,
+    out_shape: Shape4,
+    adjoint_a: impl FnOnce(&[E], &mut [E]) + 'static,
+    adjoint_b: impl FnOnce(&[E], &mut [E]) + 'static,
+) -> Tensor<Shape4, E, Cpu, T> {
+    let (a, ta) = a.split_tape();
+    let (b, tb) = b.split_tape();
+    let mut tape = dfdx::tensor::Merge::merge(ta, tb);
+    let out = cpu().tensor_from_vec(out, out_shape);
+    if T::OWNS_TAPE {
+        let (ag, bg, og) = (a.ghost(), b.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let gy = take_grad!(grads, &og);
+            // one at a time: a and b may be the same tensor
+            adjoint_a(&gy, grads.get_or_alloc_mut(&ag)?);
+            adjoint_b(&gy, grads.get_or_alloc_mut(&bg)?);
+            put_grad!(grads, &og, gy);
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
