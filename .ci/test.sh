@@ -7,7 +7,9 @@
 # 2. cargo fmt --check, cargo clippy --all-targets -D warnings, and the same clippy with
 #    the GPU feature (`cuda`, with dfdx's `ci-check`: type-checks the CUDA path without a
 #    CUDA toolkit or GPU; building and running it on a GPU is kernel-setup/CUDA.md)
-# 3. cargo test: unit, integration and doc tests (tests read ../shared/reference)
+# 3. cargo test: unit, integration and doc tests (tests read ../shared/reference); then
+#    the GPU's code path end to end on the CPU (`portable-cpu`: the CPU runs the portable
+#    kernels) against plenoptic's references
 # 4. the notebook runner's own tests (its scanner, and notebooks that must fail)
 # 5. every notebook in notebooks/ executed headless; any error output, panic or stderr
 #    text fails (HTML in notebooks/_build/)
@@ -26,11 +28,18 @@ cargo fmt --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 
+step "cargo clippy --features portable-cpu --all-targets -- -D warnings"
+cargo clippy --features portable-cpu --all-targets -- -D warnings
+
 step "cargo clippy --features cuda,dfdx/ci-check --all-targets -- -D warnings"
 cargo clippy --features cuda,dfdx/ci-check --all-targets -- -D warnings
 
 step "cargo test"
 cargo test
+
+step "cargo test --features portable-cpu (the GPU's code path on the CPU)"
+cargo test --features portable-cpu --test devices --test core_models --test core_ops \
+  --test synth_metamer --test synth_eigendistortion
 
 step "notebook runner tests"
 kernel-setup/.venv/bin/python -m unittest discover -s kernel-setup -p 'test_*.py'

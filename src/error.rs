@@ -108,13 +108,62 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The tensor library reported an error.
-    #[error("tensor backend error: {0}")]
-    Backend(String),
+    /// The tensor library (dfdx) reported an error, e.g. the GPU ran out of memory.
+    #[error("tensor backend error in {op}: {source}")]
+    Backend {
+        /// The operation that failed (`"conv2d"`, `"backward pass"`, ...).
+        op: &'static str,
+        /// The backend's error.
+        #[source]
+        source: BackendError,
+    },
     /// The requested device cannot be used (no `cuda` feature, or no GPU answers).
     #[error("device unavailable: {0}")]
     Unavailable(String),
 }
+
+/// An error of the tensor backend: dfdx 0.13's device errors (`Cpu`'s `CpuError`,
+/// `Cuda`'s `CudaError`) reach the crate's generic code only as `Debug + Display` (a
+/// device's `Err` type), so this keeps what they say, in both forms, as a standard error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendError {
+    message: String,
+    debug: String,
+}
+
+impl BackendError {
+    /// Keeps `e`'s message (its `Display`) and its `Debug` form.
+    ///
+    /// ```
+    /// let e = plenoptic::BackendError::new(plenoptic::dfdx::tensor::CpuError::OutOfMemory);
+    /// assert_eq!(e.message(), "CpuError::OutOfMemory");
+    /// assert_eq!(e.debug(), "OutOfMemory");
+    /// ```
+    pub fn new(e: impl std::fmt::Debug + std::fmt::Display) -> Self {
+        BackendError {
+            message: e.to_string(),
+            debug: format!("{e:?}"),
+        }
+    }
+
+    /// The backend's message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The backend's error as `Debug` prints it (its variant and fields).
+    pub fn debug(&self) -> &str {
+        &self.debug
+    }
+}
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for BackendError {}
 
 /// `Result` with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -138,6 +187,14 @@ impl Error {
             what: what.into(),
             expected: expected.into(),
             got: got.into(),
+        }
+    }
+
+    /// [`Error::Backend`] for the backend's error `e` in the operation `op`.
+    pub fn backend(op: &'static str, e: impl std::fmt::Debug + std::fmt::Display) -> Self {
+        Error::Backend {
+            op,
+            source: BackendError::new(e),
         }
     }
 

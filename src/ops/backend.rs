@@ -8,9 +8,12 @@ use dfdx::tensor_ops::{Device, TryMul};
 use crate::error::{Error, Result};
 use crate::tensor::{Float, Shape4};
 
-/// Wraps an error of the tensor backend (a device's `Err`) as [`Error::Backend`].
-pub(crate) fn backend(e: impl std::fmt::Debug) -> Error {
-    Error::Backend(format!("{e:?}"))
+/// Wraps an error of the tensor backend (a device's `Err`) in the operation `op` as
+/// [`Error::Backend`]: `.map_err(backend("conv2d"))`.
+pub(crate) fn backend<B: std::fmt::Debug + std::fmt::Display>(
+    op: &'static str,
+) -> impl FnOnce(B) -> Error {
+    move |e| Error::backend(op, e)
 }
 
 /// Uploads host values (converted from f64) as a tape-less tensor of shape `shape` on `dev`.
@@ -28,7 +31,7 @@ pub(crate) fn upload_e<E: Float, D: Device<E>, S: Shape>(
     v: Vec<E>,
     shape: S,
 ) -> Result<Tensor<S, E, D, NoneTape>> {
-    dev.try_tensor_from_vec(v, shape).map_err(backend)
+    dev.try_tensor_from_vec(v, shape).map_err(backend("upload"))
 }
 
 /// How many values of `x` are NaN or infinite, computed on the device (`x * 0` is NaN
@@ -40,7 +43,9 @@ pub(crate) fn nonfinite_count<E: Float, D: Device<E>, T>(
     let marks = xd
         .try_mul(E::zero())
         .and_then(|m| m.try_nans_to(1.0))
-        .map_err(backend)?;
-    let count = marks.try_sum::<Rank0, _>().map_err(backend)?;
+        .map_err(backend("non-finite count"))?;
+    let count = marks
+        .try_sum::<Rank0, _>()
+        .map_err(backend("non-finite count"))?;
     Ok(count.as_vec()[0].as_f64().round() as usize)
 }

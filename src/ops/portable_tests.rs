@@ -1,7 +1,7 @@
 //! Tests of the portable kernels (`ops/<op>/portable.rs`) on `Cpu` against the fused CPU
 //! kernels (`ops/<op>/cpu.rs`), both called directly (so they compare the two in every
 //! build, `portable-cpu` or not): values and gradients (of a random linear functional) in
-//! f64 and f32, and the same errors. `cargo test --lib ops::portable -- --nocapture`
+//! f64 and f32, and the same errors. `cargo test --lib ops::portable_tests -- --nocapture`
 //! prints the largest errors seen.
 
 use dfdx::prelude::{Cpu, SumTo, TensorFromVec, Trace, ZerosTensor};

@@ -86,27 +86,27 @@ impl Linear {
         let xt = x
             .try_reshape_like(&(n, cin * h, w))
             .and_then(|x| x.try_permute::<(usize, usize, usize), Axes3<0, 2, 1>>())
-            .map_err(backend)?;
-        let p = xt.try_matmul(at).map_err(backend)?; // (n, w, c * ho)
+            .map_err(backend("linear map"))?;
+        let p = xt.try_matmul(at).map_err(backend("linear map"))?; // (n, w, c * ho)
         let y = if c == 1 {
             let bt = upload::<E, D, _>(&dev, &bt, (w, wo))?;
             p.try_permute::<(usize, usize, usize), Axes3<0, 2, 1>>()
                 .and_then(|p| p.try_matmul(bt))
                 .and_then(|y| y.try_reshape_like(&(n, 1, ho, wo)))
-                .map_err(backend)?
+                .map_err(backend("linear map"))?
         } else {
             let bt = upload::<E, D, _>(&dev, &bt.repeat(n), (n, c, w, wo))?;
             let y = p
                 .try_reshape_like(&(n, w, c, ho))
                 .and_then(|p| p.try_permute::<Shape4, Axes4<0, 2, 3, 1>>())
                 .and_then(|p| p.try_matmul(bt))
-                .map_err(backend)?; // (n, c, ho, wo)
+                .map_err(backend("linear map"))?; // (n, c, ho, wo)
             if r == 1 {
                 y
             } else {
                 y.try_reshape_like(&(n, cout, r, ho, wo))
                     .and_then(|y| y.try_sum::<Shape4, Axis<2>>())
-                    .map_err(backend)?
+                    .map_err(backend("linear map"))?
             }
         };
         match &self.bias {
@@ -114,8 +114,8 @@ impl Linear {
             Some(bias) => {
                 let b = upload::<E, D, _>(&dev, bias, (cout, ho, wo))?
                     .try_broadcast_like::<Shape4, Axis<0>>(&(n, cout, ho, wo))
-                    .map_err(backend)?;
-                y.try_add(b).map_err(backend)
+                    .map_err(backend("linear map"))?;
+                y.try_add(b).map_err(backend("linear map"))
             }
         }
     }

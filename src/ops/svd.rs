@@ -11,8 +11,8 @@ pub const RANK_TOL: f64 = 1e-9;
 /// value, `v` has `kw` values and unit norm). Terms with a singular value below
 /// [`RANK_TOL`] times the largest are dropped; a zero kernel has no terms.
 ///
-/// ```
-/// use plenoptic::ops::portable::svd::rank_terms;
+/// ```text
+/// use crate::ops::svd::rank_terms;
 /// // [1 2; 2 4] = [1; 2] [1 2]: rank 1
 /// let t = rank_terms(&[1.0, 2.0, 2.0, 4.0], 2, 2);
 /// assert_eq!(t.len(), 1);

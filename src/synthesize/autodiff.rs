@@ -25,7 +25,7 @@ pub(crate) fn grad_of<E: Float, D: Device<E>>(
 ) -> Result<Vec<E>> {
     grads
         .try_alloc_for(x)
-        .map_err(|e| Error::Backend(format!("{e:?}")))?;
+        .map_err(|e| Error::backend("gradient read-back", e))?;
     Ok(grads.get(x).as_vec())
 }
 

@@ -46,7 +46,7 @@ fn sum_f64<D: Device<f32> + dfdx::tensor_ops::Device<f32>>(t: Dev4<D>) -> Result
     let rows = t
         .try_reshape_like(&(b * c * h, w))
         .and_then(|r| r.try_sum::<(usize,), Axis<1>>())
-        .map_err(backend)?;
+        .map_err(backend("metamer step"))?;
     Ok(rows.as_vec().iter().map(|&v| v as f64).sum())
 }
 
@@ -62,12 +62,14 @@ impl<D: Device<f32> + dfdx::tensor_ops::Device<f32>> DeviceLoop<D> {
     ) -> Result<Self> {
         let shape = *x.shape();
         let up = |v: &[f32]| -> Result<Dev4<D>> {
-            dev.try_tensor_from_vec(v.to_vec(), shape).map_err(backend)
+            dev.try_tensor_from_vec(v.to_vec(), shape)
+                .map_err(backend("metamer step"))
         };
         let vmax = if adam.opts.amsgrad {
             up(&adam.max_exp_avg_sq)?
         } else {
-            dev.try_zeros_like(&shape).map_err(backend)?
+            dev.try_zeros_like(&shape)
+                .map_err(backend("metamer step"))?
         };
         Ok(DeviceLoop {
             x: to_device(x, dev),
@@ -118,14 +120,14 @@ impl<D: Device<f32> + dfdx::tensor_ops::Device<f32>> DeviceLoop<D> {
         let sq = rep
             .try_sub(self.target.clone())
             .and_then(|d| d.try_square())
-            .map_err(backend)?;
+            .map_err(backend("metamer step"))?;
         // the value from the squares' tape-less view, the gradient through the tape
         let mse = sum_f64(sq.retaped::<NoneTape>())? / n;
         let grads = sq
             .try_sum::<Rank0, _>()
             .and_then(|s| s.try_mul((1.0 / n) as f32))
             .and_then(|l| l.try_backward())
-            .map_err(backend)?;
+            .map_err(backend("metamer step"))?;
         let mut g: Dev4<D> = grads.get(&x);
         // plenoptic's range penalty: d = relu(x - hi) - relu(lo - x), penalty sum(d^2),
         // gradient 2 lambda d
@@ -138,11 +140,13 @@ impl<D: Device<f32> + dfdx::tensor_ops::Device<f32>> DeviceLoop<D> {
                 let b = x.clone().try_negate()?.try_add(lo)?.try_relu()?;
                 a.try_sub(b)
             })
-            .map_err(backend)?;
-        let pen = sum_f64(d.clone().try_square().map_err(backend)?)?;
+            .map_err(backend("metamer step"))?;
+        let pen = sum_f64(d.clone().try_square().map_err(backend("metamer step"))?)?;
         if self.lambda != 0.0 && pen > 0.0 {
             let k = (2.0 * self.lambda) as f32;
-            g = g.try_add(d.try_mul(k).map_err(backend)?).map_err(backend)?;
+            g = g
+                .try_add(d.try_mul(k).map_err(backend("metamer step"))?)
+                .map_err(backend("metamer step"))?;
         }
         let loss = mse + self.lambda * pen;
         if !loss.is_finite() {
@@ -150,7 +154,7 @@ impl<D: Device<f32> + dfdx::tensor_ops::Device<f32>> DeviceLoop<D> {
                 "found a NaN in loss during optimization (iteration {it}, loss {loss})"
             )));
         }
-        let gnorm = sum_f64(g.clone().try_square().map_err(backend)?)?.sqrt();
+        let gnorm = sum_f64(g.clone().try_square().map_err(backend("metamer step"))?)?.sqrt();
         if !gnorm.is_finite() {
             return Err(Error::Synthesis(format!(
                 "the gradient is not finite at iteration {it} (loss {loss})"
@@ -175,21 +179,27 @@ impl<D: Device<f32> + dfdx::tensor_ops::Device<f32>> DeviceLoop<D> {
         let bc1 = 1.0 - beta1.powf(t);
         let inv_bc2_sqrt = (1.0 / (1.0 - beta2.powf(t)).sqrt()) as f32;
         let neg_step = (-(o.lr / bc1)) as f32;
-        let gm = g.clone().try_sub(self.m.clone()).map_err(backend)?;
+        let gm = g
+            .clone()
+            .try_sub(self.m.clone())
+            .map_err(backend("metamer step"))?;
         // torch's lerp: weight < 0.5 -> m + w (g - m), else g - (g - m)(1 - w)
         let m = if w1 < 0.5 {
             gm.try_mul(w1).and_then(|d| self.m.clone().try_add(d))
         } else {
             gm.try_mul(1.0 - w1).and_then(|d| g.clone().try_sub(d))
         }
-        .map_err(backend)?;
+        .map_err(backend("metamer step"))?;
         let v = g
             .try_square()
             .and_then(|g2| g2.try_mul((1.0 - beta2) as f32))
             .and_then(|g2| self.v.clone().try_mul(beta2 as f32)?.try_add(g2))
-            .map_err(backend)?;
+            .map_err(backend("metamer step"))?;
         let vhat = if o.amsgrad {
-            self.vmax.clone().try_maximum(v.clone()).map_err(backend)?
+            self.vmax
+                .clone()
+                .try_maximum(v.clone())
+                .map_err(backend("metamer step"))?
         } else {
             v.clone()
         };
@@ -200,12 +210,12 @@ impl<D: Device<f32> + dfdx::tensor_ops::Device<f32>> DeviceLoop<D> {
             .and_then(|r| r.try_add(o.eps as f32))
             .and_then(|denom| m.clone().try_mul(neg_step)?.try_div(denom))
             .and_then(|dx| self.x.clone().try_add(dx))
-            .map_err(backend)?;
+            .map_err(backend("metamer step"))?;
         let change = x
             .clone()
             .try_sub(self.x.clone())
             .and_then(|d| d.try_square())
-            .map_err(backend)?;
+            .map_err(backend("metamer step"))?;
         self.m = m;
         self.v = v;
         if o.amsgrad {

@@ -122,7 +122,7 @@ macro_rules! gradient_check {
             let mut grads = out.sum::<(), _>().backward();
             let g: Vec<$ty> = grads
                 .get_or_alloc_mut(x)
-                .map_err(|e| Error::Backend(format!("{e:?}")))?
+                .map_err(|e| Error::backend("backward pass", e))?
                 .to_vec();
             let bad = g.iter().filter(|v| !v.is_finite()).count();
             if bad > 0 {

@@ -35,5 +35,5 @@ pub(crate) fn backward_with<E: Float>(
     });
     let root = cpu().zeros::<Rank0>().put_tape(tape);
     root.try_backward()
-        .map_err(|e| Error::Backend(format!("backward pass failed: {e:?}")))
+        .map_err(|e| Error::backend("backward pass", e))
 }

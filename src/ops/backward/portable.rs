@@ -47,5 +47,5 @@ pub(crate) fn backward_with<E: Float, D: Device<E>>(
     y.try_mul(s)
         .and_then(|p| p.try_sum::<Rank0, _>())
         .and_then(|l| l.try_backward())
-        .map_err(backend)
+        .map_err(backend("backward pass"))
 }

@@ -54,7 +54,7 @@ pub(crate) fn select_channels<E: Float, D: Device<E>, T: Tape<E, D>>(
         .and_then(|x| x.try_matmul(sel))
         .and_then(|y| y.try_permute::<(usize, usize, usize), Axes3<0, 2, 1>>())
         .and_then(|y| y.try_reshape_like(&(b, k, h, w)))
-        .map_err(backend)
+        .map_err(backend("select_channels"))
 }
 
 /// Multiplies every (height, width) plane of `x` by `mask` (row-major, `h * w` values), as
@@ -70,6 +70,6 @@ pub(crate) fn mask<E: Float, D: Device<E>, T: Tape<E, D>>(
     crate::ops::checks::mask_fits(mask, h, w)?;
     let m = upload::<E, D, _>(&x.device().clone(), mask, (h, w))?
         .try_broadcast_like::<Shape4, Axes2<0, 1>>(&(b, c, h, w))
-        .map_err(backend)?;
-    x.try_mul(m).map_err(backend)
+        .map_err(backend("mask"))?;
+    x.try_mul(m).map_err(backend("mask"))
 }

@@ -55,7 +55,7 @@ where
     D: dfdx::tensor_ops::Device<E>,
     T: dfdx::tensor::Tape<E, D>,
 {
-    x.try_square().map_err(backend)
+    x.try_square().map_err(backend("square"))
 }
 
 /// A tensor of the crate's 4-D shape on any dfdx device.
@@ -70,7 +70,7 @@ where
 {
     match act {
         Activation::Identity => Ok(x),
-        Activation::Relu => x.try_relu().map_err(backend),
+        Activation::Relu => x.try_relu().map_err(backend("activation")),
         Activation::Softplus => crate::ops::pointwise::softplus_portable(x),
     }
 }

@@ -68,8 +68,10 @@ pub(crate) fn pad<E: Float, D: Device<E>, T: Tape<E, D>>(
         }],
         bias,
     };
-    let x = x.try_reshape_like(&(b * c, 1, h, w)).map_err(backend)?;
+    let x = x
+        .try_reshape_like(&(b * c, 1, h, w))
+        .map_err(backend("pad"))?;
     map.apply(x)?
         .try_reshape_like(&(b, c, ph, pw))
-        .map_err(backend)
+        .map_err(backend("pad"))
 }

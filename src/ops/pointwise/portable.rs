@@ -46,15 +46,15 @@ pub(crate) fn softplus<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
 ) -> Result<Tensor<Shape4, E, D, T>> {
     let t = E::of_f64(20.0);
-    let above = x.try_gt(t).map_err(backend)?;
+    let above = x.try_gt(t).map_err(backend("softplus"))?;
     let same = x.with_empty_tape();
     let low = x
         .try_clamp(f64::NEG_INFINITY, 20.0)
         .and_then(|v| v.try_exp())
         .and_then(|v| v.try_add(E::one()))
         .and_then(|v| v.try_ln())
-        .map_err(backend)?;
-    above.try_choose(same, low).map_err(backend)
+        .map_err(backend("softplus"))?;
+    above.try_choose(same, low).map_err(backend("softplus"))
 }
 
 /// A 4-D image tensor on device `D` with tape `T`.
@@ -65,7 +65,7 @@ type Img<E, D, T> = Tensor<Shape4, E, D, T>;
 fn host<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
 ) -> Result<(Img<E, D, T>, Vec<E>)> {
-    let x = x.try_contiguous().map_err(backend)?;
+    let x = x.try_contiguous().map_err(backend("read back"))?;
     let v = x.as_vec();
     Ok((x, v))
 }
@@ -81,7 +81,9 @@ fn linearised<E: Float, D: Device<E>, T: Tape<E, D>>(
     let dev = x.device().clone();
     let x0 = upload_e(&dev, xv, shape)?;
     let d = upload_e(&dev, d, shape)?;
-    x.try_sub(x0).and_then(|z| z.try_mul(d)).map_err(backend)
+    x.try_sub(x0)
+        .and_then(|z| z.try_mul(d))
+        .map_err(backend("map"))
 }
 
 /// Applies `f` to every element, as [`crate::ops::map`]: `f(value, channel)` returns the
@@ -111,7 +113,7 @@ pub(crate) fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
     }
     linearised(x.put_tape(tape), xv, dy)?
         .try_add(y)
-        .map_err(backend)
+        .map_err(backend("map"))
 }
 
 /// Combines two images of the same shape element by element, as [`crate::ops::map2`]:
@@ -151,7 +153,9 @@ pub(crate) fn map2<E: Float, D: Device<E>, T: Tape<E, D>>(
     }
     let za = linearised(a, av, d1)?;
     let zb = linearised(b, bv, d2)?;
-    za.try_add(zb).and_then(|z| z.try_add(y)).map_err(backend)
+    za.try_add(zb)
+        .and_then(|z| z.try_add(y))
+        .map_err(backend("map2"))
 }
 
 /// Combines the first and second half of the channels element by element, as
@@ -193,5 +197,5 @@ pub(crate) fn map2_halves<E: Float, D: Device<E>, T: Tape<E, D>>(
         .try_reshape_like(&(b, 2, k, h, w))
         .and_then(|z| z.try_sum::<Shape4, Axis<1>>())
         .and_then(|z| z.try_add(y))
-        .map_err(backend)
+        .map_err(backend("map2_halves"))
 }

@@ -38,7 +38,7 @@ fn total<E: Float, D: Device<E>, T: Tape<E, D>>(
     x.try_sum::<(usize, usize, usize), Axis<3>>()
         .and_then(|s| s.try_sum::<Rank0, _>())
         .and_then(|s| s.try_reshape_like(&(1usize, 1usize, 1usize, 1usize)))
-        .map_err(backend)
+        .map_err(backend("sum"))
 }
 
 /// Sum of squares of every element, as a (1, 1, 1, 1) tensor, as
@@ -49,7 +49,7 @@ fn total<E: Float, D: Device<E>, T: Tape<E, D>>(
 pub(crate) fn sum_squares<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
 ) -> Result<Tensor<Shape4, E, D, T>> {
-    total(x.try_square().map_err(backend)?)
+    total(x.try_square().map_err(backend("sum_squares"))?)
 }
 
 /// Mean squared error of two images of the same shape, as a (1, 1, 1, 1) tensor, as
@@ -63,6 +63,9 @@ pub(crate) fn mse<E: Float, D: Device<E>, T: Tape<E, D>>(
 ) -> Result<Tensor<Shape4, E, D, T>> {
     crate::ops::checks::same_shape("mse of", dims(&a), dims(&b))?;
     let n = E::of_f64(dims(&a).iter().product::<usize>() as f64);
-    let sq = a.try_sub(b).and_then(|d| d.try_square()).map_err(backend)?;
-    total(sq)?.try_div(n).map_err(backend)
+    let sq = a
+        .try_sub(b)
+        .and_then(|d| d.try_square())
+        .map_err(backend("mse"))?;
+    total(sq)?.try_div(n).map_err(backend("mse"))
 }

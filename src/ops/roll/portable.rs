@@ -49,8 +49,10 @@ pub(crate) fn roll<E: Float, D: Device<E>, T: Tape<E, D>>(
         }],
         bias: None,
     };
-    let x = x.try_reshape_like(&(b * c, 1, h, w)).map_err(backend)?;
+    let x = x
+        .try_reshape_like(&(b * c, 1, h, w))
+        .map_err(backend("roll"))?;
     map.apply(x)?
         .try_reshape_like(&(b, c, h, w))
-        .map_err(backend)
+        .map_err(backend("roll"))
 }
