@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::tensor::{Float, Image};
 
 #[cfg(not(feature = "portable-cpu"))]
-impl<E: Float> super::BackwardKernel<E> for dfdx::prelude::Cpu {
+impl<E: Float> super::BackwardKernel<E> for Cpu {
     fn backward_with(
         y: crate::Image<E, dfdx::prelude::OwnedTape<E, dfdx::prelude::Cpu>>,
         seed: Vec<E>,

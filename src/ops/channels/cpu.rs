@@ -9,7 +9,7 @@ use crate::ops::tape::{read, record1, values};
 use crate::tensor::{dims, Float, Shape4, Tape};
 
 #[cfg(not(feature = "portable-cpu"))]
-impl<E: Float> super::ChannelsKernel<E> for dfdx::prelude::Cpu {
+impl<E: Float> super::ChannelsKernel<E> for Cpu {
     fn select_channels<T: Tape<E>>(
         x: crate::Image<E, T>,
         range: Range<usize>,

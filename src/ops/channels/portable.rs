@@ -19,10 +19,16 @@ use crate::tensor::{dims, Float, Shape4};
 macro_rules! portable_kernel {
     ($dev:ty, $e:ty) => {
         impl super::ChannelsKernel<$e> for $dev {
-            fn select_channels<T: crate::Tape<$e, $dev>>(x: crate::Image<$e, T, $dev>, range: Range<usize>) -> crate::Result<crate::Image<$e, T, $dev>> {
+            fn select_channels<T: crate::Tape<$e, $dev>>(
+                x: crate::Image<$e, T, $dev>,
+                range: Range<usize>,
+            ) -> crate::Result<crate::Image<$e, T, $dev>> {
                 select_channels(x, range)
             }
-            fn mask<T: crate::Tape<$e, $dev>>(x: crate::Image<$e, T, $dev>, mask: &[f64]) -> crate::Result<crate::Image<$e, T, $dev>> {
+            fn mask<T: crate::Tape<$e, $dev>>(
+                x: crate::Image<$e, T, $dev>,
+                mask: &[f64],
+            ) -> crate::Result<crate::Image<$e, T, $dev>> {
                 self::mask(x, mask)
             }
         }

@@ -15,7 +15,7 @@ use crate::ops::PadMode;
 use crate::tensor::{check_finite, check_shape4, dims, Float, Shape4, Tape};
 
 #[cfg(not(feature = "portable-cpu"))]
-impl<E: Float> super::ConvKernel<E> for dfdx::prelude::Cpu {
+impl<E: Float> super::ConvKernel<E> for Cpu {
     fn conv2d<T: Tape<E>>(
         x: crate::Image<E, T>,
         filt: &super::Filter,

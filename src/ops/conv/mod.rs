@@ -1,11 +1,13 @@
-//! 2-D convolution by FFT: torch's `conv2d` (cross-correlation, kernel not flipped, no
-//! padding) with several output channels and grouped input channels, and the same
-//! convolution after plenoptic's `same_padding`, fused into one op.
+//! 2-D convolution: torch's `conv2d` (cross-correlation, kernel not flipped, no padding)
+//! with several output channels and grouped input channels, and the same convolution
+//! after plenoptic's `same_padding`, fused into one op.
 //!
-//! Both read the input through a *frame*: the image, or the image padded on the fly
-//! (rows and columns mapped back to the input), so no padded copy is made. With circular
-//! padding on an image whose sides are fast FFT sizes, the convolution is a circular one of
-//! the image itself (the kernel wraps around), which needs no padding at all.
+//! The CPU (`cpu.rs`) convolves by FFT, reading the input through a *frame*: the image, or
+//! the image padded on the fly (rows and columns mapped back to the input), so no padded
+//! copy is made; with circular padding on an image whose sides are fast FFT sizes, the
+//! convolution is a circular one of the image itself (the kernel wraps around), which
+//! needs no padding at all. The portable kernel (`portable.rs`, the GPU's) splits each
+//! kernel into rank-1 terms and applies them as matrix products, padding folded in.
 
 #[cfg_attr(feature = "portable-cpu", allow(dead_code))]
 pub(crate) mod cpu;

@@ -8,7 +8,7 @@ use crate::ops::tape::{read, record1};
 use crate::tensor::{dims, Float, Shape4, Tape};
 
 #[cfg(not(feature = "portable-cpu"))]
-impl<E: Float> super::PadKernel<E> for dfdx::prelude::Cpu {
+impl<E: Float> super::PadKernel<E> for Cpu {
     fn pad<T: Tape<E>>(
         x: crate::Image<E, T>,
         pads: [usize; 4],

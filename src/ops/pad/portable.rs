@@ -16,7 +16,11 @@ use crate::tensor::{dims, Float, Shape4};
 macro_rules! portable_kernel {
     ($dev:ty, $e:ty) => {
         impl super::PadKernel<$e> for $dev {
-            fn pad<T: crate::Tape<$e, $dev>>(x: crate::Image<$e, T, $dev>, pads: [usize; 4], mode: crate::ops::PadMode) -> crate::Result<crate::Image<$e, T, $dev>> {
+            fn pad<T: crate::Tape<$e, $dev>>(
+                x: crate::Image<$e, T, $dev>,
+                pads: [usize; 4],
+                mode: crate::ops::PadMode,
+            ) -> crate::Result<crate::Image<$e, T, $dev>> {
                 pad(x, pads, mode)
             }
         }

@@ -8,7 +8,7 @@ use crate::ops::tape::{read, record1, record2, values};
 use crate::tensor::{dims, Float, Shape4, Tape};
 
 #[cfg(not(feature = "portable-cpu"))]
-impl<E: Float> super::PointwiseKernel<E> for dfdx::prelude::Cpu {
+impl<E: Float> super::PointwiseKernel<E> for Cpu {
     fn map<T: Tape<E>>(
         x: crate::Image<E, T>,
         f: impl Fn(E, usize) -> (E, E),

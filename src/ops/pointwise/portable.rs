@@ -21,13 +21,28 @@ use crate::tensor::{dims, Float, Shape4};
 macro_rules! portable_kernel {
     ($dev:ty, $e:ty) => {
         impl super::PointwiseKernel<$e> for $dev {
-            fn map<T: crate::Tape<$e, $dev>>(x: crate::Image<$e, T, $dev>, f: impl Fn($e, usize) -> ($e, $e)) -> crate::Result<crate::Image<$e, T, $dev>> {
+            fn map<T: crate::Tape<$e, $dev>>(
+                x: crate::Image<$e, T, $dev>,
+                f: impl Fn($e, usize) -> ($e,
+                $e),
+            ) -> crate::Result<crate::Image<$e, T, $dev>> {
                 map(x, f)
             }
-            fn map2<T: crate::Tape<$e, $dev>>(a: crate::Image<$e, T, $dev>, b: crate::Image<$e, T, $dev>, f: impl Fn($e, $e, usize) -> ($e, $e, $e)) -> crate::Result<crate::Image<$e, T, $dev>> {
+            fn map2<T: crate::Tape<$e, $dev>>(
+                a: crate::Image<$e, T, $dev>,
+                b: crate::Image<$e, T, $dev>,
+                f: impl Fn($e, $e, usize) -> ($e,
+                $e,
+                $e),
+            ) -> crate::Result<crate::Image<$e, T, $dev>> {
                 map2(a, b, f)
             }
-            fn map2_halves<T: crate::Tape<$e, $dev>>(x: crate::Image<$e, T, $dev>, f: impl Fn($e, $e, usize) -> ($e, $e, $e)) -> crate::Result<crate::Image<$e, T, $dev>> {
+            fn map2_halves<T: crate::Tape<$e, $dev>>(
+                x: crate::Image<$e, T, $dev>,
+                f: impl Fn($e, $e, usize) -> ($e,
+                $e,
+                $e),
+            ) -> crate::Result<crate::Image<$e, T, $dev>> {
                 map2_halves(x, f)
             }
         }

@@ -7,7 +7,7 @@ use crate::ops::tape::{read, record1, record2, values};
 use crate::tensor::{dims, Float, Shape4, Tape};
 
 #[cfg(not(feature = "portable-cpu"))]
-impl<E: Float> super::ReduceKernel<E> for dfdx::prelude::Cpu {
+impl<E: Float> super::ReduceKernel<E> for Cpu {
     fn sum_squares<T: Tape<E>>(x: crate::Image<E, T>) -> crate::Result<crate::Image<E, T>> {
         Ok(sum_squares(x))
     }

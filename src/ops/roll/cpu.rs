@@ -6,7 +6,7 @@ use crate::ops::tape::{read, record1};
 use crate::tensor::{dims, Float, Shape4, Tape};
 
 #[cfg(not(feature = "portable-cpu"))]
-impl<E: Float> super::RollKernel<E> for dfdx::prelude::Cpu {
+impl<E: Float> super::RollKernel<E> for Cpu {
     fn roll<T: Tape<E>>(
         x: crate::Image<E, T>,
         shift: (isize, isize),

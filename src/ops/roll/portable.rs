@@ -14,7 +14,10 @@ use crate::tensor::{dims, Float, Shape4};
 macro_rules! portable_kernel {
     ($dev:ty, $e:ty) => {
         impl super::RollKernel<$e> for $dev {
-            fn roll<T: crate::Tape<$e, $dev>>(x: crate::Image<$e, T, $dev>, shift: (isize, isize)) -> crate::Result<crate::Image<$e, T, $dev>> {
+            fn roll<T: crate::Tape<$e, $dev>>(
+                x: crate::Image<$e, T, $dev>,
+                shift: (isize, isize),
+            ) -> crate::Result<crate::Image<$e, T, $dev>> {
                 roll(x, shift)
             }
         }
