@@ -98,7 +98,7 @@ pub enum Error {
         reason: LoadError,
     },
     /// An accessor called before the synthesis that computes what it returns.
-    #[error("{what} not computed yet: call `synthesize` first (or load a saved synthesis)")]
+    #[error("{what} not computed yet: run synthesize first (or load a synthesized file)")]
     NotSynthesized {
         /// What was asked for, e.g. "the eigendistortions".
         what: &'static str,
@@ -278,8 +278,8 @@ impl std::fmt::Display for LoadError {
             ),
             LoadError::Kind { found, expected } => write!(
                 f,
-                "the file holds a saved {found}, not a {expected}: load it with \
-                 {found}::load"
+                "the file holds a saved {found}, which cannot be loaded as {expected}: \
+                 load it with {found}::load"
             ),
             LoadError::Missing { record } => write!(
                 f,

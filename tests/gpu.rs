@@ -222,7 +222,7 @@ fn eigenvalues_match_the_cpu() {
             .progress(false)
             .run()
             .unwrap();
-        vals.push(eig.eigenvalues().to_vec());
+        vals.push(eig.eigenvalues().unwrap().to_vec());
     }
     po::device::select(Kind::Cpu).unwrap();
     let top = (vals[0][0] - vals[1][0]).abs() / vals[0][0];

@@ -245,7 +245,7 @@ fn eigenvalues_on_the_gpu_path_match_the_cpu() {
             .progress(false)
             .run()
             .unwrap();
-        eig.eigenvalues().to_vec()
+        eig.eigenvalues().unwrap().to_vec()
     };
     let cpu = run();
     let path = gpu_path(run);

@@ -35,7 +35,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::error::{Error, LoadError, Result};
-pub(crate) use checks::{check_close, check_model_name, short_type_name};
+pub(crate) use checks::{check_close, check_model_name};
 pub use checks::LoadTolerance;
 use crc::crc32;
 

@@ -1,5 +1,6 @@
 use std::path::Path;
 
+use super::checks::short_type_name;
 use super::*;
 
 fn sample() -> Archive {
