@@ -27,7 +27,8 @@ fn rel(a: f64, b: f64) -> f64 {
 /// `|F v - lambda v|` for the eigendistortion at batch position `i`.
 fn residual<M: po::Model>(model: &M, img: &Image<f32>, eig: &Eigendistortion<M>, i: usize) -> f64 {
     let x: Image<f64> = po::cast(img);
-    let v: Image<f64> = po::cast(&po::select_batch(eig.eigendistortions().unwrap(), i..i + 1).unwrap());
+    let v: Image<f64> =
+        po::cast(&po::select_batch(eig.eigendistortions().unwrap(), i..i + 1).unwrap());
     let jv = jacobian_vector_product(model, &x, &v).unwrap();
     let fv = vector_jacobian_product(model, &x, &jv).unwrap().as_vec();
     let lambda = eig.eigenvalues().unwrap()[i];
@@ -55,8 +56,14 @@ fn exact_power_and_lobpcg_on_crop32() {
     let (want, _) = common::npy("exact_eigs_gaussian_crop32.npy");
     let mut exact = Eigendistortion::new(img.clone(), gaussian()).unwrap();
     exact.synthesize().method(Method::Exact).run().unwrap();
-    assert_eq!(po::dims(exact.eigendistortions().unwrap()), [1024, 1, 32, 32]);
-    assert_eq!(exact.eigenindex().unwrap(), &(0..1024).collect::<Vec<_>>()[..]);
+    assert_eq!(
+        po::dims(exact.eigendistortions().unwrap()),
+        [1024, 1, 32, 32]
+    );
+    assert_eq!(
+        exact.eigenindex().unwrap(),
+        &(0..1024).collect::<Vec<_>>()[..]
+    );
     let ev = exact.eigenvalues().unwrap();
     assert!(ev.windows(2).all(|w| w[0] >= w[1]), "descending");
     // plenoptic's float32 exact eigenvalues: the top one within 1e-6 relative (its float32
@@ -312,7 +319,12 @@ fn two_output_channels() {
     let mut eig = Eigendistortion::new(img, model).unwrap();
     eig.synthesize().method(Method::Lobpcg).run().unwrap();
     assert_eq!(po::dims(eig.representation())[1], 2);
-    assert!(rel(eig.eigenvalues().unwrap()[0], exact.eigenvalues().unwrap()[0]) < 1e-6);
+    assert!(
+        rel(
+            eig.eigenvalues().unwrap()[0],
+            exact.eigenvalues().unwrap()[0]
+        ) < 1e-6
+    );
 }
 
 #[test]

@@ -219,12 +219,17 @@ fn other_kinds_are_named() {
             expected: "Eigendistortion".into()
         }
     );
-    assert!(msg.contains("holds a saved Metamer, which cannot be loaded as Eigendistortion"), "{msg}");
+    assert!(
+        msg.contains("holds a saved Metamer, which cannot be loaded as Eigendistortion"),
+        "{msg}"
+    );
     let (eig_path, _) = saved_eigendistortion();
     let err = Metamer::load(&eig_path, model()).unwrap_err();
     let msg = err.to_string();
     assert!(
-        matches!(err, Error::Load { .. }) && msg.contains("Eigendistortion") && msg.contains("Metamer"),
+        matches!(err, Error::Load { .. })
+            && msg.contains("Eigendistortion")
+            && msg.contains("Metamer"),
         "{msg}"
     );
 }

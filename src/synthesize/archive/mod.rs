@@ -35,8 +35,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::error::{Error, LoadError, Result};
-pub(crate) use checks::{check_close, check_model_name};
 pub use checks::LoadTolerance;
+pub(crate) use checks::{check_close, check_model_name};
 use crc::crc32;
 
 const MAGIC: &[u8; 16] = b"PLENOPTIC-RS\0ARC";
@@ -139,9 +139,15 @@ impl Archive {
                 body.extend_from_slice(&(*d as u64).to_le_bytes());
             }
             match &r.data {
-                Data::F32(v) => v.iter().for_each(|x| body.extend_from_slice(&x.to_le_bytes())),
-                Data::F64(v) => v.iter().for_each(|x| body.extend_from_slice(&x.to_le_bytes())),
-                Data::U64(v) => v.iter().for_each(|x| body.extend_from_slice(&x.to_le_bytes())),
+                Data::F32(v) => v
+                    .iter()
+                    .for_each(|x| body.extend_from_slice(&x.to_le_bytes())),
+                Data::F64(v) => v
+                    .iter()
+                    .for_each(|x| body.extend_from_slice(&x.to_le_bytes())),
+                Data::U64(v) => v
+                    .iter()
+                    .for_each(|x| body.extend_from_slice(&x.to_le_bytes())),
                 Data::Text(s) => body.extend_from_slice(s.as_bytes()),
             }
             let len = (body.len() - start - 8) as u64;
@@ -425,13 +431,30 @@ fn parse_record(
         return Err(damaged(name_bytes));
     }
     let data = match tag {
-        1 => Data::F32(payload.chunks_exact(4).map(|c| f32::from_le_bytes(le(c))).collect()),
-        2 => Data::F64(payload.chunks_exact(8).map(|c| f64::from_le_bytes(le(c))).collect()),
-        3 => Data::U64(payload.chunks_exact(8).map(|c| u64::from_le_bytes(le(c))).collect()),
-        _ => Data::Text(String::from_utf8(payload.to_vec()).map_err(|_| LoadError::Invalid {
-            record: name.clone(),
-            detail: "the text is not UTF-8".into(),
-        })?),
+        1 => Data::F32(
+            payload
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(le(c)))
+                .collect(),
+        ),
+        2 => Data::F64(
+            payload
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(le(c)))
+                .collect(),
+        ),
+        3 => Data::U64(
+            payload
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(le(c)))
+                .collect(),
+        ),
+        _ => Data::Text(
+            String::from_utf8(payload.to_vec()).map_err(|_| LoadError::Invalid {
+                record: name.clone(),
+                detail: "the text is not UTF-8".into(),
+            })?,
+        ),
     };
     Ok((name, dims, data, end + 4))
 }

@@ -121,9 +121,7 @@ impl<M: Model> Eigendistortion<M> {
     }
     /// What synthesis computed, or [`Error::NotSynthesized`] naming `what`.
     fn result(&self, what: &'static str) -> Result<&Eigenpairs> {
-        self.result
-            .as_ref()
-            .ok_or(Error::NotSynthesized { what })
+        self.result.as_ref().ok_or(Error::NotSynthesized { what })
     }
     /// Whether [`Self::synthesize`] has run (or a synthesized file was loaded): the
     /// accessors below return [`Error::NotSynthesized`] until then.
@@ -187,4 +185,3 @@ impl<M: Model> Eigendistortion<M> {
         crate::tensor::select_batch(&r.eigendistortions, pos..pos + 1)
     }
 }
-

@@ -55,8 +55,14 @@ impl<M: Model> Eigendistortion<M> {
                 r.eigendistortions.as_vec(),
             );
             a.put_f64("eigenvalues", r.eigenvalues.clone());
-            a.put_u64("eigenindex", r.eigenindex.iter().map(|i| *i as u64).collect());
-            a.put_u64("iterations", r.iterations.iter().map(|i| *i as u64).collect());
+            a.put_u64(
+                "eigenindex",
+                r.eigenindex.iter().map(|i| *i as u64).collect(),
+            );
+            a.put_u64(
+                "iterations",
+                r.iterations.iter().map(|i| *i as u64).collect(),
+            );
         }
         a.write(path.as_ref())
     }
@@ -172,13 +178,7 @@ fn saved_result<N: Model>(
     let err = |e| load_error(path, e);
     let (rd, rv) = a.f64s_dims(path, "representation")?;
     let now = &eig.representation;
-    check_close(
-        "model output",
-        (&rd, &rv),
-        (&dims(now), &now.as_vec()),
-        tol,
-    )
-    .map_err(err)?;
+    check_close("model output", (&rd, &rv), (&dims(now), &now.as_vec()), tol).map_err(err)?;
     check_model_name(&a.text(path, "model_type")?, std::any::type_name::<N>()).map_err(err)?;
     if !a.has("eigenvalues") {
         return Ok(None);
