@@ -224,9 +224,10 @@ pub enum LoadError {
     /// The saved synthesis differs from what it is loaded with (model, image, dtype,
     /// options).
     Mismatch {
-        /// What differs: `image`, `model output`, `model`, `dtype`, ...
+        /// What differs: `image`, `model output`, `model`, or a record (for its dtype).
         what: String,
-        /// How it differs, saved against initialized.
+        /// How it differs, starting with what property: `values (...)`, `shape: ...`,
+        /// `names: ...`, `dtype: ...`.
         detail: String,
     },
     /// Restoring into an object that has already been set up or synthesized.
@@ -290,7 +291,7 @@ impl std::fmt::Display for LoadError {
                 write!(f, "record `{record}` cannot be used: {detail}")
             }
             LoadError::Mismatch { what, detail } => {
-                write!(f, "saved and initialized {what} are different: {detail}")
+                write!(f, "saved and initialized {what} have different {detail}")
             }
             LoadError::NotFresh { what } => write!(
                 f,

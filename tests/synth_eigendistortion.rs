@@ -477,7 +477,7 @@ fn save_load() {
             .unwrap_err();
         assert!(
             err.to_string()
-                .contains("saved and initialized image are different: different values"),
+                .contains("saved and initialized image have different values"),
             "{err}"
         );
         assert!(matches!(load_reason(err), LoadError::Mismatch { what, .. } if what == "image"));
@@ -490,7 +490,7 @@ fn save_load() {
             .unwrap_err();
         assert!(
             err.to_string()
-                .contains("saved and initialized model output are different: different values"),
+                .contains("saved and initialized model output have different values"),
             "{err}"
         );
         let err = Eigendistortion::load(&path, gauss30).unwrap_err();
@@ -615,13 +615,13 @@ fn load_model_change() {
         .unwrap_err();
     assert!(
         err.to_string()
-            .contains("saved and initialized model output are different: different shape"),
+            .contains("saved and initialized model output have different shape"),
         "{err}"
     );
     let err = Eigendistortion::load(&path, NewModel(ln())).unwrap_err();
     assert!(
         err.to_string()
-            .contains("saved and initialized model are different: different names"),
+            .contains("saved and initialized model have different names"),
         "{err}"
     );
     assert!(
@@ -654,7 +654,7 @@ fn load_tol() {
     let err = eig.restore(&path).unwrap_err();
     assert!(
         err.to_string()
-            .contains("saved and initialized image are different"),
+            .contains("saved and initialized image have different values"),
         "{err}"
     );
     eig.restore_with(

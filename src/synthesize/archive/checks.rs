@@ -46,7 +46,7 @@ pub(crate) fn check_close<A: Copy + Into<f64>, B: Copy + Into<f64>>(
     };
     if saved_dims != now_dims || saved.len() != now.len() {
         return Err(mismatch(format!(
-            "different shape: saved {saved_dims:?}, initialized {now_dims:?}"
+            "shape: saved {saved_dims:?}, initialized {now_dims:?}"
         )));
     }
     let mut bad = false;
@@ -59,7 +59,7 @@ pub(crate) fn check_close<A: Copy + Into<f64>, B: Copy + Into<f64>>(
     }
     if bad {
         return Err(mismatch(format!(
-            "different values (largest difference {worst:.3e}, allowed {:e} + {:e} x |value|); \
+            "values (largest difference {worst:.3e}, allowed {:e} + {:e} x |value|); \
              if that is numerical noise, load with a larger LoadTolerance",
             tol.atol, tol.rtol
         )));
@@ -100,7 +100,7 @@ pub(crate) fn check_model_name(saved: &str, now: &str) -> Result<(), LoadError> 
     if s != n {
         return Err(LoadError::Mismatch {
             what: "model".into(),
-            detail: format!("different names: saved `{s}`, initialized `{n}`"),
+            detail: format!("names: saved `{s}`, initialized `{n}`"),
         });
     }
     Ok(())

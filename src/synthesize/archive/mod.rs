@@ -285,11 +285,8 @@ impl Archive {
         load_error(
             path,
             LoadError::Mismatch {
-                what: "dtype".into(),
-                detail: format!(
-                    "record `{name}` was saved as {}, it is read as {want}",
-                    r.data.type_name()
-                ),
+                what: format!("`{name}`"),
+                detail: format!("dtype: saved {}, initialized {want}", r.data.type_name()),
             },
         )
     }
