@@ -119,7 +119,10 @@ fn eigen<M: Model + Clone>(img: &Image<f32>, model: &M) -> (f64, Vec<f64>) {
         .progress(false)
         .run()
         .unwrap();
-    (t.elapsed().as_secs_f64(), eig.eigenvalues().to_vec())
+    (
+        t.elapsed().as_secs_f64(),
+        eig.eigenvalues().unwrap().to_vec(),
+    )
 }
 
 fn main() {

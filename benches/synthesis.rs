@@ -52,9 +52,9 @@ fn eigendistortion<M: Model + Clone>(name: &str, img: &Image<f32>, model: &M) {
             format!("{method:?}"),
             wall.elapsed().as_secs_f64(),
             cpu,
-            eig.iterations(),
-            eig.eigenvalues()[0],
-            eig.eigenvalues()[1]
+            eig.iterations().unwrap(),
+            eig.eigenvalues().unwrap()[0],
+            eig.eigenvalues().unwrap()[1]
         );
     }
 }

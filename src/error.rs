@@ -88,13 +88,20 @@ pub enum Error {
     /// A synthesis that cannot go on (bad state, non-finite loss, ...).
     #[error("synthesis error: {0}")]
     Synthesis(String),
-    /// A saved synthesis that does not match what it is loaded with.
+    /// A saved synthesis that cannot be loaded: the file is damaged, of another format
+    /// version or kind, or does not match what it is loaded with.
     #[error("cannot load {path}: {reason}")]
     Load {
         /// The file.
         path: PathBuf,
-        /// What did not match.
-        reason: String,
+        /// Why, as a [`LoadError`] to match on.
+        reason: LoadError,
+    },
+    /// An accessor called before the synthesis that computes what it returns.
+    #[error("{what} not computed yet: run synthesize first (or load a synthesized file)")]
+    NotSynthesized {
+        /// What was asked for, e.g. "the eigendistortions".
+        what: &'static str,
     },
     /// A figure or animation that could not be drawn or encoded.
     #[error("display error: {0}")]
@@ -206,3 +213,152 @@ impl Error {
         }
     }
 }
+
+/// Why a saved synthesis could not be loaded ([`Error::Load`]'s `reason`): match on it to
+/// tell a damaged file from a file that belongs to another model or image.
+///
+/// ```
+/// use plenoptic as po;
+/// use po::LoadError;
+/// let path = std::env::temp_dir().join("plenoptic-load-error-doc.plen");
+/// std::fs::write(&path, b"not a saved synthesis")?;
+/// let model = po::simulate::Gaussian::builder((5, 5)).build()?;
+/// match po::synthesize::Eigendistortion::load(&path, model) {
+///     Err(po::Error::Load { reason: LoadError::NotArchive, .. }) => {}
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file does not start with the magic bytes of a file saved by plenoptic.
+    NotArchive,
+    /// The file was written in another format version.
+    Version {
+        /// The version in the file.
+        found: u32,
+        /// The version this plenoptic reads and writes.
+        expected: u32,
+    },
+    /// The file ends before its last record.
+    Truncated {
+        /// Its length in bytes.
+        found: u64,
+        /// The length its header records (`None` when the header itself is cut).
+        expected: Option<u64>,
+    },
+    /// The file goes on after its last record (bytes were appended).
+    TrailingBytes {
+        /// How many bytes follow the last record.
+        extra: u64,
+    },
+    /// A record, or the header, whose bytes no longer match its checksum.
+    Corrupt {
+        /// The record's name as read (`header` for the header), with its position.
+        record: String,
+    },
+    /// The file holds another kind of synthesis.
+    Kind {
+        /// The kind in the file, e.g. `Metamer`.
+        found: String,
+        /// The kind being loaded, e.g. `Eigendistortion`.
+        expected: String,
+    },
+    /// A record the loader needs is not in the file.
+    Missing {
+        /// The record's name.
+        record: String,
+    },
+    /// A record that is intact but cannot be used (wrong element type or shape for what
+    /// it holds).
+    Invalid {
+        /// The record's name.
+        record: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The saved synthesis differs from what it is loaded with (model, image, dtype,
+    /// options).
+    Mismatch {
+        /// What differs: `image`, `model output`, `model`, or a record (for its dtype).
+        what: String,
+        /// How it differs, starting with what property: `values (...)`, `shape: ...`,
+        /// `names: ...`, `dtype: ...`.
+        detail: String,
+    },
+    /// Restoring into an object that has already been set up or synthesized.
+    NotFresh {
+        /// The kind of synthesis, e.g. `Eigendistortion`.
+        what: String,
+    },
+    /// Any other reason, in words.
+    Other(String),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::NotArchive => write!(
+                f,
+                "not a file saved by plenoptic (wrong magic bytes at its start)"
+            ),
+            LoadError::Version { found, expected } => write!(
+                f,
+                "the file is in format version {found}, this plenoptic reads version \
+                 {expected}: load it with the plenoptic that saved it and save it again \
+                 (if no plenoptic writes version {found}, the file is damaged)"
+            ),
+            LoadError::Truncated {
+                found,
+                expected: Some(e),
+            } => write!(
+                f,
+                "the file is truncated: it has {found} of its {e} bytes (an interrupted \
+                 save or copy); load a complete copy"
+            ),
+            LoadError::Truncated {
+                found,
+                expected: None,
+            } => write!(
+                f,
+                "the file is truncated: it ends after {found} bytes, inside its header"
+            ),
+            LoadError::TrailingBytes { extra } => write!(
+                f,
+                "the file has {extra} unexpected bytes after its last record: it was \
+                 changed after it was saved; load an intact copy"
+            ),
+            LoadError::Corrupt { record } => write!(
+                f,
+                "{record} is damaged (its checksum does not match its bytes): the file \
+                 changed after it was saved; load an intact copy"
+            ),
+            LoadError::Kind { found, expected } => write!(
+                f,
+                "the file holds a saved {found}, which cannot be loaded as {expected}: \
+                 load it with {found}::load"
+            ),
+            LoadError::Missing { record } => write!(
+                f,
+                "the file has no `{record}` record (it was not saved by this kind of \
+                 synthesis)"
+            ),
+            LoadError::Invalid { record, detail } => {
+                write!(f, "record `{record}` cannot be used: {detail}")
+            }
+            LoadError::Mismatch { what, detail } => {
+                write!(f, "saved and initialized {what} have different {detail}")
+            }
+            LoadError::NotFresh { what } => write!(
+                f,
+                "restore can only be called on a just-created {what} (this one has \
+                 already been set up or synthesized); create a new one, or use \
+                 {what}::load"
+            ),
+            LoadError::Other(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}

@@ -31,7 +31,7 @@ pub mod tools;
 pub use device::Device;
 pub use dfdx;
 pub use display::imshow;
-pub use error::{BackendError, Error, Result};
+pub use error::{BackendError, Error, LoadError, Result};
 pub use simulate::Model;
 pub use tensor::{
     cast, cat_batch, check_image, dims, image_from_vec, image_on, select_batch, to_cpu, to_device,

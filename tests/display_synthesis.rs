@@ -81,14 +81,14 @@ fn eigendistortion_panels_and_titles() {
         .run()
         .unwrap();
     let fig = disp::display_eigendistortions(&eig).build().unwrap();
-    let n = eig.eigenindex().len();
+    let n = eig.eigenindex().unwrap().len();
     assert_eq!(fig.len(), n);
     assert_eq!(fig.panels()[0].title(), Some("Maximum eigendistortion"));
     assert_eq!(fig.panels()[n - 1].title(), Some("Minimum eigendistortion"));
     if n > 2 {
         assert_eq!(fig.panels()[1].title(), Some("Eigendistortion 1"));
     }
-    let d = eig.eigendistortions().as_vec();
+    let d = eig.eigendistortions().unwrap().as_vec();
     assert_eq!(fig.panels()[n - 1].values(), &d[(n - 1) * 64..]);
 
     // image + alpha * distortion, clamped to [0, 1]

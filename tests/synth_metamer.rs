@@ -563,7 +563,7 @@ fn load_mismatches_are_errors() {
         .unwrap();
     let err = Metamer::load(&path, other_model.clone()).unwrap_err();
     assert!(
-        matches!(err, Error::Load { ref reason, .. } if reason.contains("model output have different values")),
+        matches!(err, Error::Load { ref reason, .. } if reason.to_string().contains("model output have different values")),
         "{err}"
     );
 
@@ -574,7 +574,7 @@ fn load_mismatches_are_errors() {
         .unwrap();
     let err = Metamer::load(&path, shape_model).unwrap_err();
     assert!(
-        matches!(err, Error::Load { ref reason, .. } if reason.contains("different shape")),
+        matches!(err, Error::Load { ref reason, .. } if reason.to_string().contains("different shape")),
         "{err}"
     );
 
@@ -586,7 +586,7 @@ fn load_mismatches_are_errors() {
         .restore(&path)
         .unwrap_err();
     assert!(
-        matches!(err, Error::Load { ref reason, .. } if reason.contains("image have different values")),
+        matches!(err, Error::Load { ref reason, .. } if reason.to_string().contains("image have different values")),
         "{err}"
     );
 
@@ -597,7 +597,7 @@ fn load_mismatches_are_errors() {
         .restore(&path)
         .unwrap_err();
     assert!(
-        matches!(err, Error::Load { ref reason, .. } if reason.contains("allowed_range")),
+        matches!(err, Error::Load { ref reason, .. } if reason.to_string().contains("allowed_range")),
         "{err}"
     );
     let err = Metamer::builder(crop32(), small_gaussian())
@@ -607,7 +607,7 @@ fn load_mismatches_are_errors() {
         .restore(&path)
         .unwrap_err();
     assert!(
-        matches!(err, Error::Load { ref reason, .. } if reason.contains("range_penalty_lambda")),
+        matches!(err, Error::Load { ref reason, .. } if reason.to_string().contains("range_penalty_lambda")),
         "{err}"
     );
     let err = Metamer::new(crop32(), other_model)
@@ -615,7 +615,7 @@ fn load_mismatches_are_errors() {
         .restore(&path)
         .unwrap_err();
     assert!(
-        matches!(err, Error::Load { ref reason, .. } if reason.contains("model output")),
+        matches!(err, Error::Load { ref reason, .. } if reason.to_string().contains("model output")),
         "{err}"
     );
 
@@ -624,7 +624,7 @@ fn load_mismatches_are_errors() {
     used.synthesize(1).run().unwrap();
     let err = used.restore(&path).unwrap_err();
     assert!(
-        matches!(err, Error::Load { ref reason, .. } if reason.contains("just-created")),
+        matches!(err, Error::Load { ref reason, .. } if reason.to_string().contains("just-created")),
         "{err}"
     );
 
@@ -633,7 +633,7 @@ fn load_mismatches_are_errors() {
     std::fs::write(&junk, b"not a plenoptic file at all").unwrap();
     let err = Metamer::load(&junk, small_gaussian()).unwrap_err();
     assert!(
-        matches!(err, Error::Load { ref reason, .. } if reason.contains("magic")),
+        matches!(err, Error::Load { ref reason, .. } if reason.to_string().contains("magic")),
         "{err}"
     );
     let bytes = std::fs::read(&path).unwrap();
@@ -641,7 +641,7 @@ fn load_mismatches_are_errors() {
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let err = Metamer::load(&cut, small_gaussian()).unwrap_err();
     assert!(
-        matches!(err, Error::Load { ref reason, .. } if reason.contains("truncated")),
+        matches!(err, Error::Load { ref reason, .. } if reason.to_string().contains("truncated")),
         "{err}"
     );
     let err = Metamer::load(tmp("missing.plen"), small_gaussian()).unwrap_err();

@@ -52,16 +52,14 @@ fn rank_title(rank: usize, n: usize) -> String {
 pub fn display_eigendistortions<M: Model>(eig: &Eigendistortion<M>) -> Imshow {
     let [_, c, h, w] = dims(eig.image());
     let n = c * h * w;
-    let titles: Vec<String> = eig.eigenindex().iter().map(|&r| rank_title(r, n)).collect();
-    let shown = imshow(eig.eigendistortions()).title(titles);
-    if dims(eig.eigendistortions())[0] == 0 {
-        shown.fail(
-            "eigendistortion",
-            "nothing to show yet: run synthesize first",
-        )
-    } else {
-        shown
-    }
+    let (dists, index) = match (eig.eigendistortions(), eig.eigenindex()) {
+        (Ok(d), Ok(i)) => (d, i),
+        (Err(e), _) | (_, Err(e)) => {
+            return imshow(eig.image()).fail("eigendistortion", e.to_string())
+        }
+    };
+    let titles: Vec<String> = index.iter().map(|&r| rank_title(r, n)).collect();
+    imshow(dists).title(titles)
 }
 
 /// The image plus `alpha` times the eigendistortion of rank `index` (negative counts from

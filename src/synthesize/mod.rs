@@ -16,7 +16,7 @@
 //!
 //! let mut eig = Eigendistortion::new(img, model)?;
 //! eig.synthesize().method(Method::Lobpcg).run()?;
-//! assert_eq!(eig.eigenvalues().len(), 2);
+//! assert_eq!(eig.eigenvalues()?.len(), 2);
 //! # po::synthesize::show_progress(true);
 //! # Ok::<(), po::Error>(())
 //! ```
@@ -24,29 +24,46 @@
 //! Long runs print one progress line on stdout, redrawn in place a few times per second;
 //! [`show_progress`] turns it off everywhere, `.progress(false)` for one call.
 //!
-//! # The saved-metamer file format
+//! # The file format of saved syntheses
 //!
-//! [`Metamer::save`] writes one binary file, a self-describing archive of named arrays
-//! (every integer little-endian):
+//! [`Metamer::save`] and [`Eigendistortion::save`] write one binary file, a
+//! self-describing archive of named arrays, format version 2 (every integer
+//! little-endian). A 68-byte header:
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 16 | magic `b"PLENOPTIC-RS\0ARC"` |
-//! | 4 | format version, `u32` (1) |
-//! | 2 + n | what was saved: `u16` length, UTF-8 text (`Metamer`) |
+//! | 4 | format version, `u32` (2) |
+//! | 32 | what was saved, UTF-8 padded with zero bytes (`Metamer`, `Eigendistortion`) |
 //! | 4 | number of records, `u32` |
-//! | ... | the records |
+//! | 8 | length of the whole file in bytes, `u64` |
+//! | 4 | CRC-32 of the 64 bytes above |
 //!
-//! Each record is a name (`u16` length, UTF-8 text), an element type (`u8`: 1 = f32,
-//! 2 = f64, 3 = u64, 4 = UTF-8 text), the number of dimensions (`u8`), each dimension
-//! (`u64`), then the elements row-major. A metamer's records: `model_type` (text, for
-//! information), `image`, `target_representation`, `metamer` (f32, 4-D), `allowed_range`
-//! (2 f64), `range_penalty_lambda`, `losses`, `gradient_norm`, `pixel_change_norm` (f64),
-//! `saved_metamer` (f32, n x B x C x H x W), `saved_iterations` (u64), `store_progress`
-//! (u64, once synthesis ran), and once set up the optimiser: `optimizer.lr`,
-//! `optimizer.betas`, `optimizer.eps` (f64), `optimizer.amsgrad`, `optimizer.step` (u64),
-//! `optimizer.exp_avg`, `optimizer.exp_avg_sq`, `optimizer.max_exp_avg_sq` (f32, the
-//! image's shape). Readers ignore records they do not know.
+//! then the records, each: the length of its body (`u64`), the body (a name: `u16`
+//! length and UTF-8 text; an element type, `u8`: 1 = f32, 2 = f64, 3 = u64, 4 = UTF-8
+//! text; the number of dimensions, `u8`; each dimension, `u64`; the elements row-major),
+//! and the CRC-32 of the length and the body. The file ends with the last record.
+//!
+//! Loading checks the magic, the version, the header's checksum, the kind, the file's
+//! length and every record's checksum before it uses anything, so a damaged, cut or
+//! extended file, a file of another format version or another kind of synthesis is
+//! refused with an [`crate::Error::Load`] whose [`crate::LoadError`] names the problem
+//! (the damaged record, both versions, both kinds). It then compares what it can check
+//! against what it is loaded with, as plenoptic's `load`: the image (when restoring into
+//! a created object), the model's output at the saved image (within [`LoadTolerance`]),
+//! the model's type name (module paths aside), and the dtype of each record.
+//!
+//! A metamer's records: `model_type` (text), `image`, `target_representation`,
+//! `metamer` (f32, 4-D), `allowed_range` (2 f64), `range_penalty_lambda`, `losses`,
+//! `gradient_norm`, `pixel_change_norm` (f64), `saved_metamer` (f32, n x B x C x H x W),
+//! `saved_iterations` (u64), `store_progress` (u64, once synthesis ran), and once set up
+//! the optimiser: `optimizer.lr`, `optimizer.betas`, `optimizer.eps` (f64),
+//! `optimizer.amsgrad`, `optimizer.step` (u64), `optimizer.exp_avg`,
+//! `optimizer.exp_avg_sq`, `optimizer.max_exp_avg_sq` (f32, the image's shape). An
+//! eigendistortion's: `model_type` (text), `image` (f32, 4-D), `representation` (f64,
+//! 4-D, the model's output at the image) and, once synthesized, `eigendistortions` (f32,
+//! n x C x H x W), `eigenvalues` (f64), `eigenindex`, `iterations` (u64). Readers ignore
+//! records they do not know.
 
 mod archive;
 pub mod autodiff;
@@ -58,6 +75,7 @@ mod metamer;
 mod optim;
 mod progress;
 
+pub use archive::LoadTolerance;
 pub use eigendistortion::{EigSynthesize, Eigendistortion, Method, EXACT_MAX_PIXELS};
 pub use metamer::{Metamer, MetamerBuilder, Setup, StoreProgress, Synthesize};
 pub use optim::AdamOptions;

@@ -1,75 +1,30 @@
-//! Eigendistortions: the image distortions a model is most and least sensitive to, the
-//! extreme eigenvectors of its Fisher information matrix `J^T J` at an image.
+//! The methods that compute eigendistortions: plenoptic's power iteration, the exact
+//! decomposition of `J^T J`, and LOBPCG, behind [`EigSynthesize`].
 
 use dfdx::prelude::TensorFromVec;
 
-use super::autodiff::{check_model_at, Linearized};
-use super::linalg::{dot, normalize, orthonormalize, randn, sym_eig};
-use super::lobpcg::{lobpcg, End, LobpcgOptions};
-use super::progress::Progress;
-use crate::device::cpu;
+use super::{Eigendistortion, Eigenpairs, Method, EXACT_MAX_PIXELS};
 use crate::error::{Error, Result};
 use crate::simulate::Model;
-use crate::tensor::{cast, check_image, dims, Image};
+use crate::synthesize::autodiff::Linearized;
+use crate::synthesize::linalg::{dot, normalize, orthonormalize, randn, sym_eig};
+use crate::synthesize::lobpcg::{self, lobpcg, End, LobpcgOptions};
+use crate::synthesize::progress::Progress;
+use crate::device::cpu;
+use crate::tensor::dims;
 
-/// Largest number of pixels (batch 1, all channels) for [`Method::Exact`]: it builds the
-/// full `n x n` matrix `J^T J` and decomposes it, O(n^3) work.
-pub const EXACT_MAX_PIXELS: usize = 4096;
-
-/// How [`Eigendistortion`] finds eigenvectors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Method {
-    /// plenoptic's default: power iteration for the top `k`, then power iteration on the
-    /// matrix shifted by the top eigenvalue for the bottom `k`. Converges slowly at the
-    /// bottom (plenoptic's Gaussian gives 9.7e-4 where the truth is ~1e-24).
-    #[default]
-    Power,
-    /// The full Jacobian and a dense eigendecomposition: every eigenpair, exact, for
-    /// images of at most [`EXACT_MAX_PIXELS`] pixels.
-    Exact,
-    /// LOBPCG (locally optimal block conjugate gradient) for the top `k`, then for the
-    /// bottom `k`: converges like the Lanczos method (far faster than the power method,
-    /// most of all at the bottom end, where it reaches eigenvalues ~1e-8 of the top one
-    /// in a few hundred iterations), with one product per vector and iteration and
-    /// memory for about a dozen image-sized vectors per wanted eigendistortion.
-    Lobpcg,
-}
-
-/// Computes eigendistortions of a model at an image, as plenoptic's `Eigendistortion`:
-/// the eigenvectors of the Fisher information matrix `J^T J` (`J` the Jacobian of the
-/// model's output with respect to the image) with the largest and smallest eigenvalues.
-/// Computations run in f64.
-///
-/// ```
-/// use plenoptic as po;
-/// use po::synthesize::{Eigendistortion, Method};
-/// let img = po::data::white_noise::<f32>(&[1, 1, 16, 16])?;
-/// let model = po::simulate::Gaussian::builder((5, 5)).pad_mode(po::PadMode::Circular).build()?;
-/// let mut eig = Eigendistortion::new(img, model)?;
-/// eig.synthesize().method(Method::Lobpcg).k(2).progress(false).run()?;
-/// assert_eq!(po::dims(eig.eigendistortions()), [4, 1, 16, 16]);
-/// assert_eq!(eig.eigenindex(), &[0, 1, 254, 255]);
-/// assert!(eig.eigenvalues()[0] > eig.eigenvalues()[3]);
-/// # Ok::<(), po::Error>(())
-/// ```
-pub struct Eigendistortion<M: Model> {
-    image: Image<f32>,
-    model: M,
-    image64: Image<f64>,
-    representation: Image<f64>,
-    eigendistortions: Image<f32>,
-    eigenvalues: Vec<f64>,
-    eigenindex: Vec<usize>,
-    iterations: Vec<usize>,
-}
-
-impl<M: Model> std::fmt::Debug for Eigendistortion<M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Eigendistortion")
-            .field("image_shape", &dims(&self.image))
-            .field("eigenvalues", &self.eigenvalues)
-            .field("eigenindex", &self.eigenindex)
-            .finish()
+impl<M: Model> Eigendistortion<M> {
+    /// Computation options; then `.run()`: `eig.synthesize().run()?` is plenoptic's
+    /// default (power method, k = 1).
+    pub fn synthesize(&mut self) -> EigSynthesize<'_, M> {
+        EigSynthesize {
+            eig: self,
+            method: Method::Power,
+            k: 1,
+            max_iter: None,
+            stop_criterion: None,
+            progress: true,
+        }
     }
 }
 
@@ -209,10 +164,12 @@ impl<M: Model> EigSynthesize<'_, M> {
             .iter()
             .flat_map(|v| v.iter().map(|x| *x as f32))
             .collect();
-        eig.eigendistortions = cpu().tensor_from_vec(data, (count, c, h, w));
-        eig.eigenvalues = values;
-        eig.eigenindex = index;
-        eig.iterations = iterations;
+        eig.result = Some(Eigenpairs {
+            eigendistortions: cpu().tensor_from_vec(data, (count, c, h, w)),
+            eigenvalues: values,
+            eigenindex: index,
+            iterations,
+        });
         Ok(())
     }
 }
@@ -226,7 +183,7 @@ fn run_lobpcg<M: Model>(
     tol: f64,
     scale: Option<f64>,
     progress: bool,
-) -> Result<super::lobpcg::Pairs> {
+) -> Result<lobpcg::Pairs> {
     let which = if end == End::Largest { "top" } else { "bottom" };
     let mut bar = Progress::new(format!("Eigendistortion (LOBPCG, {which} {k})"), progress);
     let opts = LobpcgOptions {
@@ -356,105 +313,4 @@ fn exact<M: Model>(lin: &Linearized<'_, M>, progress: bool) -> Result<(Vec<f64>,
         .map(|i| vecs[i * n..(i + 1) * n].to_vec())
         .collect();
     Ok((values, vectors))
-}
-
-impl<M: Model> Eigendistortion<M> {
-    /// Eigendistortions of `model` at `image` (a batch of one image, any channels).
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] when the batch is not 1; [`Error::NonFinite`] or
-    /// [`Error::Empty`] for a bad image; [`Error::InvalidModel`] (or the model's own
-    /// error) when the model cannot be used.
-    pub fn new(image: Image<f32>, model: M) -> Result<Self> {
-        check_image(&image, "image")?;
-        let [b, c, h, w] = dims(&image);
-        if b != 1 {
-            return Err(Error::invalid(
-                "image",
-                format!("eigendistortions need a batch of one image (batch dimension must be 1), got shape {:?}", [b, c, h, w]),
-            ));
-        }
-        let image64: Image<f64> = cast(&image);
-        let representation = check_model_at(&model, &image64)?;
-        let eigendistortions = cpu().tensor_from_vec(Vec::new(), (0, c, h, w));
-        Ok(Eigendistortion {
-            image,
-            model,
-            image64,
-            representation,
-            eigendistortions,
-            eigenvalues: Vec::new(),
-            eigenindex: Vec::new(),
-            iterations: Vec::new(),
-        })
-    }
-
-    /// Computation options; then `.run()`: `eig.synthesize().run()?` is plenoptic's
-    /// default (power method, k = 1).
-    pub fn synthesize(&mut self) -> EigSynthesize<'_, M> {
-        EigSynthesize {
-            eig: self,
-            method: Method::Power,
-            k: 1,
-            max_iter: None,
-            stop_criterion: None,
-            progress: true,
-        }
-    }
-
-    /// The image.
-    pub fn image(&self) -> &Image<f32> {
-        &self.image
-    }
-    /// The model.
-    pub fn model(&self) -> &M {
-        &self.model
-    }
-    /// The model's representation of the image (f64).
-    pub fn representation(&self) -> &Image<f64> {
-        &self.representation
-    }
-    /// The eigendistortions, unit norm, one per batch entry (`2k x C x H x W`: top `k`
-    /// then bottom `k`, or all `n` for `Exact`, eigenvalues descending). Empty (batch 0)
-    /// before `synthesize`.
-    pub fn eigendistortions(&self) -> &Image<f32> {
-        &self.eigendistortions
-    }
-    /// The eigenvalues of `J^T J` (absolute values) matching [`Self::eigendistortions`].
-    pub fn eigenvalues(&self) -> &[f64] {
-        &self.eigenvalues
-    }
-    /// The rank of each eigendistortion among all `n` eigenvalues (0 = largest,
-    /// `n - 1` = smallest).
-    pub fn eigenindex(&self) -> &[usize] {
-        &self.eigenindex
-    }
-    /// Iterations (operator products per end) the last synthesis used.
-    pub fn iterations(&self) -> &[usize] {
-        &self.iterations
-    }
-
-    /// The eigendistortion of rank `index` (as in [`Self::eigenindex`]; negative counts
-    /// from the end, so -1 is the smallest eigenvalue's), as a 1 x C x H x W image.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] when that rank was not computed.
-    pub fn eigendistortion(&self, index: isize) -> Result<Image<f32>> {
-        let [_, c, h, w] = dims(&self.image);
-        let n = (c * h * w) as isize;
-        let i = if index < 0 { n + index } else { index };
-        let pos = (i >= 0)
-            .then(|| self.eigenindex.iter().position(|e| *e as isize == i))
-            .flatten()
-            .ok_or_else(|| {
-                Error::invalid(
-                    "index",
-                    format!(
-                        "eigendistortion {index} was not computed (computed: {:?})",
-                        self.eigenindex
-                    ),
-                )
-            })?;
-        crate::tensor::select_batch(&self.eigendistortions, pos..pos + 1)
-    }
 }

@@ -1,0 +1,187 @@
+//! Eigendistortions: the image distortions a model is most and least sensitive to, the
+//! extreme eigenvectors of its Fisher information matrix `J^T J` at an image.
+
+mod methods;
+mod persist;
+
+pub use methods::EigSynthesize;
+
+use super::autodiff::check_model_at;
+use crate::error::{Error, Result};
+use crate::simulate::Model;
+use crate::tensor::{cast, check_image, dims, Image};
+
+/// Largest number of pixels (batch 1, all channels) for [`Method::Exact`]: it builds the
+/// full `n x n` matrix `J^T J` and decomposes it, O(n^3) work.
+pub const EXACT_MAX_PIXELS: usize = 4096;
+
+/// How [`Eigendistortion`] finds eigenvectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// plenoptic's default: power iteration for the top `k`, then power iteration on the
+    /// matrix shifted by the top eigenvalue for the bottom `k`. Converges slowly at the
+    /// bottom (plenoptic's Gaussian gives 9.7e-4 where the truth is ~1e-24).
+    #[default]
+    Power,
+    /// The full Jacobian and a dense eigendecomposition: every eigenpair, exact, for
+    /// images of at most [`EXACT_MAX_PIXELS`] pixels.
+    Exact,
+    /// LOBPCG (locally optimal block conjugate gradient) for the top `k`, then for the
+    /// bottom `k`: converges like the Lanczos method (far faster than the power method,
+    /// most of all at the bottom end, where it reaches eigenvalues ~1e-8 of the top one
+    /// in a few hundred iterations), with one product per vector and iteration and
+    /// memory for about a dozen image-sized vectors per wanted eigendistortion.
+    Lobpcg,
+}
+
+/// Computes eigendistortions of a model at an image, as plenoptic's `Eigendistortion`:
+/// the eigenvectors of the Fisher information matrix `J^T J` (`J` the Jacobian of the
+/// model's output with respect to the image) with the largest and smallest eigenvalues.
+/// Computations run in f64.
+///
+/// ```
+/// use plenoptic as po;
+/// use po::synthesize::{Eigendistortion, Method};
+/// let img = po::data::white_noise::<f32>(&[1, 1, 16, 16])?;
+/// let model = po::simulate::Gaussian::builder((5, 5)).pad_mode(po::PadMode::Circular).build()?;
+/// let mut eig = Eigendistortion::new(img, model)?;
+/// eig.synthesize().method(Method::Lobpcg).k(2).progress(false).run()?;
+/// assert_eq!(po::dims(eig.eigendistortions()?), [4, 1, 16, 16]);
+/// assert_eq!(eig.eigenindex()?, &[0, 1, 254, 255]);
+/// assert!(eig.eigenvalues()?[0] > eig.eigenvalues()?[3]);
+/// # Ok::<(), po::Error>(())
+/// ```
+pub struct Eigendistortion<M: Model> {
+    image: Image<f32>,
+    model: M,
+    image64: Image<f64>,
+    representation: Image<f64>,
+    /// `None` until `synthesize` (or a load of a synthesized file).
+    result: Option<Eigenpairs>,
+}
+
+/// What synthesis computes.
+#[derive(Debug, Clone)]
+struct Eigenpairs {
+    eigendistortions: Image<f32>,
+    eigenvalues: Vec<f64>,
+    eigenindex: Vec<usize>,
+    iterations: Vec<usize>,
+}
+
+impl<M: Model> std::fmt::Debug for Eigendistortion<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = self.result.as_ref();
+        f.debug_struct("Eigendistortion")
+            .field("image_shape", &dims(&self.image))
+            .field("eigenvalues", &r.map(|r| &r.eigenvalues))
+            .field("eigenindex", &r.map(|r| &r.eigenindex))
+            .finish()
+    }
+}
+
+impl<M: Model> Eigendistortion<M> {
+    /// Eigendistortions of `model` at `image` (a batch of one image, any channels).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the batch is not 1; [`Error::NonFinite`] or
+    /// [`Error::Empty`] for a bad image; [`Error::InvalidModel`] (or the model's own
+    /// error) when the model cannot be used.
+    pub fn new(image: Image<f32>, model: M) -> Result<Self> {
+        check_image(&image, "image")?;
+        let [b, c, h, w] = dims(&image);
+        if b != 1 {
+            return Err(Error::invalid(
+                "image",
+                format!("eigendistortions need a batch of one image (batch dimension must be 1), got shape {:?}", [b, c, h, w]),
+            ));
+        }
+        let image64: Image<f64> = cast(&image);
+        let representation = check_model_at(&model, &image64)?;
+        Ok(Eigendistortion {
+            image,
+            model,
+            image64,
+            representation,
+            result: None,
+        })
+    }
+
+    /// The image.
+    pub fn image(&self) -> &Image<f32> {
+        &self.image
+    }
+    /// The model.
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+    /// The model's representation of the image (f64).
+    pub fn representation(&self) -> &Image<f64> {
+        &self.representation
+    }
+    /// What synthesis computed, or [`Error::NotSynthesized`] naming `what`.
+    fn result(&self, what: &'static str) -> Result<&Eigenpairs> {
+        self.result.as_ref().ok_or(Error::NotSynthesized { what })
+    }
+    /// Whether [`Self::synthesize`] has run (or a synthesized file was loaded): the
+    /// accessors below return [`Error::NotSynthesized`] until then.
+    pub fn is_synthesized(&self) -> bool {
+        self.result.is_some()
+    }
+    /// The eigendistortions, unit norm, one per batch entry (`2k x C x H x W`: top `k`
+    /// then bottom `k`, or all `n` for `Exact`, eigenvalues descending).
+    ///
+    /// # Errors
+    /// [`Error::NotSynthesized`] before `synthesize`.
+    pub fn eigendistortions(&self) -> Result<&Image<f32>> {
+        Ok(&self.result("the eigendistortions")?.eigendistortions)
+    }
+    /// The eigenvalues of `J^T J` (absolute values) matching [`Self::eigendistortions`].
+    ///
+    /// # Errors
+    /// [`Error::NotSynthesized`] before `synthesize`.
+    pub fn eigenvalues(&self) -> Result<&[f64]> {
+        Ok(&self.result("the eigenvalues")?.eigenvalues)
+    }
+    /// The rank of each eigendistortion among all `n` eigenvalues (0 = largest,
+    /// `n - 1` = smallest).
+    ///
+    /// # Errors
+    /// [`Error::NotSynthesized`] before `synthesize`.
+    pub fn eigenindex(&self) -> Result<&[usize]> {
+        Ok(&self.result("the eigenindex")?.eigenindex)
+    }
+    /// Iterations (operator products per end) the last synthesis used.
+    ///
+    /// # Errors
+    /// [`Error::NotSynthesized`] before `synthesize`.
+    pub fn iterations(&self) -> Result<&[usize]> {
+        Ok(&self.result("the iterations")?.iterations)
+    }
+
+    /// The eigendistortion of rank `index` (as in [`Self::eigenindex`]; negative counts
+    /// from the end, so -1 is the smallest eigenvalue's), as a 1 x C x H x W image.
+    ///
+    /// # Errors
+    /// [`Error::NotSynthesized`] before `synthesize`; [`Error::InvalidArgument`] when
+    /// that rank was not computed.
+    pub fn eigendistortion(&self, index: isize) -> Result<Image<f32>> {
+        let r = self.result("the eigendistortions")?;
+        let [_, c, h, w] = dims(&self.image);
+        let n = (c * h * w) as isize;
+        let i = if index < 0 { n + index } else { index };
+        let pos = (i >= 0)
+            .then(|| r.eigenindex.iter().position(|e| *e as isize == i))
+            .flatten()
+            .ok_or_else(|| {
+                Error::invalid(
+                    "index",
+                    format!(
+                        "eigendistortion {index} was not computed (computed: {:?})",
+                        r.eigenindex
+                    ),
+                )
+            })?;
+        crate::tensor::select_batch(&r.eigendistortions, pos..pos + 1)
+    }
+}
