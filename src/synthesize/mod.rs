@@ -48,17 +48,23 @@
 //! `optimizer.exp_avg`, `optimizer.exp_avg_sq`, `optimizer.max_exp_avg_sq` (f32, the
 //! image's shape). Readers ignore records they do not know.
 
+mod adam;
 mod archive;
 pub mod autodiff;
-mod device_loop;
+mod device;
 mod eigendistortion;
+mod erased;
 mod linalg;
 mod lobpcg;
 mod metamer;
-mod optim;
+mod objective;
+mod optimized;
 mod progress;
 
+pub use crate::error::DivergedAt;
+pub use adam::AdamOptions;
 pub use eigendistortion::{EigSynthesize, Eigendistortion, Method, EXACT_MAX_PIXELS};
-pub use metamer::{Metamer, MetamerBuilder, Setup, StoreProgress, Synthesize};
-pub use optim::AdamOptions;
+pub use erased::ErasedModel;
+pub use metamer::{Metamer, MetamerBuilder, Setup, Synthesize};
+pub use optimized::{IntoStoreProgress, StoreProgress};
 pub use progress::{progress_shown, show_progress};
