@@ -24,6 +24,18 @@
 //! Long runs print one progress line on stdout, redrawn in place a few times per second;
 //! [`show_progress`] turns it off everywhere, `.progress(false)` for one call.
 //!
+//! # How synthesis is built
+//!
+//! Every optimised synthesis shares one core (plenoptic's `OptimizedSynthesis`, in
+//! `optimized.rs`): the history of losses, gradient norms, pixel changes and stored
+//! images, the [`StoreProgress`] setting, the stop test, the progress line and the loop;
+//! a method supplies one iteration (its loss and gradient, then its update). A diverging
+//! synthesis stops with [`crate::Error::Diverged`] and keeps its last finite state. The
+//! metamer's iteration is written once, generic over the device, on per-device kernels
+//! (Adam and the objective: the CPU's fused host loops, and the portable ones from dfdx's
+//! ops that the GPU runs). Models cross into this machinery as [`ErasedModel`] trait
+//! objects, so it is compiled once, in the crate, whatever the model type.
+//!
 //! # The saved-metamer file format
 //!
 //! [`Metamer::save`] writes one binary file, a self-describing archive of named arrays

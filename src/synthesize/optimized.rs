@@ -430,6 +430,40 @@ mod tests {
         assert!(s.check(&opts).is_err());
     }
 
+    /// A method whose loss becomes NaN at iteration 2; counts its updates.
+    struct NanAt2(usize);
+
+    impl Iterate for NanAt2 {
+        fn evaluate(&mut self, it: usize) -> Result<(f64, f64)> {
+            Ok((if it == 2 { f64::NAN } else { 1.0 }, 1.0))
+        }
+        fn update(&mut self, _it: usize) -> Result<f64> {
+            self.0 += 1;
+            Ok(0.0)
+        }
+        fn image(&mut self) -> Image<f32> {
+            device().tensor_from_vec(vec![0.0], (1, 1, 1, 1))
+        }
+    }
+
+    #[test]
+    fn non_finite_loss_stops_before_the_update() {
+        let mut s = OptimizedSynthesis::default();
+        let mut opts = RunOptions::new("test", 10);
+        opts.progress = false;
+        opts.store_progress = Some(StoreProgress::Every(1));
+        let mut m = NanAt2(0);
+        let err = s.run(&mut m, &opts, s.check(&opts).unwrap()).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Diverged {
+                iteration: 2,
+                at: DivergedAt::Loss
+            }
+        ));
+        assert_eq!((m.0, s.losses.len(), s.saved.len()), (2, 2, 2));
+    }
+
     #[test]
     fn negative_store_progress_is_refused() {
         assert!((-3).into_store_progress().is_err());
