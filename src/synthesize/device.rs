@@ -10,7 +10,7 @@ use super::erased::ErasedModel;
 use super::objective::ObjectiveKernel;
 use crate::error::Result;
 use crate::ops::portable::backend;
-use crate::tensor::{dims, Image, Shape4};
+use crate::tensor::{dims, Float, Image, Shape4};
 
 /// A tape-less f32 image on device `D`.
 pub(crate) type Dev4<D> = Tensor<Shape4, f32, D, NoneTape>;
@@ -18,22 +18,28 @@ pub(crate) type Dev4<D> = Tensor<Shape4, f32, D, NoneTape>;
 /// A taped f32 image on device `D`.
 pub(crate) type Taped4<D> = Tensor<Shape4, f32, D, OwnedTape<f32, D>>;
 
-/// A device with the crate's ops and dfdx's built-in ones: what the portable kernels need.
+/// A device with the crate's ops and dfdx's built-in ones (f32, and f64 for accurate
+/// sums): what the portable kernels need.
 pub(crate) trait Portable:
-    crate::device::Device<f32> + dfdx::tensor_ops::Device<f32>
+    crate::device::Device<f32> + dfdx::tensor_ops::Device<f32> + dfdx::tensor_ops::Device<f64>
 {
 }
-impl<D: crate::device::Device<f32> + dfdx::tensor_ops::Device<f32>> Portable for D {}
+impl<D> Portable for D where
+    D: crate::device::Device<f32> + dfdx::tensor_ops::Device<f32> + dfdx::tensor_ops::Device<f64>
+{
+}
 
-/// The sum of every element of `t`, added up in f64 on the host from one f32 sum per
-/// image row (rows are short, so their f32 sums are accurate).
-pub(crate) fn sum_f64<D: Portable>(t: Dev4<D>) -> Result<f64> {
+/// The sum of every element of `t`, added up in f64 on the host from one sum per image
+/// row (rows are short, so their sums are accurate).
+pub(crate) fn sum_f64<E: Float, D: Portable + dfdx::tensor_ops::Device<E>>(
+    t: Tensor<Shape4, E, D>,
+) -> Result<f64> {
     let [b, c, h, w] = dims(&t);
     let rows = t
         .try_reshape_like(&(b * c * h, w))
         .and_then(|r| r.try_sum::<(usize,), Axis<1>>())
         .map_err(backend)?;
-    Ok(rows.as_vec().iter().map(|&v| v as f64).sum())
+    Ok(rows.as_vec().iter().map(|v| v.as_f64()).sum())
 }
 
 /// A device synthesis iterations run on.

@@ -1,6 +1,6 @@
 //! Adam from dfdx's built-in tensor ops, for any device: the moments stay on the device
-//! and an update reads back one f32 sum per image row (the change's squared norm, added up
-//! in f64 on the host). The GPU runs it, and the CPU under the `portable-cpu` test
+//! and an update reads back one f64 sum per image row (the change's squared norm, added up
+//! on the host). The GPU runs it, and the CPU under the `portable-cpu` test
 //! feature. The arithmetic is the CPU kernel's, except that the bias correction of the
 //! second moment is a multiplication by its rounded reciprocal.
 
@@ -82,13 +82,15 @@ pub(crate) fn update<D: Portable>(
         .and_then(|denom| m.clone().try_mul(c.neg_step)?.try_div(denom))
         .and_then(|dx| x.clone().try_add(dx))
         .map_err(backend)?;
-    // The squared change, plus 0 * v: exactly the squared change when v is finite, NaN
-    // where it is not, so the one read-back also tells whether the state stays finite.
+    // The change's squared norm from f64 squares and row sums (as the CPU's f64
+    // accumulation). The change plus 0 * v is the change where v is finite and NaN where
+    // it is not, so the one read-back also tells whether the state stays finite.
     let change = new_x
         .clone()
         .try_sub(x.clone())
+        .and_then(|d| d.try_add(v.clone().try_mul(0.0)?))
+        .and_then(|d| d.try_to_dtype::<f64>())
         .and_then(|d| d.try_square())
-        .and_then(|d2| d2.try_add(v.clone().try_mul(0.0)?))
         .map_err(backend)?;
     let change = sum_f64(change)?;
     if !change.is_finite() {

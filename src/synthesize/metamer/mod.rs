@@ -16,14 +16,10 @@ pub use run::Synthesize;
 pub use setup::Setup;
 
 use super::adam::{AdamOptions, AdamState};
-use super::objective::{mse_with_grad, range_penalty};
 use super::optimized::OptimizedSynthesis;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::simulate::Model;
 use crate::tensor::{dims, Image};
-
-#[cfg(doc)]
-use super::erased::ErasedModel;
 
 /// Synthesizes a model metamer of an image, as plenoptic's `Metamer`: starting from an
 /// initial image (uniform noise by default), Adam changes its pixels until the model's
@@ -127,7 +123,8 @@ impl<M: Model> Metamer<M> {
     }
 
     /// The objective at `image`: MSE between its representation and the target plus
-    /// `range_penalty_lambda` times its range penalty (what [`Metamer::losses`] records).
+    /// `range_penalty_lambda` times its range penalty (what [`Metamer::losses`] records,
+    /// computed the same way, on the current device).
     ///
     /// # Errors
     /// The model's errors, or [`Error::ShapeMismatch`] when the representation's shape
@@ -223,26 +220,5 @@ impl<M: Model> Metamer<M> {
     /// the errors of [`Metamer::load`].
     pub fn restore(&mut self, path: impl AsRef<Path>) -> Result<()> {
         self.state.restore(&self.model, path.as_ref())
-    }
-}
-
-impl State {
-    /// See [`Metamer::objective_function`].
-    fn objective_function(
-        &self,
-        model: &dyn super::ErasedModel,
-        image: &Image<f32>,
-    ) -> Result<f64> {
-        let rep = model.apply_f32(image)?;
-        if dims(&rep) != dims(&self.target) {
-            return Err(Error::shape_mismatch(
-                "the representation against the target representation",
-                dims(&self.target),
-                dims(&rep),
-            ));
-        }
-        let (mse, _) = mse_with_grad(&rep.as_vec(), &self.target.as_vec());
-        let pen = range_penalty(&image.as_vec(), self.allowed_range, 0.0, None);
-        Ok(mse + self.range_penalty_lambda * pen)
     }
 }

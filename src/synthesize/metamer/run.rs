@@ -92,6 +92,48 @@ impl State {
         }
     }
 
+    /// See [`Metamer::objective_function`].
+    pub(super) fn objective_function(
+        &self,
+        model: &dyn ErasedModel,
+        image: &Image<f32>,
+    ) -> Result<f64> {
+        match crate::device::current() {
+            Kind::Cpu => self.objective_on(&crate::device::cpu(), model, image),
+            #[cfg(feature = "cuda")]
+            Kind::Cuda => self.objective_on(&crate::device::gpu_or_err()?, model, image),
+            #[cfg(not(feature = "cuda"))]
+            Kind::Cuda => Err(Error::Unavailable("built without the cuda feature".into())),
+        }
+    }
+
+    /// The objective at `image` on device `dev`, by the loop's own kernel.
+    fn objective_on<D: SynthDevice>(
+        &self,
+        dev: &D,
+        model: &dyn ErasedModel,
+        image: &Image<f32>,
+    ) -> Result<f64> {
+        let x = dev.upload(image);
+        let rep = D::forward(model, x.leaky_trace())?;
+        if dims(&rep) != dims(&self.target) {
+            return Err(Error::shape_mismatch(
+                "the representation against the target representation",
+                dims(&self.target),
+                dims(&rep),
+            ));
+        }
+        let target = dev.load_target(&self.target)?;
+        let ev = dev.objective(
+            rep,
+            &x,
+            &target,
+            self.allowed_range,
+            self.range_penalty_lambda,
+        )?;
+        Ok(ev.loss)
+    }
+
     /// The loop on device `dev`: moves the metamer, the target and Adam's moments there,
     /// runs, and brings them back (also after an error).
     fn run_on<D: SynthDevice>(

@@ -8,8 +8,6 @@
 mod cpu;
 mod portable;
 
-pub(crate) use cpu::{mse_with_grad, range_penalty};
-
 use super::adam::AdamKernel;
 use super::device::{Dev4, Taped4};
 use crate::error::Result;
