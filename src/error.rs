@@ -85,9 +85,28 @@ pub enum Error {
     /// A model that breaks one of the rules synthesis relies on.
     #[error("invalid model: {0}")]
     InvalidModel(String),
-    /// A synthesis that cannot go on (bad state, non-finite loss, ...).
-    #[error("synthesis error: {0}")]
-    Synthesis(String),
+    /// A synthesis set up twice, or after it started: `setup()` runs once, before the first
+    /// `synthesize()` (a loaded synthesis is already set up).
+    #[error(
+        "setup() can only be called once and must be called before synthesize() \
+         (a loaded {what} is already set up)"
+    )]
+    AlreadySetUp {
+        /// The synthesis method (`Metamer`, ...).
+        what: &'static str,
+    },
+    /// A synthesis whose numbers stopped being finite. The synthesis keeps the state of its
+    /// last finite iteration (image, optimiser, history); a smaller learning rate may help.
+    #[error(
+        "synthesis diverged at iteration {iteration}: {at} became non-finite (NaN or inf); \
+         the state after the last finite iteration is kept (try a smaller learning rate)"
+    )]
+    Diverged {
+        /// The iteration (0-based, counting every iteration of the synthesis) that failed.
+        iteration: usize,
+        /// The step of that iteration that first met non-finite values.
+        at: DivergedAt,
+    },
     /// A saved synthesis that cannot be loaded: the file is damaged, of another format
     /// version or kind, or does not match what it is loaded with.
     #[error("cannot load {path}: {reason}")]
@@ -171,6 +190,31 @@ impl std::fmt::Display for BackendError {
 }
 
 impl std::error::Error for BackendError {}
+
+/// The step of a synthesis iteration that first met non-finite values ([`Error::Diverged`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DivergedAt {
+    /// The model's forward pass (it refused non-finite values inside it).
+    Model,
+    /// The loss (the model's output or the objective overflowed or is NaN).
+    Loss,
+    /// The gradient of the loss.
+    Gradient,
+    /// The optimiser's update of the image or of its own state.
+    Optimizer,
+}
+
+impl std::fmt::Display for DivergedAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DivergedAt::Model => "the model's forward pass",
+            DivergedAt::Loss => "the loss",
+            DivergedAt::Gradient => "the gradient",
+            DivergedAt::Optimizer => "the optimiser's update",
+        })
+    }
+}
 
 /// `Result` with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

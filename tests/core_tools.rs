@@ -70,7 +70,8 @@ fn l2_norm_and_mse_as_plenoptic() {
     ] {
         assert!(matches!(e, Error::ShapeMismatch { .. }), "{e}");
         assert!(
-            e.to_string().contains("[2, 3, 4, 5] and [2, 3, 5, 4]"),
+            e.to_string()
+                .contains("expected [2, 3, 4, 5], got [2, 3, 5, 4]"),
             "{e}"
         );
     }

@@ -24,6 +24,18 @@
 //! Long runs print one progress line on stdout, redrawn in place a few times per second;
 //! [`show_progress`] turns it off everywhere, `.progress(false)` for one call.
 //!
+//! # How synthesis is built
+//!
+//! Every optimised synthesis shares one core (plenoptic's `OptimizedSynthesis`, in
+//! `optimized.rs`): the history of losses, gradient norms, pixel changes and stored
+//! images, the [`StoreProgress`] setting, the stop test, the progress line and the loop;
+//! a method supplies one iteration (its loss and gradient, then its update). A diverging
+//! synthesis stops with [`crate::Error::Diverged`] and keeps its last finite state. The
+//! metamer's iteration is written once, generic over the device, on per-device kernels
+//! (Adam and the objective: the CPU's fused host loops, and the portable ones from dfdx's
+//! ops that the GPU runs). Models cross into this machinery as [`ErasedModel`] trait
+//! objects, so it is compiled once, in the crate, whatever the model type.
+//!
 //! # The file format of saved syntheses
 //!
 //! [`Metamer::save`] and [`Eigendistortion::save`] write one binary file, a
@@ -65,18 +77,24 @@
 //! n x C x H x W), `eigenvalues` (f64), `eigenindex`, `iterations` (u64). Readers ignore
 //! records they do not know.
 
+mod adam;
 mod archive;
 pub mod autodiff;
-mod device_loop;
+mod device;
 mod eigendistortion;
+mod erased;
 mod linalg;
 mod lobpcg;
 mod metamer;
-mod optim;
+mod objective;
+mod optimized;
 mod progress;
 
+pub use crate::error::DivergedAt;
+pub use adam::AdamOptions;
 pub use archive::LoadTolerance;
 pub use eigendistortion::{EigSynthesize, Eigendistortion, Method, EXACT_MAX_PIXELS};
-pub use metamer::{Metamer, MetamerBuilder, Setup, StoreProgress, Synthesize};
-pub use optim::AdamOptions;
+pub use erased::ErasedModel;
+pub use metamer::{Metamer, MetamerBuilder, Setup, Synthesize};
+pub use optimized::{IntoStoreProgress, StoreProgress};
 pub use progress::{progress_shown, show_progress};

@@ -4,13 +4,13 @@
 use dfdx::prelude::TensorFromVec;
 
 use super::{Eigendistortion, Eigenpairs, Method, EXACT_MAX_PIXELS};
+use crate::device::cpu;
 use crate::error::{Error, Result};
 use crate::simulate::Model;
 use crate::synthesize::autodiff::Linearized;
 use crate::synthesize::linalg::{dot, normalize, orthonormalize, randn, sym_eig};
 use crate::synthesize::lobpcg::{self, lobpcg, End, LobpcgOptions};
 use crate::synthesize::progress::Progress;
-use crate::device::cpu;
 use crate::tensor::dims;
 
 impl<M: Model> Eigendistortion<M> {

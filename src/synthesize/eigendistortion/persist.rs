@@ -6,13 +6,13 @@ use std::path::Path;
 use dfdx::prelude::TensorFromVec;
 
 use super::{Eigendistortion, Eigenpairs};
+use crate::device::cpu;
 use crate::error::{LoadError, Result};
 use crate::simulate::Model;
 use crate::synthesize::archive::{
     check_close, check_model_name, load_error, Archive, LoadTolerance,
 };
 use crate::synthesize::autodiff::check_model_at;
-use crate::device::cpu;
 use crate::tensor::{cast, dims, image_from_vec, Image};
 
 /// The kind of synthesis in the file header.
