@@ -336,8 +336,6 @@ pub enum LoadError {
         /// The kind of synthesis, e.g. `Eigendistortion`.
         what: String,
     },
-    /// Any other reason, in words.
-    Other(String),
 }
 
 impl std::fmt::Display for LoadError {
@@ -400,7 +398,6 @@ impl std::fmt::Display for LoadError {
                  already been set up or synthesized); create a new one, or use \
                  {what}::load"
             ),
-            LoadError::Other(reason) => f.write_str(reason),
         }
     }
 }

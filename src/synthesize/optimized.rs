@@ -11,10 +11,10 @@
 
 use std::path::Path;
 
-use super::archive::{load_err, Archive};
+use super::archive::{load_error, Archive};
 use super::progress::Progress;
 use crate::device::cpu;
-use crate::error::{DivergedAt, Error, Result};
+use crate::error::{DivergedAt, Error, LoadError, Result};
 use crate::tensor::Image;
 use dfdx::prelude::TensorFromVec;
 
@@ -340,7 +340,18 @@ impl OptimizedSynthesis {
         let gradient_norm = a.f64s(path, "gradient_norm")?;
         let pixel_change_norm = a.f64s(path, "pixel_change_norm")?;
         if gradient_norm.len() != losses.len() || pixel_change_norm.len() != losses.len() {
-            return Err(load_err(path, "losses and norms have different lengths"));
+            return Err(load_error(
+                path,
+                LoadError::Invalid {
+                    record: "gradient_norm".into(),
+                    detail: format!(
+                        "losses, gradient_norm and pixel_change_norm have lengths {}, {} and {}",
+                        losses.len(),
+                        gradient_norm.len(),
+                        pixel_change_norm.len()
+                    ),
+                },
+            ));
         }
         let (sdims, sv) = a.f32s(path, frames)?;
         let saved_iterations: Vec<usize> = a
@@ -352,9 +363,12 @@ impl OptimizedSynthesis {
         let mut want = vec![n_saved];
         want.extend(shape);
         if sdims != want {
-            return Err(load_err(
+            return Err(load_error(
                 path,
-                format!("{frames} has shape {sdims:?}, expected {want:?}"),
+                LoadError::Invalid {
+                    record: frames.into(),
+                    detail: format!("shape {sdims:?}, expected {want:?}"),
+                },
             ));
         }
         let store_progress = if a.has("store_progress") {

@@ -179,20 +179,12 @@ impl Archive {
         std::fs::write(path, self.to_bytes()).map_err(|e| Error::io(path, e))
     }
 
-    /// Reads an archive from `path`, of any kind (see [`Archive::read_kind`]).
+    /// Reads an archive of kind `kind` (e.g. `Metamer`, `Eigendistortion`) from `path`.
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be read, [`Error::Load`] when it is not a
-    /// plenoptic archive of this format version, or is damaged, cut or extended.
-    pub fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Archive::parse(&bytes, None).map_err(|reason| load_error(path, reason))
-    }
-
-    /// Reads an archive of kind `kind` (e.g. `Eigendistortion`) from `path`.
-    ///
-    /// # Errors
-    /// As [`Archive::read`]; [`LoadError::Kind`] when the file holds another kind.
+    /// plenoptic archive of this format version, is damaged, cut or extended, or holds
+    /// another kind ([`LoadError::Kind`]).
     pub fn read_kind(path: &Path, kind: &str) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         Archive::parse(&bytes, Some(kind)).map_err(|reason| load_error(path, reason))
@@ -474,12 +466,6 @@ pub(crate) fn load_error(path: &Path, reason: LoadError) -> Error {
         path: path.to_path_buf(),
         reason,
     }
-}
-
-/// [`Error::Load`] with a reason in words ([`LoadError::Other`]); prefer a typed reason
-/// through [`load_error`].
-pub(crate) fn load_err(path: &Path, reason: impl Into<String>) -> Error {
-    load_error(path, LoadError::Other(reason.into()))
 }
 
 /// [`LoadError::Invalid`] for record `name`.

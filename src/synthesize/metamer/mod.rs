@@ -17,6 +17,7 @@ pub use setup::Setup;
 
 use super::adam::{AdamOptions, AdamState};
 use super::optimized::OptimizedSynthesis;
+use super::LoadTolerance;
 use crate::error::Result;
 use crate::simulate::Model;
 use crate::tensor::{dims, Image};
@@ -204,10 +205,20 @@ impl<M: Model> Metamer<M> {
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be read; [`Error::Load`] when it is not a saved
-    /// metamer, is damaged, or `model` is not the model it was saved with (its output on
-    /// the saved image differs from the saved target representation in shape or values).
+    /// metamer, is damaged ([`crate::LoadError::Corrupt`], `Truncated`, ...), of another
+    /// format version, or `model` is not the model it was saved with (another type name,
+    /// or its output on the saved image differs from the saved target representation in
+    /// shape or values: [`crate::LoadError::Mismatch`]).
     pub fn load(path: impl AsRef<Path>, model: M) -> Result<Self> {
-        persist::load(path.as_ref(), model)
+        Self::load_with(path, model, LoadTolerance::default())
+    }
+
+    /// [`Metamer::load`] comparing the model's output with tolerances `tol`.
+    ///
+    /// # Errors
+    /// As [`Metamer::load`].
+    pub fn load_with(path: impl AsRef<Path>, model: M, tol: LoadTolerance) -> Result<Self> {
+        persist::load(path.as_ref(), model, tol)
     }
 
     /// Restores the state saved in `path` into this freshly built metamer, after checking
@@ -219,6 +230,15 @@ impl<M: Model> Metamer<M> {
     /// image, model output, allowed range or range penalty differ from the saved ones;
     /// the errors of [`Metamer::load`].
     pub fn restore(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        self.state.restore(&self.model, path.as_ref())
+        self.restore_with(path, LoadTolerance::default())
+    }
+
+    /// [`Metamer::restore`] comparing the image and the model's output with tolerances
+    /// `tol`.
+    ///
+    /// # Errors
+    /// As [`Metamer::restore`].
+    pub fn restore_with(&mut self, path: impl AsRef<Path>, tol: LoadTolerance) -> Result<()> {
+        self.state.restore(&self.model, path.as_ref(), tol)
     }
 }
