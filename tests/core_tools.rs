@@ -68,10 +68,9 @@ fn l2_norm_and_mse_as_plenoptic() {
         tools::l2_norm(&a, &c).unwrap_err(),
         tools::mse(&a, &c).unwrap_err(),
     ] {
-        assert!(matches!(e, Error::ShapeMismatch { .. }), "{e}");
         assert!(
-            e.to_string()
-                .contains("expected [2, 3, 4, 5], got [2, 3, 5, 4]"),
+            matches!(&e, Error::ShapeMismatch { expected, got, .. }
+                if expected == &[2, 3, 4, 5] && got == &[2, 3, 5, 4]),
             "{e}"
         );
     }

@@ -1,12 +1,11 @@
 //! [`imshow`]: plenoptic's (and pyrtools') image display, as a builder that makes a
 //! [`Figure`].
 
-use dfdx::prelude::Tensor;
+use dfdx::prelude::{Cpu, Tensor};
 
 use super::colormap::Colormap;
 use super::figure::{Figure, Panel};
 use crate::error::{Error, Result};
-use dfdx::prelude::Cpu;
 
 use crate::tensor::{dims, Float, Shape4};
 

@@ -6,15 +6,15 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use dfdx::prelude::{Gradients, HasShape, OwnedTape, PutTape, SplitTape, TensorFromVec, Trace};
+use dfdx::prelude::{
+    Cpu, Gradients, HasShape, OwnedTape, PutTape, SplitTape, TensorFromVec, Trace,
+};
 use dfdx::tensor::Tape as _;
 
-use crate::device::cpu;
-use crate::device::{Device, Kind};
+use crate::device::{cpu, Device, Kind};
 use crate::error::{Error, Result};
 use crate::simulate::Model;
 use crate::tensor::{check_finite, dims, Float, Image};
-use dfdx::prelude::Cpu;
 
 pub(crate) use crate::ops::backward_with;
 

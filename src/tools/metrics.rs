@@ -1,11 +1,9 @@
 //! Distances between images, as plenoptic's `tools.optim` computes them (plain numbers;
 //! the differentiable loss for synthesis is [`crate::ops::mse`]).
 
-use dfdx::prelude::Tensor;
+use dfdx::prelude::{Cpu, Tensor};
 
 use crate::error::{Error, Result};
-use dfdx::prelude::Cpu;
-
 use crate::tensor::{check_shape4, dims, Float, Shape4};
 
 /// The squared differences of two images of the same shape, summed in f64.

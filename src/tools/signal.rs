@@ -1,9 +1,8 @@
 //! Signal helpers from plenoptic's `tools.signal`: rescaling and a soft-edged disk.
 
-use dfdx::prelude::Tensor;
+use dfdx::prelude::{Cpu, Tensor};
 
 use crate::error::{Error, Result};
-use dfdx::prelude::Cpu;
 
 use crate::tensor::{check_finite, check_shape4, dims, image_from_vec, Float, Image, Shape4};
 
