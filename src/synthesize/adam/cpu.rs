@@ -1,7 +1,7 @@
 //! Adam on the CPU: one fused host loop over the pixels, in torch's order of operations
-//! (`_single_tensor_adam`). The moments are double-buffered: an update reads the current
-//! ones and writes the next ones, which replace them only when every value came out
-//! finite, so a diverging step leaves the state as it was without copying it.
+//! (`_single_tensor_adam`), in place. A copy of the moments is kept before each update
+//! and put back when a value came out non-finite, so a diverging step leaves the state
+//! as it was.
 //! Under the `portable-cpu` test feature the CPU runs the portable kernel instead, and
 //! this module is left out.
 
@@ -55,39 +55,43 @@ impl HostMoments {
     /// change (accumulated in f64), or `None` when a second moment or the change is not
     /// finite (then the moments are unchanged; `param` is not).
     fn update(&mut self, c: &Coefs, param: &mut [f32], grad: &[f32]) -> Option<f64> {
-        let (cur, next) = (&self.cur, &mut self.next);
+        // the current moments are kept in `next` (three copies, cheaper than a loop that
+        // reads and writes six arrays), restored if the update is not finite
+        self.next.m.copy_from_slice(&self.cur.m);
+        self.next.v.copy_from_slice(&self.cur.v);
+        self.next.vmax.copy_from_slice(&self.cur.vmax);
+        let cur = &mut self.cur;
         let mut change = 0.0f64;
         let mut finite = true;
         for i in 0..param.len() {
             let g = grad[i];
-            let m0 = cur.m[i];
+            let m = &mut cur.m[i];
             // torch's lerp: weight < 0.5 -> self + weight * (end - self)
-            let m = if c.w1 < 0.5 {
-                m0 + c.w1 * (g - m0)
+            *m = if c.w1 < 0.5 {
+                *m + c.w1 * (g - *m)
             } else {
-                g - (g - m0) * (1.0 - c.w1)
+                g - (g - *m) * (1.0 - c.w1)
             };
-            next.m[i] = m;
-            let v = cur.v[i] * c.b2 + c.w2 * g * g;
-            next.v[i] = v;
+            let v = &mut cur.v[i];
+            *v = *v * c.b2 + c.w2 * g * g;
             finite &= v.is_finite();
             let vhat = if c.amsgrad {
-                let mx = cur.vmax[i].max(v);
-                next.vmax[i] = mx;
-                mx
+                let mx = &mut cur.vmax[i];
+                *mx = mx.max(*v);
+                *mx
             } else {
-                v
+                *v
             };
             let denom = vhat.sqrt() / c.bc2_sqrt + c.eps;
             let old = param[i];
-            param[i] = old + c.neg_step * m / denom;
+            param[i] = old + c.neg_step * *m / denom;
             let d = (param[i] - old) as f64;
             change += d * d;
         }
         if !(finite && change.is_finite()) {
+            std::mem::swap(&mut self.cur, &mut self.next);
             return None;
         }
-        std::mem::swap(&mut self.cur, &mut self.next);
         Some(change)
     }
 }
