@@ -11,10 +11,10 @@
 
 use std::path::Path;
 
-use super::archive::{load_error, Archive};
+use super::archive::{invalid, Archive};
 use super::progress::Progress;
 use crate::device::cpu;
-use crate::error::{DivergedAt, Error, LoadError, Result};
+use crate::error::{DivergedAt, Error, Result};
 use crate::tensor::Image;
 use dfdx::prelude::TensorFromVec;
 
@@ -340,17 +340,15 @@ impl OptimizedSynthesis {
         let gradient_norm = a.f64s(path, "gradient_norm")?;
         let pixel_change_norm = a.f64s(path, "pixel_change_norm")?;
         if gradient_norm.len() != losses.len() || pixel_change_norm.len() != losses.len() {
-            return Err(load_error(
+            return Err(invalid(
                 path,
-                LoadError::Invalid {
-                    record: "gradient_norm".into(),
-                    detail: format!(
-                        "losses, gradient_norm and pixel_change_norm have lengths {}, {} and {}",
-                        losses.len(),
-                        gradient_norm.len(),
-                        pixel_change_norm.len()
-                    ),
-                },
+                "gradient_norm",
+                format!(
+                    "losses, gradient_norm and pixel_change_norm have lengths {}, {} and {}",
+                    losses.len(),
+                    gradient_norm.len(),
+                    pixel_change_norm.len()
+                ),
             ));
         }
         let (sdims, sv) = a.f32s(path, frames)?;
@@ -363,12 +361,10 @@ impl OptimizedSynthesis {
         let mut want = vec![n_saved];
         want.extend(shape);
         if sdims != want {
-            return Err(load_error(
+            return Err(invalid(
                 path,
-                LoadError::Invalid {
-                    record: frames.into(),
-                    detail: format!("shape {sdims:?}, expected {want:?}"),
-                },
+                frames,
+                format!("shape {sdims:?}, expected {want:?}"),
             ));
         }
         let store_progress = if a.has("store_progress") {

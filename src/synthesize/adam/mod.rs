@@ -12,8 +12,8 @@ use std::path::Path;
 
 use dfdx::prelude::NoneTape;
 
-use super::archive::{load_error, Archive};
-use crate::error::{DivergedAt, Error, LoadError, Result};
+use super::archive::{invalid, Archive};
+use crate::error::{DivergedAt, Error, Result};
 use crate::tensor::{Image, Shape4};
 
 /// Settings of the Adam optimiser; plenoptic's defaults (`lr` 0.01, AMSGrad on, betas
@@ -181,12 +181,10 @@ impl AdamState {
         let moment = |name: &str| -> Result<Vec<f32>> {
             let (d, v) = a.f32s(path, name)?;
             if d != shape {
-                return Err(load_error(
+                return Err(invalid(
                     path,
-                    LoadError::Invalid {
-                        record: name.into(),
-                        detail: format!("shape {d:?}, expected {shape:?}"),
-                    },
+                    name,
+                    format!("shape {d:?}, expected {shape:?}"),
                 ));
             }
             Ok(v)

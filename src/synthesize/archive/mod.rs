@@ -469,7 +469,7 @@ pub(crate) fn load_error(path: &Path, reason: LoadError) -> Error {
 }
 
 /// [`LoadError::Invalid`] for record `name`.
-fn invalid(path: &Path, name: &str, detail: String) -> Error {
+pub(crate) fn invalid(path: &Path, name: &str, detail: String) -> Error {
     load_error(
         path,
         LoadError::Invalid {

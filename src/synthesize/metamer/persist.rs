@@ -10,7 +10,7 @@ use crate::device::cpu;
 use crate::error::{LoadError, Result};
 use crate::simulate::Model;
 use crate::synthesize::adam::AdamState;
-use crate::synthesize::archive::{check_close, check_model_name, load_error, Archive};
+use crate::synthesize::archive::{check_close, check_model_name, invalid, load_error, Archive};
 use crate::synthesize::optimized::OptimizedSynthesis;
 use crate::synthesize::ErasedModel;
 use crate::synthesize::LoadTolerance;
@@ -40,17 +40,6 @@ pub(super) fn load<M: Model>(path: &Path, model: M, tol: LoadTolerance) -> Resul
         })?;
     met.state.apply_saved(&met.model, path, &a, tol)?;
     Ok(met)
-}
-
-/// [`LoadError::Invalid`] of `record` as an [`crate::Error::Load`].
-fn invalid(path: &Path, record: &str, detail: String) -> crate::Error {
-    load_error(
-        path,
-        LoadError::Invalid {
-            record: record.into(),
-            detail,
-        },
-    )
 }
 
 impl State {
