@@ -8,13 +8,15 @@ notebook fails; see check_outputs.py for what counts as failing (evcxr reports p
 
 Without arguments: every notebooks/*.md. Cells run in the notebook's folder (as in
 JupyterLab), so `:dep plenoptic = { path = ".." }` in notebooks/ finds the crate. Prints one line per cell
-with its wall time, then a table of time per section (## heading).
+with its wall time split into evcxr's compile and the run (cell_timing.py), then a table
+of time per section (## heading); the per-cell split goes to notebooks/_build/<name>.times.json.
 Environment: NOTEBOOK_CELL_TIMEOUT (seconds per cell, default 1800: the first cell of a
 cold run compiles the crate and its dependencies), NOTEBOOK_BUILD_DIR (default
 notebooks/_build).
 """
 
 import datetime as dt
+import json
 import os
 import queue
 import sys
@@ -29,6 +31,7 @@ from nbconvert import HTMLExporter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_outputs import problems  # noqa: E402
+import cell_timing  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -126,22 +129,33 @@ def run(path, timeout=1800):
     )
     code = [c for c in nb.cells if c.cell_type == "code"]
     found = []
+    times = []
     start = time.monotonic()
     with client.setup_kernel():
+        build_dirs = cell_timing.kernel_build_dirs(client)
         n = 0
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             n += 1
             try:
+                t0 = time.time()
                 client.execute_cell(cell, index)
+                t1 = time.time()
                 drain_late_output(client, cell)
             except Exception as e:  # timeout, dead kernel: report it with the rest
                 found = [(n, first_line(cell), f"{type(e).__name__}: {e}")]
                 break
             secs = cell_seconds(cell)
             label = "(flush)" if cell is flush else first_line(cell)
-            print(f"  [{n:2d}/{len(code)}] {secs or 0:7.2f} s  {label}", flush=True)
+            timing = cell_timing.record(label, t0, t1, cell_timing.last_build_time(build_dirs, t0, t1))
+            if cell is not flush:
+                times.append(timing)
+            print(
+                f"  [{n:2d}/{len(code)}] {secs or 0:7.2f} s  (compile {timing['compile']:5.2f}, "
+                f"run {timing['run']:5.2f})  {label}",
+                flush=True,
+            )
             found = problems(nb)
             if found:
                 # let late stderr of this cell arrive, then stop this notebook
@@ -160,6 +174,8 @@ def run(path, timeout=1800):
     html, _ = HTMLExporter(template_name="lab", embed_images=True).from_notebook_node(nb)
     out_html = BUILD / (Path(path).stem + ".html")
     out_html.write_text(html, encoding="utf-8")
+    out_times = BUILD / (Path(path).stem + ".times.json")
+    out_times.write_text(json.dumps(times, indent=1), encoding="utf-8")
     print(f"  {path}: {total:.1f} s in all")
     for title, secs in section_times(nb):
         print(f"    {secs:7.1f} s  {title}")
@@ -167,6 +183,7 @@ def run(path, timeout=1800):
         print(f"FAILED {path}: code cell {cell_no} ({src!r}): {msg}", file=sys.stderr)
     print(f"  executed notebook: {out_nb}")
     print(f"  HTML: {out_html}")
+    print(f"  cell timings: {out_times} (python kernel-setup/cell_timing.py {out_times})")
     return found, out_html, nb
 
 
