@@ -10,6 +10,13 @@ during the cell is the end of the compile:
     compile = (library written) - (cell started)   evcxr's analysis, cargo, rustc, link
     run     = (cell finished)   - (library written) loading it and running the code
 
+and the compile splits at the moment evcxr writes the cell's source, `src/lib.rs`, for
+cargo (after its own analysis of the cell with rust-analyzer, which finds the types of
+the cell's variables):
+
+    analysis = (source written) - (cell started)
+    build    = (library written) - (source written)  cargo, rustc and the linker
+
 A cell that builds nothing (only `:dep` or `use` lines evcxr handles without a build) has
 compile 0 and run = its wall time.
 
@@ -22,6 +29,7 @@ import sys
 from pathlib import Path
 
 LIBRARY_GLOB = "target/*/debug/libcode_*.so"
+SOURCE = "src/lib.rs"
 
 
 def kernel_build_dirs(client):
@@ -55,6 +63,19 @@ def last_build_time(dirs, since, until):
     return best
 
 
+def last_source_time(dirs, since, until):
+    """The latest modification time of a build folder's `src/lib.rs` within [since,
+    until], or None."""
+    times = []
+    for d in dirs:
+        try:
+            times.append((Path(d) / SOURCE).stat().st_mtime)
+        except OSError:
+            pass
+    times = [t for t in times if since <= t <= until]
+    return max(times) if times else None
+
+
 def split(start, end, built):
     """(compile, run) seconds of a cell that ran from `start` to `end` (epoch seconds) and
     whose library was written at `built` (None: nothing was built). Clamped so that the
@@ -66,10 +87,21 @@ def split(start, end, built):
     return compile_s, wall - compile_s
 
 
-def record(label, start, end, built):
-    """One cell's timing as saved in the JSON file."""
+def record(label, start, end, built, source=None):
+    """One cell's timing as saved in the JSON file: wall, compile and run seconds, and the
+    compile's analysis part (before `source` was written; 0 when unknown)."""
     compile_s, run_s = split(start, end, built)
-    return {"cell": label, "wall": end - start, "compile": compile_s, "run": run_s}
+    analysis = 0.0
+    if built is not None and source is not None and source <= built:
+        analysis = min(max(source - start, 0.0), compile_s)
+    return {"cell": label, "wall": end - start, "compile": compile_s, "run": run_s, "analysis": analysis}
+
+
+def measure(label, dirs, start, end):
+    """`record` of a cell that ran from `start` to `end` in a kernel building in `dirs`."""
+    built = last_build_time(dirs, start, end)
+    source = last_source_time(dirs, start, built) if built is not None else None
+    return record(label, start, end, built, source)
 
 
 def summary(cells, top=5):
@@ -77,17 +109,20 @@ def summary(cells, top=5):
     time, by compile time and by run time."""
     wall = sum(c["wall"] for c in cells)
     comp = sum(c["compile"] for c in cells)
+    ana = sum(c.get("analysis", 0.0) for c in cells)
     lines = [
         f"cells: {len(cells)}   wall {wall:.1f} s = compile {comp:.1f} s + run {wall - comp:.1f} s",
+        f"compile = evcxr's analysis {ana:.1f} s + build (cargo, rustc, link) {comp - ana:.1f} s",
         f"cells over 1.5 s: {sum(c['wall'] > 1.5 for c in cells)}; "
         f"cells compiling over 1.5 s: {sum(c['compile'] > 1.5 for c in cells)}",
     ]
     for key in ("wall", "compile", "run"):
-        lines.append(f"slowest {top} by {key}:   wall  compile    run  cell")
+        lines.append(f"slowest {top} by {key}:   wall  compile (analysis)    run  cell")
         ranked = sorted(enumerate(cells, 1), key=lambda ic: -ic[1][key])[:top]
         for n, c in ranked:
             lines.append(
-                f"  [{n:2d}] {c['wall']:7.2f} {c['compile']:7.2f} {c['run']:7.2f}  {c['cell']}"
+                f"  [{n:2d}] {c['wall']:7.2f} {c['compile']:7.2f} ({c.get('analysis', 0.0):6.2f}) "
+                f"{c['run']:7.2f}  {c['cell']}"
             )
     return "\n".join(lines)
 

@@ -6,6 +6,8 @@
 #
 #   bash kernel-setup/notebook-bench.sh                       # notebooks/introduction.md
 #   bash kernel-setup/notebook-bench.sh notebooks/your_own_model.md
+#   bash kernel-setup/notebook-bench.sh /tmp/old/notebooks/introduction.md  # another copy
+#                                          # of the crate (git archive), e.g. for a "before"
 #
 # A warm-up kernel first builds the crate into the build folder (minutes after a change of
 # the crate, seconds otherwise), so that the notebook's first cell measures evcxr, not
@@ -18,9 +20,23 @@ build="${NOTEBOOK_BUILD_DIR:-$ROOT/notebooks/_build}"
 mkdir -p "$build"
 # the warm-up notebook: the crate as the notebooks depend on it, one cell that uses it
 warm="$build/bench-warmup.md"
-rel="$(realpath --relative-to="$build" "$ROOT")"
+# the crate the notebook depends on (`path = ".."` from its folder): this one, or a copy
+crate="$(cd "$(dirname "$nb")/.." && pwd)"
+rel="$(realpath --relative-to="$build" "$crate")"
 cat > "$warm" <<EOF
+---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Rust
+  language: rust
+  name: rust
+---
 \`\`\`{code-cell}
+
 :dep plenoptic = { path = "$rel" }
 \`\`\`
 

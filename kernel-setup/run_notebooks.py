@@ -148,12 +148,12 @@ def run(path, timeout=1800):
                 break
             secs = cell_seconds(cell)
             label = "(flush)" if cell is flush else first_line(cell)
-            timing = cell_timing.record(label, t0, t1, cell_timing.last_build_time(build_dirs, t0, t1))
+            timing = cell_timing.measure(label, build_dirs, t0, t1)
             if cell is not flush:
                 times.append(timing)
             print(
-                f"  [{n:2d}/{len(code)}] {secs or 0:7.2f} s  (compile {timing['compile']:5.2f}, "
-                f"run {timing['run']:5.2f})  {label}",
+                f"  [{n:2d}/{len(code)}] {secs or 0:7.2f} s  (compile {timing['compile']:5.2f} = "
+                f"analysis {timing['analysis']:5.2f} + build, run {timing['run']:5.2f})  {label}",
                 flush=True,
             )
             found = problems(nb)

@@ -10,6 +10,7 @@ in the HTML.
 
 import contextlib
 import io
+import json
 import os
 import tempfile
 import unittest
@@ -92,6 +93,70 @@ class CarriageReturnTest(unittest.TestCase):
         self.assertEqual(nb.cells[0].outputs[0].text, "a\nb\n")
 
 
+class CellTimingTest(unittest.TestCase):
+    """The compile/run split of cell_timing.py, on a fake evcxr build folder whose
+    library and source files get chosen modification times."""
+
+    def setUp(self):
+        import cell_timing
+
+        self.ct = cell_timing
+        self.tmp = tempfile.TemporaryDirectory()
+        self.slot = Path(self.tmp.name, "slot0")
+        (self.slot / "src").mkdir(parents=True)
+        (self.slot / "target/x86_64-unknown-linux-gnu/debug").mkdir(parents=True)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def touch(self, rel, t):
+        path = self.slot / rel
+        path.write_bytes(b"")
+        os.utime(path, (t, t))
+
+    def test_split_adds_up_to_the_wall_time(self):
+        self.assertEqual(self.ct.split(100.0, 103.0, 102.5), (2.5, 0.5))
+        self.assertEqual(self.ct.split(100.0, 103.0, None), (0.0, 3.0))  # nothing built
+        # a library time outside the cell (clock skew) is clamped into it
+        self.assertEqual(self.ct.split(100.0, 103.0, 99.0), (0.0, 3.0))
+        self.assertEqual(self.ct.split(100.0, 103.0, 104.0), (3.0, 0.0))
+
+    def test_the_newest_library_of_the_cell_ends_the_compile(self):
+        lib = "target/x86_64-unknown-linux-gnu/debug/libcode_{}.so"
+        self.touch(lib.format(3), 90.0)  # an earlier cell's
+        self.touch(lib.format(4), 101.0)  # a first try of this cell
+        self.touch(lib.format(5), 102.0)  # the library that ran
+        self.touch("src/lib.rs", 101.5)
+        rec = self.ct.measure("let x = 1;", [self.slot], 100.0, 104.0)
+        self.assertEqual(rec["cell"], "let x = 1;")
+        self.assertAlmostEqual(rec["wall"], 4.0)
+        self.assertAlmostEqual(rec["compile"], 2.0)
+        self.assertAlmostEqual(rec["run"], 2.0)
+        self.assertAlmostEqual(rec["analysis"], 1.5)
+
+    def test_a_cell_that_builds_nothing_only_runs(self):
+        self.touch("target/x86_64-unknown-linux-gnu/debug/libcode_1.so", 50.0)
+        rec = self.ct.measure(":dep x", [self.slot], 100.0, 100.5)
+        self.assertEqual((rec["compile"], rec["analysis"]), (0.0, 0.0))
+        self.assertAlmostEqual(rec["run"], 0.5)
+
+    def test_summary_totals_and_ranks(self):
+        cells = [
+            self.ct.record("a", 0.0, 2.0, 1.5, 0.5),
+            self.ct.record("b", 0.0, 10.0, 1.0, 0.2),
+            self.ct.record("c", 0.0, 3.0, 2.9, 0.1),
+        ]
+        text = self.ct.summary(cells, top=2)
+        self.assertIn("wall 15.0 s = compile 5.4 s + run 9.6 s", text)
+        self.assertIn("analysis 0.8 s + build (cargo, rustc, link) 4.6 s", text)
+        self.assertIn("cells over 1.5 s: 3; cells compiling over 1.5 s: 1", text)
+        by_compile = text.split("by compile")[1].splitlines()[1:3]
+        self.assertIn("c", by_compile[0].split()[-1])
+        self.assertIn("a", by_compile[1].split()[-1])
+        by_run = text.split("by run")[1].splitlines()[1]
+        self.assertEqual(by_run.split()[-1], "b")
+
+
 class RunnerTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -139,6 +204,12 @@ class RunnerTest(unittest.TestCase):
         self.assertIn('src="data:image/png;base64,iVBORw0KGgo', html.read_text())
         # the flush cell the runner adds is not kept when it has no output
         self.assertEqual(sum(c.cell_type == "code" for c in nb.cells), 3)
+        # every cell has its compile/run split, and a cell that computes was compiled
+        times = json.loads(Path(self.tmp.name, "ok.times.json").read_text())
+        self.assertEqual(len(times), 3)
+        for t in times:
+            self.assertAlmostEqual(t["compile"] + t["run"], t["wall"], places=6)
+        self.assertGreater(times[1]["compile"], 0.0)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use dfdx::prelude::{
-    Cpu, Gradients, HasShape, OwnedTape, PutTape, SplitTape, TensorFromVec, Trace,
+    Cpu, Gradients, HasShape, NoneTape, OwnedTape, PutTape, SplitTape, TensorFromVec, Trace,
 };
 use dfdx::tensor::Tape as _;
 
 use crate::device::{cpu, Device, Kind};
 use crate::error::{Error, Result};
-use crate::simulate::Model;
+#[cfg(feature = "cuda")]
+use crate::synthesize::erased::{GpuImage, GpuTaped};
+use crate::synthesize::erased::{ErasedModel, Taped};
 use crate::tensor::{check_finite, dims, Float, Image};
 
 pub(crate) use crate::ops::backward_with;
@@ -49,15 +51,28 @@ fn sentinel<E: Float>(
     out.put_tape(tape)
 }
 
-/// Checks that `model` runs on `x`, returns a finite 4-D output, and lets gradients flow
-/// back to its input. Returns the output (computed without a tape).
-pub(crate) fn check_model_at<E: Float, M: Model>(model: &M, x: &Image<E>) -> Result<Image<E>>
+/// Checks that `model` runs on the f32 image `x`, returns a finite 4-D output, and lets
+/// gradients flow back to its input. Returns the output (computed without a tape).
+pub(crate) fn check_model_f32(model: &dyn ErasedModel, x: &Image<f32>) -> Result<Image<f32>> {
+    check_model_with(x, |xt| model.forward_f32(xt))
+}
+
+/// [`check_model_f32`] for an f64 image.
+pub(crate) fn check_model_f64(model: &dyn ErasedModel, x: &Image<f64>) -> Result<Image<f64>> {
+    check_model_with(x, |xt| model.forward_f64(xt))
+}
+
+/// The checks of [`check_model_f32`] with the model's taped forward pass `forward`.
+fn check_model_with<E: Float>(
+    x: &Image<E>,
+    forward: impl FnOnce(Taped<E>) -> Result<Taped<E>>,
+) -> Result<Image<E>>
 where
     Cpu: Device<E>,
 {
     let flag = Arc::new(AtomicBool::new(false));
     let xt = sentinel(x.leaky_trace(), flag.clone());
-    let y = model.forward(xt)?;
+    let y = forward(xt)?;
     let yv = y.as_vec();
     if yv.is_empty() {
         return Err(Error::InvalidModel(format!(
@@ -85,8 +100,8 @@ where
 }
 
 /// The model as a function of a flat f64 input, with the products synthesis needs.
-pub(crate) struct Linearized<'a, M: Model> {
-    model: &'a M,
+pub(crate) struct Linearized<'a> {
+    model: &'a dyn ErasedModel,
     x: Image<f64>,
     xv: Vec<f64>,
     /// model(x), flat
@@ -98,25 +113,56 @@ pub(crate) struct Linearized<'a, M: Model> {
     kind: Kind,
 }
 
+/// The f64 forward passes of an erased model on one device (the CPU, and the GPU with the
+/// `cuda` feature): what [`Linearized`] runs.
+trait F64Device: Device<f64> {
+    /// `model(x)` without a tape.
+    fn eval(model: &dyn ErasedModel, x: Image<f64, NoneTape, Self>) -> Result<Vec<f64>>;
+    /// `model(x)` recorded on `x`'s tape.
+    fn taped(
+        model: &dyn ErasedModel,
+        x: Image<f64, OwnedTape<f64, Self>, Self>,
+    ) -> Result<Image<f64, OwnedTape<f64, Self>, Self>>;
+}
+
+impl F64Device for Cpu {
+    fn eval(model: &dyn ErasedModel, x: Image<f64>) -> Result<Vec<f64>> {
+        Ok(model.apply_f64(&x)?.as_vec())
+    }
+    fn taped(model: &dyn ErasedModel, x: Taped<f64>) -> Result<Taped<f64>> {
+        model.forward_f64(x)
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl F64Device for crate::device::Gpu {
+    fn eval(model: &dyn ErasedModel, x: GpuImage<f64>) -> Result<Vec<f64>> {
+        Ok(model.apply_gpu_f64(x)?.as_vec())
+    }
+    fn taped(model: &dyn ErasedModel, x: GpuTaped<f64>) -> Result<GpuTaped<f64>> {
+        model.forward_gpu_f64(x)
+    }
+}
+
 /// `model(x)` on device `dev`, for the flat input `x`.
-fn eval_on<D: Device<f64>, M: Model>(
+fn eval_on<D: F64Device>(
     dev: &D,
-    model: &M,
+    model: &dyn ErasedModel,
     x: Vec<f64>,
     shape: crate::tensor::Shape4,
 ) -> Result<Vec<f64>> {
-    Ok(model.forward(dev.tensor_from_vec(x, shape))?.as_vec())
+    D::eval(model, dev.tensor_from_vec(x, shape))
 }
 
 /// `J^T u` on device `dev`: one forward and one backward pass.
-fn vjp_on<D: Device<f64>, M: Model>(
+fn vjp_on<D: F64Device>(
     dev: &D,
-    model: &M,
+    model: &dyn ErasedModel,
     x: &Image<f64>,
     u: &[f64],
 ) -> Result<Vec<f64>> {
     let xd = dev.tensor_from_vec(x.as_vec(), *x.shape());
-    let y = model.forward(xd.leaky_trace())?;
+    let y = D::taped(model, xd.leaky_trace())?;
     let mut grads = backward_with(y, u.to_vec())?;
     grad_of(&mut grads, &xd)
 }
@@ -128,10 +174,10 @@ fn vjp_on<D: Device<f64>, M: Model>(
 /// reach 7e-11 at best for the former, and only with a step tuned to the model.
 const FD_REL_STEP: f64 = 1e-3;
 
-impl<'a, M: Model> Linearized<'a, M> {
+impl<'a> Linearized<'a> {
     /// Linearizes `model` at `x` (any batch; computations in f64).
-    pub fn new(model: &'a M, x: Image<f64>) -> Result<Self> {
-        let yt = model.apply(&x)?;
+    pub fn new(model: &'a dyn ErasedModel, x: Image<f64>) -> Result<Self> {
+        let yt = model.apply_f64(&x)?;
         let y_shape = dims(&yt);
         let y = yt.as_vec();
         let xv = x.as_vec();
@@ -252,8 +298,8 @@ impl<'a, M: Model> Linearized<'a, M> {
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when `u` does not have the output's shape; the model's errors.
-pub fn vector_jacobian_product<M: Model>(
-    model: &M,
+pub fn vector_jacobian_product(
+    model: &dyn ErasedModel,
     image: &Image<f64>,
     u: &Image<f64>,
 ) -> Result<Image<f64>> {
@@ -277,8 +323,8 @@ pub fn vector_jacobian_product<M: Model>(
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when `v` does not have the image's shape; the model's errors.
-pub fn jacobian_vector_product<M: Model>(
-    model: &M,
+pub fn jacobian_vector_product(
+    model: &dyn ErasedModel,
     image: &Image<f64>,
     v: &Image<f64>,
 ) -> Result<Image<f64>> {
@@ -301,7 +347,7 @@ pub fn jacobian_vector_product<M: Model>(
 ///
 /// # Errors
 /// The model's errors.
-pub fn jacobian<M: Model>(model: &M, image: &Image<f64>) -> Result<Vec<Vec<f64>>> {
+pub fn jacobian(model: &dyn ErasedModel, image: &Image<f64>) -> Result<Vec<Vec<f64>>> {
     let lin = Linearized::new(model, image.clone())?;
     let n = lin.n_in();
     Ok(lin.jacobian()?.chunks(n).map(|r| r.to_vec()).collect())

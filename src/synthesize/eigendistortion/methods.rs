@@ -11,7 +11,8 @@ use crate::synthesize::autodiff::Linearized;
 use crate::synthesize::linalg::{dot, normalize, orthonormalize, randn, sym_eig};
 use crate::synthesize::lobpcg::{self, lobpcg, End, LobpcgOptions};
 use crate::synthesize::progress::Progress;
-use crate::tensor::dims;
+use crate::synthesize::ErasedModel;
+use crate::tensor::{dims, Image};
 
 impl<M: Model> Eigendistortion<M> {
     /// Computation options; then `.run()`: `eig.synthesize().run()?` is plenoptic's
@@ -19,11 +20,13 @@ impl<M: Model> Eigendistortion<M> {
     pub fn synthesize(&mut self) -> EigSynthesize<'_, M> {
         EigSynthesize {
             eig: self,
-            method: Method::Power,
-            k: 1,
-            max_iter: None,
-            stop_criterion: None,
-            progress: true,
+            opts: Options {
+                method: Method::Power,
+                k: 1,
+                max_iter: None,
+                stop_criterion: None,
+                progress: true,
+            },
         }
     }
 }
@@ -32,6 +35,11 @@ impl<M: Model> Eigendistortion<M> {
 #[must_use = "call .run() to compute the eigendistortions"]
 pub struct EigSynthesize<'a, M: Model> {
     eig: &'a mut Eigendistortion<M>,
+    opts: Options,
+}
+
+/// The options of one [`EigSynthesize`].
+struct Options {
     method: Method,
     k: usize,
     max_iter: Option<usize>,
@@ -42,18 +50,18 @@ pub struct EigSynthesize<'a, M: Model> {
 impl<M: Model> EigSynthesize<'_, M> {
     /// The method (default [`Method::Power`]).
     pub fn method(mut self, method: Method) -> Self {
-        self.method = method;
+        self.opts.method = method;
         self
     }
     /// How many eigendistortions at each end (default 1; ignored by `Exact`, which
     /// returns all).
     pub fn k(mut self, k: usize) -> Self {
-        self.k = k;
+        self.opts.k = k;
         self
     }
     /// Iteration limit per end of the spectrum (default 1000).
     pub fn max_iter(mut self, n: usize) -> Self {
-        self.max_iter = Some(n);
+        self.opts.max_iter = Some(n);
         self
     }
     /// Convergence tolerance. `Power` (default 1e-7): stop when the eigenvalues change by
@@ -61,12 +69,12 @@ impl<M: Model> EigSynthesize<'_, M> {
     /// every residual `|F v - lambda v|` is at most this times the top eigenvalue, or the
     /// eigenvalues changed by at most that over the last quarter of the iterations.
     pub fn stop_criterion(mut self, tol: f64) -> Self {
-        self.stop_criterion = Some(tol);
+        self.opts.stop_criterion = Some(tol);
         self
     }
     /// Show the progress line (default true; see also [`super::show_progress`]).
     pub fn progress(mut self, on: bool) -> Self {
-        self.progress = on;
+        self.opts.progress = on;
         self
     }
 
@@ -78,105 +86,110 @@ impl<M: Model> EigSynthesize<'_, M> {
     /// the model's errors.
     pub fn run(self) -> Result<()> {
         let eig = self.eig;
-        let lin = Linearized::new(&eig.model, eig.image64.clone())?;
-        let n = lin.n_in();
-        let [_, c, h, w] = dims(&eig.image);
-        let (values, vectors, index, iterations) = match self.method {
-            Method::Exact => {
-                if n > EXACT_MAX_PIXELS {
-                    return Err(Error::invalid(
-                        "method",
-                        format!(
-                            "Exact builds and decomposes the full {n} x {n} matrix J^T J; it is \
-                             limited to {EXACT_MAX_PIXELS} pixels. Use Method::Lobpcg (accurate \
-                             at both ends) or Method::Power"
-                        ),
-                    ));
-                }
-                let (vals, vecs) = exact(&lin, self.progress)?;
-                (vals, vecs, (0..n).collect::<Vec<_>>(), vec![lin.n_out()])
-            }
-            method => {
-                let k = self.k;
-                if k == 0 || 2 * k > n {
-                    return Err(Error::invalid(
-                        "k",
-                        format!(
-                            "must be between 1 and half the number of pixels ({}), got {k}",
-                            n / 2
-                        ),
-                    ));
-                }
-                let max_iter = self.max_iter.unwrap_or(1000);
-                if max_iter == 0 {
-                    return Err(Error::invalid("max_iter", "must be at least 1"));
-                }
-                let default_tol = if method == Method::Power { 1e-7 } else { 1e-8 };
-                let tol = self.stop_criterion.unwrap_or(default_tol);
-                if tol.is_nan() || tol < 0.0 {
-                    return Err(Error::invalid(
-                        "stop_criterion",
-                        format!("must be >= 0, got {tol}"),
-                    ));
-                }
-                let (mut vals, mut vecs, iters) = if method == Method::Power {
-                    let (top_v, top, it1) =
-                        power(&lin, k, 0.0, tol, max_iter, "top", self.progress)?;
-                    let shift = top_v.iter().fold(0.0f64, |m, v| m.max(*v));
-                    let (bot_v, bot, it2) =
-                        power(&lin, k, shift, tol, max_iter, "bottom", self.progress)?;
-                    let mut vals = top_v;
-                    vals.extend(bot_v);
-                    let mut vecs = top;
-                    vecs.extend(bot);
-                    (vals, vecs, vec![it1, it2])
-                } else {
-                    let top =
-                        run_lobpcg(&lin, End::Largest, k, max_iter, tol, None, self.progress)?;
-                    let scale = top.values[0].abs();
-                    let bot = run_lobpcg(
-                        &lin,
-                        End::Smallest,
-                        k,
-                        max_iter,
-                        tol,
-                        Some(scale),
-                        self.progress,
-                    )?;
-                    let mut vals = top.values;
-                    vals.extend(bot.values.iter().rev());
-                    let mut vecs = top.vectors;
-                    vecs.extend(bot.vectors.into_iter().rev());
-                    (vals, vecs, vec![top.iterations, bot.iterations])
-                };
-                // plenoptic reports absolute values
-                vals.iter_mut().for_each(|v| *v = v.abs());
-                for v in vecs.iter_mut() {
-                    normalize(v);
-                }
-                let mut index: Vec<usize> = (0..k).collect();
-                index.extend(n - k..n);
-                (vals, vecs, index, iters)
-            }
-        };
-        let count = vectors.len();
-        let data: Vec<f32> = vectors
-            .iter()
-            .flat_map(|v| v.iter().map(|x| *x as f32))
-            .collect();
-        eig.result = Some(Eigenpairs {
-            eigendistortions: cpu().tensor_from_vec(data, (count, c, h, w)),
-            eigenvalues: values,
-            eigenindex: index,
-            iterations,
-        });
+        eig.result = Some(compute(&eig.model, &eig.image64, &self.opts)?);
         Ok(())
     }
 }
 
+/// See [`EigSynthesize::run`]: the eigendistortions of `model` at `image64`.
+fn compute(model: &dyn ErasedModel, image64: &Image<f64>, opts: &Options) -> Result<Eigenpairs> {
+    let lin = Linearized::new(model, image64.clone())?;
+    let [_, c, h, w] = dims(image64);
+    let n = lin.n_in();
+    let (values, vectors, index, iterations) = match opts.method {
+        Method::Exact => {
+            if n > EXACT_MAX_PIXELS {
+                return Err(Error::invalid(
+                    "method",
+                    format!(
+                        "Exact builds and decomposes the full {n} x {n} matrix J^T J; it is \
+                         limited to {EXACT_MAX_PIXELS} pixels. Use Method::Lobpcg (accurate \
+                         at both ends) or Method::Power"
+                    ),
+                ));
+            }
+            let (vals, vecs) = exact(&lin, opts.progress)?;
+            (vals, vecs, (0..n).collect::<Vec<_>>(), vec![lin.n_out()])
+        }
+        method => {
+            let k = opts.k;
+            if k == 0 || 2 * k > n {
+                return Err(Error::invalid(
+                    "k",
+                    format!(
+                        "must be between 1 and half the number of pixels ({}), got {k}",
+                        n / 2
+                    ),
+                ));
+            }
+            let max_iter = opts.max_iter.unwrap_or(1000);
+            if max_iter == 0 {
+                return Err(Error::invalid("max_iter", "must be at least 1"));
+            }
+            let default_tol = if method == Method::Power { 1e-7 } else { 1e-8 };
+            let tol = opts.stop_criterion.unwrap_or(default_tol);
+            if tol.is_nan() || tol < 0.0 {
+                return Err(Error::invalid(
+                    "stop_criterion",
+                    format!("must be >= 0, got {tol}"),
+                ));
+            }
+            let (mut vals, mut vecs, iters) = if method == Method::Power {
+                let (top_v, top, it1) =
+                    power(&lin, k, 0.0, tol, max_iter, "top", opts.progress)?;
+                let shift = top_v.iter().fold(0.0f64, |m, v| m.max(*v));
+                let (bot_v, bot, it2) =
+                    power(&lin, k, shift, tol, max_iter, "bottom", opts.progress)?;
+                let mut vals = top_v;
+                vals.extend(bot_v);
+                let mut vecs = top;
+                vecs.extend(bot);
+                (vals, vecs, vec![it1, it2])
+            } else {
+                let top =
+                    run_lobpcg(&lin, End::Largest, k, max_iter, tol, None, opts.progress)?;
+                let scale = top.values[0].abs();
+                let bot = run_lobpcg(
+                    &lin,
+                    End::Smallest,
+                    k,
+                    max_iter,
+                    tol,
+                    Some(scale),
+                    opts.progress,
+                )?;
+                let mut vals = top.values;
+                vals.extend(bot.values.iter().rev());
+                let mut vecs = top.vectors;
+                vecs.extend(bot.vectors.into_iter().rev());
+                (vals, vecs, vec![top.iterations, bot.iterations])
+            };
+            // plenoptic reports absolute values
+            vals.iter_mut().for_each(|v| *v = v.abs());
+            for v in vecs.iter_mut() {
+                normalize(v);
+            }
+            let mut index: Vec<usize> = (0..k).collect();
+            index.extend(n - k..n);
+            (vals, vecs, index, iters)
+        }
+    };
+    let count = vectors.len();
+    let data: Vec<f32> = vectors
+        .iter()
+        .flat_map(|v| v.iter().map(|x| *x as f32))
+        .collect();
+    Ok(Eigenpairs {
+        eigendistortions: cpu().tensor_from_vec(data, (count, c, h, w)),
+        eigenvalues: values,
+        eigenindex: index,
+        iterations,
+    })
+}
+
 /// LOBPCG at one end of the spectrum, with a progress line.
-fn run_lobpcg<M: Model>(
-    lin: &Linearized<'_, M>,
+fn run_lobpcg(
+    lin: &Linearized<'_>,
     end: End,
     k: usize,
     max_iter: usize,
@@ -217,8 +230,8 @@ fn run_lobpcg<M: Model>(
 /// plenoptic's `_synthesize_power`: block power iteration on `F - shift I`, stopping when
 /// the eigenvalues change by at most `tol`. Returns the eigenvalues (Rayleigh quotients
 /// of the unshifted `F`), the vectors, and the number of iterations.
-fn power<M: Model>(
-    lin: &Linearized<'_, M>,
+fn power(
+    lin: &Linearized<'_>,
     k: usize,
     shift: f64,
     tol: f64,
@@ -286,7 +299,7 @@ fn power<M: Model>(
 }
 
 /// Every eigenpair of `J^T J`, eigenvalues descending.
-fn exact<M: Model>(lin: &Linearized<'_, M>, progress: bool) -> Result<(Vec<f64>, Vec<Vec<f64>>)> {
+fn exact(lin: &Linearized<'_>, progress: bool) -> Result<(Vec<f64>, Vec<Vec<f64>>)> {
     let (m, n) = (lin.n_out(), lin.n_in());
     let mut bar = Progress::new("Eigendistortion (exact)", progress);
     // F = sum over rows r of J: J_r J_r^T (lower triangle).

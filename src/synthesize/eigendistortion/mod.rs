@@ -1,12 +1,17 @@
 //! Eigendistortions: the image distortions a model is most and least sensitive to, the
 //! extreme eigenvectors of its Fisher information matrix `J^T J` at an image.
+//!
+//! [`Eigendistortion<M>`] owns the model; everything that computes (the checks, the
+//! linearization, the power method, LOBPCG, the exact decomposition, loading) takes it as
+//! `&dyn ErasedModel`, so it is compiled once, in the crate, not once per model type.
 
 mod methods;
 mod persist;
 
 pub use methods::EigSynthesize;
 
-use super::autodiff::check_model_at;
+use super::autodiff::check_model_f64;
+use super::ErasedModel;
 use crate::error::{Error, Result};
 use crate::simulate::Model;
 use crate::tensor::{cast, check_image, dims, Image};
@@ -60,6 +65,22 @@ pub struct Eigendistortion<M: Model> {
     result: Option<Eigenpairs>,
 }
 
+/// Checks `image` (a batch of one) and `model` at it: the image in f64 and the model's
+/// representation of it, as [`Eigendistortion::new`] keeps them.
+fn checked(image: &Image<f32>, model: &dyn ErasedModel) -> Result<(Image<f64>, Image<f64>)> {
+    check_image(image, "image")?;
+    let [b, c, h, w] = dims(image);
+    if b != 1 {
+        return Err(Error::invalid(
+            "image",
+            format!("eigendistortions need a batch of one image (batch dimension must be 1), got shape {:?}", [b, c, h, w]),
+        ));
+    }
+    let image64: Image<f64> = cast(image);
+    let representation = check_model_f64(model, &image64)?;
+    Ok((image64, representation))
+}
+
 /// What synthesis computes.
 #[derive(Debug, Clone)]
 struct Eigenpairs {
@@ -67,6 +88,28 @@ struct Eigenpairs {
     eigenvalues: Vec<f64>,
     eigenindex: Vec<usize>,
     iterations: Vec<usize>,
+}
+
+impl Eigenpairs {
+    /// See [`Eigendistortion::eigendistortion`]; `image_dims` are the image's.
+    fn pick(&self, image_dims: [usize; 4], index: isize) -> Result<Image<f32>> {
+        let [_, c, h, w] = image_dims;
+        let n = (c * h * w) as isize;
+        let i = if index < 0 { n + index } else { index };
+        let pos = (i >= 0)
+            .then(|| self.eigenindex.iter().position(|e| *e as isize == i))
+            .flatten()
+            .ok_or_else(|| {
+                Error::invalid(
+                    "index",
+                    format!(
+                        "eigendistortion {index} was not computed (computed: {:?})",
+                        self.eigenindex
+                    ),
+                )
+            })?;
+        crate::tensor::select_batch(&self.eigendistortions, pos..pos + 1)
+    }
 }
 
 impl<M: Model> std::fmt::Debug for Eigendistortion<M> {
@@ -88,16 +131,7 @@ impl<M: Model> Eigendistortion<M> {
     /// [`Error::Empty`] for a bad image; [`Error::InvalidModel`] (or the model's own
     /// error) when the model cannot be used.
     pub fn new(image: Image<f32>, model: M) -> Result<Self> {
-        check_image(&image, "image")?;
-        let [b, c, h, w] = dims(&image);
-        if b != 1 {
-            return Err(Error::invalid(
-                "image",
-                format!("eigendistortions need a batch of one image (batch dimension must be 1), got shape {:?}", [b, c, h, w]),
-            ));
-        }
-        let image64: Image<f64> = cast(&image);
-        let representation = check_model_at(&model, &image64)?;
+        let (image64, representation) = checked(&image, &model)?;
         Ok(Eigendistortion {
             image,
             model,
@@ -166,22 +200,7 @@ impl<M: Model> Eigendistortion<M> {
     /// [`Error::NotSynthesized`] before `synthesize`; [`Error::InvalidArgument`] when
     /// that rank was not computed.
     pub fn eigendistortion(&self, index: isize) -> Result<Image<f32>> {
-        let r = self.result("the eigendistortions")?;
-        let [_, c, h, w] = dims(&self.image);
-        let n = (c * h * w) as isize;
-        let i = if index < 0 { n + index } else { index };
-        let pos = (i >= 0)
-            .then(|| r.eigenindex.iter().position(|e| *e as isize == i))
-            .flatten()
-            .ok_or_else(|| {
-                Error::invalid(
-                    "index",
-                    format!(
-                        "eigendistortion {index} was not computed (computed: {:?})",
-                        r.eigenindex
-                    ),
-                )
-            })?;
-        crate::tensor::select_batch(&r.eigendistortions, pos..pos + 1)
+        self.result("the eigendistortions")?
+            .pick(dims(&self.image), index)
     }
 }

@@ -12,7 +12,8 @@ use crate::simulate::Model;
 use crate::synthesize::archive::{
     check_close, check_model_name, load_error, Archive, LoadTolerance,
 };
-use crate::synthesize::autodiff::check_model_at;
+use crate::synthesize::autodiff::check_model_f64;
+use crate::synthesize::ErasedModel;
 use crate::tensor::{cast, dims, image_from_vec, Image};
 
 /// The kind of synthesis in the file header.
@@ -90,7 +91,8 @@ impl<M: Model> Eigendistortion<M> {
         let a = Archive::read_kind(path, KIND)?;
         let image = saved_image(path, &a)?;
         let mut eig = Eigendistortion::new(image, model)?;
-        eig.result = saved_result(path, &a, &eig, tol)?;
+        let name = std::any::type_name::<M>();
+        eig.result = saved_result(path, &a, dims(&eig.image), &eig.representation, name, tol)?;
         Ok(eig)
     }
 
@@ -113,45 +115,48 @@ impl<M: Model> Eigendistortion<M> {
     /// As [`Eigendistortion::restore`].
     pub fn restore_with(&mut self, path: impl AsRef<Path>, tol: LoadTolerance) -> Result<()> {
         let path = path.as_ref();
-        if self.result.is_some() {
-            return Err(load_error(
-                path,
-                LoadError::NotFresh {
-                    what: KIND.to_string(),
-                },
-            ));
-        }
-        let a = Archive::read_kind(path, KIND)?;
-        let image = saved_image(path, &a)?;
-        check_close(
-            "image",
-            (&dims(&image), &image.as_vec()),
-            (&dims(&self.image), &self.image.as_vec()),
-            tol,
-        )
-        .map_err(|e| load_error(path, e))?;
-        let image64: Image<f64> = cast(&image);
-        let representation = check_model_at(&self.model, &image64)?;
-        let restored = Eigendistortion {
-            image,
-            model: &self.model,
-            image64,
-            representation,
-            result: None,
-        };
-        let result = saved_result(path, &a, &restored, tol)?;
-        let Eigendistortion {
-            image,
-            image64,
-            representation,
-            ..
-        } = restored;
+        let fresh = self.result.is_none();
+        let (image, image64, representation, result) =
+            restored(path, &self.model, &self.image, fresh, tol)?;
         self.image = image;
         self.image64 = image64;
         self.representation = representation;
         self.result = result;
         Ok(())
     }
+}
+
+/// See [`Eigendistortion::restore_with`]: the saved image, in f32 and f64, `model`'s
+/// representation of it and the saved results, after the checks against `image` (the
+/// image of the eigendistortion restored into, which must be `fresh`) and `model`.
+fn restored(
+    path: &Path,
+    model: &dyn ErasedModel,
+    image: &Image<f32>,
+    fresh: bool,
+    tol: LoadTolerance,
+) -> Result<(Image<f32>, Image<f64>, Image<f64>, Option<Eigenpairs>)> {
+    if !fresh {
+        return Err(load_error(
+            path,
+            LoadError::NotFresh {
+                what: KIND.to_string(),
+            },
+        ));
+    }
+    let a = Archive::read_kind(path, KIND)?;
+    let saved = saved_image(path, &a)?;
+    check_close(
+        "image",
+        (&dims(&saved), &saved.as_vec()),
+        (&dims(image), &image.as_vec()),
+        tol,
+    )
+    .map_err(|e| load_error(path, e))?;
+    let image64: Image<f64> = cast(&saved);
+    let representation = check_model_f64(model, &image64)?;
+    let result = saved_result(path, &a, dims(&saved), &representation, model.type_name(), tol)?;
+    Ok((saved, image64, representation, result))
 }
 
 /// The saved image.
@@ -168,19 +173,21 @@ fn saved_image(path: &Path, a: &Archive) -> Result<Image<f32>> {
     })
 }
 
-/// Checks `eig`'s model output and model name against the saved ones, then reads the
-/// saved results (`None` when the file was saved before synthesis).
-fn saved_result<N: Model>(
+/// Checks the model's output at the image of `image_dims` (`now`) and its type name (`model_name`)
+/// against the saved ones, then reads the saved results (`None` when the file was saved
+/// before synthesis).
+fn saved_result(
     path: &Path,
     a: &Archive,
-    eig: &Eigendistortion<N>,
+    image_dims: [usize; 4],
+    now: &Image<f64>,
+    model_name: &str,
     tol: LoadTolerance,
 ) -> Result<Option<Eigenpairs>> {
     let err = |e| load_error(path, e);
     let (rd, rv) = a.f64s_dims(path, "representation")?;
-    let now = &eig.representation;
     check_close("model output", (&rd, &rv), (&dims(now), &now.as_vec()), tol).map_err(err)?;
-    check_model_name(&a.text(path, "model_type")?, std::any::type_name::<N>()).map_err(err)?;
+    check_model_name(&a.text(path, "model_type")?, model_name).map_err(err)?;
     if !a.has("eigenvalues") {
         return Ok(None);
     }
@@ -189,7 +196,7 @@ fn saved_result<N: Model>(
     let as_usize = |v: Vec<u64>| v.into_iter().map(|i| i as usize).collect::<Vec<_>>();
     let eigenindex = as_usize(a.u64s(path, "eigenindex")?);
     let iterations = as_usize(a.u64s(path, "iterations")?);
-    let [_, c, h, w] = dims(&eig.image);
+    let [_, c, h, w] = image_dims;
     let count = eigenvalues.len();
     let invalid = |record: &str, detail: String| {
         err(LoadError::Invalid {

@@ -7,7 +7,7 @@ use super::{Metamer, State};
 use crate::device::cpu;
 use crate::error::{Error, Result};
 use crate::simulate::Model;
-use crate::synthesize::autodiff::check_model_at;
+use crate::synthesize::autodiff::check_model_f32;
 use crate::synthesize::optimized::OptimizedSynthesis;
 use crate::tensor::{check_image, dims, Image};
 
@@ -62,7 +62,7 @@ impl<M: Model> MetamerBuilder<M> {
         check_options(self.allowed_range, self.range_penalty_lambda)?;
         check_image(&self.image, "image")?;
         check_in_range(&self.image.as_vec(), self.allowed_range, "image")?;
-        let target = check_model_at(&self.model, &self.image)?;
+        let target = check_model_f32(&self.model, &self.image)?;
         let state = State::new(
             self.image,
             target,
