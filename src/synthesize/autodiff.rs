@@ -15,7 +15,7 @@ use crate::device::{cpu, Device, Kind};
 use crate::error::{Error, Result};
 #[cfg(feature = "cuda")]
 use crate::synthesize::erased::{GpuImage, GpuTaped};
-use crate::synthesize::erased::{ErasedModel, Taped};
+use crate::synthesize::erased::{ErasedModel, ErasedModelF64, Taped};
 use crate::tensor::{check_finite, dims, Float, Image};
 
 pub(crate) use crate::ops::backward_with;
@@ -58,7 +58,7 @@ pub(crate) fn check_model_f32(model: &dyn ErasedModel, x: &Image<f32>) -> Result
 }
 
 /// [`check_model_f32`] for an f64 image.
-pub(crate) fn check_model_f64(model: &dyn ErasedModel, x: &Image<f64>) -> Result<Image<f64>> {
+pub(crate) fn check_model_f64(model: &dyn ErasedModelF64, x: &Image<f64>) -> Result<Image<f64>> {
     check_model_with(x, |xt| model.forward_f64(xt))
 }
 
@@ -101,7 +101,7 @@ where
 
 /// The model as a function of a flat f64 input, with the products synthesis needs.
 pub(crate) struct Linearized<'a> {
-    model: &'a dyn ErasedModel,
+    model: &'a dyn ErasedModelF64,
     x: Image<f64>,
     xv: Vec<f64>,
     /// model(x), flat
@@ -117,29 +117,29 @@ pub(crate) struct Linearized<'a> {
 /// `cuda` feature): what [`Linearized`] runs.
 trait F64Device: Device<f64> {
     /// `model(x)` without a tape.
-    fn eval(model: &dyn ErasedModel, x: Image<f64, NoneTape, Self>) -> Result<Vec<f64>>;
+    fn eval(model: &dyn ErasedModelF64, x: Image<f64, NoneTape, Self>) -> Result<Vec<f64>>;
     /// `model(x)` recorded on `x`'s tape.
     fn taped(
-        model: &dyn ErasedModel,
+        model: &dyn ErasedModelF64,
         x: Image<f64, OwnedTape<f64, Self>, Self>,
     ) -> Result<Image<f64, OwnedTape<f64, Self>, Self>>;
 }
 
 impl F64Device for Cpu {
-    fn eval(model: &dyn ErasedModel, x: Image<f64>) -> Result<Vec<f64>> {
+    fn eval(model: &dyn ErasedModelF64, x: Image<f64>) -> Result<Vec<f64>> {
         Ok(model.apply_f64(&x)?.as_vec())
     }
-    fn taped(model: &dyn ErasedModel, x: Taped<f64>) -> Result<Taped<f64>> {
+    fn taped(model: &dyn ErasedModelF64, x: Taped<f64>) -> Result<Taped<f64>> {
         model.forward_f64(x)
     }
 }
 
 #[cfg(feature = "cuda")]
 impl F64Device for crate::device::Gpu {
-    fn eval(model: &dyn ErasedModel, x: GpuImage<f64>) -> Result<Vec<f64>> {
+    fn eval(model: &dyn ErasedModelF64, x: GpuImage<f64>) -> Result<Vec<f64>> {
         Ok(model.apply_gpu_f64(x)?.as_vec())
     }
-    fn taped(model: &dyn ErasedModel, x: GpuTaped<f64>) -> Result<GpuTaped<f64>> {
+    fn taped(model: &dyn ErasedModelF64, x: GpuTaped<f64>) -> Result<GpuTaped<f64>> {
         model.forward_gpu_f64(x)
     }
 }
@@ -147,7 +147,7 @@ impl F64Device for crate::device::Gpu {
 /// `model(x)` on device `dev`, for the flat input `x`.
 fn eval_on<D: F64Device>(
     dev: &D,
-    model: &dyn ErasedModel,
+    model: &dyn ErasedModelF64,
     x: Vec<f64>,
     shape: crate::tensor::Shape4,
 ) -> Result<Vec<f64>> {
@@ -157,7 +157,7 @@ fn eval_on<D: F64Device>(
 /// `J^T u` on device `dev`: one forward and one backward pass.
 fn vjp_on<D: F64Device>(
     dev: &D,
-    model: &dyn ErasedModel,
+    model: &dyn ErasedModelF64,
     x: &Image<f64>,
     u: &[f64],
 ) -> Result<Vec<f64>> {
@@ -176,7 +176,7 @@ const FD_REL_STEP: f64 = 1e-3;
 
 impl<'a> Linearized<'a> {
     /// Linearizes `model` at `x` (any batch; computations in f64).
-    pub fn new(model: &'a dyn ErasedModel, x: Image<f64>) -> Result<Self> {
+    pub fn new(model: &'a dyn ErasedModelF64, x: Image<f64>) -> Result<Self> {
         let yt = model.apply_f64(&x)?;
         let y_shape = dims(&yt);
         let y = yt.as_vec();
@@ -299,7 +299,7 @@ impl<'a> Linearized<'a> {
 /// # Errors
 /// [`Error::ShapeMismatch`] when `u` does not have the output's shape; the model's errors.
 pub fn vector_jacobian_product(
-    model: &dyn ErasedModel,
+    model: &dyn ErasedModelF64,
     image: &Image<f64>,
     u: &Image<f64>,
 ) -> Result<Image<f64>> {
@@ -324,7 +324,7 @@ pub fn vector_jacobian_product(
 /// # Errors
 /// [`Error::ShapeMismatch`] when `v` does not have the image's shape; the model's errors.
 pub fn jacobian_vector_product(
-    model: &dyn ErasedModel,
+    model: &dyn ErasedModelF64,
     image: &Image<f64>,
     v: &Image<f64>,
 ) -> Result<Image<f64>> {
@@ -347,7 +347,7 @@ pub fn jacobian_vector_product(
 ///
 /// # Errors
 /// The model's errors.
-pub fn jacobian(model: &dyn ErasedModel, image: &Image<f64>) -> Result<Vec<Vec<f64>>> {
+pub fn jacobian(model: &dyn ErasedModelF64, image: &Image<f64>) -> Result<Vec<Vec<f64>>> {
     let lin = Linearized::new(model, image.clone())?;
     let n = lin.n_in();
     Ok(lin.jacobian()?.chunks(n).map(|r| r.to_vec()).collect())

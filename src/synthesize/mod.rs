@@ -33,8 +33,9 @@
 //! synthesis stops with [`crate::Error::Diverged`] and keeps its last finite state. The
 //! metamer's iteration is written once, generic over the device, on per-device kernels
 //! (Adam and the objective: the CPU's fused host loops, and the portable ones from dfdx's
-//! ops that the GPU runs). Models cross into this machinery as [`ErasedModel`] trait
-//! objects, so it is compiled once, in the crate, whatever the model type.
+//! ops that the GPU runs). Models cross into this machinery as [`ErasedModel`] (metamers)
+//! and [`ErasedModelF64`] (eigendistortions, Jacobians) trait objects, so it is compiled
+//! once, in the crate, whatever the model type.
 //!
 //! # The file format of saved syntheses
 //!
@@ -82,7 +83,7 @@ mod archive;
 pub mod autodiff;
 mod device;
 mod eigendistortion;
-mod erased;
+pub(crate) mod erased;
 mod linalg;
 mod lobpcg;
 mod metamer;
@@ -94,7 +95,7 @@ pub use crate::error::DivergedAt;
 pub use adam::AdamOptions;
 pub use archive::LoadTolerance;
 pub use eigendistortion::{EigSynthesize, Eigendistortion, Method, EXACT_MAX_PIXELS};
-pub use erased::ErasedModel;
+pub use erased::{ErasedModel, ErasedModelF64};
 pub use metamer::{Metamer, MetamerBuilder, Setup, Synthesize};
 pub use optimized::{IntoStoreProgress, StoreProgress};
 pub use progress::{progress_shown, show_progress};

@@ -6,7 +6,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::error::{Error, Result};
-use crate::synthesize::ErasedModel;
+use crate::simulate::Model;
+use crate::synthesize::erased::apply_f32;
+use crate::synthesize::{ErasedModel, ErasedModelF64};
 use crate::tensor::{cast, check_shape4, dims, image_from_vec, Float, Image};
 
 /// Checks what synthesis relies on, on a random image of `image_shape` (default
@@ -21,9 +23,9 @@ use crate::tensor::{cast, check_shape4, dims, image_from_vec, Float, Image};
 ///   (relative difference at most 1e-3 of the output's largest value).
 ///
 /// The test image comes from a private generator, so the crate's seeded generator is left
-/// untouched. The model is taken as `&dyn ErasedModel` (any `&M` with `M: Model` converts):
-/// these checks are compiled once, in the crate, and a notebook cell that calls them
-/// compiles only the model's forward passes.
+/// untouched. The checks run on the model as trait objects ([`ErasedModel`],
+/// [`ErasedModelF64`]): they are compiled once, in the crate, and a notebook cell that calls
+/// `validate_model` compiles only the model's forward passes.
 ///
 /// ```
 /// use plenoptic as po;
@@ -35,15 +37,24 @@ use crate::tensor::{cast, check_shape4, dims, image_from_vec, Float, Image};
 /// # Errors
 /// [`Error::Rank`] or [`Error::Empty`] for a bad `image_shape`; otherwise
 /// [`Error::InvalidModel`] with a message that names the failed check.
-pub fn validate_model(model: &dyn ErasedModel, image_shape: Option<&[usize]>) -> Result<()> {
+pub fn validate_model<M: Model>(model: &M, image_shape: Option<&[usize]>) -> Result<()> {
+    validate(model, model, image_shape)
+}
+
+/// [`validate_model`] on the model's two faces (a non-generic function: compiled once, in
+/// the crate).
+fn validate(
+    model: &dyn ErasedModel,
+    model64: &dyn ErasedModelF64,
+    image_shape: Option<&[usize]>,
+) -> Result<()> {
     let shape = image_shape.unwrap_or(&[1, 1, 16, 16]);
     check_shape4(shape, "test image")?;
     let n: usize = shape.iter().product();
     let mut rng = StdRng::seed_from_u64(0x706c_656e);
     let x32: Image<f32> = image_from_vec((0..n).map(|_| rng.gen::<f32>()).collect(), shape)?;
-    let out32 = check_output(model.apply_f32(&x32), &x32, "f32")?;
-    let again = model
-        .apply_f32(&x32)
+    let out32 = check_output(apply_f32(model, &x32), &x32, "f32")?;
+    let again = apply_f32(model, &x32)
         .map_err(|e| invalid(format!("a second call on the same f32 image failed: {e}")))?;
     let to64 = |v: Vec<f32>| -> Vec<f64> { v.into_iter().map(f64::from).collect() };
     let (a, b) = (to64(out32.as_vec()), to64(again.as_vec()));
@@ -58,8 +69,8 @@ pub fn validate_model(model: &dyn ErasedModel, image_shape: Option<&[usize]>) ->
     }
     check_gradient_f32(model, &x32)?;
     let x64: Image<f64> = cast(&x32);
-    let out64 = check_output(model.apply_f64(&x64), &x64, "f64")?;
-    check_gradient_f64(model, &x64)?;
+    let out64 = check_output(model64.apply_f64(&x64), &x64, "f64")?;
+    check_gradient_f64(model64, &x64)?;
     if dims(&out64) != dims(&out32) {
         return Err(invalid(format!(
             "its f32 and f64 outputs have different shapes: {:?} and {:?}",
@@ -111,8 +122,8 @@ fn check_output<E: Float>(out: Result<Image<E>>, x: &Image<E>, ty: &str) -> Resu
 
 /// Checks that the gradient of the output's sum with respect to `x` is finite and non-zero.
 macro_rules! gradient_check {
-    ($name:ident, $ty:ty, $forward:ident) => {
-        fn $name(model: &dyn ErasedModel, x: &Image<$ty>) -> Result<()> {
+    ($name:ident, $ty:ty, $face:ident, $forward:ident) => {
+        fn $name(model: &dyn $face, x: &Image<$ty>) -> Result<()> {
             let ty = stringify!($ty);
             let out = model
                 .$forward(x.leaky_trace())
@@ -140,5 +151,5 @@ macro_rules! gradient_check {
         }
     };
 }
-gradient_check!(check_gradient_f32, f32, forward_f32);
-gradient_check!(check_gradient_f64, f64, forward_f64);
+gradient_check!(check_gradient_f32, f32, ErasedModel, forward_f32);
+gradient_check!(check_gradient_f64, f64, ErasedModelF64, forward_f64);

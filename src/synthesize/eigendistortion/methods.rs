@@ -11,7 +11,7 @@ use crate::synthesize::autodiff::Linearized;
 use crate::synthesize::linalg::{dot, normalize, orthonormalize, randn, sym_eig};
 use crate::synthesize::lobpcg::{self, lobpcg, End, LobpcgOptions};
 use crate::synthesize::progress::Progress;
-use crate::synthesize::ErasedModel;
+use crate::synthesize::ErasedModelF64;
 use crate::tensor::{dims, Image};
 
 impl<M: Model> Eigendistortion<M> {
@@ -92,7 +92,7 @@ impl<M: Model> EigSynthesize<'_, M> {
 }
 
 /// See [`EigSynthesize::run`]: the eigendistortions of `model` at `image64`.
-fn compute(model: &dyn ErasedModel, image64: &Image<f64>, opts: &Options) -> Result<Eigenpairs> {
+fn compute(model: &dyn ErasedModelF64, image64: &Image<f64>, opts: &Options) -> Result<Eigenpairs> {
     let lin = Linearized::new(model, image64.clone())?;
     let [_, c, h, w] = dims(image64);
     let n = lin.n_in();

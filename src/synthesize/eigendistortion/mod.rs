@@ -3,7 +3,7 @@
 //!
 //! [`Eigendistortion<M>`] owns the model; everything that computes (the checks, the
 //! linearization, the power method, LOBPCG, the exact decomposition, loading) takes it as
-//! `&dyn ErasedModel`, so it is compiled once, in the crate, not once per model type.
+//! `&dyn ErasedModelF64`, so it is compiled once, in the crate, not once per model type.
 
 mod methods;
 mod persist;
@@ -11,7 +11,7 @@ mod persist;
 pub use methods::EigSynthesize;
 
 use super::autodiff::check_model_f64;
-use super::ErasedModel;
+use super::ErasedModelF64;
 use crate::error::{Error, Result};
 use crate::simulate::Model;
 use crate::tensor::{cast, check_image, dims, Image};
@@ -67,7 +67,7 @@ pub struct Eigendistortion<M: Model> {
 
 /// Checks `image` (a batch of one) and `model` at it: the image in f64 and the model's
 /// representation of it, as [`Eigendistortion::new`] keeps them.
-fn checked(image: &Image<f32>, model: &dyn ErasedModel) -> Result<(Image<f64>, Image<f64>)> {
+fn checked(image: &Image<f32>, model: &dyn ErasedModelF64) -> Result<(Image<f64>, Image<f64>)> {
     check_image(image, "image")?;
     let [b, c, h, w] = dims(image);
     if b != 1 {

@@ -13,7 +13,7 @@ use crate::synthesize::archive::{
     check_close, check_model_name, load_error, Archive, LoadTolerance,
 };
 use crate::synthesize::autodiff::check_model_f64;
-use crate::synthesize::ErasedModel;
+use crate::synthesize::ErasedModelF64;
 use crate::tensor::{cast, dims, image_from_vec, Image};
 
 /// The kind of synthesis in the file header.
@@ -131,7 +131,7 @@ impl<M: Model> Eigendistortion<M> {
 /// image of the eigendistortion restored into, which must be `fresh`) and `model`.
 fn restored(
     path: &Path,
-    model: &dyn ErasedModel,
+    model: &dyn ErasedModelF64,
     image: &Image<f32>,
     fresh: bool,
     tol: LoadTolerance,

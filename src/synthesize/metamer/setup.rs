@@ -91,7 +91,7 @@ impl State {
         if let Some(init) = initial {
             check_image(init, "initial_image")?;
             check_in_range(&init.as_vec(), self.allowed_range, "initial_image")?;
-            let rep = model.apply_f32(init)?;
+            let rep = crate::synthesize::erased::apply_f32(model, init)?;
             if dims(&rep) != dims(&self.target) {
                 return Err(Error::shape_mismatch(
                     format!(
