@@ -7,9 +7,13 @@
 # cargo target/ there. Two kernels must not share one folder (they would overwrite each
 # other's sources), so each kernel takes the first free slot $PLENOPTIC_EVCXR_DIR/slot<N>,
 # held by an flock on slot<N>.lock for the kernel's lifetime. Cargo settings for these
-# builds: evcxr-cargo-config.toml.
+# builds: evcxr-cargo-config.toml. evcxr's own settings for every cell (opt-level) come
+# from evcxr-config/init.evcxr, which evcxr runs when the kernel starts (EVCXR_CONFIG_DIR;
+# an EVCXR_CONFIG_DIR already set wins). evcxr links cells with mold when it is on PATH
+# (setup.sh installs it): no setting needed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export EVCXR_CONFIG_DIR="${EVCXR_CONFIG_DIR:-$here/evcxr-config}"
 base="${PLENOPTIC_EVCXR_DIR:-$here/../target/evcxr}"
 mkdir -p "$base/.cargo"
 # optimised dependencies (see evcxr-cargo-config.toml)

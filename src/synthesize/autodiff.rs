@@ -13,9 +13,9 @@ use dfdx::tensor::Tape as _;
 
 use crate::device::{cpu, Device, Kind};
 use crate::error::{Error, Result};
+use crate::synthesize::erased::{ErasedModel, ErasedModelF64, Taped};
 #[cfg(feature = "cuda")]
 use crate::synthesize::erased::{GpuImage, GpuTaped};
-use crate::synthesize::erased::{ErasedModel, ErasedModelF64, Taped};
 use crate::tensor::{check_finite, dims, Float, Image};
 
 pub(crate) use crate::ops::backward_with;

@@ -104,7 +104,8 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
 /// finite.
 fn check_output<E: Float>(out: Result<Image<E>>, x: &Image<E>, ty: &str) -> Result<Image<E>> {
     let shape = dims(x);
-    let out = out.map_err(|e| invalid(format!("it fails on a {ty} image of shape {shape:?}: {e}")))?;
+    let out =
+        out.map_err(|e| invalid(format!("it fails on a {ty} image of shape {shape:?}: {e}")))?;
     let od = dims(&out);
     if od.contains(&0) {
         return Err(invalid(format!(

@@ -135,8 +135,7 @@ fn compute(model: &dyn ErasedModelF64, image64: &Image<f64>, opts: &Options) -> 
                 ));
             }
             let (mut vals, mut vecs, iters) = if method == Method::Power {
-                let (top_v, top, it1) =
-                    power(&lin, k, 0.0, tol, max_iter, "top", opts.progress)?;
+                let (top_v, top, it1) = power(&lin, k, 0.0, tol, max_iter, "top", opts.progress)?;
                 let shift = top_v.iter().fold(0.0f64, |m, v| m.max(*v));
                 let (bot_v, bot, it2) =
                     power(&lin, k, shift, tol, max_iter, "bottom", opts.progress)?;
@@ -146,8 +145,7 @@ fn compute(model: &dyn ErasedModelF64, image64: &Image<f64>, opts: &Options) -> 
                 vecs.extend(bot);
                 (vals, vecs, vec![it1, it2])
             } else {
-                let top =
-                    run_lobpcg(&lin, End::Largest, k, max_iter, tol, None, opts.progress)?;
+                let top = run_lobpcg(&lin, End::Largest, k, max_iter, tol, None, opts.progress)?;
                 let scale = top.values[0].abs();
                 let bot = run_lobpcg(
                     &lin,

@@ -116,14 +116,21 @@ impl<M: Model> Eigendistortion<M> {
     pub fn restore_with(&mut self, path: impl AsRef<Path>, tol: LoadTolerance) -> Result<()> {
         let path = path.as_ref();
         let fresh = self.result.is_none();
-        let (image, image64, representation, result) =
-            restored(path, &self.model, &self.image, fresh, tol)?;
-        self.image = image;
-        self.image64 = image64;
-        self.representation = representation;
-        self.result = result;
+        let r = restored(path, &self.model, &self.image, fresh, tol)?;
+        self.image = r.image;
+        self.image64 = r.image64;
+        self.representation = r.representation;
+        self.result = r.result;
         Ok(())
     }
+}
+
+/// What [`Eigendistortion::restore_with`] takes over from a file.
+struct Restored {
+    image: Image<f32>,
+    image64: Image<f64>,
+    representation: Image<f64>,
+    result: Option<Eigenpairs>,
 }
 
 /// See [`Eigendistortion::restore_with`]: the saved image, in f32 and f64, `model`'s
@@ -135,7 +142,7 @@ fn restored(
     image: &Image<f32>,
     fresh: bool,
     tol: LoadTolerance,
-) -> Result<(Image<f32>, Image<f64>, Image<f64>, Option<Eigenpairs>)> {
+) -> Result<Restored> {
     if !fresh {
         return Err(load_error(
             path,
@@ -155,8 +162,20 @@ fn restored(
     .map_err(|e| load_error(path, e))?;
     let image64: Image<f64> = cast(&saved);
     let representation = check_model_f64(model, &image64)?;
-    let result = saved_result(path, &a, dims(&saved), &representation, model.type_name(), tol)?;
-    Ok((saved, image64, representation, result))
+    let result = saved_result(
+        path,
+        &a,
+        dims(&saved),
+        &representation,
+        model.type_name(),
+        tol,
+    )?;
+    Ok(Restored {
+        image: saved,
+        image64,
+        representation,
+        result,
+    })
 }
 
 /// The saved image.
