@@ -32,6 +32,7 @@ pub type GpuTaped<E> = Image<E, OwnedTape<E, crate::device::Gpu>, crate::device:
 ///
 /// ```
 /// use plenoptic as po;
+/// use po::dfdx::prelude::Trace;
 /// use po::synthesize::ErasedModel;
 /// let model = po::simulate::Gaussian::builder((5, 5)).build()?;
 /// let erased: &dyn ErasedModel = &model;
