@@ -83,6 +83,7 @@ pub mod autodiff;
 mod device;
 mod eigendistortion;
 mod erased;
+mod lanes;
 mod linalg;
 mod lobpcg;
 mod metamer;

@@ -1,0 +1,28 @@
+//! Fixed-width chunks for the host loops of the synthesis kernels (Adam, the objective):
+//! a loop over `[T; LANES]` arrays has no bounds checks and keeps [`LANES`] independent
+//! f64 partial sums, so the compiler vectorises it.
+
+/// Elements per chunk, and partial sums per reduction.
+pub(crate) const LANES: usize = 8;
+
+/// Chunk `k` of `s` as an array.
+#[inline(always)]
+pub(crate) fn chunk<T>(s: &[T], k: usize) -> &[T; LANES] {
+    s[k * LANES..(k + 1) * LANES]
+        .try_into()
+        .expect("a chunk has LANES elements")
+}
+
+/// Chunk `k` of `s` as a mutable array.
+#[inline(always)]
+pub(crate) fn chunk_mut<T>(s: &mut [T], k: usize) -> &mut [T; LANES] {
+    (&mut s[k * LANES..(k + 1) * LANES])
+        .try_into()
+        .expect("a chunk has LANES elements")
+}
+
+/// The number of whole chunks in `n` elements, and the first element after them.
+#[inline(always)]
+pub(crate) fn whole(n: usize) -> (usize, usize) {
+    (n / LANES, n - n % LANES)
+}
