@@ -12,7 +12,7 @@ use super::{AdamState, Coefs};
 use crate::device::Cpu;
 use crate::error::Result;
 use crate::ops::pool::Pooled;
-use crate::synthesize::lanes::{chunk, chunk_mut, whole, LANES};
+use crate::synthesize::lanes::{avx_dispatch, chunk, chunk_mut, whole, LANES};
 use crate::tensor::{Image, Shape4};
 
 /// Adam's moments on the host.
@@ -42,6 +42,8 @@ pub(crate) struct HostMoments {
     next: Moments,
     param: Vec<f32>,
     updated: Vec<f32>,
+    /// `param` holds the image's values (after the first update of a run).
+    synced: bool,
 }
 
 impl HostMoments {
@@ -57,6 +59,7 @@ impl HostMoments {
             cur,
             param: vec![0.0; numel],
             updated: vec![0.0; numel],
+            synced: false,
         }
     }
 
@@ -67,7 +70,8 @@ impl HostMoments {
         s.max_exp_avg_sq = self.cur.vmax;
     }
 
-    /// One update of `self.param` with gradient `grad` into `self.updated`; returns the
+    /// One update of `self.param` with gradient `grad` (the new values end in
+    /// `self.param`, the old in `self.updated`); returns the
     /// squared L2 norm of the change (accumulated in f64), or `None` when a second moment
     /// or the change is not finite (then nothing changes).
     fn update(&mut self, c: &Coefs, grad: &[f32]) -> Option<f64> {
@@ -82,6 +86,7 @@ impl HostMoments {
             return None;
         }
         std::mem::swap(&mut self.cur, &mut self.next);
+        std::mem::swap(&mut self.param, &mut self.updated);
         Some(change)
     }
 
@@ -101,19 +106,21 @@ impl HostMoments {
     }
 }
 
-/// The update loop of [`HostMoments::step`]: reads the gradient `g` and
-/// `[m, v, vmax, param]`, writes the new moments and image. Separate slices as arguments
-/// tell the compiler that the outputs alias nothing, which it needs to vectorise the loop.
-#[inline(never)]
+avx_dispatch! {
+    /// The update loop of [`HostMoments::step`]: reads the gradient `g` and
+    /// `[m, v, vmax, param]`, writes the new moments and image. Separate slices as arguments
+    /// tell the compiler that the outputs alias nothing, which it needs to vectorise the loop;
+    /// compiled for AVX too (see [`avx_dispatch`]).
 fn kernel<const LOW_W1: bool, const AMS: bool>(
     c: &Coefs,
     g: &[f32],
-    [m, v, vmax, p]: [&[f32]; 4],
+    mvp: [&[f32]; 4],
     m2: &mut [f32],
     v2: &mut [f32],
     vmax2: &mut [f32],
     out: &mut [f32],
 ) -> (f64, f64) {
+    let [m, v, vmax, p] = mvp;
     let n = p.len();
     let (g, m, v, m2, v2, out) = (
         &g[..n],
@@ -160,7 +167,7 @@ fn kernel<const LOW_W1: bool, const AMS: bool>(
     }
     (change.iter().sum(), vsum.iter().sum())
 }
-
+}
 /// One pixel's update.
 struct Element {
     m: f32,
@@ -222,11 +229,15 @@ impl super::AdamKernel for Cpu {
             x.shape().0 * x.shape().1 * x.shape().2 * x.shape().3,
             g.len()
         );
-        x.copy_into(&mut m.param);
+        // only this kernel changes the image during a run: its values are read once
+        if !m.synced {
+            x.copy_into(&mut m.param);
+        }
         let change = m.update(c, g);
         if change.is_some() {
             // in place when nothing else holds the image's buffer
-            x.copy_from(&m.updated);
+            x.copy_from(&m.param);
+            m.synced = true;
         }
         Ok(change)
     }

@@ -6,7 +6,7 @@
 #![cfg_attr(feature = "portable-cpu", allow(dead_code))]
 
 use crate::ops::pool::{self, Pooled};
-use crate::synthesize::lanes::{chunk, chunk_mut, whole, LANES};
+use crate::synthesize::lanes::{avx_dispatch, chunk, chunk_mut, whole, LANES};
 
 /// Mean squared difference of `a` and `b` (f64 accumulation) and its gradient with
 /// respect to `a` (f32), like `torch.pow(a - b, 2).mean()`.
@@ -15,29 +15,30 @@ pub(crate) fn mse_with_grad(a: &[f32], b: &[f32]) -> (f64, Pooled<f32>) {
     (mse_into(a, b, &mut grad), grad)
 }
 
-/// [`mse_with_grad`] writing the gradient into `grad` (a separate slice argument: the
-/// compiler vectorises the loop only when it knows the output aliases nothing).
-#[inline(never)]
-fn mse_into(a: &[f32], b: &[f32], grad: &mut [f32]) -> f64 {
-    let n = a.len();
-    let (b, grad) = (&b[..n], &mut grad[..n]);
-    let scale = (2.0 / n as f64) as f32;
-    let mut acc = [0.0f64; LANES];
-    let (chunks, tail) = whole(n);
-    for k in 0..chunks {
-        let (a, b, g) = (chunk(a, k), chunk(b, k), chunk_mut(grad, k));
-        for l in 0..LANES {
-            let d = a[l] - b[l];
-            g[l] = scale * d;
-            acc[l] += (d as f64) * (d as f64);
+avx_dispatch! {
+    /// [`mse_with_grad`] writing the gradient into `grad` (a separate slice argument: the
+    /// compiler vectorises the loop only when it knows the output aliases nothing).
+    fn mse_into<>(a: &[f32], b: &[f32], grad: &mut [f32]) -> f64 {
+        let n = a.len();
+        let (b, grad) = (&b[..n], &mut grad[..n]);
+        let scale = (2.0 / n as f64) as f32;
+        let mut acc = [0.0f64; LANES];
+        let (chunks, tail) = whole(n);
+        for k in 0..chunks {
+            let (a, b, g) = (chunk(a, k), chunk(b, k), chunk_mut(grad, k));
+            for l in 0..LANES {
+                let d = a[l] - b[l];
+                g[l] = scale * d;
+                acc[l] += (d as f64) * (d as f64);
+            }
         }
+        for i in tail..n {
+            let d = a[i] - b[i];
+            grad[i] = scale * d;
+            acc[0] += (d as f64) * (d as f64);
+        }
+        acc.iter().sum::<f64>() / n as f64
     }
-    for i in tail..n {
-        let d = a[i] - b[i];
-        grad[i] = scale * d;
-        acc[0] += (d as f64) * (d as f64);
-    }
-    acc.iter().sum::<f64>() / n as f64
 }
 
 /// The distance of `v` outside `[lo, hi]` (0 inside, and for NaN).
@@ -55,43 +56,44 @@ pub(crate) fn range_penalty(
     lambda: f64,
     grad: Option<&mut [f32]>,
 ) -> f64 {
-    let (lo, hi) = (range.0 as f32, range.1 as f32);
+    let lohi = [range.0 as f32, range.1 as f32];
     let k2 = (2.0 * lambda) as f32;
-    let n = x.len();
-    let mut acc = [0.0f64; LANES];
-    let (chunks, tail) = whole(n);
     match grad {
-        Some(g) => {
-            let g = &mut g[..n];
-            for k in 0..chunks {
-                let (x, g) = (chunk(x, k), chunk_mut(g, k));
-                for l in 0..LANES {
-                    let d = outside(x[l], lo, hi);
-                    g[l] += k2 * d;
-                    acc[l] += (d as f64) * (d as f64);
-                }
-            }
-            for i in tail..n {
-                let d = outside(x[i], lo, hi);
-                g[i] += k2 * d;
-                acc[0] += (d as f64) * (d as f64);
-            }
-        }
-        None => {
-            for k in 0..chunks {
-                let x = chunk(x, k);
-                for l in 0..LANES {
-                    let d = outside(x[l], lo, hi) as f64;
-                    acc[l] += d * d;
-                }
-            }
-            for v in &x[tail..] {
-                let d = outside(*v, lo, hi) as f64;
-                acc[0] += d * d;
-            }
-        }
+        Some(g) => penalty::<true>(x, lohi, k2, g),
+        None => penalty::<false>(x, lohi, k2, &mut []),
     }
-    acc.iter().sum()
+}
+
+avx_dispatch! {
+    /// [`range_penalty`] for pixels `x` and range `lohi`, adding `k2` times the distance
+    /// outside the range to `g` when `GRAD`.
+    fn penalty<const GRAD: bool>(x: &[f32], lohi: [f32; 2], k2: f32, g: &mut [f32]) -> f64 {
+        let [lo, hi] = lohi;
+        let n = x.len();
+        let mut acc = [0.0f64; LANES];
+        let (chunks, tail) = whole(n);
+        let mut unused = [0.0f32; LANES];
+        let g = if GRAD { &mut g[..n] } else { &mut [][..] };
+        for k in 0..chunks {
+            let x = chunk(x, k);
+            let gk = if GRAD { chunk_mut(g, k) } else { &mut unused };
+            for l in 0..LANES {
+                let d = outside(x[l], lo, hi);
+                if GRAD {
+                    gk[l] += k2 * d;
+                }
+                acc[l] += (d as f64) * (d as f64);
+            }
+        }
+        for i in tail..n {
+            let d = outside(x[i], lo, hi);
+            if GRAD {
+                g[i] += k2 * d;
+            }
+            acc[0] += (d as f64) * (d as f64);
+        }
+        acc.iter().sum()
+    }
 }
 
 /// The squared L2 norm of `g` (f64 accumulation).
