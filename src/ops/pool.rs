@@ -38,7 +38,8 @@ pub(crate) fn take<E: Float>(n: usize) -> Pooled<E> {
             .map(|(i, _)| i);
         best.map(|i| pool.swap_remove(i))
     });
-    let mut v = found.flatten().unwrap_or_else(|| Vec::with_capacity(n));
+    // a new buffer comes zeroed from the allocator (calloc: fresh pages cost no memset)
+    let mut v = found.flatten().unwrap_or_else(|| vec![E::zero(); n]);
     if v.len() > n {
         v.truncate(n);
     } else {
