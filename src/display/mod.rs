@@ -7,6 +7,8 @@
 //! - [`plot_loss`] / [`LossPlot`]: a synthesis' loss against iteration on a log axis.
 //! - [`animate`] / [`Animate`]: a synthesis' stored progress as an animated GIF
 //!   ([`Animation`]), the metamer next to the loss curve.
+//! - [`plot_synthesis_status`] / [`animate_synthesis_status`]: a metamer synthesis in one
+//!   picture (metamer, loss, representation error, pixel histogram), or animated.
 //! - [`display_metamer`], [`display_eigendistortions`], [`display_eigendistortion`],
 //!   [`display_filters`]: metamers, eigendistortions and models' filters.
 //!
@@ -35,6 +37,7 @@ mod font;
 mod imshow;
 mod picture;
 mod plot_loss;
+mod status;
 mod synthesis;
 
 pub use animate::{Animate, Animation, SynthesisPlot};
@@ -45,6 +48,7 @@ pub use filters::display_filters;
 pub use imshow::{imshow, show, ImageValues, Imshow, IntoImages, Show, Titles, VRange};
 pub use picture::Picture;
 pub use plot_loss::LossPlot;
+pub use status::{animate_synthesis_status, plot_synthesis_status, SynthesisStatus};
 pub use synthesis::{
     animate, display_eigendistortion, display_eigendistortions, display_metamer, plot_loss,
 };
