@@ -12,6 +12,9 @@
 //! - [`display_metamer`], [`display_eigendistortions`], [`display_eigendistortion`],
 //!   [`display_filters`]: metamers, eigendistortions and models' filters.
 //!
+//! With `use plenoptic::prelude::*`, images, metamers, eigendistortions and loss vectors
+//! show themselves too ([`EvcxrDisplay`]).
+//!
 //! Every picture shows inline when it ends an evcxr cell (each type has an
 //! `evcxr_display` method printing evcxr's `EVCXR_BEGIN_CONTENT` protocol: PNG for
 //! figures and plots, an HTML `<img>` with a GIF data URL for animations), and saves to a
@@ -35,6 +38,7 @@ mod figure;
 mod filters;
 mod font;
 mod imshow;
+mod inline;
 mod picture;
 mod plot_loss;
 mod status;
@@ -45,6 +49,7 @@ pub use colormap::Colormap;
 pub use evcxr::evcxr_content;
 pub use figure::{Figure, Panel};
 pub use filters::display_filters;
+pub use inline::EvcxrDisplay;
 pub use imshow::{imshow, show, ImageValues, Imshow, IntoImages, Show, Titles, VRange};
 pub use picture::Picture;
 pub use plot_loss::LossPlot;
