@@ -100,7 +100,9 @@ mod tests {
     use super::*;
 
     fn mimes(text: &str) -> Vec<&str> {
-        text.lines().filter_map(|l| l.strip_prefix("EVCXR_BEGIN_CONTENT ")).collect()
+        text.lines()
+            .filter_map(|l| l.strip_prefix("EVCXR_BEGIN_CONTENT "))
+            .collect()
     }
 
     #[test]
@@ -120,7 +122,10 @@ mod tests {
         let png = LossPlot::new(&losses).png().unwrap();
         assert!(text.contains(&base64(&png)));
         // nothing positive: the text only
-        assert_eq!(mimes(&[0.0, -1.0][..].evcxr_text().unwrap()), ["text/plain"]);
+        assert_eq!(
+            mimes(&[0.0, -1.0][..].evcxr_text().unwrap()),
+            ["text/plain"]
+        );
     }
 
     #[test]
@@ -133,7 +138,12 @@ mod tests {
         met.synthesize(3).run().unwrap();
         let after = met.evcxr_text().unwrap();
         assert_ne!(before, after);
-        let status = plot_synthesis_status(&met, 0).unwrap().render().unwrap().png().unwrap();
+        let status = plot_synthesis_status(&met, 0)
+            .unwrap()
+            .render()
+            .unwrap()
+            .png()
+            .unwrap();
         assert_eq!(after, evcxr_content("image/png", &base64(&status)));
 
         let mut eig = Eigendistortion::new(img, model).unwrap();
@@ -141,7 +151,11 @@ mod tests {
         eig.synthesize().max_iter(5).run().unwrap();
         let after = eig.evcxr_text().unwrap();
         assert_ne!(before, after);
-        let dists = display_eigendistortions(&eig).build().unwrap().png().unwrap();
+        let dists = display_eigendistortions(&eig)
+            .build()
+            .unwrap()
+            .png()
+            .unwrap();
         assert_eq!(after, evcxr_content("image/png", &base64(&dists)));
     }
 }

@@ -41,27 +41,57 @@ pub struct SynthesisStatus {
     framerate: f64,
 }
 
-fn frame<M: Model>(metamer: &Metamer<M>, image: &Image<f32>, iteration: usize, batch: usize) -> Result<Frame> {
+fn frame<M: Model>(
+    metamer: &Metamer<M>,
+    image: &Image<f32>,
+    iteration: usize,
+    batch: usize,
+) -> Result<Frame> {
     let img = select_batch(image, batch..batch + 1)?;
     let rep = metamer.model().apply(&img)?;
     let target = select_batch(metamer.target_representation(), batch..batch + 1)?;
     if dims(&rep) != dims(&target) {
-        return Err(Error::shape_mismatch("model representation", dims(&target), dims(&rep)));
+        return Err(Error::shape_mismatch(
+            "model representation",
+            dims(&target),
+            dims(&rep),
+        ));
     }
-    let diff: Vec<f32> = rep.as_vec().iter().zip(target.as_vec()).map(|(a, b)| a - b).collect();
+    let diff: Vec<f32> = rep
+        .as_vec()
+        .iter()
+        .zip(target.as_vec())
+        .map(|(a, b)| a - b)
+        .collect();
     let rep_error = crate::tensor::image_from_vec(diff, &dims(&rep))?;
-    Ok(Frame { iteration, metamer: img, rep_error })
+    Ok(Frame {
+        iteration,
+        metamer: img,
+        rep_error,
+    })
 }
 
-fn status<M: Model>(metamer: &Metamer<M>, frames: Vec<Frame>, batch: usize) -> Result<SynthesisStatus> {
+fn status<M: Model>(
+    metamer: &Metamer<M>,
+    frames: Vec<Frame>,
+    batch: usize,
+) -> Result<SynthesisStatus> {
     let target = select_batch(metamer.image(), batch..batch + 1)?.as_vec();
-    Ok(SynthesisStatus { frames, target, losses: metamer.losses().to_vec(), framerate: 10.0 })
+    Ok(SynthesisStatus {
+        frames,
+        target,
+        losses: metamer.losses().to_vec(),
+        framerate: 10.0,
+    })
 }
 
 fn check_batch<M: Model>(metamer: &Metamer<M>, batch: usize) -> Result<()> {
     let n = dims(metamer.image())[0];
     if batch >= n {
-        return Err(Error::invalid("batch", format!("index {batch} out of range for a batch of {n}")));
+        return Err(Error::invalid(
+            "batch",
+            format!("index {batch} out of range for a batch of {n}"),
+        ));
     }
     Ok(())
 }
@@ -85,7 +115,10 @@ fn check_batch<M: Model>(metamer: &Metamer<M>, batch: usize) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] when `batch` is out of range; the model's errors.
-pub fn plot_synthesis_status<M: Model>(metamer: &Metamer<M>, batch: usize) -> Result<SynthesisStatus> {
+pub fn plot_synthesis_status<M: Model>(
+    metamer: &Metamer<M>,
+    batch: usize,
+) -> Result<SynthesisStatus> {
     check_batch(metamer, batch)?;
     let it = metamer.losses().len().saturating_sub(1);
     let f = frame(metamer, metamer.metamer(), it, batch)?;
@@ -107,10 +140,16 @@ pub fn animate_synthesis_status<M: Model>(
 ) -> Result<SynthesisStatus> {
     check_batch(metamer, batch)?;
     if metamer.saved_metamer().is_empty() {
-        return Err(Error::invalid("synthesis", "no stored progress to animate: synthesize with store_progress on"));
+        return Err(Error::invalid(
+            "synthesis",
+            "no stored progress to animate: synthesize with store_progress on",
+        ));
     }
     if max_frames < 2 {
-        return Err(Error::invalid("max_frames", format!("must be at least 2, got {max_frames}")));
+        return Err(Error::invalid(
+            "max_frames",
+            format!("must be at least 2, got {max_frames}"),
+        ));
     }
     let saved = metamer.saved_metamer();
     let its = metamer.saved_iterations();
@@ -139,7 +178,10 @@ impl SynthesisStatus {
     /// # Errors
     /// The errors of [`imshow`] and [`LossPlot`] (e.g. no loss recorded yet).
     pub fn render(&self) -> Result<Picture> {
-        let last = self.frames.last().ok_or_else(|| Error::invalid("status", "no frame"))?;
+        let last = self
+            .frames
+            .last()
+            .ok_or_else(|| Error::invalid("status", "no frame"))?;
         self.render_frame(last)
     }
 
@@ -152,17 +194,28 @@ impl SynthesisStatus {
         if !(self.framerate.is_finite() && self.framerate > 0.0 && self.framerate <= 50.0) {
             return Err(Error::invalid(
                 "framerate",
-                format!("must be in (0, 50] frames per second, got {}", self.framerate),
+                format!(
+                    "must be in (0, 50] frames per second, got {}",
+                    self.framerate
+                ),
             ));
         }
-        let pictures = self.frames.iter().map(|f| self.render_frame(f)).collect::<Result<Vec<_>>>()?;
+        let pictures = self
+            .frames
+            .iter()
+            .map(|f| self.render_frame(f))
+            .collect::<Result<Vec<_>>>()?;
         encode_gif(&pictures, self.iterations(), self.framerate)
     }
 
     fn render_frame(&self, f: &Frame) -> Result<Picture> {
         let [_, _, h, w] = dims(&f.metamer);
         let zoom = (PANEL_H as f64 / h.max(w) as f64).floor().max(1.0);
-        let zoom = if h.max(w) > PANEL_H as usize { 1.0 / (h.max(w) as f64 / PANEL_H as f64).ceil() } else { zoom };
+        let zoom = if h.max(w) > PANEL_H as usize {
+            1.0 / (h.max(w) as f64 / PANEL_H as f64).ceil()
+        } else {
+            zoom
+        };
         let met = imshow(&f.metamer)
             .title(format!("Metamer [iteration {}]", f.iteration))
             .vrange((0.0, 1.0))
@@ -182,7 +235,10 @@ impl SynthesisStatus {
             .build()?
             .render()?;
         let height = met.height().max(err.height()).max(PANEL_H);
-        let loss = LossPlot::new(&self.losses).iteration(f.iteration).size(420, height).render()?;
+        let loss = LossPlot::new(&self.losses)
+            .iteration(f.iteration)
+            .size(420, height)
+            .render()?;
         let hist = histogram(&self.target, &f.metamer.as_vec(), 380, height)?;
         let parts = [met, loss, err, hist];
         let width = parts.iter().map(Picture::width).sum();
@@ -212,7 +268,9 @@ fn counts(values: &[f32], lo: f64, hi: f64) -> Vec<usize> {
     for &v in values {
         let v = v as f64;
         if v.is_finite() {
-            let k = ((v - lo) / (hi - lo) * BINS as f64).floor().clamp(0.0, (BINS - 1) as f64) as usize;
+            let k = ((v - lo) / (hi - lo) * BINS as f64)
+                .floor()
+                .clamp(0.0, (BINS - 1) as f64) as usize;
             c[k] += 1;
         }
     }
@@ -222,10 +280,19 @@ fn counts(values: &[f32], lo: f64, hi: f64) -> Vec<usize> {
 /// The histogram panel: target and metamer pixel values as two step outlines on common
 /// bins, with a title, the range under the axis and a legend.
 fn histogram(target: &[f32], metamer: &[f32], w: u32, h: u32) -> Result<Picture> {
-    let finite = target.iter().chain(metamer).map(|&v| v as f64).filter(|v| v.is_finite());
-    let (mut lo, mut hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let finite = target
+        .iter()
+        .chain(metamer)
+        .map(|&v| v as f64)
+        .filter(|v| v.is_finite());
+    let (mut lo, mut hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
     if !lo.is_finite() {
-        return Err(Error::invalid("pixel values", "no finite value to draw a histogram of"));
+        return Err(Error::invalid(
+            "pixel values",
+            "no finite value to draw a histogram of",
+        ));
     }
     if hi - lo < 1e-12 {
         (lo, hi) = (lo - 0.5, hi + 0.5);
@@ -235,8 +302,19 @@ fn histogram(target: &[f32], metamer: &[f32], w: u32, h: u32) -> Result<Picture>
     let mut pic = Picture::white(w, h);
     let (ascent, line) = font::metrics(14.0)?;
     let (left, right) = (20.0, w as f64 - 20.0);
-    let (top, bottom) = ((line * 2.0 + 10.0) as f64, h as f64 - (line * 2.0 + 12.0) as f64);
-    font::draw_text(&mut pic, "Histogram of pixel values", 15.0, (w / 2) as f32, ascent + 4.0, Align::Center, [0; 3])?;
+    let (top, bottom) = (
+        (line * 2.0 + 10.0) as f64,
+        h as f64 - (line * 2.0 + 12.0) as f64,
+    );
+    font::draw_text(
+        &mut pic,
+        "Histogram of pixel values",
+        15.0,
+        (w / 2) as f32,
+        ascent + 4.0,
+        Align::Center,
+        [0; 3],
+    )?;
     // spines
     for x in left as u32..=right as u32 {
         pic.put(x, bottom as u32, [0; 3]);
@@ -266,12 +344,39 @@ fn histogram(target: &[f32], metamer: &[f32], w: u32, h: u32) -> Result<Picture>
         }
     }
     let base = bottom as f32 + 4.0 + ascent;
-    font::draw_text(&mut pic, &sci(lo), 13.0, left as f32, base, Align::Left, [0; 3])?;
-    font::draw_text(&mut pic, &sci(hi), 13.0, right as f32, base, Align::Right, [0; 3])?;
-    font::draw_text(&mut pic, "pixel value", 13.0, (w / 2) as f32, base, Align::Center, [0; 3])?;
+    font::draw_text(
+        &mut pic,
+        &sci(lo),
+        13.0,
+        left as f32,
+        base,
+        Align::Left,
+        [0; 3],
+    )?;
+    font::draw_text(
+        &mut pic,
+        &sci(hi),
+        13.0,
+        right as f32,
+        base,
+        Align::Right,
+        [0; 3],
+    )?;
+    font::draw_text(
+        &mut pic,
+        "pixel value",
+        13.0,
+        (w / 2) as f32,
+        base,
+        Align::Center,
+        [0; 3],
+    )?;
     // legend
     let ly = base + line + 4.0;
-    for (i, (name, color)) in [("target", TARGET), ("metamer", METAMER)].into_iter().enumerate() {
+    for (i, (name, color)) in [("target", TARGET), ("metamer", METAMER)]
+        .into_iter()
+        .enumerate()
+    {
         let x = left as f32 + 20.0 + i as f32 * 130.0;
         for xx in x as u32..x as u32 + 22 {
             for d in 0..3 {
@@ -292,7 +397,9 @@ mod tests {
         let img = crate::data::einstein().unwrap();
         let small = crate::tensor::image_from_vec(
             // every 4th pixel of every 4th row: 64 x 64
-            (0..64 * 64).map(|k| img.as_vec()[(k / 64) * 4 * 256 + (k % 64) * 4]).collect(),
+            (0..64 * 64)
+                .map(|k| img.as_vec()[(k / 64) * 4 * 256 + (k % 64) * 4])
+                .collect(),
             &[1, 1, 64, 64],
         )
         .unwrap();
@@ -315,13 +422,23 @@ mod tests {
         assert!(pic.width() > 256 + 420 + 256 + 380, "{}", pic.width());
         assert!(pic.height() >= PANEL_H);
         let count = |c: [u8; 3]| {
-            (0..pic.width()).flat_map(|x| (0..pic.height()).map(move |y| (x, y))).filter(|&(x, y)| pic.pixel(x, y) == Some(c)).count()
+            (0..pic.width())
+                .flat_map(|x| (0..pic.height()).map(move |y| (x, y)))
+                .filter(|&(x, y)| pic.pixel(x, y) == Some(c))
+                .count()
         };
         assert!(count(TARGET) > 50 && count(METAMER) > 50);
-        assert!(count(super::super::plot_loss::MARKER) > 10, "the loss plot's dot");
+        assert!(
+            count(super::super::plot_loss::MARKER) > 10,
+            "the loss plot's dot"
+        );
         // the representation error is drawn with RdBu_r: some pixels are neither grey nor
         // the histogram's colours
-        let tinted = pic.as_rgb().chunks_exact(3).filter(|p| p[0] != p[1] && p[0] > 150 && p[2] < 150).count();
+        let tinted = pic
+            .as_rgb()
+            .chunks_exact(3)
+            .filter(|p| p[0] != p[1] && p[0] > 150 && p[2] < 150)
+            .count();
         assert!(tinted > 100, "{tinted}");
 
         let anim = animate_synthesis_status(&met, 0, 5).unwrap();
@@ -338,12 +455,21 @@ mod tests {
     #[test]
     fn status_refuses_a_bad_batch_or_no_progress() {
         let met = synthesized();
-        assert!(matches!(plot_synthesis_status(&met, 1), Err(Error::InvalidArgument { .. })));
-        assert!(matches!(animate_synthesis_status(&met, 0, 1), Err(Error::InvalidArgument { .. })));
+        assert!(matches!(
+            plot_synthesis_status(&met, 1),
+            Err(Error::InvalidArgument { .. })
+        ));
+        assert!(matches!(
+            animate_synthesis_status(&met, 0, 1),
+            Err(Error::InvalidArgument { .. })
+        ));
         let img = crate::data::white_noise::<f32>(&[1, 1, 16, 16]).unwrap();
         let mut fresh = Metamer::new(img, crate::simulate::Gaussian::new((5, 5)).unwrap()).unwrap();
         fresh.synthesize(2).run().unwrap();
-        assert!(matches!(animate_synthesis_status(&fresh, 0, 10), Err(Error::InvalidArgument { .. })));
+        assert!(matches!(
+            animate_synthesis_status(&fresh, 0, 10),
+            Err(Error::InvalidArgument { .. })
+        ));
         let st = plot_synthesis_status(&fresh, 0).unwrap().framerate(0.0);
         assert!(matches!(st.animation(), Err(Error::InvalidArgument { .. })));
     }

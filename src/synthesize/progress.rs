@@ -173,7 +173,9 @@ mod tests {
         // 3.5 s of iterations, one every 10 ms
         for i in 1..=350u64 {
             let now = t0 + Duration::from_millis(10 * i);
-            p.tick_at(now, i as usize, || format!("iteration {i} of 350 | loss 1.0e-3"));
+            p.tick_at(now, i as usize, || {
+                format!("iteration {i} of 350 | loss 1.0e-3")
+            });
         }
         p.finish(350, "iteration 350 | loss 1.0e-3");
         let out = text(&p);
@@ -181,10 +183,23 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         // at 1.0, 2.0 and 3.0 s, then the summary
         assert_eq!(lines.len(), 4, "{out}");
-        assert_eq!(lines[0], "Metamer iteration 100 of 350 | loss 1.0e-3 [1.0 s, 100.0 it/s]");
-        assert_eq!(lines[1], "Metamer iteration 200 of 350 | loss 1.0e-3 [2.0 s, 100.0 it/s]");
-        assert_eq!(lines[2], "Metamer iteration 300 of 350 | loss 1.0e-3 [3.0 s, 100.0 it/s]");
-        assert!(lines[3].starts_with("Metamer iteration 350 | loss 1.0e-3 ["), "{}", lines[3]);
+        assert_eq!(
+            lines[0],
+            "Metamer iteration 100 of 350 | loss 1.0e-3 [1.0 s, 100.0 it/s]"
+        );
+        assert_eq!(
+            lines[1],
+            "Metamer iteration 200 of 350 | loss 1.0e-3 [2.0 s, 100.0 it/s]"
+        );
+        assert_eq!(
+            lines[2],
+            "Metamer iteration 300 of 350 | loss 1.0e-3 [3.0 s, 100.0 it/s]"
+        );
+        assert!(
+            lines[3].starts_with("Metamer iteration 350 | loss 1.0e-3 ["),
+            "{}",
+            lines[3]
+        );
         assert!(out.ends_with('\n'));
     }
 
@@ -206,7 +221,10 @@ mod tests {
         let last = out.rsplit('\r').next().unwrap();
         assert!(last.starts_with("Metamer done ["), "{last:?}");
         let longest = "Metamer iteration 100 [1.0 s, 100.0 it/s]".len();
-        assert!(last.trim_end_matches('\n').chars().count() >= longest, "{last:?}");
+        assert!(
+            last.trim_end_matches('\n').chars().count() >= longest,
+            "{last:?}"
+        );
     }
 
     #[test]
