@@ -63,7 +63,7 @@ impl<M: Model> EvcxrDisplay for Metamer<M> {
         if self.losses().is_empty() {
             let b = |x| crate::tensor::select_batch(x, 0..1);
             let (target, init) = (b(self.image())?, b(self.metamer())?);
-            return imshow(&[&target, &init])
+            return imshow([&target, &init])
                 .title(["Target image", "Initial image (not synthesized yet)"])
                 .build()?
                 .to_evcxr();
