@@ -30,7 +30,7 @@ NOTEBOOKS = ROOT / "notebooks"
 FULL = ["introduction.md"]
 EMPTY_CELL = "```{code-cell}\n// enter code here\n```"
 NOTE = """
-{what} It is generated from the full version, [`{full}`](../{full}), by
+{what} It is generated from the full version, `notebooks/{full}`, by
 `kernel-setup/strip_text.py`: edit that one, not this."""
 WHAT = {
     "users": "The workshop's notebook for attendees: short notes, and most code cells left\n"
