@@ -10,7 +10,8 @@ stderr text. Saves a screenshot of the tutorial page under the build folder
 (_screenshots/introduction.png).
 
 `lab`: starts kernel-setup/lab.sh on a free local port, opens notebooks/introduction.md as
-a notebook, runs its first three cells through the UI (Shift+Enter) and checks that the
+a notebook (a copy in notebooks/_build, so autosave never touches the source), runs its
+first three cells through the UI (Shift+Enter) and checks that the
 Einstein picture appears as an image in the third cell's output; then adds a cell with a
 long metamer synthesis, runs it and checks that progress text shows while the cell is still
 running. Screenshots in notebooks/_build/lab-*.png.
@@ -191,6 +192,13 @@ def check_site(folder, screenshot_page="notebooks/introduction.html"):
                 shot.parent.mkdir(exist_ok=True)
                 page.screenshot(path=str(shot), full_page=False)
                 print(f"screenshot: {shot}")
+                # and the first animation, in its page
+                gifs = page.locator("img[src^='data:image/gif'], img[src$='.gif']")
+                if gifs.count():
+                    gifs.first.scroll_into_view_if_needed()
+                    anim = shot.with_name(Path(rel).stem + "-animation.png")
+                    page.screenshot(path=str(anim), full_page=False)
+                    print(f"screenshot: {anim}")
     print(f"checked {stats['pages']} pages, {stats['images']} images, {stats['gifs']} GIFs")
     return problems
 
@@ -240,9 +248,14 @@ def prompt(page, i):
 def wait_done(page, i, timeout):
     """Waits until code cell `i` has run (its prompt is a number, not `*`)."""
     deadline = time.monotonic() + timeout
+    last = 0.0
     while time.monotonic() < deadline:
-        if re.fullmatch(r"\[\d+\]:", prompt(page, i)):
+        p = prompt(page, i)
+        if re.fullmatch(r"\[\d+\]:", p):
             return True
+        if time.monotonic() - last > 30:
+            print(f"  code cell {i + 1}: prompt {p!r}", flush=True)
+            last = time.monotonic()
         time.sleep(0.5)
     return False
 
@@ -251,35 +264,40 @@ def check_lab(timeout=1800):
     problems = []
     out = ROOT / "notebooks" / "_build"
     out.mkdir(parents=True, exist_ok=True)
+    # A copy of the introduction, so that JupyterLab's autosave and the added cell never
+    # touch the source; it sits one folder further down, so its `:dep` path gains a `../`.
+    copy = out / "lab-check-introduction.md"
+    source = (ROOT / "notebooks" / "introduction.md").read_text(encoding="utf-8")
+    copy.write_text(source.replace('path = ".." }', 'path = "../.." }'), encoding="utf-8")
     port, token = free_port(), "browser-check"
     with lab_server(port, token) as base, browser() as ctx:
         page = ctx.new_page()
-        page.goto(f"{base}/lab/tree/introduction.md?token={token}", wait_until="load")
+        page.goto(f"{base}/lab/tree/_build/{copy.name}?reset&token={token}", wait_until="load")
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
-        # the kernel is idle once started
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-        cell(page, 0).locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Escape")  # command mode, first code cell selected
+        print("notebook open", flush=True)
+        with contextlib.suppress(Exception):  # the kernel is idle once started
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        time.sleep(5)
+        print("kernel started", flush=True)
         t0 = time.monotonic()
         for i in range(3):  # :dep, the imports, the Einstein image
+            cell(page, i).locator(".jp-InputArea-editor").click()
             page.keyboard.press("Shift+Enter")
             if not wait_done(page, i, timeout):
-                problems.append(f"code cell {i + 1} did not finish within {timeout} s")
+                problems.append(f"code cell {i + 1} did not finish within {timeout} s (prompt {prompt(page, i)!r})")
                 page.screenshot(path=str(out / "lab-timeout.png"))
                 return problems
-            print(f"cell {i + 1} ran ({time.monotonic() - t0:.0f} s in all)", flush=True)
+            print(f"cell {i + 1} ran ({time.monotonic() - t0:.1f} s since the first)", flush=True)
         einstein = cell(page, 2).locator(".jp-OutputArea-output img")
         if einstein.count() == 0:
             problems.append("no image in the output of the Einstein cell")
-        else:
-            w = einstein.first.evaluate("e => e.naturalWidth")
-            if not w:
-                problems.append("the Einstein image did not load")
+        elif not einstein.first.evaluate("e => e.naturalWidth"):
+            problems.append("the Einstein image did not load")
         cell(page, 2).scroll_into_view_if_needed()
         page.screenshot(path=str(out / "lab-einstein.png"))
         # a new cell below the Einstein cell, with a long synthesis
+        cell(page, 2).locator(".jp-InputArea-editor").click()
         page.keyboard.press("Escape")
-        cell(page, 2).locator(".jp-InputPrompt").click()
         page.keyboard.press("b")
         new = cell(page, 3)
         new.locator(".jp-InputArea-editor").click()
@@ -289,21 +307,17 @@ def check_lab(timeout=1800):
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             text = new.locator(".jp-OutputArea").inner_text()
-            running = prompt(page, 3) == "[*]:"
-            if "iteration" in text and running:
+            if "iteration" in text and prompt(page, 3) == "[*]:":
                 seen_running = text
                 break
             time.sleep(0.5)
         if seen_running is None:
-            problems.append("no progress text appeared while the long synthesis ran")
+            problems.append(f"no progress text appeared while the long synthesis ran (prompt {prompt(page, 3)!r})")
         else:
             lines = [l for l in seen_running.splitlines() if "iteration" in l]
-            print(f"progress while running: {lines[-1]!r} ({len(lines)} line(s))")
+            print(f"progress while the cell runs: {lines[-1]!r} ({len(lines)} line(s))")
+            time.sleep(3)  # a few more lines for the screenshot
         page.screenshot(path=str(out / "lab-progress.png"))
-        # interrupt the long cell (it would run for minutes)
-        page.keyboard.press("Escape")
-        page.keyboard.press("i")
-        page.keyboard.press("i")
         print(f"screenshots: {out}/lab-einstein.png, {out}/lab-progress.png")
     return problems
 
