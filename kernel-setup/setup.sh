@@ -9,6 +9,9 @@
 # 3. the Jupyter kernel `rust` in the venv's share/jupyter, started through evcxr-kernel.sh,
 #    which gives evcxr a persistent build folder (target/evcxr/slot<N>, see evcxr-kernel.sh)
 # 4. the standard images (fetch-data.sh)
+# 5. Chromium (Debian's package) for the browser checks (browser_check.py)
+# 6. warm-up: compiles the crate into the kernel's persistent build folder by running the
+#    one-cell-notebook warm.md, so the first `:dep` cell in JupyterLab takes seconds
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 step() { printf '\n== %s\n' "$*"; }
@@ -83,6 +86,21 @@ mv "$overrides.new" "$overrides"
 
 step "standard images"
 bash "$KS/fetch-data.sh"
+
+step "Chromium for the browser checks"
+if command -v chromium >/dev/null; then
+  echo "already installed: $(chromium --version 2>/dev/null)"
+elif command -v apt-get >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  echo "installed: $(chromium --version 2>/dev/null)"
+else
+  echo "no apt-get: install Chromium yourself for kernel-setup/browser_check.py" >&2
+fi
+
+step "warm-up: the crate in the kernel's build folder"
+t0=$SECONDS
+NOTEBOOK_BUILD_DIR="$ROOT/target/warm" "$VENV/bin/python" "$KS/run_notebooks.py" "$KS/warm.md" >/dev/null
+echo "done in $((SECONDS - t0)) s (the first time: the crate and its dependencies, minutes; then seconds)"
 
 printf '\nSet up. Run the notebooks headless: bash kernel-setup/run-notebooks.sh\n'
 printf 'Open them in JupyterLab:          bash kernel-setup/lab.sh\n'
