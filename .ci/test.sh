@@ -58,6 +58,7 @@ step "browser: the built site"
 kernel-setup/.venv/bin/python kernel-setup/browser_check.py site
 
 step "browser: JupyterLab"
-kernel-setup/.venv/bin/python kernel-setup/browser_check.py lab
+# (a hung browser or kernel fails this step instead of running out CI's time)
+timeout 1200 kernel-setup/.venv/bin/python kernel-setup/browser_check.py lab
 
 step "all passed"
