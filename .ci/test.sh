@@ -13,6 +13,10 @@
 # 4. the notebook runner's own tests (its scanner, and notebooks that must fail)
 # 5. every notebook in notebooks/ executed headless; any error output, panic or stderr
 #    text fails (HTML in notebooks/_build/)
+# 6. the workshop site (kernel-setup/site.sh: Sphinx + myst-nb, the full notebooks and the
+#    exercises executed with the Rust kernel), then checked in headless Chromium
+#    (kernel-setup/browser_check.py): the site's pages, images, animations and outputs, and
+#    JupyterLab itself (the first cells run through the UI, a figure inline, live progress)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -46,5 +50,15 @@ kernel-setup/.venv/bin/python -m unittest discover -s kernel-setup -p 'test_*.py
 
 step "notebooks"
 bash kernel-setup/run-notebooks.sh
+
+step "workshop site"
+bash kernel-setup/site.sh
+
+step "browser: the built site"
+kernel-setup/.venv/bin/python kernel-setup/browser_check.py site
+
+step "browser: JupyterLab"
+# (a hung browser or kernel fails this step instead of running out CI's time)
+timeout 1200 kernel-setup/.venv/bin/python kernel-setup/browser_check.py lab
 
 step "all passed"

@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = Path(os.environ.get("NOTEBOOK_BUILD_DIR", NOTEBOOKS / "_build"))
 FLUSH_TAG = "run-notebooks-flush"
+# cells for the learner to complete (exercises) are not executed
+SKIP_TAG = "skip-execution"
 # evcxr delivers stderr asynchronously; this extra cell gives a last cell's stderr time to
 # arrive so that it is checked. It is removed from the saved notebook when it has no output.
 FLUSH_SOURCE = "std::thread::sleep(std::time::Duration::from_millis(500));"
@@ -138,6 +140,10 @@ def run(path, timeout=1800):
             if cell.cell_type != "code":
                 continue
             n += 1
+            if SKIP_TAG in cell.metadata.get("tags", []):
+                # a cell for the learner to complete (as myst-nb skips it)
+                print(f"  [{n:2d}/{len(code)}] skipped  {first_line(cell)}", flush=True)
+                continue
             try:
                 t0 = time.time()
                 client.execute_cell(cell, index)

@@ -11,6 +11,9 @@
 # 4. the standard images (fetch-data.sh)
 # 5. mold, a fast linker, from Debian's packages (evcxr links each notebook cell with it
 #    when it is on PATH: seconds less per cell; without it cells link with the system ld)
+# 6. Chromium (Debian's package) for the browser checks (browser_check.py)
+# 7. warm-up: compiles the crate into the kernel's persistent build folder by running the
+#    one-cell-notebook warm.md, so the first `:dep` cell in JupyterLab takes seconds
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 step() { printf '\n== %s\n' "$*"; }
@@ -95,6 +98,21 @@ elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
 else
   echo "mold is not installed (apt-get install mold as root): notebook cells link with the system linker, seconds slower" >&2
 fi
+
+step "Chromium for the browser checks"
+if command -v chromium >/dev/null; then
+  echo "already installed: $(chromium --version 2>/dev/null)"
+elif command -v apt-get >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  echo "installed: $(chromium --version 2>/dev/null)"
+else
+  echo "no apt-get: install Chromium yourself for kernel-setup/browser_check.py" >&2
+fi
+
+step "warm-up: the crate in the kernel's build folder"
+t0=$SECONDS
+NOTEBOOK_BUILD_DIR="$ROOT/target/warm" "$VENV/bin/python" "$KS/run_notebooks.py" "$KS/warm.md" >/dev/null
+echo "done in $((SECONDS - t0)) s (the first time: the crate and its dependencies, minutes; then seconds)"
 
 printf '\nSet up. Run the notebooks headless: bash kernel-setup/run-notebooks.sh\n'
 printf 'Open them in JupyterLab:          bash kernel-setup/lab.sh\n'

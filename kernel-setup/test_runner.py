@@ -202,9 +202,13 @@ class RunnerTest(unittest.TestCase):
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
         self.assertIn("42", str(outputs))
         self.assertIn('src="data:image/png;base64,iVBORw0KGgo', html.read_text())
-        # the flush cell the runner adds is not kept when it has no output
-        self.assertEqual(sum(c.cell_type == "code" for c in nb.cells), 3)
-        # every cell has its compile/run split, and a cell that computes was compiled
+        # the flush cell the runner adds is not kept when it has no output; the last cell,
+        # tagged skip-execution (an exercise to complete), is kept but not run
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        self.assertEqual(len(code), 4)
+        self.assertIn("skip-execution", code[-1].metadata.tags)
+        self.assertEqual(code[-1].outputs, [])
+        # every executed cell has its compile/run split, and a cell that computes was compiled
         times = json.loads(Path(self.tmp.name, "ok.times.json").read_text())
         self.assertEqual(len(times), 3)
         for t in times:

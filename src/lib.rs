@@ -23,6 +23,7 @@ pub mod device;
 pub mod display;
 mod error;
 pub mod ops;
+pub mod prelude;
 pub mod simulate;
 pub mod synthesize;
 mod tensor;

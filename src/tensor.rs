@@ -76,6 +76,10 @@ pub trait Float:
     /// The buffer is taken out during the call: a nested call gets an empty one.
     #[doc(hidden)]
     fn with_scratch<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R;
+    /// Calls `f` with this thread's pool of reusable buffers of this type (`None` while
+    /// the thread is exiting); see `ops::pool`.
+    #[doc(hidden)]
+    fn with_pool<R>(f: impl FnOnce(&mut Vec<Vec<Self>>) -> R) -> Option<R>;
     /// This type's member of `pair`.
     #[doc(hidden)]
     fn pick<F: PerFloat>(pair: &ByFloat<F>) -> &F::Of<Self>;
@@ -100,6 +104,12 @@ macro_rules! float_impl {
                 let r = f(&mut buf);
                 SCRATCH.with(|s| *s.borrow_mut() = buf);
                 r
+            }
+            fn with_pool<R>(f: impl FnOnce(&mut Vec<Vec<Self>>) -> R) -> Option<R> {
+                thread_local! {
+                    static POOL: RefCell<Vec<Vec<$t>>> = const { RefCell::new(Vec::new()) };
+                }
+                POOL.try_with(|p| f(&mut p.borrow_mut())).ok()
             }
             fn pick<F: PerFloat>(pair: &ByFloat<F>) -> &F::Of<Self> {
                 &pair.$slot

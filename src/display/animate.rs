@@ -89,7 +89,7 @@ fn auto_zoom(h: usize, w: usize) -> f64 {
 }
 
 /// Indices of at most `max` frames out of `n`, evenly spread, first and last included.
-fn pick_frames(n: usize, max: usize) -> Vec<usize> {
+pub(crate) fn pick_frames(n: usize, max: usize) -> Vec<usize> {
     if n <= max {
         return (0..n).collect();
     }
@@ -424,6 +424,43 @@ impl<'a> Animate<'a> {
     pub fn evcxr_display(&self) {
         super::evcxr::print(self.build().map(|a| a.to_evcxr()))
     }
+}
+
+/// Encodes `pictures` (all the same size) as a looping GIF at `framerate` frames per second,
+/// `iterations` being the synthesis iteration each shows.
+pub(crate) fn encode_gif(
+    pictures: &[Picture],
+    iterations: Vec<usize>,
+    framerate: f64,
+) -> Result<Animation> {
+    let first = pictures
+        .first()
+        .ok_or_else(|| Error::invalid("frames", "no frame to animate"))?;
+    let (width, height) = (first.width(), first.height());
+    if let Some(p) = pictures
+        .iter()
+        .find(|p| (p.width(), p.height()) != (width, height))
+    {
+        return Err(Error::shape_mismatch(
+            "animation frames",
+            [height as usize, width as usize],
+            [p.height() as usize, p.width() as usize],
+        ));
+    }
+    let delay_cs = (100.0 / framerate).round().max(2.0) as u16;
+    let mut gif = Vec::new();
+    {
+        let mut writer = GifWriter::new(&mut gif, width, height, delay_cs)?;
+        for p in pictures {
+            writer.push(p.as_rgb().to_vec())?;
+        }
+    }
+    Ok(Animation {
+        gif,
+        width,
+        height,
+        iterations,
+    })
 }
 
 impl Animation {

@@ -7,8 +7,13 @@
 //! - [`plot_loss`] / [`LossPlot`]: a synthesis' loss against iteration on a log axis.
 //! - [`animate`] / [`Animate`]: a synthesis' stored progress as an animated GIF
 //!   ([`Animation`]), the metamer next to the loss curve.
+//! - [`plot_synthesis_status`] / [`animate_synthesis_status`]: a metamer synthesis in one
+//!   picture (metamer, loss, representation error, pixel histogram), or animated.
 //! - [`display_metamer`], [`display_eigendistortions`], [`display_eigendistortion`],
 //!   [`display_filters`]: metamers, eigendistortions and models' filters.
+//!
+//! With `use plenoptic::prelude::*`, images, metamers, eigendistortions and loss vectors
+//! show themselves too ([`EvcxrDisplay`]).
 //!
 //! Every picture shows inline when it ends an evcxr cell (each type has an
 //! `evcxr_display` method printing evcxr's `EVCXR_BEGIN_CONTENT` protocol: PNG for
@@ -33,8 +38,10 @@ mod figure;
 mod filters;
 mod font;
 mod imshow;
+mod inline;
 mod picture;
 mod plot_loss;
+mod status;
 mod synthesis;
 
 pub use animate::{Animate, Animation, SynthesisPlot};
@@ -43,8 +50,10 @@ pub use evcxr::evcxr_content;
 pub use figure::{Figure, Panel};
 pub use filters::display_filters;
 pub use imshow::{imshow, show, ImageValues, Imshow, IntoImages, Show, Titles, VRange};
+pub use inline::EvcxrDisplay;
 pub use picture::Picture;
 pub use plot_loss::LossPlot;
+pub use status::{animate_synthesis_status, plot_synthesis_status, SynthesisStatus};
 pub use synthesis::{
     animate, display_eigendistortion, display_eigendistortions, display_metamer, plot_loss,
 };

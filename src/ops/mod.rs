@@ -18,6 +18,7 @@ pub(crate) mod fft;
 pub(crate) mod gain;
 pub(crate) mod pad;
 pub(crate) mod pointwise;
+pub(crate) mod pool;
 pub(crate) mod reduce;
 pub(crate) mod roll;
 pub(crate) mod separable;

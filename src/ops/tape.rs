@@ -3,19 +3,19 @@
 //! API: `split_tape`, `ghost`, `Tape::add_backward_op`, `Gradients::get_or_alloc_mut`,
 //! `put_tape`).
 
-use dfdx::prelude::{Cpu, HasShape, PutTape, ReshapeTo, SplitTape, Tensor, TensorFromVec};
+use dfdx::prelude::{Cpu, HasShape, PutTape, ReshapeTo, SplitTape, Tensor};
 use dfdx::shapes::Shape;
 
-use crate::device::cpu;
+use crate::ops::pool::{self, Pooled};
 use crate::tensor::{Float, Shape4, Tape};
 
-/// The values of `x` (row-major), read with one copy into a new buffer; `x` is handed
+/// The values of `x` (row-major), read with one copy into a pooled buffer; `x` is handed
 /// back (made contiguous first if it was a strided view, which records a copy on its tape).
 pub(crate) fn values<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Cpu, T>,
-) -> (Tensor<Shape4, E, Cpu, T>, Vec<E>) {
+) -> (Tensor<Shape4, E, Cpu, T>, Pooled<E>) {
     let x = x.contiguous();
-    let mut v = vec![E::zero(); x.shape().num_elements()];
+    let mut v = pool::take(x.shape().num_elements());
     x.copy_into(&mut v);
     (x, v)
 }
@@ -56,12 +56,12 @@ macro_rules! put_grad {
 /// (first argument).
 pub(crate) fn record1<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Cpu, T>,
-    out: Vec<E>,
+    out: Pooled<E>,
     out_shape: Shape4,
     adjoint: impl FnOnce(&[E], &mut [E]) + 'static,
 ) -> Tensor<Shape4, E, Cpu, T> {
     let (x, mut tape) = x.split_tape();
-    let out = cpu().tensor_from_vec(out, out_shape);
+    let out = pool::output(out, out_shape);
     if T::OWNS_TAPE {
         let (xg, og) = (x.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
@@ -79,7 +79,7 @@ pub(crate) fn record1<E: Float, T: Tape<E>>(
 pub(crate) fn record2<E: Float, T: Tape<E>>(
     a: Tensor<Shape4, E, Cpu, T>,
     b: Tensor<Shape4, E, Cpu, T>,
-    out: Vec<E>,
+    out: Pooled<E>,
     out_shape: Shape4,
     adjoint_a: impl FnOnce(&[E], &mut [E]) + 'static,
     adjoint_b: impl FnOnce(&[E], &mut [E]) + 'static,
@@ -87,7 +87,7 @@ pub(crate) fn record2<E: Float, T: Tape<E>>(
     let (a, ta) = a.split_tape();
     let (b, tb) = b.split_tape();
     let mut tape = dfdx::tensor::Merge::merge(ta, tb);
-    let out = cpu().tensor_from_vec(out, out_shape);
+    let out = pool::output(out, out_shape);
     if T::OWNS_TAPE {
         let (ag, bg, og) = (a.ghost(), b.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {

@@ -9,10 +9,12 @@ use std::sync::Arc;
 use dfdx::prelude::{
     Cpu, Gradients, HasShape, NoneTape, OwnedTape, PutTape, SplitTape, TensorFromVec, Trace,
 };
+use dfdx::shapes::Shape as _;
 use dfdx::tensor::Tape as _;
 
 use crate::device::{cpu, Device, Kind};
 use crate::error::{Error, Result};
+use crate::ops::pool::{self, Pooled};
 use crate::synthesize::erased::{ErasedModel, ErasedModelF64, Taped};
 #[cfg(feature = "cuda")]
 use crate::synthesize::erased::{GpuImage, GpuTaped};
@@ -28,7 +30,25 @@ pub(crate) fn grad_of<E: Float, D: Device<E>>(
     grads
         .try_alloc_for(x)
         .map_err(|e| Error::backend("gradient read-back", e))?;
-    Ok(grads.get(x).as_vec())
+    let g = grads.get(x);
+    let mut v = vec![E::zero(); g.shape().num_elements()];
+    g.copy_into(&mut v);
+    Ok(v)
+}
+
+#[cfg_attr(feature = "portable-cpu", allow(dead_code))]
+/// The gradient of `x` on the CPU, copied into a pooled buffer (zeros when nothing
+/// reached `x`); the gradient's own storage stays with `grads`, to be reused.
+pub(crate) fn pooled_grad_of<E: Float>(
+    grads: &mut Gradients<E, Cpu>,
+    x: &Image<E>,
+) -> Result<Pooled<E>> {
+    let g = grads
+        .get_or_alloc_mut(x)
+        .map_err(|e| Error::backend("gradient read-back", e))?;
+    let mut out = pool::take(g.len());
+    out.copy_from_slice(g);
+    Ok(out)
 }
 
 /// An identity op whose backward pass raises `flag`: tells whether gradients reached the

@@ -21,7 +21,8 @@
 //! # Ok::<(), po::Error>(())
 //! ```
 //!
-//! Long runs print one progress line on stdout, redrawn in place a few times per second;
+//! Long runs print progress on stdout: on a terminal one line redrawn in place a few times
+//! per second, in a notebook (or any other non-terminal) a new line at most once a second;
 //! [`show_progress`] turns it off everywhere, `.progress(false)` for one call.
 //!
 //! # How synthesis is built
@@ -84,6 +85,7 @@ pub mod autodiff;
 mod device;
 mod eigendistortion;
 pub(crate) mod erased;
+mod lanes;
 mod linalg;
 mod lobpcg;
 mod metamer;

@@ -5,7 +5,7 @@ pub mod conv;
 mod filters;
 mod metrics;
 pub mod seed;
-mod signal;
+pub(crate) mod signal;
 mod validate;
 
 pub use conv::{conv2d, conv2d_same, same_padding, Filter, PadMode};

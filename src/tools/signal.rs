@@ -2,9 +2,12 @@
 
 use dfdx::prelude::{Cpu, Tensor};
 
+use dfdx::prelude::{HasShape, TensorFromVec};
+
+use crate::device::cpu;
 use crate::error::{Error, Result};
 
-use crate::tensor::{check_finite, check_shape4, dims, image_from_vec, Float, Image, Shape4};
+use crate::tensor::{check_finite, check_shape4, image_from_vec, Float, Image, Shape4};
 
 /// Linearly maps the values of `x` so its minimum becomes `a` and its maximum `b`
 /// (plenoptic's `rescale`: `(x - min) / (max - min) * (b - a) + a`, over the whole tensor).
@@ -40,12 +43,25 @@ pub fn rescale<E: Float, T>(x: &Tensor<Shape4, E, Cpu, T>, a: f64, b: f64) -> Re
             format!("the image is constant ({lo}), so it has no range to rescale"),
         ));
     }
-    let scale = (b - a) / (hi - lo);
-    let out = v
-        .iter()
-        .map(|e| E::of_f64((e.as_f64() - lo) * scale + a))
-        .collect();
-    image_from_vec(out, &dims(x))
+    Ok(cpu().tensor_from_vec(rescale_values(v, E::of_f64(a), E::of_f64(b)), *x.shape()))
+}
+
+/// plenoptic's `rescale` arithmetic, in the element type as torch computes it:
+/// `a + (x - min) / (max - min) * (b - a)` (`a + (x - min) * (b - a)` for a constant `v`).
+pub(crate) fn rescale_values<E: Float>(mut v: Vec<E>, a: E, b: E) -> Vec<E> {
+    let (mn, mx) = v.iter().fold((v[0], v[0]), |(l, h), e| {
+        (if *e < l { *e } else { l }, if *e > h { *e } else { h })
+    });
+    let range = mx - mn;
+    for x in v.iter_mut() {
+        let g = if range > E::zero() {
+            (*x - mn) / range
+        } else {
+            *x - mn
+        };
+        *x = a + g * (b - a);
+    }
+    v
 }
 
 /// A disk with a raised-cosine edge, as plenoptic's `make_disk`: 1 within `inner_radius`

@@ -7,6 +7,7 @@ use dfdx::tensor_ops::Backward;
 
 use crate::device::cpu;
 use crate::error::{Error, Result};
+use crate::ops::pool::Pooled;
 use crate::tensor::{Float, Image};
 
 #[cfg(not(feature = "portable-cpu"))]
@@ -28,9 +29,11 @@ pub(crate) fn backward_with<E: Float>(
     let yg = y.ghost();
     tape.add_backward_op(move |grads| {
         let g = grads.get_or_alloc_mut(&yg)?;
-        for (a, b) in g.iter_mut().zip(seed) {
-            *a += b;
+        for (a, b) in g.iter_mut().zip(&seed) {
+            *a += *b;
         }
+        // the seed's buffer is reused by the next op that needs one
+        drop(Pooled::from(seed));
         Ok(())
     });
     let root = cpu().zeros::<Rank0>().put_tape(tape);

@@ -5,6 +5,7 @@ use std::ops::Range;
 use dfdx::prelude::{Cpu, Tensor};
 
 use crate::error::Result;
+use crate::ops::pool;
 use crate::ops::tape::{read, record1, values};
 use crate::tensor::{dims, Float, Shape4, Tape};
 
@@ -30,11 +31,9 @@ pub(crate) fn select_channels<E: Float, T: Tape<E>>(
     crate::ops::checks::channel_range(&range, c)?;
     let (k, plane) = (range.end - range.start, h * w);
     let (x, out) = read(x, |xv| {
-        let mut out = Vec::with_capacity(b * k * plane);
-        for bi in 0..b {
-            out.extend_from_slice(
-                &xv[(bi * c + range.start) * plane..(bi * c + range.end) * plane],
-            );
+        let mut out = pool::take(b * k * plane);
+        for (bi, dst) in out.chunks_mut(k * plane).enumerate() {
+            dst.copy_from_slice(&xv[(bi * c + range.start) * plane..(bi * c + range.end) * plane]);
         }
         out
     });

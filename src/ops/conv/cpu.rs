@@ -10,6 +10,7 @@ use super::{Filter, Spectra};
 use crate::error::{Error, Result};
 use crate::ops::checks::{groups, pads_fit, same_pads};
 use crate::ops::fft::{fast_len, plan, Plan2};
+use crate::ops::pool::{self, Pooled};
 use crate::ops::tape::{read, record1};
 use crate::ops::PadMode;
 use crate::tensor::{check_finite, check_shape4, dims, Float, Shape4, Tape};
@@ -254,10 +255,10 @@ fn forward<E: Float>(
     frame: &Frame,
     p: &Plan2<E>,
     spec: &[Vec<Complex<E>>],
-) -> Vec<E> {
+) -> Pooled<E> {
     let (plane, oplane, sl) = (g.h * g.w, g.ho * g.wo, p.spec_len());
     let (fh, fw) = (frame.rows.len(), frame.cols.len());
-    let mut out = vec![E::zero(); g.batch * g.cout * oplane];
+    let mut out = pool::take(g.batch * g.cout * oplane);
     let mut work = p.work();
     work.sized(g.cin, sl);
     for b in 0..g.batch {

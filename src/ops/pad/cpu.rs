@@ -4,6 +4,7 @@ use dfdx::prelude::{Cpu, Tensor};
 
 use super::PadMode;
 use crate::error::Result;
+use crate::ops::pool;
 use crate::ops::tape::{read, record1};
 use crate::tensor::{dims, Float, Shape4, Tape};
 
@@ -35,7 +36,8 @@ pub(crate) fn pad<E: Float, T: Tape<E>>(
         _ => E::zero(),
     };
     let (x, out) = read(x, |xv| {
-        let mut out = vec![fill; b * c * ph * pw];
+        let mut out = pool::take(b * c * ph * pw);
+        out.fill(fill);
         for p in 0..b * c {
             let (src, dst) = (
                 &xv[p * h * w..(p + 1) * h * w],

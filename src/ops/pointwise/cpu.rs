@@ -4,6 +4,7 @@
 use dfdx::prelude::{Cpu, Tensor};
 
 use crate::error::Result;
+use crate::ops::pool;
 use crate::ops::tape::{read, record1, record2, values};
 use crate::tensor::{dims, Float, Shape4, Tape};
 
@@ -38,7 +39,7 @@ pub(crate) fn map<E: Float, T: Tape<E>>(
     let [b, c, h, w] = dims(&x);
     let plane = h * w;
     let (x, mut out) = values(x);
-    let mut der = vec![E::zero(); if T::OWNS_TAPE { out.len() } else { 0 }];
+    let mut der = pool::take(if T::OWNS_TAPE { out.len() } else { 0 });
     for (p, chunk) in out.chunks_mut(plane).enumerate() {
         let ch = p % c;
         if T::OWNS_TAPE {
@@ -72,7 +73,7 @@ pub(crate) fn map2<E: Float, T: Tape<E>>(
     let (b, (d1, d2)) = read(b, |bv| {
         let n = out.len();
         let cap = if T::OWNS_TAPE { n } else { 0 };
-        let (mut d1, mut d2) = (vec![E::zero(); cap], vec![E::zero(); cap]);
+        let (mut d1, mut d2) = (pool::take(cap), pool::take(cap));
         for (p, (oc, bc)) in out.chunks_mut(plane).zip(bv.chunks(plane)).enumerate() {
             let ch = p % c;
             if T::OWNS_TAPE {
@@ -115,9 +116,9 @@ pub(crate) fn map2_halves<E: Float, T: Tape<E>>(
     crate::ops::checks::halves(c2)?;
     let (k, plane) = (c2 / 2, h * w);
     let (x, (out, d1, d2)) = read(x, |xv| {
-        let mut out = vec![E::zero(); b * k * plane];
+        let mut out = pool::take(b * k * plane);
         let cap = if T::OWNS_TAPE { b * k * plane } else { 0 };
-        let (mut d1, mut d2) = (vec![E::zero(); cap], vec![E::zero(); cap]);
+        let (mut d1, mut d2) = (pool::take(cap), pool::take(cap));
         for bi in 0..b {
             for ch in 0..k {
                 let first = &xv[(bi * c2 + ch) * plane..][..plane];

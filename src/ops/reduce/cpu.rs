@@ -26,9 +26,9 @@ pub(crate) fn sum_squares<E: Float, T: Tape<E>>(
     let (x, xv) = values(x);
     // accumulate in f64: a long f32 sum would lose digits
     let s = E::of_f64(xv.iter().fold(0.0f64, |a, v| a + v.as_f64() * v.as_f64()));
-    record1(x, vec![s], (1, 1, 1, 1), move |g, gx| {
+    record1(x, vec![s].into(), (1, 1, 1, 1), move |g, gx| {
         let two = g[0] + g[0];
-        for (a, v) in gx.iter_mut().zip(&xv) {
+        for (a, v) in gx.iter_mut().zip(xv.iter()) {
             *a += *v * two;
         }
     })
@@ -53,7 +53,7 @@ pub(crate) fn mse<E: Float, T: Tape<E>>(
     Ok(record2(
         a,
         b,
-        vec![s],
+        vec![s].into(),
         (1, 1, 1, 1),
         move |g, ga| {
             let k = (g[0] + g[0]) / n;

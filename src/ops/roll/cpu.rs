@@ -2,6 +2,7 @@
 
 use dfdx::prelude::{Cpu, Tensor};
 
+use crate::ops::pool;
 use crate::ops::tape::{read, record1};
 use crate::tensor::{dims, Float, Shape4, Tape};
 
@@ -27,7 +28,7 @@ pub(crate) fn roll<E: Float, T: Tape<E>>(
         r * w + s
     };
     let (x, out) = read(x, |xv| {
-        let mut out = vec![E::zero(); xv.len()];
+        let mut out = pool::take(xv.len());
         for p in 0..b * c {
             let o = p * h * w;
             for i in 0..h {

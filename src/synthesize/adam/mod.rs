@@ -283,8 +283,12 @@ mod tests {
     }
 
     #[cfg(not(feature = "portable-cpu"))]
-    fn portable_or_host_grad(_: &crate::device::Cpu, g: &[f32], _: Shape4) -> Vec<f32> {
-        g.to_vec()
+    fn portable_or_host_grad(
+        _: &crate::device::Cpu,
+        g: &[f32],
+        _: Shape4,
+    ) -> crate::ops::pool::Pooled<f32> {
+        g.to_vec().into()
     }
     #[cfg(feature = "portable-cpu")]
     fn portable_or_host_grad(dev: &crate::device::Cpu, g: &[f32], shape: Shape4) -> Image<f32> {

@@ -10,6 +10,7 @@ use crate::simulate::Model;
 use crate::synthesize::autodiff::check_model_f32;
 use crate::synthesize::optimized::OptimizedSynthesis;
 use crate::tensor::{check_image, dims, Image};
+use crate::tools::signal::rescale_values;
 
 /// Options for [`Metamer`]; finish with [`MetamerBuilder::build`].
 #[must_use = "call .build() to create the Metamer"]
@@ -107,7 +108,7 @@ impl State {
         let metamer = if draw {
             let noise = crate::data::white_noise::<f32>(&dims(&image))?.as_vec();
             let (lo, hi) = allowed_range;
-            cpu().tensor_from_vec(rescale(noise, lo as f32, hi as f32), *image.shape())
+            cpu().tensor_from_vec(rescale_values(noise, lo as f32, hi as f32), *image.shape())
         } else {
             image.clone()
         };
@@ -145,21 +146,4 @@ fn min_max(v: &[f32]) -> (f32, f32) {
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), x| {
             (a.min(*x), b.max(*x))
         })
-}
-
-/// plenoptic's `rescale` in f32 arithmetic: maps the values linearly so they span exactly
-/// `[a, b]`. (`tools::rescale` computes in f64; the default initial image keeps this
-/// arithmetic so seeded metamers stay bitwise as they were.)
-fn rescale(mut v: Vec<f32>, a: f32, b: f32) -> Vec<f32> {
-    let (mn, mx) = min_max(&v);
-    let range = mx - mn;
-    for x in v.iter_mut() {
-        let g = if range > 0.0 {
-            (*x - mn) / range
-        } else {
-            *x - mn
-        };
-        *x = a + g * (b - a);
-    }
-    v
 }

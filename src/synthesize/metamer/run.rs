@@ -5,6 +5,7 @@
 use super::{Metamer, State};
 use crate::device::Kind;
 use crate::error::{DivergedAt, Error, Result};
+use crate::ops::pool::{reuse_tensors, ReuseTensors};
 use crate::simulate::Model;
 use crate::synthesize::adam::{adam_step, AdamKernel, AdamState};
 use crate::synthesize::device::{Dev4, SynthDevice};
@@ -145,7 +146,10 @@ impl State {
     ) -> Result<()> {
         let adam = self.adam.as_mut().expect("set up before running");
         let shape = *self.metamer.shape();
+        // no image-sized allocation per iteration: the CPU's tensors reuse freed storage
+        let reuse = reuse_tensors();
         let mut lp = MetamerLoop {
+            reuse: &reuse,
             dev,
             model,
             x: dev.upload(&self.metamer),
@@ -178,7 +182,13 @@ struct MetamerLoop<'a, D: SynthDevice> {
     lambda: f64,
     /// The gradient of the last `evaluate`.
     grad: Option<<D as AdamKernel>::Grad>,
+    /// Reuse of the CPU's tensor storage, trimmed every [`TRIM_EVERY`] iterations.
+    reuse: &'a ReuseTensors,
 }
+
+/// Iterations between trims of the reused tensor storage (what a model allocates anew in
+/// every call, and never reuses, is freed this often).
+const TRIM_EVERY: usize = 64;
 
 impl<D: SynthDevice> Iterate for MetamerLoop<'_, D> {
     fn evaluate(&mut self, it: usize) -> Result<(f64, f64)> {
@@ -205,6 +215,9 @@ impl<D: SynthDevice> Iterate for MetamerLoop<'_, D> {
 
     fn update(&mut self, it: usize) -> Result<f64> {
         let g = self.grad.take().expect("evaluated before the update");
+        if it % TRIM_EVERY == TRIM_EVERY - 1 {
+            self.reuse.trim();
+        }
         adam_step(self.dev, self.adam, &mut self.x, &mut self.moments, &g, it)
     }
 

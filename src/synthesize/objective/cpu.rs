@@ -1,25 +1,50 @@
 //! The objective on the CPU: host arithmetic on the representation's values, f64
-//! accumulation, the gradient seeded into the model's backward pass. Under the
-//! `portable-cpu` test feature the CPU runs the portable kernel instead.
+//! accumulation (in lanes, so the loops vectorise), the gradient seeded into the
+//! model's backward pass and moved out of it without a copy. Under the `portable-cpu`
+//! test feature the CPU runs the portable kernel instead.
 
 #![cfg_attr(feature = "portable-cpu", allow(dead_code))]
 
+use crate::ops::pool::{self, Pooled};
+use crate::synthesize::lanes::{avx_dispatch, chunk, chunk_mut, whole, LANES};
+
 /// Mean squared difference of `a` and `b` (f64 accumulation) and its gradient with
 /// respect to `a` (f32), like `torch.pow(a - b, 2).mean()`.
-pub(crate) fn mse_with_grad(a: &[f32], b: &[f32]) -> (f64, Vec<f32>) {
-    let n = a.len() as f64;
-    let scale = (2.0 / n) as f32;
-    let mut s = 0.0f64;
-    let grad = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| {
-            let d = x - y;
-            s += (d as f64) * (d as f64);
-            scale * d
-        })
-        .collect();
-    (s / n, grad)
+pub(crate) fn mse_with_grad(a: &[f32], b: &[f32]) -> (f64, Pooled<f32>) {
+    let mut grad = pool::take(a.len());
+    (mse_into(a, b, &mut grad), grad)
+}
+
+avx_dispatch! {
+    /// [`mse_with_grad`] writing the gradient into `grad` (a separate slice argument: the
+    /// compiler vectorises the loop only when it knows the output aliases nothing).
+    fn mse_into<>(a: &[f32], b: &[f32], grad: &mut [f32]) -> f64 {
+        let n = a.len();
+        let (b, grad) = (&b[..n], &mut grad[..n]);
+        let scale = (2.0 / n as f64) as f32;
+        let mut acc = [0.0f64; LANES];
+        let (chunks, tail) = whole(n);
+        for k in 0..chunks {
+            let (a, b, g) = (chunk(a, k), chunk(b, k), chunk_mut(grad, k));
+            for l in 0..LANES {
+                let d = a[l] - b[l];
+                g[l] = scale * d;
+                acc[l] += (d as f64) * (d as f64);
+            }
+        }
+        for i in tail..n {
+            let d = a[i] - b[i];
+            grad[i] = scale * d;
+            acc[0] += (d as f64) * (d as f64);
+        }
+        acc.iter().sum::<f64>() / n as f64
+    }
+}
+
+/// The distance of `v` outside `[lo, hi]` (0 inside, and for NaN).
+#[inline(always)]
+fn outside(v: f32, lo: f32, hi: f32) -> f32 {
+    (v - lo).min(0.0) + (v - hi).max(0.0)
 }
 
 /// plenoptic's `penalize_range`: the sum of squared distances of the pixels outside
@@ -29,35 +54,74 @@ pub(crate) fn range_penalty(
     x: &[f32],
     range: (f64, f64),
     lambda: f64,
-    mut grad: Option<&mut [f32]>,
+    grad: Option<&mut [f32]>,
 ) -> f64 {
-    let (lo, hi) = (range.0 as f32, range.1 as f32);
-    let k = (2.0 * lambda) as f32;
-    let mut s = 0.0f64;
-    for (i, v) in x.iter().enumerate() {
-        let d = if *v < lo {
-            *v - lo
-        } else if *v > hi {
-            *v - hi
-        } else {
-            continue;
-        };
-        s += (d as f64) * (d as f64);
-        if let Some(g) = grad.as_deref_mut() {
-            g[i] += k * d;
+    let lohi = [range.0 as f32, range.1 as f32];
+    let k2 = (2.0 * lambda) as f32;
+    match grad {
+        Some(g) => penalty::<true>(x, lohi, k2, g),
+        None => penalty::<false>(x, lohi, k2, &mut []),
+    }
+}
+
+avx_dispatch! {
+    /// [`range_penalty`] for pixels `x` and range `lohi`, adding `k2` times the distance
+    /// outside the range to `g` when `GRAD`.
+    fn penalty<const GRAD: bool>(x: &[f32], lohi: [f32; 2], k2: f32, g: &mut [f32]) -> f64 {
+        let [lo, hi] = lohi;
+        let n = x.len();
+        let mut acc = [0.0f64; LANES];
+        let (chunks, tail) = whole(n);
+        let mut unused = [0.0f32; LANES];
+        let g = if GRAD { &mut g[..n] } else { &mut [][..] };
+        for k in 0..chunks {
+            let x = chunk(x, k);
+            let gk = if GRAD { chunk_mut(g, k) } else { &mut unused };
+            for l in 0..LANES {
+                let d = outside(x[l], lo, hi);
+                if GRAD {
+                    gk[l] += k2 * d;
+                }
+                acc[l] += (d as f64) * (d as f64);
+            }
+        }
+        for i in tail..n {
+            let d = outside(x[i], lo, hi);
+            if GRAD {
+                g[i] += k2 * d;
+            }
+            acc[0] += (d as f64) * (d as f64);
+        }
+        acc.iter().sum()
+    }
+}
+
+/// The squared L2 norm of `g` (f64 accumulation).
+pub(crate) fn squared_norm(g: &[f32]) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    let (chunks, tail) = whole(g.len());
+    for k in 0..chunks {
+        let c = chunk(g, k);
+        for l in 0..LANES {
+            acc[l] += (c[l] as f64) * (c[l] as f64);
         }
     }
-    s
+    for v in &g[tail..] {
+        acc[0] += (*v as f64) * (*v as f64);
+    }
+    acc.iter().sum()
 }
 
 /// The CPU's [`super::ObjectiveKernel`] (left out under the `portable-cpu` test feature).
 #[cfg(not(feature = "portable-cpu"))]
 mod kernel {
     use super::super::Evaluated;
-    use super::{mse_with_grad, range_penalty};
+    use super::{mse_with_grad, range_penalty, squared_norm};
     use crate::device::Cpu;
     use crate::error::Result;
-    use crate::synthesize::autodiff::{backward_with, grad_of};
+    use crate::ops::pool::Pooled;
+    use crate::ops::tape::read;
+    use crate::synthesize::autodiff::{backward_with, pooled_grad_of};
     use crate::tensor::Image;
 
     impl super::super::ObjectiveKernel for Cpu {
@@ -74,16 +138,15 @@ mod kernel {
             target: &Vec<f32>,
             range: (f64, f64),
             lambda: f64,
-        ) -> Result<Evaluated<Vec<f32>>> {
-            let (mse, g_rep) = mse_with_grad(&rep.as_vec(), target);
-            let mut grads = backward_with(rep, g_rep)?;
-            let mut grad = grad_of(&mut grads, x)?;
-            let pen = range_penalty(&x.as_vec(), range, lambda, Some(&mut grad));
-            let gradient_norm = grad
-                .iter()
-                .map(|g| (*g as f64) * (*g as f64))
-                .sum::<f64>()
-                .sqrt();
+        ) -> Result<Evaluated<Pooled<f32>>> {
+            let (rep, (mse, g_rep)) = read(rep, |r| mse_with_grad(r, target));
+            let mut grads = backward_with(rep, g_rep.into_vec())?;
+            let mut grad = pooled_grad_of(&mut grads, x)?;
+            drop(grads);
+            let (_, pen) = read(x.clone(), |xv| {
+                range_penalty(xv, range, lambda, Some(&mut grad))
+            });
+            let gradient_norm = squared_norm(&grad).sqrt();
             Ok(Evaluated {
                 loss: mse + lambda * pen,
                 grad,

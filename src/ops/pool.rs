@@ -1,0 +1,181 @@
+//! Reused host buffers for the CPU kernels, so that a synthesis loop allocates no
+//! image-sized memory per iteration once it runs.
+//!
+//! Two kinds of buffers churn in a loop: the kernels' own (op outputs while computed,
+//! saved derivatives, seeds, gradients read back), and dfdx's tensor storage (op outputs
+//! as tensors, gradients). The first kind comes from this thread's pool ([`take`]) and
+//! goes back to it when dropped ([`Pooled`]). The second is dfdx's: while a
+//! [`ReuseTensors`] guard lives, dfdx's own allocation cache is on for the CPU device, and
+//! the kernels build their output tensors from that cache (copying the computed values
+//! in) instead of handing dfdx a new buffer, so every tensor allocated in the loop is a
+//! freed one reused. Without the guard, output buffers are handed to dfdx as they are.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dfdx::prelude::{Cpu, Tensor, TensorFromVec, ZerosTensor};
+use dfdx::tensor::Cache;
+
+use crate::device::cpu;
+use crate::tensor::{Float, Shape4};
+
+/// Buffers kept per thread and element type; more are freed.
+const KEEP: usize = 32;
+
+/// A buffer from this thread's pool, given back when dropped.
+#[derive(Debug, Default)]
+pub(crate) struct Pooled<E: Float>(Vec<E>);
+
+/// A buffer of `n` elements from this thread's pool (the smallest one that fits, or a
+/// new one); its contents are unspecified.
+pub(crate) fn take<E: Float>(n: usize) -> Pooled<E> {
+    let found = E::with_pool(|pool| {
+        let best = pool
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.capacity() >= n)
+            .min_by_key(|(_, v)| v.capacity())
+            .map(|(i, _)| i);
+        best.map(|i| pool.swap_remove(i))
+    });
+    // a new buffer comes zeroed from the allocator (calloc: fresh pages cost no memset)
+    let mut v = found.flatten().unwrap_or_else(|| vec![E::zero(); n]);
+    if v.len() > n {
+        v.truncate(n);
+    } else {
+        v.resize(n, E::zero());
+    }
+    Pooled(v)
+}
+
+impl<E: Float> Pooled<E> {
+    /// The buffer, no longer given back.
+    pub(crate) fn into_vec(mut self) -> Vec<E> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl<E: Float> From<Vec<E>> for Pooled<E> {
+    /// Adopts `v`: it goes to the pool when dropped.
+    fn from(v: Vec<E>) -> Self {
+        Pooled(v)
+    }
+}
+
+impl<E: Float> Deref for Pooled<E> {
+    type Target = Vec<E>;
+    fn deref(&self) -> &Vec<E> {
+        &self.0
+    }
+}
+
+impl<E: Float> DerefMut for Pooled<E> {
+    fn deref_mut(&mut self) -> &mut Vec<E> {
+        &mut self.0
+    }
+}
+
+impl<'a, E: Float> IntoIterator for &'a Pooled<E> {
+    type Item = &'a E;
+    type IntoIter = std::slice::Iter<'a, E>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<E: Float> Drop for Pooled<E> {
+    fn drop(&mut self) {
+        if self.0.capacity() == 0 {
+            return;
+        }
+        let v = std::mem::take(&mut self.0);
+        // (after the thread's pool is gone, `v` is simply freed)
+        E::with_pool(|pool| {
+            if pool.len() < KEEP {
+                pool.push(v);
+            }
+        });
+    }
+}
+
+/// Live [`ReuseTensors`] guards.
+static REUSING: AtomicUsize = AtomicUsize::new(0);
+
+/// While alive, the CPU device's tensors reuse freed storage (dfdx's cache) and the
+/// kernels allocate their output tensors from it. Dropping the last guard turns the
+/// cache off and frees what it holds.
+#[must_use = "tensors are reused only while the guard lives"]
+pub(crate) struct ReuseTensors(());
+
+/// Starts reusing the CPU device's tensor storage (see [`ReuseTensors`]).
+pub(crate) fn reuse_tensors() -> ReuseTensors {
+    if REUSING.fetch_add(1, Ordering::SeqCst) == 0 {
+        cpu().enable_cache();
+    }
+    ReuseTensors(())
+}
+
+impl ReuseTensors {
+    /// Frees what the cache holds (tensors a model makes from new buffers in every call
+    /// land there and are never reused: call this now and then to bound them).
+    pub(crate) fn trim(&self) {
+        cpu().empty_cache();
+    }
+}
+
+impl Drop for ReuseTensors {
+    fn drop(&mut self) {
+        if REUSING.fetch_sub(1, Ordering::SeqCst) == 1 {
+            cpu().disable_cache();
+        }
+    }
+}
+
+/// An output tensor of `shape` holding `values`: storage from dfdx's cache while tensors
+/// are reused (the values copied in, `values` back to the pool), else `values` itself.
+pub(crate) fn output<E: Float>(values: Pooled<E>, shape: Shape4) -> Tensor<Shape4, E, Cpu> {
+    let dev = cpu();
+    if REUSING.load(Ordering::Relaxed) > 0 {
+        let mut t = dev.zeros_like(&shape);
+        t.copy_from(&values);
+        t
+    } else {
+        dev.tensor_from_vec(values.into_vec(), shape)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dropped_buffer_is_taken_again() {
+        let mut a = take::<f32>(1000);
+        a[999] = 7.0;
+        let ptr = a.as_ptr();
+        drop(a);
+        let b = take::<f32>(900);
+        assert_eq!((b.as_ptr(), b.len()), (ptr, 900));
+        let c = take::<f32>(1000);
+        assert_ne!(c.as_ptr(), ptr);
+        assert_eq!(c.len(), 1000);
+        // an adopted vector is pooled too; into_vec keeps it out
+        let v = Pooled::from(vec![1.0f64; 10]).into_vec();
+        assert_eq!(v, vec![1.0; 10]);
+    }
+
+    #[test]
+    fn outputs_are_the_values_with_and_without_reuse() {
+        let mut v = take::<f32>(6);
+        v.copy_from_slice(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let plain = output(v, (1, 1, 2, 3));
+        let guard = reuse_tensors();
+        let mut w = take::<f32>(6);
+        w.copy_from_slice(&plain.as_vec());
+        let reused = output(w, (1, 1, 2, 3));
+        guard.trim();
+        drop(guard);
+        assert_eq!(reused.as_vec(), plain.as_vec());
+        assert_eq!(REUSING.load(Ordering::SeqCst), 0);
+    }
+}
