@@ -27,8 +27,12 @@ const KEEP: usize = 32;
 pub(crate) struct Pooled<E: Float>(Vec<E>);
 
 /// A buffer of `n` elements from this thread's pool (the smallest one that fits, or a
-/// new one); its contents are unspecified.
+/// new one); its contents are unspecified. Outside a synthesis loop (no [`ReuseTensors`])
+/// there is no pool: a new zeroed buffer, freed when dropped, as a plain `Vec`.
 pub(crate) fn take<E: Float>(n: usize) -> Pooled<E> {
+    if REUSING.load(Ordering::Relaxed) == 0 {
+        return Pooled(vec![E::zero(); n]);
+    }
     let found = E::with_pool(|pool| {
         let best = pool
             .iter()
@@ -85,7 +89,9 @@ impl<'a, E: Float> IntoIterator for &'a Pooled<E> {
 
 impl<E: Float> Drop for Pooled<E> {
     fn drop(&mut self) {
-        if self.0.capacity() == 0 {
+        // (outside a synthesis loop buffers are freed: kept ones would only make the
+        // allocator take fresh pages for everything else)
+        if self.0.capacity() == 0 || REUSING.load(Ordering::Relaxed) == 0 {
             return;
         }
         let v = std::mem::take(&mut self.0);
@@ -127,6 +133,8 @@ impl Drop for ReuseTensors {
     fn drop(&mut self) {
         if REUSING.fetch_sub(1, Ordering::SeqCst) == 1 {
             cpu().disable_cache();
+            f32::with_pool(Vec::clear);
+            f64::with_pool(Vec::clear);
         }
     }
 }
@@ -149,7 +157,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_dropped_buffer_is_taken_again() {
+    fn a_dropped_buffer_is_taken_again_while_reusing() {
+        let guard = reuse_tensors();
         let mut a = take::<f32>(1000);
         a[999] = 7.0;
         let ptr = a.as_ptr();
@@ -162,6 +171,7 @@ mod tests {
         // an adopted vector is pooled too; into_vec keeps it out
         let v = Pooled::from(vec![1.0f64; 10]).into_vec();
         assert_eq!(v, vec![1.0; 10]);
+        drop((b, c, guard));
     }
 
     #[test]
