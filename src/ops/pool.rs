@@ -5,13 +5,14 @@
 //! saved derivatives, seeds, gradients read back), and dfdx's tensor storage (op outputs
 //! as tensors, gradients). The first kind comes from this thread's pool ([`take`]) and
 //! goes back to it when dropped ([`Pooled`]). The second is dfdx's: while a
-//! [`ReuseTensors`] guard lives, dfdx's own allocation cache is on for the CPU device, and
-//! the kernels build their output tensors from that cache (copying the computed values
-//! in) instead of handing dfdx a new buffer, so every tensor allocated in the loop is a
-//! freed one reused. Without the guard, output buffers are handed to dfdx as they are.
+//! [`ReuseTensors`] guard lives, dfdx's own allocation cache is on for this thread's loop
+//! device ([`loop_cpu`]), and the kernels build their output tensors from that cache
+//! (copying the computed values in) instead of handing dfdx a new buffer, so every tensor
+//! allocated in the loop is a freed one reused. Without the guard there is no pool, and
+//! output buffers are handed to dfdx as they are.
 
+use std::cell::Cell;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dfdx::prelude::{Cpu, Tensor, TensorFromVec, ZerosTensor};
 use dfdx::tensor::Cache;
@@ -30,7 +31,7 @@ pub(crate) struct Pooled<E: Float>(Vec<E>);
 /// new one); its contents are unspecified. Outside a synthesis loop (no [`ReuseTensors`])
 /// there is no pool: a new zeroed buffer, freed when dropped, as a plain `Vec`.
 pub(crate) fn take<E: Float>(n: usize) -> Pooled<E> {
-    if REUSING.load(Ordering::Relaxed) == 0 {
+    if !reusing() {
         return Pooled(vec![E::zero(); n]);
     }
     let found = E::with_pool(|pool| {
@@ -91,7 +92,7 @@ impl<E: Float> Drop for Pooled<E> {
     fn drop(&mut self) {
         // (outside a synthesis loop buffers are freed: kept ones would only make the
         // allocator take fresh pages for everything else)
-        if self.0.capacity() == 0 || REUSING.load(Ordering::Relaxed) == 0 {
+        if self.0.capacity() == 0 || !reusing() {
             return;
         }
         let v = std::mem::take(&mut self.0);
@@ -104,35 +105,52 @@ impl<E: Float> Drop for Pooled<E> {
     }
 }
 
-/// Live [`ReuseTensors`] guards.
-static REUSING: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Live [`ReuseTensors`] guards of this thread.
+    static REUSING: Cell<usize> = const { Cell::new(0) };
+    /// This thread's CPU device for synthesis loops, with its own allocation cache (dfdx's
+    /// cache checks and pops in two steps, so two threads popping one cache can panic:
+    /// each thread's loop allocates from its own).
+    static LOOP_CPU: Cpu = Cpu::default();
+}
 
-/// While alive, the CPU device's tensors reuse freed storage (dfdx's cache) and the
-/// kernels allocate their output tensors from it. Dropping the last guard turns the
-/// cache off and frees what it holds.
+/// Whether this thread is inside a synthesis loop (false while the thread exits).
+fn reusing() -> bool {
+    REUSING.try_with(|r| r.get() > 0).unwrap_or(false)
+}
+
+/// This thread's CPU device for synthesis loops: tensors made on it (and everything
+/// computed from them) reuse its freed storage while a [`ReuseTensors`] guard lives.
+pub(crate) fn loop_cpu() -> Cpu {
+    LOOP_CPU.with(Cpu::clone)
+}
+
+/// While alive, tensors on this thread's [`loop_cpu`] reuse freed storage (dfdx's cache)
+/// and the kernels allocate their output tensors from it. Dropping the thread's last
+/// guard turns the cache off and frees what it holds.
 #[must_use = "tensors are reused only while the guard lives"]
-pub(crate) struct ReuseTensors(());
+pub(crate) struct ReuseTensors(std::marker::PhantomData<*const ()>);
 
 /// Starts reusing the CPU device's tensor storage (see [`ReuseTensors`]).
 pub(crate) fn reuse_tensors() -> ReuseTensors {
-    if REUSING.fetch_add(1, Ordering::SeqCst) == 0 {
-        cpu().enable_cache();
+    if REUSING.with(|r| r.replace(r.get() + 1)) == 0 {
+        loop_cpu().enable_cache();
     }
-    ReuseTensors(())
+    ReuseTensors(std::marker::PhantomData)
 }
 
 impl ReuseTensors {
     /// Frees what the cache holds (tensors a model makes from new buffers in every call
     /// land there and are never reused: call this now and then to bound them).
     pub(crate) fn trim(&self) {
-        cpu().empty_cache();
+        loop_cpu().empty_cache();
     }
 }
 
 impl Drop for ReuseTensors {
     fn drop(&mut self) {
-        if REUSING.fetch_sub(1, Ordering::SeqCst) == 1 {
-            cpu().disable_cache();
+        if REUSING.with(|r| r.replace(r.get() - 1)) == 1 {
+            loop_cpu().disable_cache();
             f32::with_pool(Vec::clear);
             f64::with_pool(Vec::clear);
         }
@@ -142,13 +160,12 @@ impl Drop for ReuseTensors {
 /// An output tensor of `shape` holding `values`: storage from dfdx's cache while tensors
 /// are reused (the values copied in, `values` back to the pool), else `values` itself.
 pub(crate) fn output<E: Float>(values: Pooled<E>, shape: Shape4) -> Tensor<Shape4, E, Cpu> {
-    let dev = cpu();
-    if REUSING.load(Ordering::Relaxed) > 0 {
-        let mut t = dev.zeros_like(&shape);
+    if reusing() {
+        let mut t = loop_cpu().zeros_like(&shape);
         t.copy_from(&values);
         t
     } else {
-        dev.tensor_from_vec(values.into_vec(), shape)
+        cpu().tensor_from_vec(values.into_vec(), shape)
     }
 }
 
@@ -186,6 +203,6 @@ mod tests {
         guard.trim();
         drop(guard);
         assert_eq!(reused.as_vec(), plain.as_vec());
-        assert_eq!(REUSING.load(Ordering::SeqCst), 0);
+        assert!(!reusing());
     }
 }

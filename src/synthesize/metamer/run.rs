@@ -85,7 +85,8 @@ impl State {
             self.setup(model, None, Default::default())?;
         }
         match crate::device::current() {
-            Kind::Cpu => self.run_on(&crate::device::cpu(), model, opts, every),
+            // this thread's loop device: its tensors reuse their storage (ops::pool)
+            Kind::Cpu => self.run_on(&crate::ops::pool::loop_cpu(), model, opts, every),
             #[cfg(feature = "cuda")]
             Kind::Cuda => self.run_on(&crate::device::gpu_or_err()?, model, opts, every),
             #[cfg(not(feature = "cuda"))]
