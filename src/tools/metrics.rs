@@ -62,7 +62,10 @@ pub fn l2_norm<E: Float, T, U>(
 pub fn mse<E: Float, T, U>(
     a: &Tensor<Shape4, E, Cpu, T>,
     b: &Tensor<Shape4, E, Cpu, U>,
-) -> Result<f64> {
+) -> Result<f64>
+where
+    Cpu: crate::Device<E>,
+{
     let (da, db) = (dims(a), dims(b));
     if da != db {
         return Err(Error::shape_mismatch("mse of two images", da, db));
