@@ -317,15 +317,7 @@ impl<'a> Animate<'a> {
                 ),
             ));
         }
-        if !(self.framerate.is_finite() && self.framerate > 0.0 && self.framerate <= 50.0) {
-            return Err(Error::invalid(
-                "framerate",
-                format!(
-                    "must be in (0, 50] frames per second, got {}",
-                    self.framerate
-                ),
-            ));
-        }
+        check_framerate(self.framerate)?;
         if self.max_frames < 2 {
             return Err(Error::invalid(
                 "max_frames",
@@ -424,6 +416,20 @@ impl<'a> Animate<'a> {
     pub fn evcxr_display(&self) {
         super::evcxr::print(self.build().map(|a| a.to_evcxr()))
     }
+}
+
+/// Checks a GIF's framerate: within (0, 50] frames per second.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] (`framerate`) otherwise.
+pub(crate) fn check_framerate(framerate: f64) -> Result<()> {
+    if !(framerate.is_finite() && framerate > 0.0 && framerate <= 50.0) {
+        return Err(Error::invalid(
+            "framerate",
+            format!("must be in (0, 50] frames per second, got {framerate}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Encodes `pictures` (all the same size) as a looping GIF at `framerate` frames per second,

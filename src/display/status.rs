@@ -4,7 +4,7 @@
 //! to the metamer minus its response to the target) and a histogram of the pixel values of
 //! target and metamer.
 
-use super::animate::{encode_gif, pick_frames, Animation};
+use super::animate::{check_framerate, encode_gif, pick_frames, Animation};
 use super::figure::sci;
 use super::font::{self, Align};
 use super::imshow::{imshow, VRange};
@@ -191,15 +191,7 @@ impl SynthesisStatus {
     /// As [`SynthesisStatus::render`]; [`Error::InvalidArgument`] for a framerate outside
     /// (0, 50].
     pub fn animation(&self) -> Result<Animation> {
-        if !(self.framerate.is_finite() && self.framerate > 0.0 && self.framerate <= 50.0) {
-            return Err(Error::invalid(
-                "framerate",
-                format!(
-                    "must be in (0, 50] frames per second, got {}",
-                    self.framerate
-                ),
-            ));
-        }
+        check_framerate(self.framerate)?;
         let pictures = self
             .frames
             .iter()
