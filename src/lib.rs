@@ -22,6 +22,7 @@ pub mod data;
 pub mod device;
 pub mod display;
 mod error;
+pub mod metric;
 pub mod ops;
 pub mod prelude;
 pub mod simulate;

@@ -8,6 +8,7 @@ mod linear_nonlinear;
 mod model;
 mod on_off;
 mod params;
+mod scales;
 
 pub use crate::ops::Activation;
 pub use center_surround::{CenterSurround, CenterSurroundBuilder};
@@ -20,3 +21,4 @@ pub use linear_nonlinear::{LinearNonlinear, LinearNonlinearBuilder};
 pub use model::{Filters, Model};
 pub use on_off::{OnOff, OnOffBuilder};
 pub use params::PerChannel;
+pub use scales::{CoarseToFine, Scale};

@@ -1,0 +1,34 @@
+//! Image-quality metrics (plenoptic's `metric` module): functions of two images that
+//! return one value per batch element and channel, differentiable on the tape, and the
+//! [`Metric`] trait that MAD competition takes.
+
+use crate::device::Device;
+use crate::error::Result;
+use crate::tensor::{Float, Image, Tape};
+
+/// A distance or similarity between two images of the same shape (batch, channel, height,
+/// width), as plenoptic's metrics compute it: the result has shape (batch, channel, 1, 1).
+/// Both images carry the same tape type, so the gradient can be taken with respect to
+/// either (give the other one a fresh tape).
+pub trait Metric {
+    /// The metric between `a` and `b`, recorded on their tapes.
+    ///
+    /// # Errors
+    /// [`crate::Error::ShapeMismatch`] when the shapes differ, and whatever the metric's
+    /// operations refuse.
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        a: Image<E, T, D>,
+        b: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>>;
+}
+
+impl<M: Metric> Metric for &M {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        a: Image<E, T, D>,
+        b: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
+        (**self).forward(a, b)
+    }
+}
