@@ -101,3 +101,74 @@ pub(crate) fn record2<E: Float, T: Tape<E>>(
     }
     out.put_tape(tape)
 }
+
+/// The host half of a one-input CPU op for one element type: its output shape, its values
+/// and its adjoint. Ops build it with a constructor compiled in this crate for f32 and f64
+/// (a `static ByFloat` of `fn` pointers, [`crate::tensor::Float::pick`]) and record it with
+/// [`run1`], so a crate that calls the op (each evcxr notebook cell is one) compiles only
+/// [`run1`]'s tape wiring, not the op's loops and FFTs.
+pub(crate) trait HostOp1<E: Float>: 'static {
+    /// The output's shape.
+    fn out_shape(&self) -> Shape4;
+    /// The output's values for the input's values `x`; `grad` says whether the adjoint
+    /// will be needed (what it needs is kept in `self`).
+    ///
+    /// # Errors
+    /// What the op refuses in the values (non-finite input, ...).
+    fn forward(&mut self, x: &[E], grad: bool) -> crate::error::Result<Pooled<E>>;
+    /// Adds the input's gradient for the output's gradient `gy` into `gx`.
+    fn adjoint(&self, gy: &[E], gx: &mut [E]);
+}
+
+/// Computes `op` on `x`'s values and records its adjoint on `x`'s tape.
+///
+/// # Errors
+/// What [`HostOp1::forward`] refuses.
+pub(crate) fn run1<E: Float, T: Tape<E>>(
+    x: Tensor<Shape4, E, Cpu, T>,
+    mut op: Box<dyn HostOp1<E>>,
+) -> crate::error::Result<Tensor<Shape4, E, Cpu, T>> {
+    let (x, out) = read(x, |xv| op.forward(xv, T::OWNS_TAPE));
+    let shape = op.out_shape();
+    Ok(record1(x, out?, shape, move |gy, gx| op.adjoint(gy, gx)))
+}
+
+/// The host half of a two-input CPU op of two inputs of one shape, as [`HostOp1`].
+pub(crate) trait HostOp2<E: Float>: 'static {
+    /// The output's shape.
+    fn out_shape(&self) -> Shape4;
+    /// The output's values for the inputs' values, computed in `a`'s buffer (which it
+    /// returns); `grad` as in [`HostOp1::forward`].
+    ///
+    /// # Errors
+    /// What the op refuses in the values.
+    fn forward(&mut self, a: Pooled<E>, b: &[E], grad: bool) -> crate::error::Result<Pooled<E>>;
+    /// Adds the first input's gradient for the output's gradient `gy` into `ga`.
+    fn adjoint_a(&self, gy: &[E], ga: &mut [E]);
+    /// Adds the second input's gradient for the output's gradient `gy` into `gb`.
+    fn adjoint_b(&self, gy: &[E], gb: &mut [E]);
+}
+
+/// Computes `op` on the values of `a` and `b` and records its adjoints on their tapes.
+///
+/// # Errors
+/// What [`HostOp2::forward`] refuses.
+pub(crate) fn run2<E: Float, T: Tape<E>>(
+    a: Tensor<Shape4, E, Cpu, T>,
+    b: Tensor<Shape4, E, Cpu, T>,
+    mut op: Box<dyn HostOp2<E>>,
+) -> crate::error::Result<Tensor<Shape4, E, Cpu, T>> {
+    let (a, av) = values(a);
+    let (b, out) = read(b, |bv| op.forward(av, bv, T::OWNS_TAPE));
+    let shape = op.out_shape();
+    let op: std::sync::Arc<dyn HostOp2<E>> = std::sync::Arc::from(op);
+    let op_b = op.clone();
+    Ok(record2(
+        a,
+        b,
+        out?,
+        shape,
+        move |gy, ga| op.adjoint_a(gy, ga),
+        move |gy, gb| op_b.adjoint_b(gy, gb),
+    ))
+}

@@ -11,9 +11,9 @@ use crate::error::{Error, Result};
 use crate::ops::checks::{groups, pads_fit, same_pads};
 use crate::ops::fft::{fast_len, plan, Plan2};
 use crate::ops::pool::{self, Pooled};
-use crate::ops::tape::{read, record1};
+use crate::ops::tape::{run1, HostOp1};
 use crate::ops::PadMode;
-use crate::tensor::{check_finite, check_shape4, dims, Float, Shape4, Tape};
+use crate::tensor::{check_finite, check_shape4, dims, ByFloat, Float, PerFloat, Shape4, Tape};
 
 #[cfg(not(feature = "portable-cpu"))]
 impl<E: Float> super::ConvKernel<E> for Cpu {
@@ -167,35 +167,27 @@ struct Geometry {
     wo: usize,
 }
 
+/// The convolution's constructor for each element type (compiled here, see
+/// [`crate::ops::tape::HostOp1`]): the filter, the input's shape, and the padding mode for
+/// [`super::conv2d_same`] (`None` for the valid [`super::conv2d`]).
+struct Maker;
+impl PerFloat for Maker {
+    type Of<E: Float> =
+        for<'a> fn(&'a Filter, [usize; 4], Option<PadMode>) -> Result<Box<dyn HostOp1<E>>>;
+}
+
+static MAKE: ByFloat<Maker> = ByFloat {
+    single: make::<f32>,
+    double: make::<f64>,
+};
+
 /// [`super::conv2d`] by FFT.
 pub(crate) fn conv2d<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Cpu, T>,
     filt: &Filter,
 ) -> Result<Tensor<Shape4, E, Cpu, T>> {
-    let [batch, cin, h, w] = dims(&x);
-    check_shape4(&[batch, cin, h, w], "convolution input")?;
-    let [cout, cg, kh, kw] = filt.shape;
-    if kh > h || kw > w {
-        return Err(Error::KernelTooLarge {
-            kernel: (kh, kw),
-            image: (h, w),
-        });
-    }
-    let og = groups(filt, cin)?;
-    let g = Geometry {
-        batch,
-        cin,
-        cout,
-        cg,
-        og,
-        h,
-        w,
-        ho: h - kh + 1,
-        wo: w - kw + 1,
-    };
-    let p = plan::<E>(fast_len(h), fast_len(w));
-    let spec = filt.spectra(&p, (0, 0));
-    run(x, g, Frame::identity(h, w), p, spec)
+    let op = (E::pick(&MAKE))(filt, dims(&x), None)?;
+    run1(x, op)
 }
 
 /// [`super::conv2d_same`] by FFT, the padding read on the fly.
@@ -204,12 +196,49 @@ pub(crate) fn conv2d_same<E: Float, T: Tape<E>>(
     filt: &Filter,
     mode: PadMode,
 ) -> Result<Tensor<Shape4, E, Cpu, T>> {
-    let [batch, cin, h, w] = dims(&x);
+    let op = (E::pick(&MAKE))(filt, dims(&x), Some(mode))?;
+    run1(x, op)
+}
+
+/// The convolution of an input of shape `[batch, cin, h, w]` with `filt`, valid or (with
+/// `mode`) same-size with the padding read on the fly.
+fn make<E: Float>(
+    filt: &Filter,
+    [batch, cin, h, w]: [usize; 4],
+    mode: Option<PadMode>,
+) -> Result<Box<dyn HostOp1<E>>> {
     check_shape4(&[batch, cin, h, w], "convolution input")?;
     let [cout, cg, kh, kw] = filt.shape;
+    let og = groups(filt, cin)?;
+    let Some(mode) = mode else {
+        if kh > h || kw > w {
+            return Err(Error::KernelTooLarge {
+                kernel: (kh, kw),
+                image: (h, w),
+            });
+        }
+        let g = Geometry {
+            batch,
+            cin,
+            cout,
+            cg,
+            og,
+            h,
+            w,
+            ho: h - kh + 1,
+            wo: w - kw + 1,
+        };
+        let p = plan::<E>(fast_len(h), fast_len(w));
+        let spec = filt.spectra(&p, (0, 0));
+        return Ok(Box::new(Conv {
+            g,
+            frame: Frame::identity(h, w),
+            p,
+            spec,
+        }));
+    };
     let pads = same_pads((kh, kw));
     pads_fit(mode, pads, h, w)?;
-    let og = groups(filt, cin)?;
     let g = Geometry {
         batch,
         cin,
@@ -224,29 +253,43 @@ pub(crate) fn conv2d_same<E: Float, T: Tape<E>>(
     if mode == PadMode::Circular && fast_len(h) == h && fast_len(w) == w {
         let p = plan::<E>(h, w);
         let spec = filt.spectra(&p, (pads[0], pads[2]));
-        return run(x, g, Frame::identity(h, w), p, spec);
+        return Ok(Box::new(Conv {
+            g,
+            frame: Frame::identity(h, w),
+            p,
+            spec,
+        }));
     }
     let p = plan::<E>(fast_len(h + kh - 1), fast_len(w + kw - 1));
     let spec = filt.spectra(&p, (0, 0));
-    run(x, g, Frame::padded(h, w, pads, mode), p, spec)
+    Ok(Box::new(Conv {
+        g,
+        frame: Frame::padded(h, w, pads, mode),
+        p,
+        spec,
+    }))
 }
 
-/// Records the convolution of `x` read through `frame`.
-fn run<E: Float, T: Tape<E>>(
-    x: Tensor<Shape4, E, Cpu, T>,
+/// A convolution of one input shape: the input read through `frame`, the plan and the
+/// kernels' spectra.
+struct Conv<E: Float> {
     g: Geometry,
     frame: Frame,
     p: Arc<Plan2<E>>,
     spec: Spectra<E>,
-) -> Result<Tensor<Shape4, E, Cpu, T>> {
-    let (x, out) = read(x, |xv| {
-        check_finite(xv, "convolution input")?;
-        Ok::<_, Error>(forward(xv, &g, &frame, &p, &spec))
-    });
-    let shape = (g.batch, g.cout, g.ho, g.wo);
-    Ok(record1(x, out?, shape, move |gy, gx| {
-        adjoint(gy, gx, &g, &frame, &p, &spec)
-    }))
+}
+
+impl<E: Float> HostOp1<E> for Conv<E> {
+    fn out_shape(&self) -> Shape4 {
+        (self.g.batch, self.g.cout, self.g.ho, self.g.wo)
+    }
+    fn forward(&mut self, x: &[E], _grad: bool) -> Result<Pooled<E>> {
+        check_finite(x, "convolution input")?;
+        Ok(forward(x, &self.g, &self.frame, &self.p, &self.spec))
+    }
+    fn adjoint(&self, gy: &[E], gx: &mut [E]) {
+        adjoint(gy, gx, &self.g, &self.frame, &self.p, &self.spec)
+    }
 }
 
 fn forward<E: Float>(

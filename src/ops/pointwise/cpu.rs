@@ -4,7 +4,7 @@
 use dfdx::prelude::{Cpu, Tensor};
 
 use crate::error::Result;
-use crate::ops::pool;
+use crate::ops::pool::{self, Pooled};
 use crate::ops::tape::{read, record1, record2, values};
 use crate::tensor::{dims, Float, Shape4, Tape};
 
@@ -37,26 +37,9 @@ pub(crate) fn map<E: Float, T: Tape<E>>(
     f: impl Fn(E, usize) -> (E, E),
 ) -> Tensor<Shape4, E, Cpu, T> {
     let [b, c, h, w] = dims(&x);
-    let plane = h * w;
     let (x, mut out) = values(x);
-    let mut der = pool::take(if T::OWNS_TAPE { out.len() } else { 0 });
-    for (p, chunk) in out.chunks_mut(plane).enumerate() {
-        let ch = p % c;
-        if T::OWNS_TAPE {
-            // indexed loops over slices of one length vectorise; long zips do not
-            let n = chunk.len();
-            fill2(chunk, &mut der[p * plane..][..n], |v| f(v, ch));
-        } else {
-            for v in chunk {
-                *v = f(*v, ch).0;
-            }
-        }
-    }
-    record1(x, out, (b, c, h, w), move |gy, gx| {
-        for ((a, g), d) in gx.iter_mut().zip(gy).zip(&der) {
-            *a += *g * *d;
-        }
-    })
+    let der = map_values(&mut out, c, h * w, T::OWNS_TAPE, &f);
+    record1(x, out, (b, c, h, w), move |gy, gx| mul_add(gx, gy, &der))
 }
 
 /// [`super::map2`] on the CPU.
@@ -68,42 +51,17 @@ pub(crate) fn map2<E: Float, T: Tape<E>>(
     let (da, db) = (dims(&a), dims(&b));
     crate::ops::checks::same_shape("element-wise op on", da, db)?;
     let [_, c, h, w] = da;
-    let plane = h * w;
     let (a, mut out) = values(a);
     let (b, (d1, d2)) = read(b, |bv| {
-        let n = out.len();
-        let cap = if T::OWNS_TAPE { n } else { 0 };
-        let (mut d1, mut d2) = (pool::take(cap), pool::take(cap));
-        for (p, (oc, bc)) in out.chunks_mut(plane).zip(bv.chunks(plane)).enumerate() {
-            let ch = p % c;
-            if T::OWNS_TAPE {
-                let n = oc.len();
-                let r = p * plane..p * plane + n;
-                fill3(oc, bc, &mut d1[r.clone()], &mut d2[r], |a, b| f(a, b, ch));
-            } else {
-                for (o, y) in oc.iter_mut().zip(bc) {
-                    *o = f(*o, *y, ch).0;
-                }
-            }
-        }
-        (d1, d2)
+        map2_values(&mut out, bv, c, h * w, T::OWNS_TAPE, &f)
     });
-    let shape = (da[0], c, h, w);
     Ok(record2(
         a,
         b,
         out,
-        shape,
-        move |gy, ga| {
-            for ((x, g), d) in ga.iter_mut().zip(gy).zip(&d1) {
-                *x += *g * *d;
-            }
-        },
-        move |gy, gb| {
-            for ((x, g), d) in gb.iter_mut().zip(gy).zip(&d2) {
-                *x += *g * *d;
-            }
-        },
+        (da[0], c, h, w),
+        move |gy, ga| mul_add(ga, gy, &d1),
+        move |gy, gb| mul_add(gb, gy, &d2),
     ))
 }
 
@@ -114,47 +72,131 @@ pub(crate) fn map2_halves<E: Float, T: Tape<E>>(
 ) -> Result<Tensor<Shape4, E, Cpu, T>> {
     let [b, c2, h, w] = dims(&x);
     crate::ops::checks::halves(c2)?;
-    let (k, plane) = (c2 / 2, h * w);
-    let (x, (out, d1, d2)) = read(x, |xv| {
-        let mut out = pool::take(b * k * plane);
-        let cap = if T::OWNS_TAPE { b * k * plane } else { 0 };
-        let (mut d1, mut d2) = (pool::take(cap), pool::take(cap));
-        for bi in 0..b {
-            for ch in 0..k {
-                let first = &xv[(bi * c2 + ch) * plane..][..plane];
-                let second = &xv[(bi * c2 + k + ch) * plane..][..plane];
-                let r = (bi * k + ch) * plane..(bi * k + ch + 1) * plane;
-                let dst = &mut out[r.clone()];
-                if T::OWNS_TAPE {
-                    dst.copy_from_slice(first);
-                    fill3(dst, second, &mut d1[r.clone()], &mut d2[r], |a, b| {
-                        f(a, b, ch)
-                    });
-                } else {
-                    for ((o, p), q) in dst.iter_mut().zip(first).zip(second) {
-                        *o = f(*p, *q, ch).0;
-                    }
-                }
-            }
-        }
-        (out, d1, d2)
-    });
+    let (x, (out, d1, d2)) = read(x, |xv| halves_values(xv, b, c2, h * w, T::OWNS_TAPE, &f));
+    let k = c2 / 2;
     Ok(record1(x, out, (b, k, h, w), move |gy, gx| {
-        for bi in 0..b {
-            for ch in 0..k {
-                let o = (bi * k + ch) * plane;
-                let (g, p, q) = (&gy[o..o + plane], &d1[o..o + plane], &d2[o..o + plane]);
-                let first = (bi * c2 + ch) * plane;
-                for (dst, (g, d)) in gx[first..first + plane].iter_mut().zip(g.iter().zip(p)) {
-                    *dst += *g * *d;
-                }
-                let second = (bi * c2 + k + ch) * plane;
-                for (dst, (g, d)) in gx[second..second + plane].iter_mut().zip(g.iter().zip(q)) {
-                    *dst += *g * *d;
+        halves_adjoint(gy, gx, &d1, &d2, b, c2, h * w)
+    }))
+}
+
+/// `out[i] = f(out[i], channel).0` in place; returns the derivatives when `grad`.
+#[inline(always)]
+pub(crate) fn map_values<E: Float, F: Fn(E, usize) -> (E, E)>(
+    out: &mut [E],
+    c: usize,
+    plane: usize,
+    grad: bool,
+    f: &F,
+) -> Pooled<E> {
+    let mut der = pool::take(if grad { out.len() } else { 0 });
+    for (p, chunk) in out.chunks_mut(plane).enumerate() {
+        let ch = p % c;
+        if grad {
+            // indexed loops over slices of one length vectorise; long zips do not
+            let n = chunk.len();
+            fill2(chunk, &mut der[p * plane..][..n], |v| f(v, ch));
+        } else {
+            for v in chunk {
+                *v = f(*v, ch).0;
+            }
+        }
+    }
+    der
+}
+
+/// `out[i] = f(out[i], b[i], channel).0` in place; returns the derivatives with respect to
+/// both inputs when `grad`.
+#[inline(always)]
+pub(crate) fn map2_values<E: Float, F: Fn(E, E, usize) -> (E, E, E)>(
+    out: &mut [E],
+    bv: &[E],
+    c: usize,
+    plane: usize,
+    grad: bool,
+    f: &F,
+) -> (Pooled<E>, Pooled<E>) {
+    let cap = if grad { out.len() } else { 0 };
+    let (mut d1, mut d2) = (pool::take(cap), pool::take(cap));
+    for (p, (oc, bc)) in out.chunks_mut(plane).zip(bv.chunks(plane)).enumerate() {
+        let ch = p % c;
+        if grad {
+            let n = oc.len();
+            let r = p * plane..p * plane + n;
+            fill3(oc, bc, &mut d1[r.clone()], &mut d2[r], |a, b| f(a, b, ch));
+        } else {
+            for (o, y) in oc.iter_mut().zip(bc) {
+                *o = f(*o, *y, ch).0;
+            }
+        }
+    }
+    (d1, d2)
+}
+
+/// `f(first half, second half, channel)` of `xv`'s `c2` channels: the values and, when
+/// `grad`, the derivatives with respect to each half.
+#[inline(always)]
+pub(crate) fn halves_values<E: Float, F: Fn(E, E, usize) -> (E, E, E)>(
+    xv: &[E],
+    b: usize,
+    c2: usize,
+    plane: usize,
+    grad: bool,
+    f: &F,
+) -> (Pooled<E>, Pooled<E>, Pooled<E>) {
+    let k = c2 / 2;
+    let mut out = pool::take(b * k * plane);
+    let cap = if grad { b * k * plane } else { 0 };
+    let (mut d1, mut d2) = (pool::take(cap), pool::take(cap));
+    for bi in 0..b {
+        for ch in 0..k {
+            let first = &xv[(bi * c2 + ch) * plane..][..plane];
+            let second = &xv[(bi * c2 + k + ch) * plane..][..plane];
+            let r = (bi * k + ch) * plane..(bi * k + ch + 1) * plane;
+            let dst = &mut out[r.clone()];
+            if grad {
+                dst.copy_from_slice(first);
+                fill3(dst, second, &mut d1[r.clone()], &mut d2[r], |a, b| {
+                    f(a, b, ch)
+                });
+            } else {
+                for ((o, p), q) in dst.iter_mut().zip(first).zip(second) {
+                    *o = f(*p, *q, ch).0;
                 }
             }
         }
-    }))
+    }
+    (out, d1, d2)
+}
+
+/// The adjoint of [`halves_values`]: `gy * d1` into the first half, `gy * d2` into the
+/// second.
+pub(crate) fn halves_adjoint<E: Float>(
+    gy: &[E],
+    gx: &mut [E],
+    d1: &[E],
+    d2: &[E],
+    b: usize,
+    c2: usize,
+    plane: usize,
+) {
+    let k = c2 / 2;
+    for bi in 0..b {
+        for ch in 0..k {
+            let o = (bi * k + ch) * plane;
+            let (g, p, q) = (&gy[o..o + plane], &d1[o..o + plane], &d2[o..o + plane]);
+            let first = (bi * c2 + ch) * plane;
+            mul_add(&mut gx[first..first + plane], g, p);
+            let second = (bi * c2 + k + ch) * plane;
+            mul_add(&mut gx[second..second + plane], g, q);
+        }
+    }
+}
+
+/// `acc[i] += g[i] * d[i]`.
+pub(crate) fn mul_add<E: Float>(acc: &mut [E], g: &[E], d: &[E]) {
+    for ((a, g), d) in acc.iter_mut().zip(g).zip(d) {
+        *a += *g * *d;
+    }
 }
 
 /// `(x[i], d[i]) = f(x[i])`. Separate slices as arguments tell the compiler they do not

@@ -7,7 +7,6 @@ pub(crate) mod cpu;
 pub(crate) mod portable;
 mod softplus;
 
-pub(crate) use cpu::{map as map_cpu, map2 as map2_cpu, map2_halves as map2_halves_cpu};
 pub(crate) use portable::softplus as softplus_portable;
 pub use softplus::softplus;
 
