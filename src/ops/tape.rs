@@ -110,12 +110,13 @@ pub(crate) fn record2<E: Float, T: Tape<E>>(
 pub(crate) trait HostOp1<E: Float>: 'static {
     /// The output's shape.
     fn out_shape(&self) -> Shape4;
-    /// The output's values for the input's values `x`; `grad` says whether the adjoint
-    /// will be needed (what it needs is kept in `self`).
+    /// The output's values for the input's values `x` (a buffer the op may reuse for its
+    /// output); `grad` says whether the adjoint will be needed (what it needs is kept in
+    /// `self`).
     ///
     /// # Errors
     /// What the op refuses in the values (non-finite input, ...).
-    fn forward(&mut self, x: &[E], grad: bool) -> crate::error::Result<Pooled<E>>;
+    fn forward(&mut self, x: Pooled<E>, grad: bool) -> crate::error::Result<Pooled<E>>;
     /// Adds the input's gradient for the output's gradient `gy` into `gx`.
     fn adjoint(&self, gy: &[E], gx: &mut [E]);
 }
@@ -128,9 +129,11 @@ pub(crate) fn run1<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Cpu, T>,
     mut op: Box<dyn HostOp1<E>>,
 ) -> crate::error::Result<Tensor<Shape4, E, Cpu, T>> {
-    let (x, out) = read(x, |xv| op.forward(xv, T::OWNS_TAPE));
-    let shape = op.out_shape();
-    Ok(record1(x, out?, shape, move |gy, gx| op.adjoint(gy, gx)))
+    let (x, xv) = values(x);
+    let out = op.forward(xv, T::OWNS_TAPE)?;
+    Ok(record1(x, out, op.out_shape(), move |gy, gx| {
+        op.adjoint(gy, gx)
+    }))
 }
 
 /// The host half of a two-input CPU op of two inputs of one shape, as [`HostOp1`].

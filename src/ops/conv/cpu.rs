@@ -209,7 +209,6 @@ fn make<E: Float>(
 ) -> Result<Box<dyn HostOp1<E>>> {
     check_shape4(&[batch, cin, h, w], "convolution input")?;
     let [cout, cg, kh, kw] = filt.shape;
-    let og = groups(filt, cin)?;
     let Some(mode) = mode else {
         if kh > h || kw > w {
             return Err(Error::KernelTooLarge {
@@ -217,6 +216,7 @@ fn make<E: Float>(
                 image: (h, w),
             });
         }
+        let og = groups(filt, cin)?;
         let g = Geometry {
             batch,
             cin,
@@ -239,6 +239,7 @@ fn make<E: Float>(
     };
     let pads = same_pads((kh, kw));
     pads_fit(mode, pads, h, w)?;
+    let og = groups(filt, cin)?;
     let g = Geometry {
         batch,
         cin,
@@ -283,9 +284,9 @@ impl<E: Float> HostOp1<E> for Conv<E> {
     fn out_shape(&self) -> Shape4 {
         (self.g.batch, self.g.cout, self.g.ho, self.g.wo)
     }
-    fn forward(&mut self, x: &[E], _grad: bool) -> Result<Pooled<E>> {
-        check_finite(x, "convolution input")?;
-        Ok(forward(x, &self.g, &self.frame, &self.p, &self.spec))
+    fn forward(&mut self, x: Pooled<E>, _grad: bool) -> Result<Pooled<E>> {
+        check_finite(&x, "convolution input")?;
+        Ok(forward(&x, &self.g, &self.frame, &self.p, &self.spec))
     }
     fn adjoint(&self, gy: &[E], gx: &mut [E]) {
         adjoint(gy, gx, &self.g, &self.frame, &self.p, &self.spec)

@@ -4,7 +4,7 @@
 use super::{scalar_for, Activation, Gain};
 use crate::error::Result;
 use crate::ops::pointwise::cpu::{halves_adjoint, halves_values, map2_values, map_values, mul_add};
-use crate::ops::pool::{self, Pooled};
+use crate::ops::pool::Pooled;
 use crate::ops::softplus;
 use crate::ops::tape::{run1, run2, HostOp1, HostOp2};
 use crate::tensor::{dims, ByFloat, Float, Image, PerFloat, Shape4, Tape};
@@ -311,9 +311,9 @@ impl<E: Float, F: Fn(E, E, usize) -> (E, E, E) + 'static> HostOp1<E> for Halves<
         let [b, c2, h, w] = self.shape;
         (b, c2 / 2, h, w)
     }
-    fn forward(&mut self, x: &[E], grad: bool) -> Result<Pooled<E>> {
+    fn forward(&mut self, x: Pooled<E>, grad: bool) -> Result<Pooled<E>> {
         let [b, c2, h, w] = self.shape;
-        let (out, d1, d2) = halves_values(x, b, c2, h * w, grad, &self.f);
+        let (out, d1, d2) = halves_values(&x, b, c2, h * w, grad, &self.f);
         (self.d1, self.d2) = (d1, d2);
         Ok(out)
     }
@@ -345,12 +345,10 @@ impl<E: Float, F: Fn(E, usize) -> (E, E) + 'static> HostOp1<E> for Map1<E, F> {
         let [b, c, h, w] = self.shape;
         (b, c, h, w)
     }
-    fn forward(&mut self, x: &[E], grad: bool) -> Result<Pooled<E>> {
+    fn forward(&mut self, mut x: Pooled<E>, grad: bool) -> Result<Pooled<E>> {
         let [_, c, h, w] = self.shape;
-        let mut out = pool::take(x.len());
-        out.copy_from_slice(x);
-        self.der = map_values(&mut out, c, h * w, grad, &self.f);
-        Ok(out)
+        self.der = map_values(&mut x, c, h * w, grad, &self.f);
+        Ok(x)
     }
     fn adjoint(&self, gy: &[E], gx: &mut [E]) {
         mul_add(gx, gy, &self.der)

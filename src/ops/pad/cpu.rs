@@ -79,7 +79,7 @@ impl<E: Float> HostOp1<E> for Pad<E> {
     fn out_shape(&self) -> Shape4 {
         self.shape
     }
-    fn forward(&mut self, xv: &[E], _grad: bool) -> Result<Pooled<E>> {
+    fn forward(&mut self, xv: Pooled<E>, _grad: bool) -> Result<Pooled<E>> {
         let (h, w, ph, pw) = (self.h, self.w, self.rows.len(), self.cols.len());
         let mut out = pool::take(self.planes * ph * pw);
         out.fill(self.fill);

@@ -61,7 +61,7 @@ impl<E: Float> HostOp1<E> for Roll {
         let [b, c, h, w] = self.shape;
         (b, c, h, w)
     }
-    fn forward(&mut self, xv: &[E], _grad: bool) -> crate::Result<Pooled<E>> {
+    fn forward(&mut self, xv: Pooled<E>, _grad: bool) -> crate::Result<Pooled<E>> {
         let [b, c, h, w] = self.shape;
         let mut out = pool::take(xv.len());
         for p in 0..b * c {
