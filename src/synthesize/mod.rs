@@ -96,7 +96,7 @@ mod progress;
 pub use crate::error::DivergedAt;
 pub use adam::AdamOptions;
 pub use archive::LoadTolerance;
-pub use eigendistortion::{EigSynthesize, Eigendistortion, Method, EXACT_MAX_PIXELS};
+pub use eigendistortion::{EigSynthesize, Eigendistortion, Method, RsvdDraws, EXACT_MAX_PIXELS};
 pub use erased::{ErasedModel, ErasedModelF64};
 pub use metamer::{Metamer, MetamerBuilder, Setup, Synthesize};
 pub use optimized::{IntoStoreProgress, StoreProgress};
