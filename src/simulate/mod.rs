@@ -9,6 +9,7 @@ mod model;
 mod on_off;
 mod params;
 mod scales;
+mod steerable_pyramid;
 
 pub use crate::ops::Activation;
 pub use center_surround::{CenterSurround, CenterSurroundBuilder};
@@ -22,3 +23,6 @@ pub use model::{Filters, Model};
 pub use on_off::{OnOff, OnOffBuilder};
 pub use params::PerChannel;
 pub use scales::{CoarseToFine, Scale};
+pub use steerable_pyramid::{
+    Height, PyrCoeffs, PyrKey, SteerablePyramidFreq, SteerablePyramidFreqBuilder,
+};
