@@ -27,7 +27,7 @@ use std::sync::OnceLock;
 use crate::error::{Error, Result};
 use crate::ops::{
     BackwardKernel, ChannelsKernel, ConvKernel, GainKernel, PadKernel, PointwiseKernel,
-    ReduceKernel, RollKernel, SpectralKernel,
+    PsStatsKernel, ReduceKernel, RollKernel, SpectralKernel,
 };
 use crate::tensor::Float;
 
@@ -75,6 +75,7 @@ pub trait Device<E: Float>:
     + GainKernel<E>
     + BackwardKernel<E>
     + SpectralKernel<E>
+    + PsStatsKernel<E>
     + sealed::Sealed
 {
 }
@@ -89,6 +90,7 @@ impl<E: Float> Device<E> for Cpu where
         + GainKernel<E>
         + BackwardKernel<E>
         + SpectralKernel<E>
+        + PsStatsKernel<E>
 {
 }
 

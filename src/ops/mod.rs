@@ -19,6 +19,7 @@ pub(crate) mod gain;
 pub(crate) mod pad;
 pub(crate) mod pointwise;
 pub(crate) mod pool;
+pub(crate) mod ps_stats;
 pub(crate) mod reduce;
 pub(crate) mod roll;
 pub(crate) mod separable;
@@ -39,6 +40,7 @@ pub use gain::Activation;
 pub use gain::{Gain, GainKernel};
 pub use pad::{pad, PadKernel, PadMode};
 pub use pointwise::{map, map2, map2_halves, softplus, PointwiseKernel};
+pub use ps_stats::{ps_statistics, PsLayout, PsStatsKernel};
 pub use reduce::{mse, sum_squares, ReduceKernel};
 pub use roll::{roll, RollKernel};
 pub use spectral::{

@@ -8,6 +8,7 @@ mod linear_nonlinear;
 mod model;
 mod on_off;
 mod params;
+mod portilla_simoncelli;
 mod scales;
 mod steerable_pyramid;
 
@@ -22,6 +23,7 @@ pub use linear_nonlinear::{LinearNonlinear, LinearNonlinearBuilder};
 pub use model::{Filters, Model};
 pub use on_off::{OnOff, OnOffBuilder};
 pub use params::PerChannel;
+pub use portilla_simoncelli::{PortillaSimoncelli, PortillaSimoncelliBuilder, STAT_NAMES};
 pub use scales::{CoarseToFine, Scale};
 pub use steerable_pyramid::{
     Height, PyrCoeffs, PyrKey, SteerablePyramidFreq, SteerablePyramidFreqBuilder,

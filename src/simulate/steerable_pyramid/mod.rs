@@ -242,6 +242,22 @@ impl SteerablePyramidFreq {
     /// The spectral band of `key`: its mask (forward, or the reconstruction's), grid and
     /// whether it has an imaginary part.
     fn band(&self, key: PyrKey, recon: bool) -> SpectralBand {
+        let (h, w, v, imag) = self.band_mask(key, recon);
+        SpectralBand::centred(self.image_shape, h, w, &v, imag)
+    }
+
+    /// The precomputed masks.
+    pub(crate) fn masks(&self) -> &Masks {
+        &self.masks
+    }
+
+    /// The mask of band `key` (forward, or the reconstruction's) on its grid, in
+    /// `fftshift`ed layout as (re, im), with the grid's size and whether the band is complex.
+    pub(crate) fn band_mask(
+        &self,
+        key: PyrKey,
+        recon: bool,
+    ) -> (usize, usize, Vec<(f64, f64)>, bool) {
         let m = &self.masks;
         let big = self.image_shape;
         let n_big = (big.0 * big.1) as f64;
@@ -268,7 +284,7 @@ impl SteerablePyramidFreq {
         let real_band = |g: Grid, s: f64| {
             let n = (g.h * g.w) as f64;
             let v: Vec<(f64, f64)> = g.v.iter().map(|&a| (a * s * norm(n), 0.0)).collect();
-            SpectralBand::centred(big, g.h, g.w, &v, false)
+            (g.h, g.w, v, false)
         };
         match key {
             PyrKey::ResidualHighpass => real_band(m.hi0.clone(), 1.0),
@@ -300,7 +316,7 @@ impl SteerablePyramidFreq {
                     g.v.iter()
                         .map(|&a| (a * s_all * cr, a * s_all * ci))
                         .collect();
-                SpectralBand::centred(big, g.h, g.w, &v, self.is_complex)
+                (g.h, g.w, v, self.is_complex)
             }
         }
     }
