@@ -246,6 +246,12 @@ impl SteerablePyramidFreq {
         SpectralBand::centred(self.image_shape, h, w, &v, imag)
     }
 
+    /// The plan [`Self::recon_pyr`] applies to all bands (the reconstruction as a
+    /// [`crate::ops::spectral_synthesis`] of the flat coefficients).
+    pub fn recon_plan(&self) -> Arc<SpectralPlan> {
+        self.recon.clone()
+    }
+
     /// The precomputed masks.
     pub(crate) fn masks(&self) -> &Masks {
         &self.masks
