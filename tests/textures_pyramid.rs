@@ -314,7 +314,7 @@ fn spectral_ops_gradients_match_finite_differences_f64() {
     let x = po::image_from_vec(xv.clone(), &[1, 1, 16, 16]).unwrap();
     let n_out = po::dims(pyr.forward(x.clone()).unwrap().tensor())[3];
     let wv: Vec<f64> = (0..n_out)
-        .map(|i| ((i * 13 % 29) as f64 / 29.0 - 0.5))
+        .map(|i| (i * 13 % 29) as f64 / 29.0 - 0.5)
         .collect();
     let f = |v: &[f64]| -> f64 {
         let x = po::image_from_vec(v.to_vec(), &[1, 1, 16, 16]).unwrap();
@@ -348,7 +348,7 @@ fn spectral_ops_gradients_match_finite_differences_f64() {
             .as_vec()
     };
     let w2: Vec<f64> = (0..256)
-        .map(|i| ((i * 7 % 19) as f64 / 19.0 - 0.5))
+        .map(|i| (i * 7 % 19) as f64 / 19.0 - 0.5)
         .collect();
     let fr = |v: &[f64]| -> f64 { recon(v).iter().zip(&w2).map(|(a, b)| a * b).sum() };
     let t = po::image_from_vec(bv.clone(), &[1, 1, 1, n_out]).unwrap();
