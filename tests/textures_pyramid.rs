@@ -347,9 +347,7 @@ fn spectral_ops_gradients_match_finite_differences_f64() {
             .unwrap()
             .as_vec()
     };
-    let w2: Vec<f64> = (0..256)
-        .map(|i| (i * 7 % 19) as f64 / 19.0 - 0.5)
-        .collect();
+    let w2: Vec<f64> = (0..256).map(|i| (i * 7 % 19) as f64 / 19.0 - 0.5).collect();
     let fr = |v: &[f64]| -> f64 { recon(v).iter().zip(&w2).map(|(a, b)| a * b).sum() };
     let t = po::image_from_vec(bv.clone(), &[1, 1, 1, n_out]).unwrap();
     let r = po::ops::spectral_synthesis(t.leaky_trace(), &recon_plan(&pyr)).unwrap();

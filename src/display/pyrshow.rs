@@ -7,10 +7,10 @@ use crate::simulate::{PyrCoeffs, PyrKey};
 use crate::tensor::{select_batch, Float, Image, Tape};
 
 /// The bands of `coeffs` (batch entry `batch`, every channel) as a figure, like
-/// plenoptic's `pyrshow`: one row per scale with its orientations side by side (complex
-/// bands as real and imaginary parts, plenoptic's `plot_complex="rectangular"`), the
-/// residual highpass first and the residual lowpass last, each panel on its own colour
-/// range (`vrange="indep1"`).
+/// plenoptic's `pyrshow`: the residual highpass, then the bands scale by scale with the
+/// orientations side by side (complex bands as real and imaginary parts, plenoptic's
+/// `plot_complex="rectangular"`), wrapped at one scale's width, then the residual
+/// lowpass; each panel on its own colour range (`vrange="indep1"`), coarser bands zoomed.
 ///
 /// ```
 /// use plenoptic as po;

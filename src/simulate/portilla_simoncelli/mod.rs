@@ -14,6 +14,10 @@ use crate::ops::{ps_statistics, spectral_analysis, PsLayout, SpectralPlan};
 use crate::simulate::{CoarseToFine, Model, Scale, SteerablePyramidFreq};
 use crate::tensor::{dims, image_from_vec, to_cpu, Float, Image, Tape};
 
+/// Statistic groups by name: (values, shape), as [`PortillaSimoncelli::convert_to_dict`]
+/// returns them.
+pub type StatDict = BTreeMap<&'static str, (Vec<f64>, Vec<usize>)>;
+
 /// plenoptic's `PortillaSimoncelli(image_shape, n_scales=4, n_orientations=4,
 /// spatial_corr_width=9)`: the Portilla & Simoncelli (2000) texture statistics of a
 /// complex steerable pyramid (pixel statistics, autocorrelations of the band magnitudes
@@ -261,7 +265,7 @@ impl PortillaSimoncelli {
     pub fn convert_to_dict<E: Float, T, D: Device<E>>(
         &self,
         rep: &Image<E, T, D>,
-    ) -> Result<BTreeMap<&'static str, (Vec<f64>, Vec<usize>)>> {
+    ) -> Result<StatDict> {
         let [b, c, one, n] = dims(rep);
         if (one, n) != (1, self.n_stats()) {
             return Err(Error::shape_mismatch(

@@ -146,7 +146,7 @@ impl SteerablePyramidFreqBuilder {
                 "a complex pyramid cannot have order 0",
             ));
         }
-        if !(self.twidth > 0.0) {
+        if self.twidth.is_nan() || self.twidth <= 0.0 {
             return Err(Error::invalid("twidth", "must be positive"));
         }
         let masks = Masks::new(
