@@ -27,7 +27,7 @@ use std::sync::OnceLock;
 use crate::error::{Error, Result};
 use crate::ops::{
     BackwardKernel, ChannelsKernel, ConvKernel, ExpandKernel, GainKernel, PadKernel,
-    PointwiseKernel, ReduceKernel, RollKernel, SeparableMapKernel,
+    PointwiseKernel, PsStatsKernel, ReduceKernel, RollKernel, SeparableMapKernel, SpectralKernel,
 };
 use crate::tensor::Float;
 
@@ -76,6 +76,8 @@ pub trait Device<E: Float>:
     + BackwardKernel<E>
     + SeparableMapKernel<E>
     + ExpandKernel<E>
+    + SpectralKernel<E>
+    + PsStatsKernel<E>
     + sealed::Sealed
 {
 }
@@ -91,6 +93,8 @@ impl<E: Float> Device<E> for Cpu where
         + BackwardKernel<E>
         + SeparableMapKernel<E>
         + ExpandKernel<E>
+        + SpectralKernel<E>
+        + PsStatsKernel<E>
 {
 }
 

@@ -41,7 +41,9 @@ mod imshow;
 mod inline;
 mod picture;
 mod plot_loss;
+mod pyrshow;
 mod status;
+mod stem;
 mod synthesis;
 
 pub use animate::{Animate, Animation, SynthesisPlot};
@@ -53,7 +55,9 @@ pub use imshow::{imshow, show, ImageValues, Imshow, IntoImages, Show, Titles, VR
 pub use inline::EvcxrDisplay;
 pub use picture::Picture;
 pub use plot_loss::LossPlot;
+pub use pyrshow::pyrshow;
 pub use status::{animate_synthesis_status, plot_synthesis_status, SynthesisStatus};
+pub use stem::plot_representation;
 pub use synthesis::{
     animate, display_eigendistortion, display_eigendistortions, display_metamer, plot_loss,
 };

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use plenoptic as po;
 
 pub mod reference;
+pub mod textures;
 
 /// The reference outputs of plenoptic 1.3.0 (`../shared/reference` next to the repo).
 pub fn reference_dir() -> PathBuf {
