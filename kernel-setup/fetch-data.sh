@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fetches plenoptic's standard images (einstein, curie, ...) from the plenoptic 1.3.0
+# Fetches plenoptic's standard images (einstein, curie, ...) and NLPD's parameters
+# (DN_filts.npy, DN_sigmas.npy) from the plenoptic 1.3.0
 # package on PyPI and checks their sha256. The images are not committed to this repository.
 #
 #   bash kernel-setup/fetch-data.sh            # into $PLENOPTIC_DATA or ~/.cache/plenoptic
@@ -13,6 +14,9 @@ mkdir -p "$dest"
 declare -A sums=(
   [einstein.pgm]=04fdfaa3c70b8de1447e490df28b31084dce6720daca769399629d2214fe9ffb
   [curie.pgm]=9c1966040be52db0b7a48d55d212277689900c1eed35e11becc51957aa15744a
+  # NLPD's divisive-normalisation filters and sigmas (plenoptic/metric/ in the wheel)
+  [DN_filts.npy]=8d35369eb513e816b47e3c9b63b317accfdb5748ceaa4b9b11952a60dbfe21bf
+  [DN_sigmas.npy]=0bb6e970057e7a873516fbe2a9b25287744dad6c7534020a933c8c091a89b22e
 )
 
 verify() { # file expected-sha
@@ -37,7 +41,9 @@ wheel = glob.glob(f"{tmp}/plenoptic-1.3.0-*.whl")[0]
 with zipfile.ZipFile(wheel) as z:
     for name in z.namelist():
         base = name.rsplit("/", 1)[-1]
-        if name.startswith("plenoptic/data/") and (base.endswith(".pgm") or base in ("parrot.png", "color_wheel.jpg")):
+        if (name.startswith("plenoptic/data/") and (base.endswith(".pgm") or base in ("parrot.png", "color_wheel.jpg"))) or (
+            name.startswith("plenoptic/metric/") and base in ("DN_filts.npy", "DN_sigmas.npy")
+        ):
             with open(f"{dest}/{base}", "wb") as f:
                 f.write(z.read(name))
 PY

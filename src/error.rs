@@ -82,6 +82,14 @@ pub enum Error {
         /// What the decoder said.
         reason: String,
     },
+    /// A data file (such as NLPD's `DN_filts.npy`) that could not be read or parsed.
+    #[error("could not read data file {path}: {reason}")]
+    DataRead {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
     /// A model that breaks one of the rules synthesis relies on.
     #[error("invalid model: {0}")]
     InvalidModel(String),

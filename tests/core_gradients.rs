@@ -395,3 +395,54 @@ fn pretrained_model_gradients() {
         "LinearNonlinear without activation",
     );
 }
+
+struct SepMap(ops::SeparableMap);
+impl Model for SepMap {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
+        ops::separable_map(x, &self.0)
+    }
+}
+
+struct Expand(usize, usize);
+impl Model for Expand {
+    fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+    ) -> Result<Image<E, T, D>> {
+        ops::expand(x, self.0, self.1)
+    }
+}
+
+#[test]
+fn separable_map_and_expand_gradients_and_adjoint() {
+    let maps = [
+        ops::SeparableMap::correlate(
+            (9, 12),
+            &[0.2, 0.5, 0.3],
+            &[0.1, 0.2, 0.4, 0.2, 0.1],
+            Some(PadMode::Reflect),
+            2,
+        ),
+        ops::SeparableMap::correlate(
+            (9, 12),
+            &[1.0, 2.0, 1.0],
+            &[0.5, 0.5],
+            Some(PadMode::Circular),
+            1,
+        ),
+        ops::SeparableMap::correlate((9, 12), &[1.0, -1.0], &[0.3, 0.3, 0.4], None, 1),
+        ops::SeparableMap::plane_mean((9, 12)),
+    ];
+    for m in maps {
+        let m = SepMap(m.unwrap());
+        assert_grad(&m, [2, 2, 9, 12], -1.0, 1.0, "separable_map");
+        assert_adjoint(&m, [2, 2, 9, 12], "separable_map");
+    }
+    for shape in [[1, 1, 5, 6], [2, 1, 5, 6], [1, 3, 5, 6]] {
+        assert_grad(&Expand(2, 3), shape, -1.0, 1.0, "expand");
+        assert_adjoint(&Expand(2, 3), shape, "expand");
+    }
+}

@@ -401,3 +401,62 @@ fn optimizer_options_kept() {
     m.synthesize(1).run().unwrap();
     assert_eq!(m.optimizer_options(), Some(Default::default()));
 }
+
+/// An array of `../shared/reference-textures` (f32 .npy), flattened.
+fn texture_npy(name: &str) -> Vec<f32> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference-textures")
+        .join(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path:?}: {e}"));
+    npyz::NpyFile::new(&bytes[..]).unwrap().into_vec::<f32>().unwrap()
+}
+
+/// plenoptic's tutorial metric: 1 - SSIM (weighted, reflect padding).
+fn one_minus_ssim() -> impl po::metric::ErasedMetric {
+    from_fn(|a: Taped, b: Taped| {
+        let s = po::metric::Metric::forward(
+            &po::metric::Ssim {
+                weighted: true,
+                pad: Some(po::PadMode::Reflect),
+            },
+            a,
+            b,
+        )?;
+        po::ops::map(s, |v, _| (1.0 - v, -1.0))
+    })
+    .named("1-SSIM")
+}
+
+/// The largest relative difference.
+fn worst_rel(got: &[f64], want: &[f32]) -> f64 {
+    assert_eq!(got.len(), want.len());
+    got.iter()
+        .zip(want)
+        .map(|(g, w)| ((g - *w as f64) / *w as f64).abs())
+        .fold(0.0, f64::max)
+}
+
+/// plenoptic's MAD tutorial settings on einstein (reference README section 7): from its
+/// saved initial image, the first 20 losses and 21 values of each metric, min and max,
+/// within 1e-3 relative.
+#[test]
+fn einstein_ssim_mse_follow_plenoptic() {
+    quiet();
+    let init = po::image_from_vec(texture_npy("mad_einstein_initial_image.npy"), &[1, 1, 256, 256]).unwrap();
+    for (minmax, lambda) in [("min", 1e4), ("max", 1e6)] {
+        let mut m = MADCompetition::builder(po::data::einstein().unwrap(), one_minus_ssim(), po::metric::Mse, minmax)
+            .metric_tradeoff_lambda(lambda)
+            .build()
+            .unwrap();
+        m.setup().initial_image(&init).run().unwrap();
+        let target = m.reference_metric_target().unwrap();
+        assert!((target - 0.0015826117).abs() < 1e-6 * 0.0016, "{target}");
+        m.synthesize(20).stop_criterion(0.0).run().unwrap();
+        let pre = format!("mad_einstein_ssim_{minmax}");
+        let l = worst_rel(m.losses(), &texture_npy(&format!("{pre}_losses_first20.npy")));
+        let o = worst_rel(m.optimized_metric_loss(), &texture_npy(&format!("{pre}_optimized_metric_first21.npy")));
+        let r = worst_rel(m.reference_metric_loss(), &texture_npy(&format!("{pre}_reference_metric_first21.npy")));
+        println!("{minmax}: largest relative differences: losses {l:.2e}, optimized {o:.2e}, reference {r:.2e}");
+        assert!(l < 1e-3 && o < 1e-3 && r < 1e-3, "{minmax}: {l} {o} {r}");
+    }
+}

@@ -26,8 +26,8 @@ use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
 use crate::ops::{
-    BackwardKernel, ChannelsKernel, ConvKernel, GainKernel, PadKernel, PointwiseKernel,
-    ReduceKernel, RollKernel,
+    BackwardKernel, ChannelsKernel, ConvKernel, ExpandKernel, GainKernel, PadKernel,
+    PointwiseKernel, ReduceKernel, RollKernel, SeparableMapKernel,
 };
 use crate::tensor::Float;
 
@@ -74,6 +74,8 @@ pub trait Device<E: Float>:
     + ReduceKernel<E>
     + GainKernel<E>
     + BackwardKernel<E>
+    + SeparableMapKernel<E>
+    + ExpandKernel<E>
     + sealed::Sealed
 {
 }
@@ -87,6 +89,8 @@ impl<E: Float> Device<E> for Cpu where
         + ReduceKernel<E>
         + GainKernel<E>
         + BackwardKernel<E>
+        + SeparableMapKernel<E>
+        + ExpandKernel<E>
 {
 }
 

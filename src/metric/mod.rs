@@ -1,6 +1,24 @@
 //! Image-quality metrics (plenoptic's `metric` module): functions of two images that
 //! return one value per batch element and channel, differentiable on the tape, and the
 //! [`Metric`] trait that MAD competition takes.
+//!
+//! Each metric is a unit struct (or one with options) implementing [`Metric`], generic
+//! over the element type, tape and device; plain functions ([`ssim`], [`mse`], ...) call
+//! them on f32 CPU images for notebooks.
+
+mod dn_params;
+mod model_metric;
+mod ms_ssim;
+mod naive;
+mod nlpd;
+mod pair;
+mod ssim;
+
+pub use model_metric::{model_metric, ModelMetric};
+pub use ms_ssim::{ms_ssim, MsSsim, MS_SSIM_POWERS};
+pub use naive::{mse, Mse};
+pub use nlpd::{nlpd, normalized_laplacian_pyramid, normalized_laplacian_pyramid_of, Nlpd};
+pub use ssim::{ssim, ssim_map, ssim_map_of, Ssim};
 
 use crate::device::Device;
 use crate::error::Result;

@@ -14,6 +14,7 @@ pub(crate) mod backward;
 pub(crate) mod channels;
 pub(crate) mod checks;
 pub(crate) mod conv;
+pub(crate) mod expand;
 pub(crate) mod fft;
 pub(crate) mod gain;
 pub(crate) mod pad;
@@ -22,6 +23,7 @@ pub(crate) mod pool;
 pub(crate) mod reduce;
 pub(crate) mod roll;
 pub(crate) mod separable;
+pub(crate) mod separable_map;
 pub(crate) mod svd;
 pub(crate) mod tape;
 
@@ -33,6 +35,7 @@ pub(crate) mod test_util;
 pub use backward::{backward_with, BackwardKernel};
 pub use channels::{mask, select_channels, ChannelsKernel};
 pub use conv::{conv2d, conv2d_same, ConvKernel, Filter};
+pub use expand::{expand, ExpandKernel};
 pub use gain::Activation;
 #[doc(hidden)]
 pub use gain::{Gain, GainKernel};
@@ -40,6 +43,7 @@ pub use pad::{pad, PadKernel, PadMode};
 pub use pointwise::{map, map2, map2_halves, softplus, PointwiseKernel};
 pub use reduce::{mse, sum_squares, ReduceKernel};
 pub use roll::{roll, RollKernel};
+pub use separable_map::{separable_map, SeparableMap, SeparableMapKernel};
 
 /// Invokes `$m!(device, element type)` for every device whose kernels are the portable
 /// ones: the GPU (`cuda` feature) and, under the test feature `portable-cpu`, the CPU.

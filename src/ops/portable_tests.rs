@@ -21,10 +21,12 @@ mod p {
     pub(super) use crate::ops::backward::portable::backward_with;
     pub(super) use crate::ops::channels::portable::{mask, select_channels};
     pub(super) use crate::ops::conv::portable::{conv2d, conv2d_same};
+    pub(super) use crate::ops::expand::portable::expand;
     pub(super) use crate::ops::pad::portable::pad;
     pub(super) use crate::ops::pointwise::portable::{map, map2, map2_halves, softplus};
     pub(super) use crate::ops::reduce::portable::{mse, sum_squares};
     pub(super) use crate::ops::roll::portable::roll;
+    pub(super) use crate::ops::separable_map::portable::separable_map;
 }
 
 /// The fused CPU kernels (those returning no error wrapped in `Ok`).
@@ -44,6 +46,21 @@ mod c {
         shift: (isize, isize),
     ) -> Result<Image<E, T>> {
         Ok(crate::ops::roll::cpu::roll(x, shift))
+    }
+
+    pub(super) fn separable_map<E: Float, T: Tape<E>>(
+        x: Image<E, T>,
+        m: &crate::ops::SeparableMap,
+    ) -> Result<Image<E, T>> {
+        Ok(crate::ops::separable_map::cpu::separable_map(x, m))
+    }
+
+    pub(super) fn expand<E: Float, T: Tape<E>>(
+        x: Image<E, T>,
+        b: usize,
+        c: usize,
+    ) -> Result<Image<E, T>> {
+        Ok(crate::ops::expand::cpu::expand(x, b, c))
     }
 
     pub(super) fn sum_squares<E: Float, T: Tape<E>>(x: Image<E, T>) -> Result<Image<E, T>> {
@@ -592,4 +609,69 @@ fn kernel_ranks() {
     assert_eq!(rank_terms(&r, 6, 3).len(), 3);
     assert!(rank_terms(&[0.0; 9], 3, 3).is_empty());
     eprintln!("kernel_ranks: gaussian 1, center-surround 2, reconstruction < 1e-13");
+}
+
+fn separable_map_and_expand_match<E: Float>()
+where
+    Cpu: Device<E>,
+{
+    use crate::ops::SeparableMap;
+    let mut worst = Worst::default();
+    let x = rand_image::<E>([2, 3, 9, 12], 17);
+    let maps = [
+        (
+            "same reflect",
+            SeparableMap::correlate(
+                (9, 12),
+                &[0.2, 0.5, 0.3],
+                &[0.1, 0.2, 0.4, 0.2, 0.1],
+                Some(PadMode::Reflect),
+                1,
+            ),
+        ),
+        (
+            "stride 2 circular",
+            SeparableMap::correlate(
+                (9, 12),
+                &[1.0, 2.0, 1.0],
+                &[0.5, 0.5],
+                Some(PadMode::Circular),
+                2,
+            ),
+        ),
+        (
+            "valid",
+            SeparableMap::correlate((9, 12), &[1.0, -1.0], &[0.3, 0.3, 0.4], None, 1),
+        ),
+        ("plane mean", SeparableMap::plane_mean((9, 12))),
+    ];
+    for (name, m) in &maps {
+        let m = m.as_ref().unwrap();
+        worst.check(
+            &format!("separable_map {name}"),
+            &x,
+            |x| p::separable_map(x, m),
+            |x| c::separable_map(x, m),
+        );
+    }
+    for shape in [[1, 1, 5, 7], [2, 1, 5, 7], [1, 3, 5, 7]] {
+        let x = rand_image::<E>(shape, 18);
+        worst.check(
+            &format!("expand {shape:?} to (2, 3)"),
+            &x,
+            |x| p::expand(x, 2, 3),
+            |x| c::expand(x, 2, 3),
+        );
+    }
+    worst.report("separable_map/expand", type_name::<E>());
+}
+
+#[test]
+fn separable_map_and_expand_match_host_f64() {
+    separable_map_and_expand_match::<f64>();
+}
+
+#[test]
+fn separable_map_and_expand_match_host_f32() {
+    separable_map_and_expand_match::<f32>();
 }

@@ -4,6 +4,7 @@ mod center_surround;
 mod frontend;
 mod gain_control;
 mod gaussian;
+mod laplacian_pyramid;
 mod linear_nonlinear;
 mod model;
 mod on_off;
@@ -17,6 +18,7 @@ pub use gain_control::{
     LuminanceGainControlBuilder,
 };
 pub use gaussian::{Gaussian, GaussianBuilder};
+pub use laplacian_pyramid::LaplacianPyramid;
 pub use linear_nonlinear::{LinearNonlinear, LinearNonlinearBuilder};
 pub use model::{Filters, Model};
 pub use on_off::{OnOff, OnOffBuilder};

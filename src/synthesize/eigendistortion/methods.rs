@@ -3,6 +3,7 @@
 
 use dfdx::prelude::TensorFromVec;
 
+use super::rsvd::{draw, randomized_svd, RsvdDraws};
 use super::{Eigendistortion, Eigenpairs, Method, EXACT_MAX_PIXELS};
 use crate::device::cpu;
 use crate::error::{Error, Result};
@@ -26,6 +27,9 @@ impl<M: Model> Eigendistortion<M> {
                 max_iter: None,
                 stop_criterion: None,
                 progress: true,
+                oversampling: 5,
+                power_steps: 2,
+                draws: None,
             },
         }
     }
@@ -45,6 +49,9 @@ struct Options {
     max_iter: Option<usize>,
     stop_criterion: Option<f64>,
     progress: bool,
+    oversampling: usize,
+    power_steps: usize,
+    draws: Option<RsvdDraws>,
 }
 
 impl<M: Model> EigSynthesize<'_, M> {
@@ -72,6 +79,23 @@ impl<M: Model> EigSynthesize<'_, M> {
         self.opts.stop_criterion = Some(tol);
         self
     }
+    /// `RandomizedSvd`'s oversampling `p` (default 5, plenoptic's): `k + p` random vectors
+    /// are drawn, `k` returned.
+    pub fn oversampling(mut self, p: usize) -> Self {
+        self.opts.oversampling = p;
+        self
+    }
+    /// `RandomizedSvd`'s number of power steps `q` (default 2, plenoptic's).
+    pub fn power_steps(mut self, q: usize) -> Self {
+        self.opts.power_steps = q;
+        self
+    }
+    /// `RandomizedSvd`'s random matrices, instead of draws from the crate's generator:
+    /// to replay a plenoptic run from its saved `torch.randn` draws.
+    pub fn draws(mut self, draws: RsvdDraws) -> Self {
+        self.opts.draws = Some(draws);
+        self
+    }
     /// Show the progress line (default true; see also [`super::show_progress`]).
     pub fn progress(mut self, on: bool) -> Self {
         self.opts.progress = on;
@@ -96,6 +120,7 @@ fn compute(model: &dyn ErasedModelF64, image64: &Image<f64>, opts: &Options) -> 
     let lin = Linearized::new(model, image64.clone())?;
     let [_, c, h, w] = dims(image64);
     let n = lin.n_in();
+    let mut error = None;
     let (values, vectors, index, iterations) = match opts.method {
         Method::Exact => {
             if n > EXACT_MAX_PIXELS {
@@ -110,6 +135,40 @@ fn compute(model: &dyn ErasedModelF64, image64: &Image<f64>, opts: &Options) -> 
             }
             let (vals, vecs) = exact(&lin, opts.progress)?;
             (vals, vecs, (0..n).collect::<Vec<_>>(), vec![lin.n_out()])
+        }
+        Method::RandomizedSvd => {
+            let (k, p, q) = (opts.k, opts.oversampling, opts.power_steps);
+            let draws = match &opts.draws {
+                Some(d) => d.clone(),
+                None => draw(n, k, p),
+            };
+            let mut bar = Progress::new(
+                format!("Eigendistortion (randomized SVD, top {k})"),
+                opts.progress,
+            );
+            let r = randomized_svd(
+                n,
+                k,
+                p,
+                q,
+                &draws,
+                |v| lin.fisher(v),
+                |i| bar.tick(i, || format!("{i} products")),
+            )?;
+            let products = (k + p) * (q + 2) + draws.omega.len() / n;
+            bar.finish(
+                products,
+                &format!(
+                    "Randomized SVD complete! Estimated spectral approximation error = {:.2}",
+                    r.error
+                ),
+            );
+            let mut vecs = r.vectors;
+            for v in vecs.iter_mut() {
+                normalize(v);
+            }
+            error = Some(r.error);
+            (r.values, vecs, (0..k).collect(), vec![products])
         }
         method => {
             let k = opts.k;
@@ -182,6 +241,7 @@ fn compute(model: &dyn ErasedModelF64, image64: &Image<f64>, opts: &Options) -> 
         eigenvalues: values,
         eigenindex: index,
         iterations,
+        error,
     })
 }
 

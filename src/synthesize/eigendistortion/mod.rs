@@ -7,8 +7,10 @@
 
 mod methods;
 mod persist;
+mod rsvd;
 
 pub use methods::EigSynthesize;
+pub use rsvd::RsvdDraws;
 
 use super::autodiff::check_model_f64;
 use super::ErasedModelF64;
@@ -37,6 +39,12 @@ pub enum Method {
     /// in a few hundred iterations), with one product per vector and iteration and
     /// memory for about a dozen image-sized vectors per wanted eigendistortion.
     Lobpcg,
+    /// plenoptic's `randomized_svd`: the top `k` only, from `k + p` random vectors
+    /// (oversampling `p`, default 5) sharpened by `q` power steps (default 2), with
+    /// plenoptic's estimate of the approximation error
+    /// ([`Eigendistortion::approximation_error`]). Random: results vary with the draws
+    /// by a few percent (see [`EigSynthesize::draws`] to replay given draws).
+    RandomizedSvd,
 }
 
 /// Computes eigendistortions of a model at an image, as plenoptic's `Eigendistortion`:
@@ -88,6 +96,8 @@ struct Eigenpairs {
     eigenvalues: Vec<f64>,
     eigenindex: Vec<usize>,
     iterations: Vec<usize>,
+    /// `RandomizedSvd`'s error estimate (not saved).
+    error: Option<f64>,
 }
 
 impl Eigenpairs {
@@ -191,6 +201,17 @@ impl<M: Model> Eigendistortion<M> {
     /// [`Error::NotSynthesized`] before `synthesize`.
     pub fn iterations(&self) -> Result<&[usize]> {
         Ok(&self.result("the iterations")?.iterations)
+    }
+
+    /// plenoptic's estimate of the spectral approximation error of the last
+    /// [`Method::RandomizedSvd`] run (the mean over 20 random vectors `w` of
+    /// `|F w - Q Qᵀ F w|`, `Q` the range found); `None` for the other methods and after a
+    /// load.
+    ///
+    /// # Errors
+    /// [`Error::NotSynthesized`] before `synthesize`.
+    pub fn approximation_error(&self) -> Result<Option<f64>> {
+        Ok(self.result("the approximation error")?.error)
     }
 
     /// The eigendistortion of rank `index` (as in [`Self::eigenindex`]; negative counts

@@ -240,5 +240,6 @@ fn saved_result(
         eigenvalues,
         eigenindex,
         iterations,
+        error: None,
     }))
 }

@@ -1,0 +1,144 @@
+//! The CPU's separable map: the row matrix as row-axpys over whole image rows, then the
+//! column matrix the same way on the transposed intermediate (loops the compiler
+//! vectorises); the adjoint applies the transposed matrices and adds.
+
+use dfdx::prelude::{Cpu, Tensor};
+
+use super::SeparableMap;
+use crate::ops::pool;
+use crate::ops::separable::Row;
+use crate::ops::tape::{read, record1};
+use crate::tensor::{dims, Float, Shape4, Tape};
+
+#[cfg(not(feature = "portable-cpu"))]
+impl<E: Float> super::SeparableMapKernel<E> for Cpu {
+    fn separable_map<T: Tape<E>>(
+        x: crate::Image<E, T>,
+        map: &SeparableMap,
+    ) -> crate::Result<crate::Image<E, T>> {
+        Ok(separable_map(x, map))
+    }
+}
+
+/// Sparse rows with weights of type `E`.
+type RowsE<E> = Vec<Vec<(usize, E)>>;
+
+fn to_e<E: Float>(rows: &[Row]) -> RowsE<E> {
+    rows.iter()
+        .map(|r| r.iter().map(|&(i, v)| (i, E::of_f64(v))).collect())
+        .collect()
+}
+
+/// The transpose of a sparse matrix with `rows.len()` rows over `n` columns.
+fn transpose<E: Float>(rows: &RowsE<E>, n: usize) -> RowsE<E> {
+    let mut t = vec![Vec::new(); n];
+    for (p, row) in rows.iter().enumerate() {
+        for &(i, v) in row {
+            t[i].push((p, v));
+        }
+    }
+    t
+}
+
+/// `dst[i] += a * src[i]`, separate slices so the loop vectorises.
+#[inline(always)]
+fn axpy<E: Float>(dst: &mut [E], a: E, src: &[E]) {
+    let n = dst.len();
+    let src = &src[..n];
+    for i in 0..n {
+        dst[i] += a * src[i];
+    }
+}
+
+/// `out (+)= A X Bᵀ` for one plane `x` of size (h, w); `a` has `ho` rows, `b` `wo` rows.
+#[allow(clippy::too_many_arguments)]
+fn apply_plane<E: Float>(
+    x: &[E],
+    w: usize,
+    a: &RowsE<E>,
+    b: &RowsE<E>,
+    z: &mut Vec<E>,
+    zt: &mut Vec<E>,
+    out: &mut [E],
+    add: bool,
+) {
+    let (ho, wo) = (a.len(), b.len());
+    z.clear();
+    z.resize(ho * w, E::zero());
+    for (p, row) in a.iter().enumerate() {
+        let dst = &mut z[p * w..(p + 1) * w];
+        for &(i, v) in row {
+            axpy(dst, v, &x[i * w..(i + 1) * w]);
+        }
+    }
+    // zt: (w, ho), the transpose of z
+    zt.clear();
+    zt.resize(w * ho, E::zero());
+    for p in 0..ho {
+        for j in 0..w {
+            zt[j * ho + p] = z[p * w + j];
+        }
+    }
+    // z now holds yt: (wo, ho)
+    z.clear();
+    z.resize(wo * ho, E::zero());
+    for (q, row) in b.iter().enumerate() {
+        let dst = &mut z[q * ho..(q + 1) * ho];
+        for &(j, v) in row {
+            axpy(dst, v, &zt[j * ho..(j + 1) * ho]);
+        }
+    }
+    for p in 0..ho {
+        for q in 0..wo {
+            let v = z[q * ho + p];
+            if add {
+                out[p * wo + q] += v;
+            } else {
+                out[p * wo + q] = v;
+            }
+        }
+    }
+}
+
+/// [`super::separable_map`] on the CPU (the input's size checked by the caller).
+pub(crate) fn separable_map<E: Float, T: Tape<E>>(
+    x: Tensor<Shape4, E, Cpu, T>,
+    map: &SeparableMap,
+) -> Tensor<Shape4, E, Cpu, T> {
+    let [b, c, h, w] = dims(&x);
+    let (ho, wo) = map.output_size();
+    let (ra, rb) = (to_e::<E>(map.rows()), to_e::<E>(map.cols()));
+    let (x, out) = read(x, |xv| {
+        let mut out = pool::take(b * c * ho * wo);
+        let (mut z, mut zt) = (Vec::new(), Vec::new());
+        for p in 0..b * c {
+            apply_plane(
+                &xv[p * h * w..(p + 1) * h * w],
+                w,
+                &ra,
+                &rb,
+                &mut z,
+                &mut zt,
+                &mut out[p * ho * wo..(p + 1) * ho * wo],
+                false,
+            );
+        }
+        out
+    });
+    record1(x, out, (b, c, ho, wo), move |gy, gx| {
+        let (at, bt) = (transpose(&ra, h), transpose(&rb, w));
+        let (mut z, mut zt) = (Vec::new(), Vec::new());
+        for p in 0..b * c {
+            apply_plane(
+                &gy[p * ho * wo..(p + 1) * ho * wo],
+                wo,
+                &at,
+                &bt,
+                &mut z,
+                &mut zt,
+                &mut gx[p * h * w..(p + 1) * h * w],
+                true,
+            );
+        }
+    })
+}
