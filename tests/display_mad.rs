@@ -34,7 +34,11 @@ fn run(o: FnMetric<MetricFn>, r: FnMetric<MetricFn>, minmax: &str) -> Mad {
         .metric_tradeoff_lambda(1.0)
         .build()
         .unwrap();
-    m.synthesize(12).store_progress(3).progress(false).run().unwrap();
+    m.synthesize(12)
+        .store_progress(3)
+        .progress(false)
+        .run()
+        .unwrap();
     m
 }
 
@@ -52,16 +56,28 @@ fn one_synthesis() {
         .unwrap();
     // before setup: typed errors, not panics
     assert!(mad::display_synthesized_image(&fresh).build().is_err());
-    assert!(matches!(mad::plot_synthesis_status(&fresh, 0), Err(Error::NotSynthesized { .. })));
+    assert!(matches!(
+        mad::plot_synthesis_status(&fresh, 0),
+        Err(Error::NotSynthesized { .. })
+    ));
     assert!(mad::plot_loss(&fresh).render().is_err());
     fresh.synthesize(2).progress(false).run().unwrap();
-    assert!(matches!(mad::animate(&fresh, 0, 10), Err(Error::InvalidArgument { .. })));
-    assert!(matches!(mad::plot_synthesis_status(&fresh, 1), Err(Error::InvalidArgument { name: "batch", .. })));
+    assert!(matches!(
+        mad::animate(&fresh, 0, 10),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        mad::plot_synthesis_status(&fresh, 1),
+        Err(Error::InvalidArgument { name: "batch", .. })
+    ));
 
     let m = run(mse(), rmse(), "max");
     let fig = mad::display_synthesized_image(&m).build().unwrap();
     assert_eq!(fig.panels()[0].title(), Some("MADCompetition"));
-    assert_eq!(fig.panels()[0].values(), m.mad_image().unwrap().as_vec().as_slice());
+    assert_eq!(
+        fig.panels()[0].values(),
+        m.mad_image().unwrap().as_vec().as_slice()
+    );
 
     let pic = mad::plot_loss(&m).render().unwrap();
     keep(&pic, "mad_plot_loss.png");
@@ -98,7 +114,11 @@ fn four_syntheses() {
     let m2min = run(rmse(), mse(), "min");
     let m2max = run(rmse(), mse(), "max");
     let fig = mad::display_synthesized_all(&m1min, &m2min, &m1max, &m2max, None).unwrap();
-    let titles: Vec<_> = fig.panels().iter().map(|p| p.title().unwrap().to_string()).collect();
+    let titles: Vec<_> = fig
+        .panels()
+        .iter()
+        .map(|p| p.title().unwrap().to_string())
+        .collect();
     assert_eq!(
         titles,
         [
@@ -111,7 +131,10 @@ fn four_syntheses() {
         ]
     );
     assert_eq!(fig.n_cols(), 2);
-    assert_eq!(fig.panels()[3].values(), m1max.mad_image().unwrap().as_vec().as_slice());
+    assert_eq!(
+        fig.panels()[3].values(),
+        m1max.mad_image().unwrap().as_vec().as_slice()
+    );
     keep(&fig.render().unwrap(), "mad_all.png");
 
     let pic = mad::plot_loss_all(&m1min, &m2min, &m1max, &m2max, Some(("MSE", "RMSE")))

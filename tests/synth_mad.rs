@@ -61,7 +61,11 @@ fn basic() {
     for minmax in [MinMax::Min, MinMax::Max] {
         for order in 0..2 {
             for store in [0usize, 1, 2] {
-                let (o, r) = if order == 0 { (mse(), l2_norm()) } else { (l2_norm(), mse()) };
+                let (o, r) = if order == 0 {
+                    (mse(), l2_norm())
+                } else {
+                    (l2_norm(), mse())
+                };
                 let mut m = mad(minmax, o, r);
                 m.synthesize(5).store_progress(store).run().unwrap();
                 if store > 0 {
@@ -108,7 +112,10 @@ fn continue_and_setup_once() {
     assert_eq!(m.losses().len(), 6);
     assert!(matches!(
         m.synthesize(1).store_progress(2).run(),
-        Err(Error::InvalidArgument { name: "store_progress", .. })
+        Err(Error::InvalidArgument {
+            name: "store_progress",
+            ..
+        })
     ));
 }
 
@@ -164,7 +171,11 @@ fn first_loss_and_step_follow_the_objective() {
         let (o1, r1) = (m.optimized_metric_loss()[1], m.reference_metric_loss()[1]);
         let t = m.reference_metric_target().unwrap();
         let want = minmax.sign() * o1 + 10.0 * (t - r1).powi(2);
-        assert!((m.losses()[1] - want).abs() < 1e-7 * want.abs(), "{} {want}", m.losses()[1]);
+        assert!(
+            (m.losses()[1] - want).abs() < 1e-7 * want.abs(),
+            "{} {want}",
+            m.losses()[1]
+        );
         // pixel change of the first step: lr * sign(s * (x0 - image)) on every pixel
         let moved = x0.iter().zip(&image).filter(|(a, b)| a != b).count() as f64;
         let want = 0.01 * moved.sqrt();
@@ -196,7 +207,13 @@ fn nan_loss_stops() {
     let f = flag.clone();
     let nan_mse = from_fn(move |a: Taped, b: Taped| {
         let nan = f.load(Ordering::Relaxed);
-        po::ops::map(po::ops::mse(a, b)?, move |v, _| if nan { (f32::NAN, 1.0) } else { (v, 1.0) })
+        po::ops::map(po::ops::mse(a, b)?, move |v, _| {
+            if nan {
+                (f32::NAN, 1.0)
+            } else {
+                (v, 1.0)
+            }
+        })
     });
     let mut m = MADCompetition::builder(img(), nan_mse, l2_norm(), "min")
         .metric_tradeoff_lambda(1.0)
@@ -207,7 +224,13 @@ fn nan_loss_stops() {
     let x = m.mad_image().unwrap().as_vec();
     let err = m.synthesize(1).run().unwrap_err();
     assert!(
-        matches!(err, Error::Diverged { iteration: 5, at: po::synthesize::DivergedAt::Loss }),
+        matches!(
+            err,
+            Error::Diverged {
+                iteration: 5,
+                at: po::synthesize::DivergedAt::Loss
+            }
+        ),
         "{err}"
     );
     // the state is the last finite iteration's
@@ -239,42 +262,98 @@ fn stop_criterion() {
 #[test]
 fn bad_input_is_a_typed_error() {
     let build = |minmax: &str| MADCompetition::builder(img(), mse(), l2_norm(), minmax).build();
-    assert!(matches!(build("minimize"), Err(Error::InvalidArgument { name: "minmax", .. })));
+    assert!(matches!(
+        build("minimize"),
+        Err(Error::InvalidArgument { name: "minmax", .. })
+    ));
     for lambda in [-1.0, f64::NAN] {
         let r = MADCompetition::builder(img(), mse(), l2_norm(), "min")
             .metric_tradeoff_lambda(lambda)
             .build();
-        assert!(matches!(r, Err(Error::InvalidArgument { name: "metric_tradeoff_lambda", .. })));
+        assert!(matches!(
+            r,
+            Err(Error::InvalidArgument {
+                name: "metric_tradeoff_lambda",
+                ..
+            })
+        ));
         let r = MADCompetition::builder(img(), mse(), l2_norm(), "min")
             .range_penalty_lambda(lambda)
             .build();
-        assert!(matches!(r, Err(Error::InvalidArgument { name: "range_penalty_lambda", .. })));
+        assert!(matches!(
+            r,
+            Err(Error::InvalidArgument {
+                name: "range_penalty_lambda",
+                ..
+            })
+        ));
     }
     // a metric returning one number per pixel
-    let per_pixel = from_fn(|a: Taped, b: Taped| po::ops::map2(a, b, |x, y, _| ((x - y).abs(), 1.0, -1.0)));
+    let per_pixel =
+        from_fn(|a: Taped, b: Taped| po::ops::map2(a, b, |x, y, _| ((x - y).abs(), 1.0, -1.0)));
     let r = MADCompetition::builder(img(), per_pixel, mse(), "min").build();
     assert!(matches!(r, Err(Error::ShapeMismatch { .. })), "{r:?}");
     // a metric returning NaN
-    let nan = from_fn(|a: Taped, b: Taped| po::ops::map(po::ops::mse(a, b)?, |_, _| (f32::NAN, 0.0)));
+    let nan =
+        from_fn(|a: Taped, b: Taped| po::ops::map(po::ops::mse(a, b)?, |_, _| (f32::NAN, 0.0)));
     let r = MADCompetition::builder(img(), mse(), nan, "min").build();
     assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
     // a similarity (1 for identical images), not a distance; a negative metric
-    let sim = from_fn(|a: Taped, b: Taped| po::ops::map(po::ops::mse(a, b)?, |v, _| (1.0 - v, -1.0)));
+    let sim =
+        from_fn(|a: Taped, b: Taped| po::ops::map(po::ops::mse(a, b)?, |v, _| (1.0 - v, -1.0)));
     let r = MADCompetition::builder(img(), sim, mse(), "min").build();
-    assert!(matches!(r, Err(Error::InvalidArgument { name: "optimized_metric", .. })), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(Error::InvalidArgument {
+                name: "optimized_metric",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
     let neg = from_fn(|a: Taped, b: Taped| po::ops::map(po::ops::mse(a, b)?, |v, _| (-v, -1.0)));
     let r = MADCompetition::builder(img(), mse(), neg, "min").build();
-    assert!(matches!(r, Err(Error::InvalidArgument { name: "reference_metric", .. })), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(Error::InvalidArgument {
+                name: "reference_metric",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
     // an image outside the range; an initial image of another shape; negative noise
-    let r = MADCompetition::builder(img(), mse(), l2_norm(), "min").allowed_range((0.5, 1.0)).build();
-    assert!(matches!(r, Err(Error::InvalidArgument { name: "image", .. })));
+    let r = MADCompetition::builder(img(), mse(), l2_norm(), "min")
+        .allowed_range((0.5, 1.0))
+        .build();
+    assert!(matches!(
+        r,
+        Err(Error::InvalidArgument { name: "image", .. })
+    ));
     let mut m = mad(MinMax::Min, mse(), l2_norm());
     let small = po::image_from_vec(vec![0.5f32; 16], &[1, 1, 4, 4]).unwrap();
-    assert!(matches!(m.setup().initial_image(&small).run(), Err(Error::ShapeMismatch { .. })));
-    assert!(matches!(m.setup().initial_noise(-0.1).run(), Err(Error::InvalidArgument { name: "initial_noise", .. })));
-    assert!(matches!(m.objective_function(&img()), Err(Error::NotSynthesized { .. })));
+    assert!(matches!(
+        m.setup().initial_image(&small).run(),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        m.setup().initial_noise(-0.1).run(),
+        Err(Error::InvalidArgument {
+            name: "initial_noise",
+            ..
+        })
+    ));
+    assert!(matches!(
+        m.objective_function(&img()),
+        Err(Error::NotSynthesized { .. })
+    ));
     m.setup().run().unwrap();
-    assert!(matches!(m.objective_function(&small), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(
+        m.objective_function(&small),
+        Err(Error::ShapeMismatch { .. })
+    ));
 }
 
 #[test]
@@ -286,15 +365,22 @@ fn automatic_tradeoff_is_a_power_of_ten() {
         po::tools::set_seed(0);
         po::data::white_noise::<f32>(&[1, 1, 32, 32]).unwrap()
     };
-    let ratio = po::tools::mse(&img(), &other).unwrap() / po::tools::l2_norm(&img(), &other).unwrap();
-    assert_eq!(m.metric_tradeoff_lambda(), 10f64.powf(ratio.log10().round()));
+    let ratio =
+        po::tools::mse(&img(), &other).unwrap() / po::tools::l2_norm(&img(), &other).unwrap();
+    assert_eq!(
+        m.metric_tradeoff_lambda(),
+        10f64.powf(ratio.log10().round())
+    );
 }
 
 /// What a restore's [`LoadError::Mismatch`] names.
 #[track_caller]
 fn mismatch(r: po::Result<()>) -> String {
     match r {
-        Err(Error::Load { reason: LoadError::Mismatch { what, .. }, .. }) => what,
+        Err(Error::Load {
+            reason: LoadError::Mismatch { what, .. },
+            ..
+        }) => what,
         other => panic!("{other:?}"),
     }
 }
@@ -328,12 +414,24 @@ fn save_load_and_resume() {
         assert_eq!(l.losses(), m.losses());
         assert_eq!(l.optimized_metric_loss(), m.optimized_metric_loss());
         assert_eq!(l.saved_mad_image().len(), 9);
-        assert_eq!(l.mad_image().unwrap().as_vec(), m.mad_image().unwrap().as_vec());
+        assert_eq!(
+            l.mad_image().unwrap().as_vec(),
+            m.mad_image().unwrap().as_vec()
+        );
         // a loaded synthesis is set up
-        assert!(matches!(l.setup().initial_noise(0.5).run(), Err(Error::AlreadySetUp { .. })));
+        assert!(matches!(
+            l.setup().initial_noise(0.5).run(),
+            Err(Error::AlreadySetUp { .. })
+        ));
         // restore only into a fresh object
         let err = m.restore(&path).unwrap_err();
-        assert!(matches!(err, Error::Load { reason: LoadError::NotFresh { .. }, .. }));
+        assert!(matches!(
+            err,
+            Error::Load {
+                reason: LoadError::NotFresh { .. },
+                ..
+            }
+        ));
         std::fs::remove_file(&path).unwrap();
     }
 }
@@ -346,17 +444,36 @@ fn load_refuses_other_settings() {
     let path = tmp("fail.bin");
     m.save(&path).unwrap();
     let b = || MADCompetition::builder(img(), mse(), l2_norm(), "min").metric_tradeoff_lambda(1.0);
-    let noisy = po::image_from_vec(img().as_vec().iter().map(|v| v * 0.9).collect(), &[1, 1, 32, 32]).unwrap();
-    let mut x = MADCompetition::builder(noisy, mse(), l2_norm(), "min").metric_tradeoff_lambda(1.0).build().unwrap();
+    let noisy = po::image_from_vec(
+        img().as_vec().iter().map(|v| v * 0.9).collect(),
+        &[1, 1, 32, 32],
+    )
+    .unwrap();
+    let mut x = MADCompetition::builder(noisy, mse(), l2_norm(), "min")
+        .metric_tradeoff_lambda(1.0)
+        .build()
+        .unwrap();
     assert_eq!(mismatch(x.restore(&path)), "image");
     // the same name, another function: the values at the saved MAD image differ
-    let mut x = MADCompetition::builder(img(), l2_norm().named("mse"), l2_norm(), "min").metric_tradeoff_lambda(1.0).build().unwrap();
+    let mut x = MADCompetition::builder(img(), l2_norm().named("mse"), l2_norm(), "min")
+        .metric_tradeoff_lambda(1.0)
+        .build()
+        .unwrap();
     assert_eq!(mismatch(x.restore(&path)), "optimized_metric output");
-    let mut x = MADCompetition::builder(img(), mse(), mse().named("l2_norm"), "min").metric_tradeoff_lambda(1.0).build().unwrap();
+    let mut x = MADCompetition::builder(img(), mse(), mse().named("l2_norm"), "min")
+        .metric_tradeoff_lambda(1.0)
+        .build()
+        .unwrap();
     assert_eq!(mismatch(x.restore(&path)), "reference_metric output");
-    let mut x = MADCompetition::builder(img(), mse(), mse(), "min").metric_tradeoff_lambda(1.0).build().unwrap();
+    let mut x = MADCompetition::builder(img(), mse(), mse(), "min")
+        .metric_tradeoff_lambda(1.0)
+        .build()
+        .unwrap();
     assert_eq!(mismatch(x.restore(&path)), "reference_metric");
-    let mut x = MADCompetition::builder(img(), mse(), l2_norm(), "max").metric_tradeoff_lambda(1.0).build().unwrap();
+    let mut x = MADCompetition::builder(img(), mse(), l2_norm(), "max")
+        .metric_tradeoff_lambda(1.0)
+        .build()
+        .unwrap();
     assert_eq!(mismatch(x.restore(&path)), "minmax");
     let mut x = b().metric_tradeoff_lambda(10.0).build().unwrap();
     assert_eq!(mismatch(x.restore(&path)), "metric_tradeoff_lambda");
@@ -366,18 +483,57 @@ fn load_refuses_other_settings() {
     assert_eq!(mismatch(x.restore(&path)), "allowed_range");
     // load with another metric name
     let err = MADCompetition::load(&path, mse().named("MSE"), l2_norm()).unwrap_err();
-    assert!(matches!(err, Error::Load { reason: LoadError::Mismatch { .. }, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Load {
+                reason: LoadError::Mismatch { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
     // a Metamer or an Eigendistortion refuses the file
     let model = common::gaussian();
     let err = po::synthesize::Metamer::load(&path, model.clone()).unwrap_err();
-    assert!(matches!(err, Error::Load { reason: LoadError::Kind { .. }, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Load {
+                reason: LoadError::Kind { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
     let err = po::synthesize::Eigendistortion::load(&path, model).unwrap_err();
-    assert!(matches!(err, Error::Load { reason: LoadError::Kind { .. }, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Load {
+                reason: LoadError::Kind { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
     // tolerance: an image 1e-4 off loads only with a larger atol
-    let shifted = po::image_from_vec(img().as_vec().iter().map(|v| (v + 1e-4).min(1.0)).collect(), &[1, 1, 32, 32]).unwrap();
-    let make = || MADCompetition::builder(shifted.clone(), mse(), l2_norm(), "min").metric_tradeoff_lambda(1.0).build().unwrap();
+    let shifted = po::image_from_vec(
+        img().as_vec().iter().map(|v| (v + 1e-4).min(1.0)).collect(),
+        &[1, 1, 32, 32],
+    )
+    .unwrap();
+    let make = || {
+        MADCompetition::builder(shifted.clone(), mse(), l2_norm(), "min")
+            .metric_tradeoff_lambda(1.0)
+            .build()
+            .unwrap()
+    };
     assert_eq!(mismatch(make().restore(&path)), "image");
-    let tol = po::synthesize::LoadTolerance { atol: 1e-3, ..Default::default() };
+    let tol = po::synthesize::LoadTolerance {
+        atol: 1e-3,
+        ..Default::default()
+    };
     make().restore_with(&path, tol).unwrap();
     std::fs::remove_file(&path).unwrap();
 }
@@ -387,7 +543,11 @@ fn optimizer_options_kept() {
     quiet();
     let mut m = mad(MinMax::Min, mse(), l2_norm());
     assert!(m.optimizer_options().is_none());
-    let opts = po::synthesize::AdamOptions { eps: 1e-5, lr: 0.02, ..Default::default() };
+    let opts = po::synthesize::AdamOptions {
+        eps: 1e-5,
+        lr: 0.02,
+        ..Default::default()
+    };
     m.setup().optimizer(opts).run().unwrap();
     m.synthesize(5).run().unwrap();
     assert_eq!(m.optimizer_options(), Some(opts));
@@ -408,7 +568,10 @@ fn texture_npy(name: &str) -> Vec<f32> {
         .join("../shared/reference-textures")
         .join(name);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path:?}: {e}"));
-    npyz::NpyFile::new(&bytes[..]).unwrap().into_vec::<f32>().unwrap()
+    npyz::NpyFile::new(&bytes[..])
+        .unwrap()
+        .into_vec::<f32>()
+        .unwrap()
 }
 
 /// plenoptic's tutorial metric: 1 - SSIM (weighted, reflect padding).
@@ -442,20 +605,38 @@ fn worst_rel(got: &[f64], want: &[f32]) -> f64 {
 #[test]
 fn einstein_ssim_mse_follow_plenoptic() {
     quiet();
-    let init = po::image_from_vec(texture_npy("mad_einstein_initial_image.npy"), &[1, 1, 256, 256]).unwrap();
+    let init = po::image_from_vec(
+        texture_npy("mad_einstein_initial_image.npy"),
+        &[1, 1, 256, 256],
+    )
+    .unwrap();
     for (minmax, lambda) in [("min", 1e4), ("max", 1e6)] {
-        let mut m = MADCompetition::builder(po::data::einstein().unwrap(), one_minus_ssim(), po::metric::Mse, minmax)
-            .metric_tradeoff_lambda(lambda)
-            .build()
-            .unwrap();
+        let mut m = MADCompetition::builder(
+            po::data::einstein().unwrap(),
+            one_minus_ssim(),
+            po::metric::Mse,
+            minmax,
+        )
+        .metric_tradeoff_lambda(lambda)
+        .build()
+        .unwrap();
         m.setup().initial_image(&init).run().unwrap();
         let target = m.reference_metric_target().unwrap();
         assert!((target - 0.0015826117).abs() < 1e-6 * 0.0016, "{target}");
         m.synthesize(20).stop_criterion(0.0).run().unwrap();
         let pre = format!("mad_einstein_ssim_{minmax}");
-        let l = worst_rel(m.losses(), &texture_npy(&format!("{pre}_losses_first20.npy")));
-        let o = worst_rel(m.optimized_metric_loss(), &texture_npy(&format!("{pre}_optimized_metric_first21.npy")));
-        let r = worst_rel(m.reference_metric_loss(), &texture_npy(&format!("{pre}_reference_metric_first21.npy")));
+        let l = worst_rel(
+            m.losses(),
+            &texture_npy(&format!("{pre}_losses_first20.npy")),
+        );
+        let o = worst_rel(
+            m.optimized_metric_loss(),
+            &texture_npy(&format!("{pre}_optimized_metric_first21.npy")),
+        );
+        let r = worst_rel(
+            m.reference_metric_loss(),
+            &texture_npy(&format!("{pre}_reference_metric_first21.npy")),
+        );
         println!("{minmax}: largest relative differences: losses {l:.2e}, optimized {o:.2e}, reference {r:.2e}");
         assert!(l < 1e-3 && o < 1e-3 && r < 1e-3, "{minmax}: {l} {o} {r}");
     }

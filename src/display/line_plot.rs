@@ -73,7 +73,12 @@ impl Axes {
                 .flat_map(|s| s.values.iter().copied())
                 .filter(|v| v.is_finite())
         };
-        let n = self.series.iter().map(|s| s.values.len()).max().unwrap_or(0);
+        let n = self
+            .series
+            .iter()
+            .map(|s| s.values.len())
+            .max()
+            .unwrap_or(0);
         if finite().next().is_none() {
             return Err(Error::Empty {
                 what: "values to plot (run synthesis first)".into(),
@@ -105,7 +110,11 @@ impl Axes {
         let tick = 5.0;
         let left = (8.0 + line_l + 6.0 + ylab_w + 4.0 + tick).ceil() as f64;
         let right = 16.0;
-        let top = if self.title.is_some() { 12.0 + line_l as f64 } else { 12.0 };
+        let top = if self.title.is_some() {
+            12.0 + line_l as f64
+        } else {
+            12.0
+        };
         let bottom = (tick + 3.0 + line_t + 4.0 + line_l + 6.0).ceil() as f64;
         let (aw, ah) = (w as f64 - left - right, h as f64 - top - bottom);
         if aw < 50.0 || ah < 50.0 {
@@ -119,10 +128,9 @@ impl Axes {
         let mut pic = Picture::white(w, h);
         {
             let root = BitMapBackend::with_buffer(pic.rgb_mut(), (w, h)).into_drawing_area();
-            let area = root.clone().shrink(
-                (left as u32, top as u32),
-                (aw as u32 + 1, ah as u32 + 1),
-            );
+            let area = root
+                .clone()
+                .shrink((left as u32, top as u32), (aw as u32 + 1, ah as u32 + 1));
             for s in &self.series {
                 let [r, g, b] = s.color;
                 let style = RGBColor(r, g, b).stroke_width(2);
@@ -140,8 +148,13 @@ impl Axes {
                     .collect();
                 if pts.len() > 1 {
                     if s.dashed {
-                        area.draw(&plotters::element::DashedPathElement::new(pts.into_iter(), 7, 5, style))
-                            .map_err(draw_err)?;
+                        area.draw(&plotters::element::DashedPathElement::new(
+                            pts.into_iter(),
+                            7,
+                            5,
+                            style,
+                        ))
+                        .map_err(draw_err)?;
                     } else {
                         area.draw(&PathElement::new(pts, style)).map_err(draw_err)?;
                     }
@@ -174,7 +187,15 @@ impl Axes {
             }
             let base = b as f32 + tick + 3.0 + ascent_t;
             let text = format!("{}", *v as i64);
-            font::draw_text(&mut pic, &text, TICK_PX, p as f32, base, Align::Center, [0; 3])?;
+            font::draw_text(
+                &mut pic,
+                &text,
+                TICK_PX,
+                p as f32,
+                base,
+                Align::Center,
+                [0; 3],
+            )?;
         }
         for v in &yt {
             let p = py(*v).round() as u32;
@@ -183,13 +204,37 @@ impl Axes {
             }
             let base = p as f32 + ascent_t / 2.0 - 1.0;
             let x0 = l as f32 - tick - 4.0;
-            font::draw_text(&mut pic, &label(*v, ydec), TICK_PX, x0, base, Align::Right, [0; 3])?;
+            font::draw_text(
+                &mut pic,
+                &label(*v, ydec),
+                TICK_PX,
+                x0,
+                base,
+                Align::Right,
+                [0; 3],
+            )?;
         }
         let xl_base = h as f32 - 6.0 - (line_l - ascent_l);
         let cx = (left + aw / 2.0) as f32;
-        font::draw_text(&mut pic, &self.xlabel, LABEL_PX, cx, xl_base, Align::Center, [0; 3])?;
+        font::draw_text(
+            &mut pic,
+            &self.xlabel,
+            LABEL_PX,
+            cx,
+            xl_base,
+            Align::Center,
+            [0; 3],
+        )?;
         if let Some(title) = &self.title {
-            font::draw_text(&mut pic, title, LABEL_PX, cx, 6.0 + ascent_l, Align::Center, [0; 3])?;
+            font::draw_text(
+                &mut pic,
+                title,
+                LABEL_PX,
+                cx,
+                6.0 + ascent_l,
+                Align::Center,
+                [0; 3],
+            )?;
         }
         let ylab = rotated_text(&self.ylabel, LABEL_PX)?;
         let yl_y = (top + ah / 2.0 - ylab.height() as f64 / 2.0).max(0.0) as u32;

@@ -102,7 +102,13 @@ pub struct MadLossPlot {
     legend: bool,
 }
 
-fn series(values: &[f64], color: [u8; 3], dashed: bool, label: Option<String>, dot: Option<usize>) -> Series {
+fn series(
+    values: &[f64],
+    color: [u8; 3],
+    dashed: bool,
+    label: Option<String>,
+    dot: Option<usize>,
+) -> Series {
     let dot = dot.map(|i| i.min(values.len().saturating_sub(1)));
     Series {
         values: values.to_vec(),
@@ -181,10 +187,7 @@ impl MadLossPlot {
 
 /// Checks that the four syntheses share one image; returns the metrics' names (the
 /// optimized metrics of the first two, or `names`).
-fn check_four(
-    m: [&dyn MadSynthesis; 4],
-    names: Option<(&str, &str)>,
-) -> Result<(String, String)> {
+fn check_four(m: [&dyn MadSynthesis; 4], names: Option<(&str, &str)>) -> Result<(String, String)> {
     let v0 = m[0].image().as_vec();
     for (k, x) in m.iter().enumerate().skip(1) {
         let d0 = dims(m[0].image());
@@ -364,7 +367,11 @@ pub fn animate(mad: &dyn MadSynthesis, batch: usize, max_frames: usize) -> Resul
     status(mad, frames, batch)
 }
 
-fn status(mad: &dyn MadSynthesis, frames: Vec<(usize, &Image<f32>)>, batch: usize) -> Result<MadStatus> {
+fn status(
+    mad: &dyn MadSynthesis,
+    frames: Vec<(usize, &Image<f32>)>,
+    batch: usize,
+) -> Result<MadStatus> {
     let frames = frames
         .into_iter()
         .map(|(iteration, x)| {

@@ -58,7 +58,9 @@ pub struct FnMetric<F> {
 
 impl<F> std::fmt::Debug for FnMetric<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FnMetric").field("name", &self.name).finish()
+        f.debug_struct("FnMetric")
+            .field("name", &self.name)
+            .finish()
     }
 }
 

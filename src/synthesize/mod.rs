@@ -96,8 +96,8 @@ mod progress;
 
 pub use crate::error::DivergedAt;
 pub use adam::AdamOptions;
-pub use archive::LoadTolerance;
 pub(crate) use archive::short_type_name;
+pub use archive::LoadTolerance;
 pub use eigendistortion::{EigSynthesize, Eigendistortion, Method, RsvdDraws, EXACT_MAX_PIXELS};
 pub use erased::{ErasedModel, ErasedModelF64};
 pub use mad::{IntoMinMax, MADCompetition, MADCompetitionBuilder, MadSetup, MadSynthesize, MinMax};

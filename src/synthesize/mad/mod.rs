@@ -241,8 +241,11 @@ impl<O: ErasedMetric, R: ErasedMetric> MADCompetition<O, R> {
     /// # Errors
     /// [`crate::Error::Io`] when the file cannot be written; the metrics' errors.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        self.state
-            .save(&self.optimized_metric, &self.reference_metric, path.as_ref())
+        self.state.save(
+            &self.optimized_metric,
+            &self.reference_metric,
+            path.as_ref(),
+        )
     }
 
     /// Loads a synthesis saved with [`MADCompetition::save`], for these two metrics: the
@@ -256,7 +259,12 @@ impl<O: ErasedMetric, R: ErasedMetric> MADCompetition<O, R> {
     /// `reference_metric` (names) or `optimized_metric output` / `reference_metric
     /// output` (values)).
     pub fn load(path: impl AsRef<Path>, optimized_metric: O, reference_metric: R) -> Result<Self> {
-        Self::load_with(path, optimized_metric, reference_metric, LoadTolerance::default())
+        Self::load_with(
+            path,
+            optimized_metric,
+            reference_metric,
+            LoadTolerance::default(),
+        )
     }
 
     /// [`MADCompetition::load`] comparing values with tolerances `tol`.

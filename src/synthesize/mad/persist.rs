@@ -20,9 +20,7 @@ use crate::device::cpu;
 use crate::error::{LoadError, Result};
 use crate::metric::ErasedMetric;
 use crate::synthesize::adam::AdamState;
-use crate::synthesize::archive::{
-    check_close, invalid, load_error, short_type_name, Archive,
-};
+use crate::synthesize::archive::{check_close, invalid, load_error, short_type_name, Archive};
 use crate::synthesize::optimized::OptimizedSynthesis;
 use crate::synthesize::LoadTolerance;
 use crate::tensor::{dims, Image};
@@ -96,7 +94,10 @@ impl State {
         if let (Some(init), Some(x)) = (&self.initial_image, &self.mad_image) {
             a.put_f32("initial_image", &shape, init.as_vec());
             a.put_f32("mad_image", &shape, x.as_vec());
-            a.put_f64("reference_metric_target", vec![self.reference_metric_target]);
+            a.put_f64(
+                "reference_metric_target",
+                vec![self.reference_metric_target],
+            );
             a.put_f64("optimized_metric_loss", self.optimized_metric_loss.clone());
             a.put_f64("reference_metric_loss", self.reference_metric_loss.clone());
             a.put_f64(
@@ -124,10 +125,7 @@ impl State {
         tol: LoadTolerance,
     ) -> Result<()> {
         if self.adam.is_some() || !self.history.losses.is_empty() {
-            return Err(load_error(
-                path,
-                LoadError::NotFresh { what: KIND.into() },
-            ));
+            return Err(load_error(path, LoadError::NotFresh { what: KIND.into() }));
         }
         let a = Archive::read_kind(path, KIND)?;
         let (idims, iv) = a.f32s(path, "image")?;
@@ -183,7 +181,10 @@ impl State {
         tol: LoadTolerance,
     ) -> Result<()> {
         for (what, m) in [("optimized_metric", om), ("reference_metric", rm)] {
-            let (saved, now) = (short_type_name(&a.text(path, what)?), short_type_name(&m.name()));
+            let (saved, now) = (
+                short_type_name(&a.text(path, what)?),
+                short_type_name(&m.name()),
+            );
             if saved != now {
                 return Err(mismatch(
                     path,

@@ -7,7 +7,9 @@
 //! the next iteration's gradient, so an iteration runs each metric forward once, not
 //! twice as plenoptic does.
 
-use super::objective::{in_synthesis, metric_forward, objective, objective_value, value_of, Weights};
+use super::objective::{
+    in_synthesis, metric_forward, objective, objective_value, value_of, Weights,
+};
 use super::{MADCompetition, State};
 use crate::device::Cpu;
 use crate::error::{Error, Result};
@@ -78,10 +80,8 @@ impl<'a, O: ErasedMetric, R: ErasedMetric> MadSynthesize<'a, O, R> {
             return Err(e);
         }
         let mad = self.mad;
-        mad.state.synthesize(
-            (&mad.optimized_metric, &mad.reference_metric),
-            &self.opts,
-        )
+        mad.state
+            .synthesize((&mad.optimized_metric, &mad.reference_metric), &self.opts)
     }
 }
 
@@ -144,7 +144,9 @@ impl State {
             reuse: &reuse,
         };
         let out = self.history.run(&mut lp, opts, every);
-        let MadLoop { x, moments, adam, .. } = lp;
+        let MadLoop {
+            x, moments, adam, ..
+        } = lp;
         Cpu::store_moments(moments, adam);
         self.mad_image = Some(x);
         out
@@ -232,4 +234,3 @@ fn to_grad(g: Pooled<f32>, x: &Image<f32>) -> Image<f32> {
     use dfdx::prelude::TensorFromVec;
     crate::device::cpu().tensor_from_vec(g.into_vec(), *x.shape())
 }
-
