@@ -149,7 +149,7 @@ impl Axes {
                 if pts.len() > 1 {
                     if s.dashed {
                         area.draw(&plotters::element::DashedPathElement::new(
-                            pts.into_iter(),
+                            pts,
                             7,
                             5,
                             style,
