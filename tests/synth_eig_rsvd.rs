@@ -144,3 +144,101 @@ fn randomized_svd_with_own_draws() {
         .run();
     assert!(matches!(r, Err(po::Error::InvalidArgument { .. })));
 }
+
+// ---- plenoptic tests/test_eigendistortion.py, randomized_svd cases ----
+
+fn onoff() -> po::simulate::OnOff {
+    po::simulate::OnOff::builder((31, 31))
+        .pretrained(true)
+        .build()
+        .unwrap()
+}
+
+/// `einstein[..., r0:r0+n, c0:c0+n]`.
+fn einstein_crop(r0: usize, c0: usize, n: usize) -> po::Image<f32> {
+    let v = po::data::einstein().unwrap().as_vec();
+    let c: Vec<f32> = (r0..r0 + n)
+        .flat_map(|r| v[r * 256 + c0..r * 256 + c0 + n].to_vec())
+        .collect();
+    po::image_from_vec(c, &[1, 1, n, n]).unwrap()
+}
+
+/// `test_method_randomized_svd`: OnOff on einstein's top-left 30x30, k = 10.
+#[test]
+fn plenoptic_method_randomized_svd() {
+    let mut ed = Eigendistortion::new(einstein_crop(0, 0, 30), onoff()).unwrap();
+    ed.synthesize()
+        .method(Method::RandomizedSvd)
+        .k(10)
+        .progress(false)
+        .run()
+        .unwrap();
+    assert_eq!(po::dims(ed.eigendistortions().unwrap()), [10, 1, 30, 30]);
+    assert_eq!(ed.eigenindex().unwrap(), (0..10).collect::<Vec<_>>());
+    assert_eq!(ed.eigenvalues().unwrap().len(), 10);
+}
+
+/// `test_method_accuracy` (its randomized-SVD part): the top eigenvalue with k = 75 within
+/// 1e-2 of the exact one, OnOff on einstein[125:150, 125:150].
+#[test]
+fn plenoptic_method_accuracy_randomized_svd() {
+    let img = einstein_crop(125, 125, 25);
+    let mut exact = Eigendistortion::new(img.clone(), onoff()).unwrap();
+    exact
+        .synthesize()
+        .method(Method::Exact)
+        .progress(false)
+        .run()
+        .unwrap();
+    let mut svd = Eigendistortion::new(img, onoff()).unwrap();
+    svd.synthesize()
+        .method(Method::RandomizedSvd)
+        .k(75)
+        .progress(false)
+        .run()
+        .unwrap();
+    let (a, b) = (
+        svd.eigenvalues().unwrap()[0],
+        exact.eigenvalues().unwrap()[0],
+    );
+    eprintln!("randomized SVD top eigenvalue {a:.6e}, exact {b:.6e}");
+    assert!((a - b).abs() < 1e-2);
+    assert!(
+        ((a - b) / b).abs() < 1e-3,
+        "k = 75 of 625 captures the top one closely"
+    );
+}
+
+/// `test_display` (randomized SVD, k = 2 and 3): ranks 0 and 1 display, the bottom ones
+/// were not computed (an error, plenoptic's AssertionError); and `test_save_load`.
+#[test]
+fn plenoptic_display_and_save_load_randomized_svd() {
+    for k in [2, 3] {
+        let mut ed = Eigendistortion::new(einstein_crop(0, 0, 20), onoff()).unwrap();
+        ed.synthesize()
+            .method(Method::RandomizedSvd)
+            .k(k)
+            .progress(false)
+            .run()
+            .unwrap();
+        for i in [0, 1] {
+            po::display::display_eigendistortion(&ed, i, 5.0)
+                .build()
+                .unwrap();
+        }
+        assert!(po::display::display_eigendistortion(&ed, -1, 5.0)
+            .build()
+            .is_err());
+        let path =
+            std::env::temp_dir().join(format!("plenoptic-rsvd-{k}-{}.plen", std::process::id()));
+        ed.save(&path).unwrap();
+        let loaded = Eigendistortion::load(&path, onoff()).unwrap();
+        std::fs::remove_file(&path).ok();
+        assert_eq!(loaded.eigenvalues().unwrap(), ed.eigenvalues().unwrap());
+        assert_eq!(loaded.eigenindex().unwrap(), ed.eigenindex().unwrap());
+        assert_eq!(
+            loaded.eigendistortions().unwrap().as_vec(),
+            ed.eigendistortions().unwrap().as_vec()
+        );
+    }
+}
