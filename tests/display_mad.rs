@@ -12,14 +12,14 @@ use po::synthesize::MADCompetition;
 use po::Error;
 
 type MetricFn = fn(Taped, Taped) -> po::Result<Taped>;
-type Mad = MADCompetition<FnMetric<MetricFn>, FnMetric<MetricFn>>;
+type Mad = MADCompetition<FnMetric, FnMetric>;
 
-fn mse() -> FnMetric<MetricFn> {
+fn mse() -> FnMetric {
     from_fn(po::ops::mse as MetricFn).named("mse")
 }
 
 /// The root mean squared error with another name, as a second metric.
-fn rmse() -> FnMetric<MetricFn> {
+fn rmse() -> FnMetric {
     fn f(a: Taped, b: Taped) -> po::Result<Taped> {
         po::ops::map(po::ops::mse(a, b)?, |v, _| {
             (v.sqrt(), 0.5 / v.sqrt().max(f32::MIN_POSITIVE))
@@ -28,7 +28,7 @@ fn rmse() -> FnMetric<MetricFn> {
     from_fn(f as MetricFn).named("rmse")
 }
 
-fn run(o: FnMetric<MetricFn>, r: FnMetric<MetricFn>, minmax: &str) -> Mad {
+fn run(o: FnMetric, r: FnMetric, minmax: &str) -> Mad {
     po::tools::set_seed(0);
     let mut m = MADCompetition::builder(common::crop32(), o, r, minmax)
         .metric_tradeoff_lambda(1.0)

@@ -24,12 +24,12 @@ use common::{crop32, quiet};
 type MetricFn = fn(Taped, Taped) -> po::Result<Taped>;
 
 /// plenoptic's `po.metric.mse` (one image, one channel: one number).
-fn mse() -> FnMetric<MetricFn> {
+fn mse() -> FnMetric {
     from_fn(po::ops::mse as MetricFn).named("mse")
 }
 
 /// The Euclidean distance (plenoptic's `l2_norm`).
-fn l2_norm() -> FnMetric<MetricFn> {
+fn l2_norm() -> FnMetric {
     fn f(a: Taped, b: Taped) -> po::Result<Taped> {
         let d = po::ops::map2(a, b, |x, y, _| (x - y, 1.0, -1.0))?;
         po::ops::map(po::ops::sum_squares(d)?, |v, _| {
@@ -44,11 +44,7 @@ fn img() -> Image<f32> {
     crop32()
 }
 
-fn mad(
-    minmax: MinMax,
-    o: FnMetric<MetricFn>,
-    r: FnMetric<MetricFn>,
-) -> MADCompetition<FnMetric<MetricFn>, FnMetric<MetricFn>> {
+fn mad(minmax: MinMax, o: FnMetric, r: FnMetric) -> MADCompetition<FnMetric, FnMetric> {
     MADCompetition::builder(img(), o, r, minmax)
         .metric_tradeoff_lambda(1.0)
         .build()

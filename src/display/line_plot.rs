@@ -148,13 +148,8 @@ impl Axes {
                     .collect();
                 if pts.len() > 1 {
                     if s.dashed {
-                        area.draw(&plotters::element::DashedPathElement::new(
-                            pts,
-                            7,
-                            5,
-                            style,
-                        ))
-                        .map_err(draw_err)?;
+                        area.draw(&plotters::element::DashedPathElement::new(pts, 7, 5, style))
+                            .map_err(draw_err)?;
                     } else {
                         area.draw(&PathElement::new(pts, style)).map_err(draw_err)?;
                     }

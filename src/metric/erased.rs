@@ -3,6 +3,8 @@
 //! makes one from a closure over taped f32 CPU images (plenoptic's tutorial passes
 //! `lambda *args: 1 - ssim(*args)`).
 
+use std::rc::Rc;
+
 use dfdx::prelude::OwnedTape;
 
 use crate::device::Cpu;
@@ -49,14 +51,18 @@ impl<M: Metric> ErasedMetric for M {
     }
 }
 
-/// A metric made from a closure by [`from_fn`].
+/// A metric made from a closure by [`from_fn`] (one type for every closure, so a
+/// notebook can keep it, and syntheses using it, in variables).
 #[derive(Clone)]
-pub struct FnMetric<F> {
-    f: F,
+pub struct FnMetric {
+    f: Rc<MetricClosure>,
     name: String,
 }
 
-impl<F> std::fmt::Debug for FnMetric<F> {
+/// The closures [`from_fn`] takes.
+type MetricClosure = dyn Fn(Taped, Taped) -> Result<Taped>;
+
+impl std::fmt::Debug for FnMetric {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FnMetric")
             .field("name", &self.name)
@@ -64,7 +70,7 @@ impl<F> std::fmt::Debug for FnMetric<F> {
     }
 }
 
-impl<F> FnMetric<F> {
+impl FnMetric {
     /// The same metric under `name` (default `metric`).
     #[must_use]
     pub fn named(mut self, name: impl Into<String>) -> Self {
@@ -92,20 +98,14 @@ impl<F> FnMetric<F> {
 /// assert!((po::to_cpu(&d).as_vec()[0] - 12.5f32.sqrt()).abs() < 1e-6);
 /// # Ok::<(), po::Error>(())
 /// ```
-pub fn from_fn<F>(f: F) -> FnMetric<F>
-where
-    F: Fn(Taped, Taped) -> Result<Taped>,
-{
+pub fn from_fn(f: impl Fn(Taped, Taped) -> Result<Taped> + 'static) -> FnMetric {
     FnMetric {
-        f,
+        f: Rc::new(f),
         name: "metric".into(),
     }
 }
 
-impl<F> ErasedMetric for FnMetric<F>
-where
-    F: Fn(Taped, Taped) -> Result<Taped>,
-{
+impl ErasedMetric for FnMetric {
     fn name(&self) -> String {
         self.name.clone()
     }
