@@ -175,7 +175,7 @@ mod serde_like {
                 s = &s[i + pat.len()..];
             }
             let t = s.trim_start();
-            let end = t.find(|c: char| c == ',' || c == '}' || c == '\n').unwrap();
+            let end = t.find([',', '}', '\n']).unwrap();
             t[..end]
                 .trim()
                 .parse()
@@ -274,7 +274,8 @@ fn metric_gradients_match_plenoptic() {
     let a32 = reference::<f32>("einstein_crop64_r96c96.npy");
     let b32 = reference::<f32>("grad_metric_crop64_b.npy");
     let r = Some(PadMode::Reflect);
-    let metrics: Vec<(&str, Box<dyn Fn(bool) -> (Image<f64>, Image<f32>)>)> = vec![
+    type Grads<'a> = Box<dyn Fn(bool) -> (Image<f64>, Image<f32>) + 'a>;
+    let metrics: Vec<(&str, Grads)> = vec![
         (
             "ssim",
             Box::new(|first| {
@@ -506,10 +507,8 @@ fn batch_handling() {
     };
     let sizes_a = [(1, 1), (6, 3), (6, 1), (6, 4)];
     let sizes_b = [(1, 1), (6, 3), (3, 1), (1, 4)];
-    let funcs: [(
-        &str,
-        &dyn Fn(&Image<f32>, &Image<f32>) -> Result<Image<f32>>,
-    ); 3] = [
+    type F<'a> = &'a dyn Fn(&Image<f32>, &Image<f32>) -> Result<Image<f32>>;
+    let funcs: [(&str, F); 3] = [
         ("ssim", &|a, b| po::metric::ssim(a, b)),
         ("ms-ssim", &|a, b| po::metric::ms_ssim(a, b)),
         ("nlpd", &|a, b| po::metric::nlpd(a, b)),

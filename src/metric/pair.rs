@@ -9,13 +9,16 @@ use crate::error::{Error, Result};
 use crate::ops::{expand, map, separable_map, SeparableMap};
 use crate::tensor::{dims, Float, Image, Tape};
 
+/// Two images on one tape type and device.
+pub(crate) type Pair<E, T, D> = (Image<E, T, D>, Image<E, T, D>);
+
 /// Checks two images as plenoptic's metrics do and broadcasts their batch and channel
 /// dimensions to the larger of the two (each must be equal or 1).
 pub(crate) fn broadcast_pair<E: Float, D: Device<E>, T: Tape<E, D>>(
     a: Image<E, T, D>,
     b: Image<E, T, D>,
     what: &str,
-) -> Result<(Image<E, T, D>, Image<E, T, D>)> {
+) -> Result<Pair<E, T, D>> {
     let (da, db) = (dims(&a), dims(&b));
     if da[2..] != db[2..] {
         return Err(Error::shape_mismatch(
@@ -63,7 +66,7 @@ pub(crate) fn scale<E: Float, D: Device<E>, T: Tape<E, D>>(
 pub(crate) fn gather_tape<E: Float, D: Device<E>, T: Tape<E, D>>(
     onto: Image<E, T, D>,
     from: Image<E, T, D>,
-) -> (Image<E, T, D>, Image<E, T, D>) {
+) -> Pair<E, T, D> {
     let (o, to) = onto.split_tape();
     let (f, tf) = from.split_tape();
     (
