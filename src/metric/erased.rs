@@ -113,3 +113,27 @@ impl ErasedMetric for FnMetric {
         (self.f)(a, b)
     }
 }
+
+impl crate::metric::Ssim {
+    /// `1 - SSIM` with these options, as a MAD competition metric named `1-SSIM` (SSIM is
+    /// a similarity; MAD competition takes distances). Its code is compiled in the crate,
+    /// so a notebook cell that uses it compiles no tensor code of its own.
+    ///
+    /// ```
+    /// use plenoptic as po;
+    /// use po::dfdx::prelude::Trace;
+    /// use po::metric::ErasedMetric;
+    /// let d = po::metric::Ssim { weighted: true, pad: Some(po::PadMode::Reflect) }.dissimilarity();
+    /// let a = po::data::white_noise::<f32>(&[1, 1, 16, 16])?;
+    /// let same = d.forward_f32(a.leaky_trace(), a.leaky_trace())?;
+    /// assert!(po::to_cpu(&same).as_vec()[0].abs() < 1e-5);
+    /// # Ok::<(), po::Error>(())
+    /// ```
+    pub fn dissimilarity(self) -> FnMetric {
+        from_fn(move |a, b| {
+            let s = Metric::forward(&self, a, b)?;
+            crate::ops::map(s, |v, _| (1.0 - v, -1.0))
+        })
+        .named("1-SSIM")
+    }
+}
