@@ -9,6 +9,8 @@
 //!   ([`Animation`]), the metamer next to the loss curve.
 //! - [`plot_synthesis_status`] / [`animate_synthesis_status`]: a metamer synthesis in one
 //!   picture (metamer, loss, representation error, pixel histogram), or animated.
+//! - [`mad`]: MAD competition's pictures (the MAD image, both metrics, the status, the
+//!   four-synthesis summaries).
 //! - [`display_metamer`], [`display_eigendistortions`], [`display_eigendistortion`],
 //!   [`display_filters`]: metamers, eigendistortions and models' filters.
 //!
@@ -39,6 +41,8 @@ mod filters;
 mod font;
 mod imshow;
 mod inline;
+mod line_plot;
+pub mod mad;
 mod picture;
 mod plot_loss;
 mod pyrshow;

@@ -135,7 +135,7 @@ fn log_ticks(lo: f64, hi: f64) -> (Vec<(f64, String)>, Vec<f64>) {
 }
 
 /// Text rotated a quarter turn counter-clockwise (reads bottom to top).
-fn rotated_text(text: &str, px: f32) -> Result<Picture> {
+pub(crate) fn rotated_text(text: &str, px: f32) -> Result<Picture> {
     let (ascent, line_h) = font::metrics(px)?;
     let w = font::text_width(text, px)?.ceil() as u32 + 2;
     let h = line_h.ceil() as u32;

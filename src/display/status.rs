@@ -272,6 +272,17 @@ fn counts(values: &[f32], lo: f64, hi: f64) -> Vec<usize> {
 /// The histogram panel: target and metamer pixel values as two step outlines on common
 /// bins, with a title, the range under the axis and a legend.
 fn histogram(target: &[f32], metamer: &[f32], w: u32, h: u32) -> Result<Picture> {
+    histogram_with(target, metamer, ["target", "metamer"], w, h)
+}
+
+/// [`histogram`] with the legend's two `labels`.
+pub(crate) fn histogram_with(
+    target: &[f32],
+    metamer: &[f32],
+    labels: [&str; 2],
+    w: u32,
+    h: u32,
+) -> Result<Picture> {
     let finite = target
         .iter()
         .chain(metamer)
@@ -365,11 +376,12 @@ fn histogram(target: &[f32], metamer: &[f32], w: u32, h: u32) -> Result<Picture>
     )?;
     // legend
     let ly = base + line + 4.0;
-    for (i, (name, color)) in [("target", TARGET), ("metamer", METAMER)]
+    let step = (font::text_width(labels[0], 13.0)? + 50.0).max(130.0);
+    for (i, (name, color)) in [(labels[0], TARGET), (labels[1], METAMER)]
         .into_iter()
         .enumerate()
     {
-        let x = left as f32 + 20.0 + i as f32 * 130.0;
+        let x = left as f32 + 20.0 + i as f32 * step;
         for xx in x as u32..x as u32 + 22 {
             for d in 0..3 {
                 pic.put(xx, (ly - ascent / 3.0) as u32 + d, color);

@@ -50,3 +50,7 @@ impl<M: Metric> Metric for &M {
         (**self).forward(a, b)
     }
 }
+
+mod erased;
+
+pub use erased::{from_fn, ErasedMetric, FnMetric, Taped};

@@ -1,6 +1,7 @@
-//! Synthesis methods: [`Metamer`] (images a model cannot tell apart from a target) and
-//! [`Eigendistortion`] (the distortions a model is most and least sensitive to), with
-//! plenoptic 1.3.0's behaviour.
+//! Synthesis methods: [`Metamer`] (images a model cannot tell apart from a target),
+//! [`Eigendistortion`] (the distortions a model is most and least sensitive to) and
+//! [`MADCompetition`] (images two metrics disagree on most), with plenoptic 1.3.0's
+//! behaviour.
 //!
 //! ```
 //! use plenoptic as po;
@@ -76,8 +77,11 @@
 //! `optimizer.exp_avg_sq`, `optimizer.max_exp_avg_sq` (f32, the image's shape). An
 //! eigendistortion's: `model_type` (text), `image` (f32, 4-D), `representation` (f64,
 //! 4-D, the model's output at the image) and, once synthesized, `eigendistortions` (f32,
-//! n x C x H x W), `eigenvalues` (f64), `eigenindex`, `iterations` (u64). Readers ignore
-//! records they do not know.
+//! n x C x H x W), `eigenvalues` (f64), `eigenindex`, `iterations` (u64). A MAD
+//! competition's (kind `MADCompetition`): the metrics' names, `minmax`, the image, its
+//! options and, once set up, the initial and MAD images, both metric histories, the
+//! metrics' values at the saved MAD image (which loading recomputes), the shared history
+//! and the optimiser's records. Readers ignore records they do not know.
 
 mod adam;
 mod archive;
@@ -88,6 +92,7 @@ pub(crate) mod erased;
 mod lanes;
 mod linalg;
 mod lobpcg;
+mod mad;
 mod metamer;
 mod objective;
 mod optimized;
@@ -95,9 +100,11 @@ mod progress;
 
 pub use crate::error::DivergedAt;
 pub use adam::AdamOptions;
+pub(crate) use archive::short_type_name;
 pub use archive::LoadTolerance;
 pub use eigendistortion::{EigSynthesize, Eigendistortion, Method, RsvdDraws, EXACT_MAX_PIXELS};
 pub use erased::{ErasedModel, ErasedModelF64};
+pub use mad::{IntoMinMax, MADCompetition, MADCompetitionBuilder, MadSetup, MadSynthesize, MinMax};
 pub use metamer::{Metamer, MetamerBuilder, Setup, Synthesize};
 pub use optimized::{IntoStoreProgress, StoreProgress};
 pub use progress::{progress_shown, show_progress};

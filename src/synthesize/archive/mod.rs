@@ -36,7 +36,7 @@ use std::path::Path;
 
 use crate::error::{Error, LoadError, Result};
 pub use checks::LoadTolerance;
-pub(crate) use checks::{check_close, check_model_name};
+pub(crate) use checks::{check_close, check_model_name, short_type_name};
 use crc::crc32;
 
 const MAGIC: &[u8; 16] = b"PLENOPTIC-RS\0ARC";

@@ -125,7 +125,7 @@ impl State {
 }
 
 /// Errors unless every value lies in `range`.
-pub(super) fn check_in_range(v: &[f32], range: (f64, f64), what: &'static str) -> Result<()> {
+pub(crate) fn check_in_range(v: &[f32], range: (f64, f64), what: &'static str) -> Result<()> {
     let (mn, mx) = min_max(v);
     if (mn as f64) < range.0 || (mx as f64) > range.1 {
         return Err(Error::invalid(

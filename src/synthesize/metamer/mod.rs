@@ -11,6 +11,7 @@ mod setup;
 
 use std::path::Path;
 
+pub(crate) use builder::check_in_range;
 pub use builder::MetamerBuilder;
 pub use run::Synthesize;
 pub use setup::Setup;

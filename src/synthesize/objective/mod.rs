@@ -8,6 +8,8 @@
 mod cpu;
 mod portable;
 
+pub(crate) use cpu::{range_penalty, squared_norm};
+
 use super::adam::AdamKernel;
 use super::device::{Dev4, Taped4};
 use crate::error::Result;
