@@ -2,7 +2,7 @@
 //! weighted, reflect padding, against MSE; minimize, lambda 1e4): wall-clock milliseconds
 //! per iteration, median (min..max) of blocks of 5 iterations after a warm-up, and the
 //! thread's CPU time. `benches/mad_plenoptic.py` times the same with plenoptic
-//! (`/work/plenv/bin/python benches/mad_plenoptic.py`); run both back to back on a quiet
+//! (`python3 benches/mad_plenoptic.py`); run both back to back on a quiet
 //! machine. `cargo bench --bench mad`.
 
 use std::time::Instant;

@@ -2,7 +2,7 @@
 min, lambda 1e4), timed as benches/mad.rs times the Rust one: blocks of 5 iterations after
 a warm-up, median (min..max) ms per iteration. Threads from argv[1] (default 1).
 
-    /work/plenv/bin/python benches/mad_plenoptic.py 1
+    python3 benches/mad_plenoptic.py 1
 """
 
 import sys

@@ -4,7 +4,7 @@
 //! `1 - ssim(weighted, pad=reflect)` forward+backward (MAD's objective), nlpd forward and
 //! forward+backward. Times are the benchmark thread's CPU time, as `benches/models.rs`.
 //! `benches/metrics_plenoptic.py` times plenoptic the same way (run it by hand with
-//! `/work/plenv/bin/python benches/metrics_plenoptic.py`).
+//! `python3 benches/metrics_plenoptic.py`).
 //!
 //! Run with `cargo bench --bench metrics`.
 

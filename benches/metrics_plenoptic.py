@@ -2,7 +2,7 @@
 the noisy einstein (256x256, float32), timed by the thread's CPU time
 (``time.thread_time``) with one torch thread, as the Rust bench times its thread.
 
-Run by hand: ``/work/plenv/bin/python benches/metrics_plenoptic.py`` (prints the median,
+Run by hand: ``python3 benches/metrics_plenoptic.py`` (prints the median,
 min and max ms per call of each case, and the load average).
 """
 

@@ -3,7 +3,7 @@ benches/textures.rs times the port: forward (no_grad) and forward+backward (squa
 distance to a fixed target, gradient w.r.t. the image), thread CPU time per call,
 1 torch thread. Run by hand, right after `cargo bench --bench textures`:
 
-    /work/plenv/bin/python benches/textures_plenoptic.py
+    python3 benches/textures_plenoptic.py
 """
 
 import statistics
