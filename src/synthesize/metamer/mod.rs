@@ -16,6 +16,7 @@ pub use run::Synthesize;
 pub use setup::Setup;
 
 use super::adam::{AdamOptions, AdamState};
+use super::loss::LossFunction;
 use super::optimized::OptimizedSynthesis;
 use super::LoadTolerance;
 use crate::error::Result;
@@ -26,7 +27,8 @@ use crate::tensor::{dims, Image};
 /// initial image (uniform noise by default), Adam changes its pixels until the model's
 /// representation of it matches that of the target image.
 ///
-/// The objective is the mean squared error over every element of the representation plus
+/// The objective is the loss function (by default the mean squared error over every
+/// element of the representation; see [`MetamerBuilder::loss_function`]) plus
 /// `range_penalty_lambda` (0.1) times the sum of squared distances of the pixels outside
 /// the allowed range ([0, 1]). A batch of images is one optimisation: the i-th metamer
 /// matches the i-th image.
@@ -54,6 +56,7 @@ pub(crate) struct State {
     target: Image<f32>,
     allowed_range: (f64, f64),
     range_penalty_lambda: f64,
+    loss: LossFunction,
     metamer: Image<f32>,
     /// `None` until set up.
     adam: Option<AdamState>,
@@ -68,6 +71,7 @@ impl<M: Model> std::fmt::Debug for Metamer<M> {
             .field("target_shape", &dims(&s.target))
             .field("allowed_range", &s.allowed_range)
             .field("range_penalty_lambda", &s.range_penalty_lambda)
+            .field("loss_function", &s.loss)
             .field("iterations", &s.history.losses.len())
             .field("loss", &s.history.losses.last())
             .field("stored", &s.history.saved.len())
@@ -123,7 +127,8 @@ impl<M: Model> Metamer<M> {
         Synthesize::new(self, max_iter)
     }
 
-    /// The objective at `image`: MSE between its representation and the target plus
+    /// The objective at `image`: the loss function between its representation and the
+    /// target plus
     /// `range_penalty_lambda` times its range penalty (what [`Metamer::losses`] records,
     /// computed the same way, on the current device).
     ///
@@ -183,6 +188,10 @@ impl<M: Model> Metamer<M> {
     /// The weight of the range penalty.
     pub fn range_penalty_lambda(&self) -> f64 {
         self.state.range_penalty_lambda
+    }
+    /// The loss function comparing the representations.
+    pub fn loss_function(&self) -> &LossFunction {
+        &self.state.loss
     }
     /// The optimiser settings (`None` before setup).
     pub fn optimizer_options(&self) -> Option<AdamOptions> {
