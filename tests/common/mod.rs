@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use plenoptic as po;
 
+pub mod ctf_model;
 pub mod reference;
 
 /// The reference outputs of plenoptic 1.3.0 (`../shared/reference` next to the repo).

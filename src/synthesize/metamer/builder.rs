@@ -79,7 +79,7 @@ impl<M: Model> MetamerBuilder<M> {
 
     /// `build`, drawing the default initial image only when `draw` is true (a loaded
     /// metamer takes its own from the file and leaves the generator alone).
-    pub(super) fn build_with(self, draw: bool) -> Result<Metamer<M>> {
+    pub(crate) fn build_with(self, draw: bool) -> Result<Metamer<M>> {
         check_options(self.allowed_range, self.range_penalty_lambda)?;
         check_image(&self.image, "image")?;
         check_in_range(&self.image.as_vec(), self.allowed_range, "image")?;

@@ -4,8 +4,8 @@
 //! the non-generic [`State`], which holds the model as `&dyn ErasedModel`, so the
 //! machinery (the loop, Adam, progress, saving) is compiled once, in the crate.
 
-mod builder;
-mod persist;
+pub(crate) mod builder;
+pub(crate) mod persist;
 mod run;
 mod setup;
 
@@ -46,21 +46,21 @@ use crate::tensor::{dims, Image};
 /// # Ok::<(), po::Error>(())
 /// ```
 pub struct Metamer<M: Model> {
-    model: M,
-    state: State,
+    pub(crate) model: M,
+    pub(crate) state: State,
 }
 
 /// Everything of a metamer synthesis but the model: what the non-generic code works on.
 pub(crate) struct State {
-    image: Image<f32>,
-    target: Image<f32>,
-    allowed_range: (f64, f64),
-    range_penalty_lambda: f64,
-    loss: LossFunction,
-    metamer: Image<f32>,
+    pub(crate) image: Image<f32>,
+    pub(crate) target: Image<f32>,
+    pub(crate) allowed_range: (f64, f64),
+    pub(crate) range_penalty_lambda: f64,
+    pub(crate) loss: LossFunction,
+    pub(crate) metamer: Image<f32>,
     /// `None` until set up.
-    adam: Option<AdamState>,
-    history: OptimizedSynthesis,
+    pub(crate) adam: Option<AdamState>,
+    pub(crate) history: OptimizedSynthesis,
 }
 
 impl<M: Model> std::fmt::Debug for Metamer<M> {

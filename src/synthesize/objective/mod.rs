@@ -9,6 +9,8 @@
 mod cpu;
 mod portable;
 
+pub(crate) use cpu::range_penalty;
+
 use super::adam::AdamKernel;
 use super::device::{Dev4, Taped4};
 use super::loss::LossFunction;
