@@ -437,3 +437,63 @@ fn l2_norm_loss_is_the_norm_of_the_difference() {
     assert!((met.losses()[0] - want).abs() < 1e-6 * want);
     assert!(met.losses()[2] < met.losses()[0]);
 }
+
+/// The blurs' own picture: one image per scale, each channel of the representation.
+impl po::display::PlotRepresentation for Blurs {
+    fn plot_representation(
+        &self,
+        rep: &Image<f32>,
+        title: &str,
+        ylim: Option<(f64, f64)>,
+    ) -> po::Result<po::display::Picture> {
+        let [_, c, h, w] = po::dims(rep);
+        let v = rep.as_vec();
+        let chans: Vec<Image<f32>> = (0..c)
+            .map(|k| po::image_from_vec(v[k * h * w..(k + 1) * h * w].to_vec(), &[1, 1, h, w]))
+            .collect::<po::Result<_>>()?;
+        let titles: Vec<String> = (0..c).map(|k| format!("{title}: scale {k}")).collect();
+        let range = ylim.map_or(po::display::VRange::Indep0, |(lo, hi)| {
+            po::display::VRange::Explicit(lo, hi)
+        });
+        po::imshow(&chans[..])
+            .title(titles)
+            .vrange(range)
+            .cmap(po::display::Colormap::RdBuR)
+            .zoom(4.0)
+            .build()?
+            .render()
+    }
+}
+
+#[test]
+fn status_figure_and_animation_of_a_ctf_metamer_use_the_models_plot() {
+    quiet();
+    let mut met = ctf(CtfMode::Together, LossFunction::L2Norm);
+    met.synthesize(12)
+        .store_progress(2)
+        .change_scale_criterion(None)
+        .ctf_iters_to_check(3)
+        .run()
+        .unwrap();
+    let plain = po::display::plot_synthesis_status(&met, 0).unwrap().render().unwrap();
+    let st = po::display::plot_synthesis_status(&met, 0)
+        .unwrap()
+        .representation_plot(met.model())
+        .unwrap();
+    assert_eq!(st.iterations(), vec![11]);
+    let pic = st.render().unwrap();
+    // the model's three panels at zoom 4 replace the default ones (zoomed to the
+    // panel's height): a narrower figure
+    assert!(pic.width() < plain.width(), "{} against {}", pic.width(), plain.width());
+    let anim = po::display::animate_synthesis_status(&met, 0, 4)
+        .unwrap()
+        .representation_plot(met.model())
+        .unwrap();
+    assert_eq!(anim.iterations(), vec![0, 4, 6, 10]);
+    let gif = anim.animation().unwrap();
+    assert_eq!((gif.frame_count(), gif.size()), (4, (pic.width(), pic.height())));
+    if let Ok(dir) = std::env::var("PLENOPTIC_STATUS_PNG") {
+        pic.save(format!("{dir}/ctf_status.png")).unwrap();
+        gif.save(format!("{dir}/ctf_status.gif")).unwrap();
+    }
+}
