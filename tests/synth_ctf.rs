@@ -70,7 +70,7 @@ fn stage_objective(loss: &LossFunction, x: &Image<f32>, scales: &[Scale]) -> f64
         .as_vec()
         .iter()
         .map(|v| {
-            let d = (*v as f64).min(1.0).max(0.0) - *v as f64;
+            let d = (*v as f64).clamp(0.0, 1.0) - *v as f64;
             d * d
         })
         .sum();
@@ -108,7 +108,10 @@ fn together_schedule_losses_and_scales_loss_follow_plenoptic() {
         let x = &saved[it];
         // losses: the full objective at the image before the step
         let full = met.objective_function(x).unwrap();
-        assert!((met.losses()[it] - full).abs() <= 1e-6 * full, "losses[{it}]");
+        assert!(
+            (met.losses()[it] - full).abs() <= 1e-6 * full,
+            "losses[{it}]"
+        );
         // scales_loss: the current stage's scales and the finished ones
         let stage: &[Scale] = match it {
             0..=2 => &[Scale::Index(2)],
@@ -117,7 +120,10 @@ fn together_schedule_losses_and_scales_loss_follow_plenoptic() {
         };
         let want = stage_objective(&l2, x, stage);
         let got = met.scales_loss()[it];
-        assert!((got - want).abs() <= 1e-5 * want, "scales_loss[{it}]: {got} against {want}");
+        assert!(
+            (got - want).abs() <= 1e-5 * want,
+            "scales_loss[{it}]: {got} against {want}"
+        );
     }
     // in the last stage the minimised objective is the full one
     assert_eq!(met.scales_loss()[7], met.losses()[7]);
@@ -137,7 +143,12 @@ fn separate_schedule_visits_each_scale_alone() {
         .unwrap();
     assert_eq!(
         timing(&met),
-        owned(&[("2", &[0, 1]), ("1", &[2, 3]), ("0", &[4, 5]), ("all", &[6])])
+        owned(&[
+            ("2", &[0, 1]),
+            ("1", &[2, 3]),
+            ("0", &[4, 5]),
+            ("all", &[6])
+        ])
     );
     // iteration 3 matches scale 1 alone
     let x = &met.saved_metamer()[3];
@@ -193,10 +204,26 @@ fn converges_only_after_the_last_stage_ran_long_enough() {
 fn bad_options_and_models_are_refused() {
     quiet();
     let mut met = ctf(CtfMode::Together, LossFunction::Mse);
-    let e = met.synthesize(5).stop_criterion(0.1).change_scale_criterion(Some(0.01)).run();
-    assert!(matches!(e, Err(Error::InvalidArgument { name: "stop_criterion", .. })));
+    let e = met
+        .synthesize(5)
+        .stop_criterion(0.1)
+        .change_scale_criterion(Some(0.01))
+        .run();
+    assert!(matches!(
+        e,
+        Err(Error::InvalidArgument {
+            name: "stop_criterion",
+            ..
+        })
+    ));
     let e = met.synthesize(5).ctf_iters_to_check(0).run();
-    assert!(matches!(e, Err(Error::InvalidArgument { name: "ctf_iters_to_check", .. })));
+    assert!(matches!(
+        e,
+        Err(Error::InvalidArgument {
+            name: "ctf_iters_to_check",
+            ..
+        })
+    ));
     assert!(met.losses().is_empty());
     // a single-scale model whose output does not depend on the scales: nothing to do
     // coarse to fine... one scale is allowed (its only stage is "all")
@@ -284,7 +311,11 @@ fn save_load_and_resume_equal_an_uninterrupted_run() {
 fn restore_refuses_another_mode_loss_or_a_used_synthesis() {
     quiet();
     let mut met = ctf(CtfMode::Together, LossFunction::L2Norm);
-    met.synthesize(4).ctf_iters_to_check(2).change_scale_criterion(None).run().unwrap();
+    met.synthesize(4)
+        .ctf_iters_to_check(2)
+        .change_scale_criterion(None)
+        .run()
+        .unwrap();
     let path = tmp("ctf-refuse.plen");
     met.save(&path).unwrap();
     let mismatch = |r: po::Result<()>, what: &str| match r {
@@ -338,7 +369,9 @@ fn a_custom_loss_follows_the_built_in_one_it_rewrites() {
             .loss_function(loss)
             .build()
             .unwrap();
-        let start: Vec<f32> = (0..32 * 32).map(|i| 0.5 + 0.4 * ((i as f32) * 0.37).sin()).collect();
+        let start: Vec<f32> = (0..32 * 32)
+            .map(|i| 0.5 + 0.4 * ((i as f32) * 0.37).sin())
+            .collect();
         let start = po::image_from_vec(start, &[1, 1, 32, 32]).unwrap();
         met.setup().initial_image(&start).run().unwrap();
         met.synthesize(15).run().unwrap();
@@ -388,9 +421,13 @@ fn l2_norm_gradient_matches_finite_differences() {
         .pad_mode(po::PadMode::Circular)
         .build()
         .unwrap();
-    let v: Vec<f32> = (0..36).map(|i| 0.5 + 0.3 * ((i as f32) * 1.3).sin()).collect();
+    let v: Vec<f32> = (0..36)
+        .map(|i| 0.5 + 0.3 * ((i as f32) * 1.3).sin())
+        .collect();
     let target = po::image_from_vec(v, &[1, 1, 6, 6]).unwrap();
-    let x0: Vec<f32> = (0..36).map(|i| 0.5 + 0.3 * ((i as f32) * 0.4).cos()).collect();
+    let x0: Vec<f32> = (0..36)
+        .map(|i| 0.5 + 0.3 * ((i as f32) * 0.4).cos())
+        .collect();
     let x = po::image_from_vec(x0.clone(), &[1, 1, 6, 6]).unwrap();
     let mut met = Metamer::builder(target, model)
         .loss_function(LossFunction::L2Norm)
@@ -411,7 +448,10 @@ fn l2_norm_gradient_matches_finite_differences() {
     let fd_norm = fd.iter().map(|g| g * g).sum::<f64>().sqrt();
     met.synthesize(1).run().unwrap();
     let got = met.gradient_norm()[0];
-    assert!((got - fd_norm).abs() < 1e-3 * fd_norm, "{got} against {fd_norm}");
+    assert!(
+        (got - fd_norm).abs() < 1e-3 * fd_norm,
+        "{got} against {fd_norm}"
+    );
 }
 
 #[test]
@@ -475,7 +515,10 @@ fn status_figure_and_animation_of_a_ctf_metamer_use_the_models_plot() {
         .ctf_iters_to_check(3)
         .run()
         .unwrap();
-    let plain = po::display::plot_synthesis_status(&met, 0).unwrap().render().unwrap();
+    let plain = po::display::plot_synthesis_status(&met, 0)
+        .unwrap()
+        .render()
+        .unwrap();
     let st = po::display::plot_synthesis_status(&met, 0)
         .unwrap()
         .representation_plot(met.model())
@@ -484,14 +527,22 @@ fn status_figure_and_animation_of_a_ctf_metamer_use_the_models_plot() {
     let pic = st.render().unwrap();
     // the model's three panels at zoom 4 replace the default ones (zoomed to the
     // panel's height): a narrower figure
-    assert!(pic.width() < plain.width(), "{} against {}", pic.width(), plain.width());
+    assert!(
+        pic.width() < plain.width(),
+        "{} against {}",
+        pic.width(),
+        plain.width()
+    );
     let anim = po::display::animate_synthesis_status(&met, 0, 4)
         .unwrap()
         .representation_plot(met.model())
         .unwrap();
     assert_eq!(anim.iterations(), vec![0, 4, 6, 10]);
     let gif = anim.animation().unwrap();
-    assert_eq!((gif.frame_count(), gif.size()), (4, (pic.width(), pic.height())));
+    assert_eq!(
+        (gif.frame_count(), gif.size()),
+        (4, (pic.width(), pic.height()))
+    );
     if let Ok(dir) = std::env::var("PLENOPTIC_STATUS_PNG") {
         pic.save(format!("{dir}/ctf_status.png")).unwrap();
         gif.save(format!("{dir}/ctf_status.gif")).unwrap();

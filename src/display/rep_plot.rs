@@ -59,11 +59,8 @@ impl SynthesisStatus {
             None
         };
         for f in &mut self.frames {
-            f.rep_panel = Some(model.plot_representation(
-                &f.rep_error,
-                "Representation error",
-                ylim,
-            )?);
+            f.rep_panel =
+                Some(model.plot_representation(&f.rep_error, "Representation error", ylim)?);
         }
         Ok(self)
     }

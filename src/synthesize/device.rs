@@ -7,10 +7,10 @@ use dfdx::prelude::*;
 
 use super::adam::AdamKernel;
 use super::erased::{ErasedCoarseToFine, ErasedModel};
-use crate::simulate::Scale;
 use super::objective::ObjectiveKernel;
 use crate::error::Result;
 use crate::ops::backend::backend;
+use crate::simulate::Scale;
 use crate::tensor::{dims, Float, Image, Shape4};
 
 /// A tape-less f32 image on device `D`.

@@ -108,8 +108,7 @@ pub trait ErasedCoarseToFine: ErasedModel {
     /// # Errors
     /// The model's errors.
     #[cfg(feature = "cuda")]
-    fn forward_scales_gpu_f32(&self, x: GpuTaped<f32>, scales: &[Scale])
-        -> Result<GpuTaped<f32>>;
+    fn forward_scales_gpu_f32(&self, x: GpuTaped<f32>, scales: &[Scale]) -> Result<GpuTaped<f32>>;
 }
 
 impl<M: CoarseToFine> ErasedCoarseToFine for M {
@@ -120,11 +119,7 @@ impl<M: CoarseToFine> ErasedCoarseToFine for M {
         self.forward_scales(x, scales)
     }
     #[cfg(feature = "cuda")]
-    fn forward_scales_gpu_f32(
-        &self,
-        x: GpuTaped<f32>,
-        scales: &[Scale],
-    ) -> Result<GpuTaped<f32>> {
+    fn forward_scales_gpu_f32(&self, x: GpuTaped<f32>, scales: &[Scale]) -> Result<GpuTaped<f32>> {
         self.forward_scales(x, scales)
     }
 }

@@ -125,9 +125,7 @@ impl LossFunction {
         Ok(match self {
             LossFunction::Mse => sq() / dims(a).iter().product::<usize>() as f64,
             LossFunction::L2Norm => sq().sqrt(),
-            LossFunction::Custom { f, .. } => {
-                f(a.leaky_trace(), b)?.split_tape().0.array() as f64
-            }
+            LossFunction::Custom { f, .. } => f(a.leaky_trace(), b)?.split_tape().0.array() as f64,
         })
     }
 }

@@ -298,8 +298,7 @@ impl OptimizedSynthesis {
                     loss
                 )
             });
-            if self.converged(opts.stop_criterion, opts.stop_iters_to_check) && method.may_stop(i)
-            {
+            if self.converged(opts.stop_criterion, opts.stop_iters_to_check) && method.may_stop(i) {
                 converged = true;
                 break;
             }

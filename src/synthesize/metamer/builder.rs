@@ -8,8 +8,8 @@ use crate::device::cpu;
 use crate::error::{Error, Result};
 use crate::simulate::Model;
 use crate::synthesize::autodiff::check_model_f32;
-use crate::synthesize::LossFunction;
 use crate::synthesize::optimized::OptimizedSynthesis;
+use crate::synthesize::LossFunction;
 use crate::tensor::{check_image, dims, Image};
 use crate::tools::signal::rescale_values;
 

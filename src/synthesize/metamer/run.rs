@@ -210,9 +210,14 @@ impl<D: SynthDevice> Iterate for MetamerLoop<'_, D> {
                 dims(&rep),
             ));
         }
-        let ev = self
-            .dev
-            .objective(rep, &self.x, &self.target, self.range, self.lambda, self.loss)?;
+        let ev = self.dev.objective(
+            rep,
+            &self.x,
+            &self.target,
+            self.range,
+            self.lambda,
+            self.loss,
+        )?;
         self.grad = Some(ev.grad);
         Ok((ev.loss, ev.gradient_norm))
     }

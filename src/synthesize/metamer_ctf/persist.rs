@@ -57,7 +57,10 @@ pub(super) fn save<M: CoarseToFine>(met: &Metamer<M>, s: &Schedule, path: &Path)
     let keys: Vec<Scale> = s.timing.iter().map(|(k, _)| k.clone()).collect();
     put_scales(&mut a, "ctf.timing_scales", &keys);
     for (i, (_, t)) in s.timing.iter().enumerate() {
-        a.put_u64(&format!("ctf.timing.{i}"), t.iter().map(|v| *v as u64).collect());
+        a.put_u64(
+            &format!("ctf.timing.{i}"),
+            t.iter().map(|v| *v as u64).collect(),
+        );
     }
     a.put_f64("ctf.scales_loss", s.scales_loss.clone());
     if let Some(lr) = s.initial_lr {

@@ -99,7 +99,7 @@ impl<'a, M: CoarseToFine> SynthesizeCtf<'a, M> {
             return Err(e);
         }
         if let Some(c) = self.ctf.change_scale_criterion {
-            if !(self.opts.stop_criterion < c) {
+            if self.opts.stop_criterion.is_nan() || self.opts.stop_criterion >= c {
                 return Err(Error::invalid(
                     "stop_criterion",
                     format!(
@@ -337,14 +337,9 @@ impl<D: SynthDevice> Iterate for CtfLoop<'_, D> {
                     .map_err(model_error(it))?;
                 let (target, tdims) = self.sub_target.as_ref().expect("computed above");
                 check_shape(&rep, *tdims)?;
-                let ev = self.dev.objective(
-                    rep,
-                    &self.x,
-                    target,
-                    self.range,
-                    self.lambda,
-                    self.loss,
-                )?;
+                let ev =
+                    self.dev
+                        .objective(rep, &self.x, target, self.range, self.lambda, self.loss)?;
                 (ev, full)
             }
         };

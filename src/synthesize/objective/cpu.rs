@@ -154,13 +154,13 @@ pub(crate) fn squared_norm(g: &[f32]) -> f64 {
 mod kernel {
     use super::super::Evaluated;
     use super::{l2_with_grad, mse_with_grad, range_penalty, squared_norm};
-    use crate::synthesize::loss::{custom_with_grad, LossFunction};
-    use crate::tensor::dims;
     use crate::device::Cpu;
     use crate::error::Result;
     use crate::ops::pool::Pooled;
     use crate::ops::tape::read;
     use crate::synthesize::autodiff::{backward_with, pooled_grad_of};
+    use crate::synthesize::loss::{custom_with_grad, LossFunction};
+    use crate::tensor::dims;
     use crate::tensor::Image;
 
     impl super::super::ObjectiveKernel for Cpu {

@@ -9,10 +9,10 @@
 use dfdx::prelude::*;
 
 use super::Evaluated;
-use crate::synthesize::loss::LossFunction;
 use crate::error::Result;
 use crate::ops::backend::backend;
 use crate::synthesize::device::{sum_f64, Dev4, Portable, Taped4};
+use crate::synthesize::loss::LossFunction;
 use crate::tensor::dims;
 
 /// See [`super::ObjectiveKernel::objective`].
