@@ -13,6 +13,9 @@ mkdir -p "$dest"
 declare -A sums=(
   [einstein.pgm]=04fdfaa3c70b8de1447e490df28b31084dce6720daca769399629d2214fe9ffb
   [curie.pgm]=9c1966040be52db0b7a48d55d212277689900c1eed35e11becc51957aa15744a
+  [reptile_skin.pgm]=c5349e9e7d402b2df64e146b8b64463bb147d993d8a50537d01c862eca256d87
+  [parrot.png]=bda44895f686a704276363c717e6c2950b57c31f58ceb6d5422d8476231facb7
+  [color_wheel.jpg]=c221ca4b9b41f1820fc95a3fb3c6316c3b8770af3dc650cfafc65b354b6799f7
 )
 
 verify() { # file expected-sha
@@ -21,7 +24,6 @@ verify() { # file expected-sha
 
 all_ok=1
 for f in "${!sums[@]}"; do verify "$dest/$f" "${sums[$f]}" || all_ok=0; done
-for f in parrot.png color_wheel.jpg reptile_skin.pgm; do [ -f "$dest/$f" ] || all_ok=0; done
 if [ "$all_ok" = 1 ]; then
   echo "standard images already in $dest"
   exit 0

@@ -27,7 +27,7 @@ use std::sync::OnceLock;
 use crate::error::{Error, Result};
 use crate::ops::{
     BackwardKernel, ChannelsKernel, ConvKernel, GainKernel, PadKernel, PointwiseKernel,
-    ReduceKernel, RollKernel,
+    PsStatsKernel, ReduceKernel, RollKernel, SpectralKernel,
 };
 use crate::tensor::Float;
 
@@ -74,6 +74,8 @@ pub trait Device<E: Float>:
     + ReduceKernel<E>
     + GainKernel<E>
     + BackwardKernel<E>
+    + SpectralKernel<E>
+    + PsStatsKernel<E>
     + sealed::Sealed
 {
 }
@@ -87,6 +89,8 @@ impl<E: Float> Device<E> for Cpu where
         + ReduceKernel<E>
         + GainKernel<E>
         + BackwardKernel<E>
+        + SpectralKernel<E>
+        + PsStatsKernel<E>
 {
 }
 

@@ -19,9 +19,11 @@ pub(crate) mod gain;
 pub(crate) mod pad;
 pub(crate) mod pointwise;
 pub(crate) mod pool;
+pub(crate) mod ps_stats;
 pub(crate) mod reduce;
 pub(crate) mod roll;
 pub(crate) mod separable;
+pub(crate) mod spectral;
 pub(crate) mod svd;
 pub(crate) mod tape;
 
@@ -38,8 +40,12 @@ pub use gain::Activation;
 pub use gain::{Gain, GainKernel};
 pub use pad::{pad, PadKernel, PadMode};
 pub use pointwise::{map, map2, map2_halves, softplus, PointwiseKernel};
+pub use ps_stats::{ps_statistics, PsLayout, PsStatsKernel};
 pub use reduce::{mse, sum_squares, ReduceKernel};
 pub use roll::{roll, RollKernel};
+pub use spectral::{
+    spectral_analysis, spectral_synthesis, SpectralBand, SpectralKernel, SpectralPlan,
+};
 
 /// Invokes `$m!(device, element type)` for every device whose kernels are the portable
 /// ones: the GPU (`cuda` feature) and, under the test feature `portable-cpu`, the CPU.

@@ -8,7 +8,9 @@ mod linear_nonlinear;
 mod model;
 mod on_off;
 mod params;
+mod portilla_simoncelli;
 mod scales;
+mod steerable_pyramid;
 
 pub use crate::ops::Activation;
 pub use center_surround::{CenterSurround, CenterSurroundBuilder};
@@ -21,4 +23,8 @@ pub use linear_nonlinear::{LinearNonlinear, LinearNonlinearBuilder};
 pub use model::{Filters, Model};
 pub use on_off::{OnOff, OnOffBuilder};
 pub use params::PerChannel;
+pub use portilla_simoncelli::{PortillaSimoncelli, PortillaSimoncelliBuilder, STAT_NAMES};
 pub use scales::{CoarseToFine, Scale};
+pub use steerable_pyramid::{
+    Height, PyrCoeffs, PyrKey, SteerablePyramidFreq, SteerablePyramidFreqBuilder,
+};

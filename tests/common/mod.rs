@@ -7,6 +7,7 @@ use plenoptic as po;
 
 pub mod ctf_model;
 pub mod reference;
+pub mod textures;
 
 /// The reference outputs of plenoptic 1.3.0 (`../shared/reference` next to the repo).
 pub fn reference_dir() -> PathBuf {

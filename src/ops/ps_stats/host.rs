@@ -1,0 +1,588 @@
+//! The Portilla-Simoncelli statistics of one image plane from its spectral bands, and
+//! their adjoint, on the host in f64 (plenoptic 1.3.0's `PortillaSimoncelli.forward`
+//! after the pyramid, in its order).
+
+use crate::ops::spectral::fft2::{fft2, fft2_real, C64};
+
+use super::PsLayout;
+
+/// Where each input of the statistics lies in a plane's bands.
+struct Offsets {
+    /// (scale, orientation) -> complex band (real part, then imaginary part).
+    band: Vec<Vec<usize>>,
+    /// (scale, orientation) -> the next coarser band, expanded to this scale (complex).
+    expanded: Vec<Vec<usize>>,
+    highpass: usize,
+    /// Reconstructed low-pass images, fine to coarse (scale k on grid k).
+    recon: Vec<usize>,
+}
+
+impl PsLayout {
+    fn n_at(&self, s: usize) -> usize {
+        self.dims[s].0 * self.dims[s].1
+    }
+
+    fn offsets(&self) -> Offsets {
+        let (ns, no) = (self.n_scales, self.n_orientations);
+        let mut o = 0;
+        let mut take = |n: usize| {
+            let s = o;
+            o += n;
+            s
+        };
+        let band = (0..ns)
+            .map(|s| (0..no).map(|_| take(2 * self.n_at(s))).collect())
+            .collect();
+        let expanded = (0..ns.saturating_sub(1))
+            .map(|s| (0..no).map(|_| take(2 * self.n_at(s))).collect())
+            .collect();
+        let highpass = take(self.n_at(0));
+        let recon = (0..=ns).map(|k| take(self.n_at(k))).collect();
+        Offsets {
+            band,
+            expanded,
+            highpass,
+            recon,
+        }
+    }
+
+    /// Raw (unmasked) statistics per plane: plenoptic's 1947 for 4 scales, 4 orientations,
+    /// width 9.
+    pub(crate) fn raw_len(&self) -> usize {
+        let (ns, no, w) = (self.n_scales, self.n_orientations, self.width);
+        6 + w * w * no * ns
+            + 3 * (ns + 1)
+            + w * w * (ns + 1)
+            + no * no * ns
+            + no * ns
+            + no * no * (ns - 1)
+            + 2 * no * no * (ns - 1)
+            + 1
+    }
+}
+
+/// Start of each statistic group in the raw vector.
+struct Groups {
+    acm: usize,
+    skew: usize,
+    kurt: usize,
+    acr: usize,
+    std: usize,
+    cross_ori: usize,
+    mag_std: usize,
+    csm: usize,
+    csr: usize,
+    hp: usize,
+}
+
+fn groups(l: &PsLayout) -> Groups {
+    let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
+    let acm = 6;
+    let skew = acm + w * w * no * ns;
+    let kurt = skew + ns + 1;
+    let acr = kurt + ns + 1;
+    let std = acr + w * w * (ns + 1);
+    let cross_ori = std + ns + 1;
+    let mag_std = cross_ori + no * no * ns;
+    let csm = mag_std + no * ns;
+    let csr = csm + no * no * (ns - 1);
+    let hp = csr + 2 * no * no * (ns - 1);
+    Groups {
+        acm,
+        skew,
+        kurt,
+        acr,
+        std,
+        cross_ori,
+        mag_std,
+        csm,
+        csr,
+        hp,
+    }
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The shifts of the centred `w x w` autocorrelation window: -(w/2) ..= (w+1)/2 - 1.
+fn shifts(w: usize) -> impl Iterator<Item = isize> + Clone {
+    let lo = -((w / 2) as isize);
+    (0..w as isize).map(move |i| lo + i)
+}
+
+/// The circular autocorrelation `r[d] = mean_p m[p] m[p + d]` at the window's shifts,
+/// row-major `w x w`, by FFT.
+fn autocorr(m: &[f64], h: usize, wd: usize, w: usize) -> Vec<f64> {
+    let mut s = fft2_real(m, h, wd);
+    s.iter_mut().for_each(|z| *z = C64::new(z.norm_sqr(), 0.0));
+    fft2(&mut s, h, wd, true);
+    let n2 = ((h * wd) as f64).powi(2);
+    let mut out = Vec::with_capacity(w * w);
+    for d1 in shifts(w) {
+        for d2 in shifts(w) {
+            let i = d1.rem_euclid(h as isize) as usize;
+            let j = d2.rem_euclid(wd as isize) as usize;
+            out.push(s[i * wd + j].re / n2);
+        }
+    }
+    out
+}
+
+/// Adds to `gm` the gradient of `sum_d gr[d] r[d]` (window shifts, `r` as [`autocorr`])
+/// with respect to `m`: `mean`-scaled `sum_d gr[d] (m[p + d] + m[p - d])`, by FFT.
+fn autocorr_adjoint(m: &[f64], h: usize, wd: usize, w: usize, gr: &[f64], gm: &mut [f64]) {
+    let mut k = vec![0.0; h * wd];
+    let mut it = gr.iter();
+    for d1 in shifts(w) {
+        for d2 in shifts(w) {
+            let g = *it.next().expect("window");
+            for (a, b) in [(d1, d2), (-d1, -d2)] {
+                let i = a.rem_euclid(h as isize) as usize;
+                let j = b.rem_euclid(wd as isize) as usize;
+                k[i * wd + j] += g;
+            }
+        }
+    }
+    let km = fft2_real(&k, h, wd);
+    let mut s = fft2_real(m, h, wd);
+    s.iter_mut().zip(&km).for_each(|(a, b)| *a *= b);
+    fft2(&mut s, h, wd, true);
+    let n = (h * wd) as f64;
+    for (g, z) in gm.iter_mut().zip(&s) {
+        *g += z.re / (n * n);
+    }
+}
+
+/// |z| of a complex band (real part, then imaginary part, `n` each).
+fn modulus(c: &[f64], n: usize) -> Vec<f64> {
+    (0..n).map(|p| c[p].hypot(c[n + p])).collect()
+}
+
+/// `rho - mean(rho)`.
+fn centred(rho: &[f64]) -> Vec<f64> {
+    let m = mean(rho);
+    rho.iter().map(|v| v - m).collect()
+}
+
+/// Adds the gradient through `centred(|z|)` (`g` for the centred modulus) into the band's
+/// gradient `gc` (real part, then imaginary part).
+fn modulus_adjoint(c: &[f64], rho: &[f64], g: &[f64], gc: &mut [f64]) {
+    let n = rho.len();
+    let gm = mean(g);
+    for p in 0..n {
+        if rho[p] > 0.0 {
+            let gr = (g[p] - gm) / rho[p];
+            gc[p] += gr * c[p];
+            gc[n + p] += gr * c[n + p];
+        }
+    }
+}
+
+/// Intermediates of one plane's statistics.
+struct Planes {
+    /// (scale, orientation): modulus, centred modulus, its variance.
+    rho: Vec<Vec<Vec<f64>>>,
+    mag: Vec<Vec<Vec<f64>>>,
+    mag_var: Vec<Vec<f64>>,
+    /// Expanded bands: modulus, centred modulus and its variance, phase-doubled parts.
+    erho: Vec<Vec<Vec<f64>>>,
+    emag: Vec<Vec<Vec<f64>>>,
+    emag_var: Vec<Vec<f64>>,
+    /// Per scale: the doubled-phase real parts then imaginary parts (2 * n_orientations).
+    dbl: Vec<Vec<Vec<f64>>>,
+    dbl_var: Vec<Vec<f64>>,
+    re_var: Vec<Vec<f64>>,
+    recon_var: Vec<f64>,
+}
+
+fn planes(l: &PsLayout, y: &[f64], off: &Offsets) -> Planes {
+    let (ns, no) = (l.n_scales, l.n_orientations);
+    let mut p = Planes {
+        rho: vec![],
+        mag: vec![],
+        mag_var: vec![],
+        erho: vec![],
+        emag: vec![],
+        emag_var: vec![],
+        dbl: vec![],
+        dbl_var: vec![],
+        re_var: vec![],
+        recon_var: vec![],
+    };
+    for s in 0..ns {
+        let n = l.n_at(s);
+        let (mut rs, mut ms, mut vs, mut rv) = (vec![], vec![], vec![], vec![]);
+        for o in 0..no {
+            let c = &y[off.band[s][o]..off.band[s][o] + 2 * n];
+            let rho = modulus(c, n);
+            let mag = centred(&rho);
+            vs.push(dot(&mag, &mag) / n as f64);
+            rv.push(dot(&c[..n], &c[..n]) / n as f64);
+            rs.push(rho);
+            ms.push(mag);
+        }
+        p.rho.push(rs);
+        p.mag.push(ms);
+        p.mag_var.push(vs);
+        p.re_var.push(rv);
+    }
+    for s in 0..ns.saturating_sub(1) {
+        let n = l.n_at(s);
+        let (mut rs, mut ms, mut vs) = (vec![], vec![], vec![]);
+        let mut dbl = vec![Vec::new(); 2 * no];
+        for o in 0..no {
+            let e = &y[off.expanded[s][o]..off.expanded[s][o] + 2 * n];
+            let rho = modulus(e, n);
+            let mag = centred(&rho);
+            vs.push(dot(&mag, &mag) / n as f64);
+            let (re, im): (Vec<f64>, Vec<f64>) = (0..n)
+                .map(|q| {
+                    let (a, b, r) = (e[q], e[n + q], rho[q]);
+                    ((a * a - b * b) / r, 2.0 * a * b / r)
+                })
+                .unzip();
+            dbl[o] = re;
+            dbl[no + o] = im;
+            rs.push(rho);
+            ms.push(mag);
+        }
+        p.dbl_var
+            .push(dbl.iter().map(|q| dot(q, q) / n as f64).collect());
+        p.dbl.push(dbl);
+        p.erho.push(rs);
+        p.emag.push(ms);
+        p.emag_var.push(vs);
+    }
+    for k in 0..=ns {
+        let n = l.n_at(k);
+        let r = &y[off.recon[k]..off.recon[k] + n];
+        p.recon_var.push(dot(r, r) / n as f64);
+    }
+    p
+}
+
+/// Pixel statistics of `x`: mean, unbiased variance, skew, kurtosis, min, max, and the
+/// central moments `mean(d^3)`, `mean(d^4)`.
+fn pixel_stats(x: &[f64]) -> ([f64; 6], f64, f64) {
+    let n = x.len() as f64;
+    let m = mean(x);
+    let (mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0);
+    for v in x {
+        let d = v - m;
+        s2 += d * d;
+        s3 += d * d * d;
+        s4 += d * d * d * d;
+    }
+    let var = s2 / (n - 1.0);
+    let (m3, m4) = (s3 / n, s4 / n);
+    let min = x.iter().cloned().fold(f64::INFINITY, f64::min);
+    let max = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    (
+        [m, var, m3 / var.powf(1.5), m4 / (var * var), min, max],
+        m3,
+        m4,
+    )
+}
+
+/// The raw statistics (every entry, plenoptic's order) of one plane: image `x`, bands `y`.
+pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> Vec<f64> {
+    let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
+    let off = l.offsets();
+    let g = groups(l);
+    let p = planes(l, y, &off);
+    let mut out = vec![0.0; l.raw_len()];
+    let (pix, _, _) = pixel_stats(x);
+    out[..6].copy_from_slice(&pix);
+    for s in 0..ns {
+        let (h, wd) = l.dims[s];
+        for o in 0..no {
+            let ac = autocorr(&p.mag[s][o], h, wd, w);
+            let v = p.mag_var[s][o];
+            for (a, r) in ac.iter().enumerate() {
+                out[g.acm + (a * no + o) * ns + s] =
+                    if a == (w / 2) * (w + 1) { 1.0 } else { r / v };
+            }
+            out[g.mag_std + o * ns + s] = v.sqrt();
+            let n = (h * wd) as f64;
+            for o2 in 0..no {
+                let c = dot(&p.mag[s][o], &p.mag[s][o2]) / n / (v * p.mag_var[s][o2]).sqrt();
+                out[g.cross_ori + (o * no + o2) * ns + s] = c;
+            }
+        }
+    }
+    for k in 0..=ns {
+        let (h, wd) = l.dims[k];
+        let r = &y[off.recon[k]..off.recon[k] + h * wd];
+        let v = p.recon_var[k];
+        let ac = autocorr(r, h, wd, w);
+        for (a, c) in ac.iter().enumerate() {
+            out[g.acr + a * (ns + 1) + k] = if a == (w / 2) * (w + 1) { 1.0 } else { c / v };
+        }
+        out[g.std + k] = v.sqrt();
+        let n = (h * wd) as f64;
+        let unstable = v / pix[1] < l.resolution;
+        let m3 = r.iter().map(|a| a * a * a).sum::<f64>() / n;
+        let m4 = r.iter().map(|a| (a * a) * (a * a)).sum::<f64>() / n;
+        out[g.skew + k] = if unstable { 0.0 } else { m3 / v.powf(1.5) };
+        out[g.kurt + k] = if unstable { 3.0 } else { m4 / (v * v) };
+    }
+    for s in 0..ns.saturating_sub(1) {
+        let n = l.n_at(s) as f64;
+        for o1 in 0..no {
+            for o2 in 0..no {
+                let c = dot(&p.mag[s][o1], &p.emag[s][o2])
+                    / n
+                    / (p.mag_var[s][o1] * p.emag_var[s][o2]).sqrt();
+                out[g.csm + (o1 * no + o2) * (ns - 1) + s] = c;
+            }
+            let nn = l.n_at(s);
+            let re = &y[off.band[s][o1]..off.band[s][o1] + nn];
+            for q in 0..2 * no {
+                let c = dot(re, &p.dbl[s][q]) / n / (p.re_var[s][o1] * p.dbl_var[s][q]).sqrt();
+                out[g.csr + (o1 * 2 * no + q) * (ns - 1) + s] = c;
+            }
+        }
+    }
+    let hp = &y[off.highpass..off.highpass + l.n_at(0)];
+    out[g.hp] = dot(hp, hp) / l.n_at(0) as f64;
+    out
+}
+
+/// The gradients of `sum(g * forward(x, y))` with respect to `x` and `y`, added into
+/// `gx` and `gy`.
+pub(crate) fn adjoint(
+    l: &PsLayout,
+    x: &[f64],
+    y: &[f64],
+    g: &[f64],
+    gx: &mut [f64],
+    gy: &mut [f64],
+) {
+    let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
+    let off = l.offsets();
+    let gr = groups(l);
+    let p = planes(l, y, &off);
+    let centre = Some((w / 2) * (w + 1));
+
+    // pixel statistics
+    let (pix, m3, m4) = pixel_stats(x);
+    let n = x.len() as f64;
+    let (m, var) = (pix[0], pix[1]);
+    let gv = g[1] - 1.5 * m3 * var.powf(-2.5) * g[2] - 2.0 * m4 * var.powi(-3) * g[3];
+    let (g3, g4) = (g[2] * var.powf(-1.5), g[3] / (var * var));
+    let mean_d2 = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n;
+    let mean_d3 = m3;
+    for (gxp, v) in gx.iter_mut().zip(x) {
+        let d = v - m;
+        *gxp += g[0] / n
+            + gv * 2.0 * d / (n - 1.0)
+            + g3 * 3.0 / n * (d * d - mean_d2)
+            + g4 * 4.0 / n * (d * d * d - mean_d3);
+    }
+    for (idx, target) in [(4, pix[4]), (5, pix[5])] {
+        if g[idx] != 0.0 {
+            let count = x.iter().filter(|v| **v == target).count() as f64;
+            for (gxp, v) in gx.iter_mut().zip(x) {
+                if *v == target {
+                    *gxp += g[idx] / count;
+                }
+            }
+        }
+    }
+
+    // gradients of the centred moduli and their variances
+    let mut g_mag: Vec<Vec<Vec<f64>>> = (0..ns).map(|s| vec![vec![0.0; l.n_at(s)]; no]).collect();
+    let mut g_mv = vec![vec![0.0; no]; ns];
+    let mut g_emag: Vec<Vec<Vec<f64>>> = (0..ns.saturating_sub(1))
+        .map(|s| vec![vec![0.0; l.n_at(s)]; no])
+        .collect();
+    let mut g_ev = vec![vec![0.0; no]; ns.saturating_sub(1)];
+    for s in 0..ns {
+        let (h, wd) = l.dims[s];
+        let nn = (h * wd) as f64;
+        for o in 0..no {
+            let v = p.mag_var[s][o];
+            let ac = autocorr(&p.mag[s][o], h, wd, w);
+            let mut gacs = vec![0.0; w * w];
+            for a in 0..w * w {
+                if Some(a) == centre {
+                    continue;
+                }
+                let ga = g[gr.acm + (a * no + o) * ns + s];
+                gacs[a] = ga / v;
+                g_mv[s][o] -= ga * ac[a] / (v * v);
+            }
+            autocorr_adjoint(&p.mag[s][o], h, wd, w, &gacs, &mut g_mag[s][o]);
+            g_mv[s][o] += g[gr.mag_std + o * ns + s] / (2.0 * v.sqrt());
+            for o2 in 0..no {
+                let gc = g[gr.cross_ori + (o * no + o2) * ns + s];
+                if gc == 0.0 {
+                    continue;
+                }
+                let v2 = p.mag_var[s][o2];
+                let den = (v * v2).sqrt();
+                let c = dot(&p.mag[s][o], &p.mag[s][o2]) / nn / den;
+                let gp = gc / den / nn;
+                for q in 0..h * wd {
+                    let (a, b) = (p.mag[s][o][q], p.mag[s][o2][q]);
+                    g_mag[s][o][q] += gp * b;
+                    g_mag[s][o2][q] += gp * a;
+                }
+                g_mv[s][o] -= 0.5 * c * gc / v;
+                g_mv[s][o2] -= 0.5 * c * gc / v2;
+            }
+        }
+    }
+    for s in 0..ns.saturating_sub(1) {
+        let nn = l.n_at(s);
+        let nf = nn as f64;
+        for o1 in 0..no {
+            let v1 = p.mag_var[s][o1];
+            for o2 in 0..no {
+                let gc = g[gr.csm + (o1 * no + o2) * (ns - 1) + s];
+                if gc == 0.0 {
+                    continue;
+                }
+                let v2 = p.emag_var[s][o2];
+                let den = (v1 * v2).sqrt();
+                let c = dot(&p.mag[s][o1], &p.emag[s][o2]) / nf / den;
+                let gp = gc / den / nf;
+                for q in 0..nn {
+                    g_mag[s][o1][q] += gp * p.emag[s][o2][q];
+                    g_emag[s][o2][q] += gp * p.mag[s][o1][q];
+                }
+                g_mv[s][o1] -= 0.5 * c * gc / v1;
+                g_ev[s][o2] -= 0.5 * c * gc / v2;
+            }
+            // real parts against the phase-doubled coarser bands
+            let ob = off.band[s][o1];
+            let re: Vec<f64> = y[ob..ob + nn].to_vec();
+            let vr = p.re_var[s][o1];
+            let mut g_re = vec![0.0; nn];
+            let mut g_vr = 0.0;
+            let mut g_dbl = vec![vec![0.0; nn]; 2 * no];
+            let mut g_dv = vec![0.0; 2 * no];
+            for q in 0..2 * no {
+                let gc = g[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
+                if gc == 0.0 {
+                    continue;
+                }
+                let vq = p.dbl_var[s][q];
+                let den = (vr * vq).sqrt();
+                let c = dot(&re, &p.dbl[s][q]) / nf / den;
+                let gp = gc / den / nf;
+                for i in 0..nn {
+                    g_re[i] += gp * p.dbl[s][q][i];
+                    g_dbl[q][i] += gp * re[i];
+                }
+                g_vr -= 0.5 * c * gc / vr;
+                g_dv[q] -= 0.5 * c * gc / vq;
+            }
+            for i in 0..nn {
+                gy[ob + i] += g_re[i] + g_vr * 2.0 * re[i] / nf;
+            }
+            // through the phase doubling of the expanded band, orientation by orientation
+            for o in 0..no {
+                let oe = off.expanded[s][o];
+                let e = &y[oe..oe + 2 * nn];
+                for q in [o, no + o] {
+                    if g_dv[q] != 0.0 {
+                        for (gd, d) in g_dbl[q].iter_mut().zip(&p.dbl[s][q]) {
+                            *gd += g_dv[q] * 2.0 * d / nf;
+                        }
+                    }
+                }
+                let (gre, gim) = (&g_dbl[o], &g_dbl[no + o]);
+                for i in 0..nn {
+                    let (a, b, r) = (e[i], e[nn + i], p.erho[s][o][i]);
+                    if r == 0.0 {
+                        continue;
+                    }
+                    let (u, t) = ((a * a - b * b) / r, 2.0 * a * b / r);
+                    let r2 = r * r;
+                    gy[oe + i] += gre[i] * (2.0 * a - u * a / r2 * r) / r
+                        + gim[i] * (2.0 * b - t * a / r2 * r) / r;
+                    gy[oe + nn + i] += gre[i] * (-2.0 * b - u * b / r2 * r) / r
+                        + gim[i] * (2.0 * a - t * b / r2 * r) / r;
+                }
+            }
+        }
+        for o in 0..no {
+            let oe = off.expanded[s][o];
+            let mut ge = std::mem::take(&mut g_emag[s][o]);
+            for (gq, m) in ge.iter_mut().zip(&p.emag[s][o]) {
+                *gq += g_ev[s][o] * 2.0 * m / nf;
+            }
+            modulus_adjoint(
+                &y[oe..oe + 2 * nn],
+                &p.erho[s][o],
+                &ge,
+                &mut gy[oe..oe + 2 * nn],
+            );
+        }
+    }
+    for s in 0..ns {
+        let nf = l.n_at(s) as f64;
+        let nn = l.n_at(s);
+        for o in 0..no {
+            let ob = off.band[s][o];
+            let mut gm = std::mem::take(&mut g_mag[s][o]);
+            for (gq, m) in gm.iter_mut().zip(&p.mag[s][o]) {
+                *gq += g_mv[s][o] * 2.0 * m / nf;
+            }
+            modulus_adjoint(
+                &y[ob..ob + 2 * nn],
+                &p.rho[s][o],
+                &gm,
+                &mut gy[ob..ob + 2 * nn],
+            );
+        }
+    }
+
+    // reconstructed low-pass images
+    for k in 0..=ns {
+        let (h, wd) = l.dims[k];
+        let nn = h * wd;
+        let nf = nn as f64;
+        let or = off.recon[k];
+        let r = &y[or..or + nn];
+        let v = p.recon_var[k];
+        let ac = autocorr(r, h, wd, w);
+        let mut gacs = vec![0.0; w * w];
+        let mut g_v = 0.0;
+        for a in 0..w * w {
+            if Some(a) == centre {
+                continue;
+            }
+            let ga = g[gr.acr + a * (ns + 1) + k];
+            gacs[a] = ga / v;
+            g_v -= ga * ac[a] / (v * v);
+        }
+        let mut gr_img = vec![0.0; nn];
+        autocorr_adjoint(r, h, wd, w, &gacs, &mut gr_img);
+        g_v += g[gr.std + k] / (2.0 * v.sqrt());
+        let unstable = v / var < l.resolution;
+        let (gs, gk) = if unstable {
+            (0.0, 0.0)
+        } else {
+            (g[gr.skew + k], g[gr.kurt + k])
+        };
+        let m3 = r.iter().map(|a| a * a * a).sum::<f64>() / nf;
+        let m4 = r.iter().map(|a| (a * a) * (a * a)).sum::<f64>() / nf;
+        g_v += -1.5 * m3 * v.powf(-2.5) * gs - 2.0 * m4 * v.powi(-3) * gk;
+        let (c3, c4) = (gs * v.powf(-1.5) * 3.0 / nf, gk / (v * v) * 4.0 / nf);
+        for i in 0..nn {
+            let a = r[i];
+            gy[or + i] += gr_img[i] + g_v * 2.0 * a / nf + c3 * a * a + c4 * a * a * a;
+        }
+    }
+    let nh = l.n_at(0);
+    for i in 0..nh {
+        gy[off.highpass + i] += g[gr.hp] * 2.0 * y[off.highpass + i] / nh as f64;
+    }
+}
