@@ -41,7 +41,15 @@ fn reptile_ctf_follows_plenoptic_for_50_iterations() {
         .collect();
     assert_eq!(
         order,
-        ["pixel_statistics", "residual_lowpass", "3", "2", "1", "0", "all"]
+        [
+            "pixel_statistics",
+            "residual_lowpass",
+            "3",
+            "2",
+            "1",
+            "0",
+            "all"
+        ]
     );
     assert_eq!(met.scales(), [Scale::named("all")]);
     assert_eq!(met.scales_timing()[6].1, [18]);
@@ -59,6 +67,29 @@ fn reptile_ctf_follows_plenoptic_for_50_iterations() {
         println!("{what}: largest relative difference {worst:.3e}");
         assert!(worst < TOL, "{what}: {worst:e}");
     }
+    // the status figure draws the error of the statistics with PS's stem plots
+    let st = po::display::plot_synthesis_status(&met, 0)
+        .unwrap()
+        .representation_plot(met.model())
+        .unwrap();
+    let pic = st.render().unwrap();
+    let anim = po::display::animate_synthesis_status(&met, 0, 5)
+        .unwrap()
+        .representation_plot(met.model())
+        .unwrap();
+    assert_eq!(anim.iterations(), [0, 10, 20, 30, 40]);
+    let gif = anim.animation().unwrap();
+    assert_eq!(gif.size().0, pic.width());
+    if let Ok(dir) = std::env::var("PLENOPTIC_STATUS_PNG") {
+        pic.save(format!("{dir}/ps_status.png")).unwrap();
+        gif.save(format!("{dir}/ps_status.gif")).unwrap();
+    }
+    let groups = met
+        .model()
+        .representation_for_plotting(&po::Model::apply(met.model(), met.image()).unwrap())
+        .unwrap();
+    let names: Vec<&str> = groups.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names.len(), 8, "{names:?}");
 }
 
 /// plenoptic's own rerun with 2 threads instead of 1 drifts by 5.8e-5 relative over these

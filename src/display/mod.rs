@@ -43,6 +43,7 @@ mod picture;
 mod plot_loss;
 mod rep_plot;
 mod status;
+mod stem;
 mod synthesis;
 
 pub use animate::{Animate, Animation, SynthesisPlot};
