@@ -86,7 +86,7 @@ fn reptile_ctf_follows_plenoptic_for_50_iterations() {
     }
     let groups = met
         .model()
-        .representation_for_plotting(&po::Model::apply(met.model(), met.image()).unwrap())
+        .representation_for_plotting(&po::Model::apply(met.model(), met.image()).unwrap(), 0)
         .unwrap();
     let names: Vec<&str> = groups.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(names.len(), 8, "{names:?}");

@@ -347,3 +347,25 @@ fn bad_shapes_get_typed_errors() {
         [2, 3, 1, nonsquare.n_stats()]
     );
 }
+
+#[test]
+fn plot_representation_draws_every_group() {
+    let model = ps((256, 256), 4, 9);
+    let rep = model.apply(&image::<f32>("reptile")).unwrap();
+    let groups = model.representation_for_plotting(&rep, 0).unwrap();
+    let names: Vec<&str> = groups.iter().map(|g| g.0.as_str()).collect();
+    assert_eq!(names.len(), 8);
+    assert_eq!(groups[0].1.len(), 7);
+    assert_eq!(groups[1].1.len(), 15);
+    // the variance of the highpass residual is the 7th value
+    let hp = model.statistic(&rep, "var_highpass_residual").unwrap().0[0];
+    assert_eq!(groups[0].1[6], hp);
+    let pic = po::display::plot_representation(&model, &rep, 0, None).unwrap();
+    assert_eq!((pic.width(), pic.height()), (3 * 360, 3 * 260));
+    let out = std::env::temp_dir().join("plenoptic-ps-representation.png");
+    pic.save(&out).unwrap();
+    assert!(matches!(
+        model.representation_for_plotting(&rep, 1),
+        Err(po::Error::InvalidArgument { .. })
+    ));
+}

@@ -297,3 +297,96 @@ fn tight_frame_keeps_the_energy() {
     let recon = as64(&pyr.recon_pyr(coeffs, None, None).unwrap());
     assert!(common::max_abs_diff(&recon, &as64(&x)) < 1e-4);
 }
+
+/// Finite differences (f64) of `sum(w * op(x))` against the op's backward, for the
+/// spectral analysis (complex pyramid bands) and the synthesis (its reconstruction).
+#[test]
+fn spectral_ops_gradients_match_finite_differences_f64() {
+    use po::dfdx::prelude::Trace;
+    let pyr = SteerablePyramidFreq::builder((16, 16))
+        .height(2)
+        .is_complex(true)
+        .build()
+        .unwrap();
+    let xv: Vec<f64> = (0..256)
+        .map(|i| ((i * 37 % 101) as f64 / 101.0).sin())
+        .collect();
+    let x = po::image_from_vec(xv.clone(), &[1, 1, 16, 16]).unwrap();
+    let n_out = po::dims(pyr.forward(x.clone()).unwrap().tensor())[3];
+    let wv: Vec<f64> = (0..n_out)
+        .map(|i| (i * 13 % 29) as f64 / 29.0 - 0.5)
+        .collect();
+    let f = |v: &[f64]| -> f64 {
+        let x = po::image_from_vec(v.to_vec(), &[1, 1, 16, 16]).unwrap();
+        let y = pyr.forward(x).unwrap().into_tensor().as_vec();
+        y.iter().zip(&wv).map(|(a, b)| a * b).sum()
+    };
+    let y = pyr.forward(x.leaky_trace()).unwrap().into_tensor();
+    let g = po::ops::backward_with(y, wv.clone())
+        .unwrap()
+        .get(&x)
+        .as_vec();
+    let h = 1e-6;
+    for p in [0, 17, 100, 255] {
+        let (mut a, mut b) = (xv.clone(), xv.clone());
+        a[p] += h;
+        b[p] -= h;
+        let fd = (f(&a) - f(&b)) / (2.0 * h);
+        assert!(
+            (fd - g[p]).abs() < 1e-7,
+            "analysis, pixel {p}: {fd} vs {}",
+            g[p]
+        );
+    }
+    // the reconstruction as a function of the bands
+    let bands = pyr.forward(x.clone()).unwrap().into_tensor();
+    let bv = bands.as_vec();
+    let recon = |v: &[f64]| -> Vec<f64> {
+        let t = po::image_from_vec(v.to_vec(), &[1, 1, 1, n_out]).unwrap();
+        po::ops::spectral_synthesis(t, &recon_plan(&pyr))
+            .unwrap()
+            .as_vec()
+    };
+    let w2: Vec<f64> = (0..256).map(|i| (i * 7 % 19) as f64 / 19.0 - 0.5).collect();
+    let fr = |v: &[f64]| -> f64 { recon(v).iter().zip(&w2).map(|(a, b)| a * b).sum() };
+    let t = po::image_from_vec(bv.clone(), &[1, 1, 1, n_out]).unwrap();
+    let r = po::ops::spectral_synthesis(t.leaky_trace(), &recon_plan(&pyr)).unwrap();
+    let g = po::ops::backward_with(r, w2.clone())
+        .unwrap()
+        .get(&t)
+        .as_vec();
+    for p in [0, 5, 300, n_out / 2, n_out - 1] {
+        let (mut a, mut b) = (bv.clone(), bv.clone());
+        a[p] += h;
+        b[p] -= h;
+        let fd = (fr(&a) - fr(&b)) / (2.0 * h);
+        assert!(
+            (fd - g[p]).abs() < 1e-7,
+            "synthesis, band value {p}: {fd} vs {}",
+            g[p]
+        );
+    }
+}
+
+fn recon_plan(pyr: &SteerablePyramidFreq) -> std::sync::Arc<po::ops::SpectralPlan> {
+    pyr.recon_plan()
+}
+
+#[test]
+fn pyrshow_shows_every_band() {
+    let pyr = pyramid(&Case {
+        complex: true,
+        ..case("x", false, Some(3), 3)
+    });
+    let coeffs = pyr.forward(image::<f32>(false)).unwrap();
+    let fig = po::display::pyrshow(&coeffs, 0).unwrap();
+    // highpass, 3 scales x 4 orientations x (real, imag), lowpass
+    assert_eq!(fig.len(), 1 + 3 * 4 * 2 + 1);
+    assert_eq!(fig.n_cols(), 8);
+    assert_eq!(fig.panels()[1].shape(), (256, 256));
+    assert_eq!(fig.panels()[9].shape(), (128, 128));
+    assert_eq!(fig.panels()[25].shape(), (32, 32));
+    fig.save(std::env::temp_dir().join("plenoptic-pyrshow.png"))
+        .unwrap();
+    assert!(po::display::pyrshow(&coeffs, 1).is_err());
+}

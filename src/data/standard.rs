@@ -107,10 +107,10 @@ fn read_one(path: &Path, as_gray: bool) -> Result<(usize, usize, usize, Vec<f64>
 /// grey (scikit-image's `rgb2gray`: 0.2125 R + 0.7154 G + 0.0721 B, alpha composited on
 /// white); without it grey files are repeated to 3 channels.
 ///
-/// ```no_run
+/// ```
 /// use plenoptic as po;
 /// let dir = po::data::data_dir();
-/// let imgs = po::data::load_images(&[dir.join("einstein.pgm"), dir.join("curie.pgm")], true)?;
+/// let imgs = po::data::load_images::<f32, _>(&[dir.join("einstein.pgm"), dir.join("curie.pgm")], true)?;
 /// assert_eq!(po::dims(&imgs), [2, 1, 256, 256]);
 /// # Ok::<(), po::Error>(())
 /// ```

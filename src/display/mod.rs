@@ -41,6 +41,7 @@ mod imshow;
 mod inline;
 mod picture;
 mod plot_loss;
+mod pyrshow;
 mod rep_plot;
 mod status;
 mod stem;
@@ -55,8 +56,10 @@ pub use imshow::{imshow, show, ImageValues, Imshow, IntoImages, Show, Titles, VR
 pub use inline::EvcxrDisplay;
 pub use picture::Picture;
 pub use plot_loss::LossPlot;
+pub use pyrshow::pyrshow;
 pub use rep_plot::PlotRepresentation;
 pub use status::{animate_synthesis_status, plot_synthesis_status, SynthesisStatus};
+pub use stem::plot_representation;
 pub use synthesis::{
     animate, display_eigendistortion, display_eigendistortions, display_metamer, plot_loss,
 };

@@ -6,6 +6,7 @@
 use super::picture::Picture;
 use super::status::SynthesisStatus;
 use crate::error::Result;
+use crate::simulate::PortillaSimoncelli;
 use crate::tensor::Image;
 
 /// Models that draw their own representation (as plenoptic's models with a
@@ -63,5 +64,19 @@ impl SynthesisStatus {
                 Some(model.plot_representation(&f.rep_error, "Representation error", ylim)?);
         }
         Ok(self)
+    }
+}
+
+impl PlotRepresentation for PortillaSimoncelli {
+    /// [`super::plot_representation`] (plenoptic's stem plots of the statistic groups) of
+    /// the first image of the batch; the groups carry their own titles, so `title` is not
+    /// drawn.
+    fn plot_representation(
+        &self,
+        rep: &Image<f32>,
+        _title: &str,
+        ylim: Option<(f64, f64)>,
+    ) -> Result<Picture> {
+        super::plot_representation(self, rep, 0, ylim)
     }
 }

@@ -1,225 +1,173 @@
-//! Stem plots of named groups of values in a grid (plenoptic's `clean_stem_plot` per
-//! group), and Portilla-Simoncelli's representation drawn with them (plenoptic's
-//! `PortillaSimoncelli.plot_representation`: its statistic groups, the correlation
-//! groups summarised by their Euclidean norm over the lag or orientation axes).
+//! Stem plots of the Portilla-Simoncelli statistic groups (plenoptic's
+//! `PortillaSimoncelli.plot_representation`), drawn on a [`Picture`].
 
-use super::figure::sci;
+use plotters::prelude::*;
+
 use super::font::{self, Align};
 use super::picture::Picture;
-use super::plot_loss::disc;
-use super::rep_plot::PlotRepresentation;
 use crate::error::{Error, Result};
 use crate::simulate::PortillaSimoncelli;
-use crate::tensor::{dims, select_batch, Image};
+use crate::tensor::{Float, Image};
 
-/// matplotlib's first colour: stems and markers.
-const STEM: [u8; 3] = [31, 119, 180];
-/// matplotlib's fourth colour: the base line.
-const BASE: [u8; 3] = [214, 39, 40];
-/// One panel's size in pixels.
-const CELL: (u32, u32) = (300, 170);
+const PANEL: (u32, u32) = (360, 260);
+const TITLE_PX: f32 = 14.0;
+const TICK_PX: f32 = 12.0;
+const BLUE: [u8; 3] = [31, 119, 180];
 
-/// A grid of stem plots, `cols` columns, one per group (title, values; NaN values are
-/// left out), under `title`; every value axis spans `ylim` when given, else its own
-/// data's range and 0.
-///
-/// # Errors
-/// [`Error::InvalidArgument`] when there is no group; font errors.
-pub(crate) fn stem_grid(
-    groups: &[(String, Vec<f64>)],
-    cols: usize,
-    title: &str,
-    ylim: Option<(f64, f64)>,
-) -> Result<Picture> {
-    if groups.is_empty() || cols == 0 {
-        return Err(Error::invalid("groups", "nothing to plot"));
-    }
-    let rows = groups.len().div_ceil(cols);
-    let (ascent, line) = font::metrics(15.0)?;
-    let head = (line + 8.0) as u32;
-    let mut pic = Picture::white(cols as u32 * CELL.0, head + rows as u32 * CELL.1);
-    let mid = pic.width() as f32 / 2.0;
-    font::draw_text(
-        &mut pic,
-        title,
-        15.0,
-        mid,
-        ascent + 4.0,
-        Align::Center,
-        [0; 3],
-    )?;
-    for (i, (name, v)) in groups.iter().enumerate() {
-        let (x0, y0) = (
-            (i % cols) as u32 * CELL.0,
-            head + (i / cols) as u32 * CELL.1,
-        );
-        stem(&mut pic, (x0, y0), name, v, ylim)?;
-    }
-    Ok(pic)
+fn draw_err<E: std::fmt::Debug>(e: E) -> Error {
+    Error::Display(format!("drawing a stem plot failed: {e:?}"))
 }
 
-/// One stem plot in the cell at `(x0, y0)`.
-fn stem(
+/// "Nice" ticks (steps 1, 2, 2.5, 5 times a power of 10) inside `[lo, hi]`.
+fn ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let raw = (hi - lo) / 4.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let (a, b) = ((lo / step).ceil() as i64, (hi / step).floor() as i64);
+    (a..=b).map(|k| k as f64 * step).collect()
+}
+
+fn label(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 1e-2 && v.abs() < 1e4 {
+        format!("{}", (v * 1e4).round() / 1e4)
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+/// One stem plot of `values` titled `title` into `pic` at (x0, y0).
+fn panel(
     pic: &mut Picture,
-    (x0, y0): (u32, u32),
-    name: &str,
-    v: &[f64],
+    x0: u32,
+    y0: u32,
+    title: &str,
+    values: &[f64],
     ylim: Option<(f64, f64)>,
 ) -> Result<()> {
-    let (ascent, line) = font::metrics(12.0)?;
-    font::draw_text(
-        pic,
-        name,
-        12.0,
-        (x0 + CELL.0 / 2) as f32,
-        y0 as f32 + ascent + 2.0,
-        Align::Center,
-        [0; 3],
-    )?;
-    let finite = v.iter().copied().filter(|x| x.is_finite());
-    let (lo, hi) =
-        ylim.unwrap_or_else(|| finite.fold((0.0f64, 0.0f64), |(a, b), x| (a.min(x), b.max(x))));
-    let (lo, hi) = if hi - lo > 0.0 {
-        (lo, hi)
-    } else {
-        (lo - 1.0, hi + 1.0)
+    let (w, h) = PANEL;
+    let (left, right, top, bottom) = (62.0, 12.0, 28.0, 16.0);
+    let (pw, ph) = (w as f64 - left - right, h as f64 - top - bottom);
+    let finite: Vec<f64> = values.iter().cloned().filter(|v| v.is_finite()).collect();
+    let (mut lo, mut hi) = match ylim {
+        Some(l) => l,
+        None => finite
+            .iter()
+            .fold((0.0f64, 0.0f64), |(a, b), v| (a.min(*v), b.max(*v))),
     };
-    let left = x0 as f64 + 58.0;
-    let right = (x0 + CELL.0) as f64 - 12.0;
-    let top = y0 as f64 + line as f64 + 8.0;
-    let bottom = (y0 + CELL.1) as f64 - 10.0;
-    let y_of = |x: f64| bottom - (x.clamp(lo, hi) - lo) / (hi - lo) * (bottom - top);
-    // the value axis, with its range
-    for y in top as u32..=bottom as u32 {
-        pic.put(left as u32 - 4, y, [0; 3]);
+    if ylim.is_none() {
+        let span = (hi - lo).max(1e-12);
+        lo -= 0.05 * span;
+        hi += 0.05 * span;
     }
-    for (val, y) in [(hi, top), (lo, bottom)] {
+    let n = values.len().max(1) as f64;
+    let to_px = |i: usize, v: f64| -> (i32, i32) {
+        let x = left + pw * (i as f64 + 0.5) / n;
+        let y = top + ph * (hi - v.clamp(lo, hi)) / (hi - lo);
+        (
+            (x0 as f64 + x).round() as i32,
+            (y0 as f64 + y).round() as i32,
+        )
+    };
+    {
+        let (tw, th) = (pic.width(), pic.height());
+        let root = BitMapBackend::with_buffer(pic.rgb_mut(), (tw, th)).into_drawing_area();
+        let zero = to_px(0, 0.0).1;
+        let (xa, xb) = ((x0 as f64 + left) as i32, (x0 as f64 + left + pw) as i32);
+        root.draw(&PathElement::new(
+            vec![(xa, zero), (xb, zero)],
+            RGBColor(128, 128, 128),
+        ))
+        .map_err(draw_err)?;
+        let c = RGBColor(BLUE[0], BLUE[1], BLUE[2]);
+        for (i, v) in values.iter().enumerate() {
+            if !v.is_finite() {
+                continue;
+            }
+            let (px, py) = to_px(i, *v);
+            root.draw(&PathElement::new(vec![(px, zero), (px, py)], c))
+                .map_err(draw_err)?;
+            root.draw(&Circle::new((px, py), 3, c.filled()))
+                .map_err(draw_err)?;
+        }
+        root.present().map_err(draw_err)?;
+    }
+    // axes box, ticks and labels
+    let (l, t) = ((x0 as f64 + left) as u32, (y0 as f64 + top) as u32);
+    let (r, b) = (
+        (x0 as f64 + left + pw) as u32,
+        (y0 as f64 + top + ph) as u32,
+    );
+    for x in l..=r {
+        pic.put(x, t, [0; 3]);
+        pic.put(x, b, [0; 3]);
+    }
+    for y in t..=b {
+        pic.put(l, y, [0; 3]);
+        pic.put(r, y, [0; 3]);
+    }
+    for v in ticks(lo, hi) {
+        let (_, py) = to_px(0, v);
+        for d in 1..=4 {
+            pic.put(l - d, py as u32, [0; 3]);
+        }
         font::draw_text(
             pic,
-            &sci(val),
-            11.0,
-            left as f32 - 8.0,
-            y as f32 + 4.0,
+            &label(v),
+            TICK_PX,
+            l as f32 - 6.0,
+            py as f32 + 4.0,
             Align::Right,
             [0; 3],
         )?;
     }
-    let base = y_of(0.0);
-    for x in left as u32..=right as u32 {
-        pic.put(x, base as u32, BASE);
-    }
-    let n = v.len().max(1);
-    for (k, x) in v.iter().enumerate() {
-        if !x.is_finite() {
-            continue;
-        }
-        let px = left + (k as f64 + 0.5) / n as f64 * (right - left);
-        let py = y_of(*x);
-        for y in py.min(base) as u32..=py.max(base) as u32 {
-            pic.put(px as u32, y, STEM);
-        }
-        disc(pic, (px, py), 2, STEM);
-    }
+    font::draw_text(
+        pic,
+        title,
+        TITLE_PX,
+        (x0 as f64 + left + pw / 2.0) as f32,
+        y0 as f32 + 18.0,
+        Align::Center,
+        [0; 3],
+    )?;
     Ok(())
 }
 
-impl PortillaSimoncelli {
-    /// The statistic groups of `rep` summarised for plotting, in plenoptic's order
-    /// (`_representation_for_plotting`): `pixels+var_highpass`, `std+skew+kurtosis
-    /// recon`, `magnitude_std`, then each correlation group's Euclidean norm over its
-    /// first two axes (NaN, the redundant statistics, left out of the sums).
-    ///
-    /// # Errors
-    /// As [`PortillaSimoncelli::convert_to_dict`]; a batch or channel count other than 1.
-    pub fn representation_for_plotting(&self, rep: &Image<f32>) -> Result<Vec<(String, Vec<f64>)>> {
-        let [b, c, _, _] = dims(rep);
-        if (b, c) != (1, 1) {
-            return Err(Error::shape_mismatch(
-                "representation_for_plotting: one image of one channel",
-                [1, 1],
-                [b, c],
-            ));
-        }
-        let d = self.convert_to_dict(rep)?;
-        let get = |k: &str| d.get(k).cloned().unwrap_or_default();
-        let cat = |ks: &[&str]| ks.iter().flat_map(|k| get(k).0).collect::<Vec<f64>>();
-        let mut out = vec![
-            (
-                "pixels+var_highpass".to_string(),
-                cat(&["pixel_statistics", "var_highpass_residual"]),
-            ),
-            (
-                "std+skew+kurtosis recon".to_string(),
-                cat(&[
-                    "std_reconstructed",
-                    "skew_reconstructed",
-                    "kurtosis_reconstructed",
-                ]),
-            ),
-            ("magnitude_std".to_string(), get("magnitude_std").0),
-        ];
-        for k in [
-            "auto_correlation_reconstructed",
-            "auto_correlation_magnitude",
-            "cross_orientation_correlation_magnitude",
-            "cross_scale_correlation_magnitude",
-            "cross_scale_correlation_real",
-        ] {
-            let Some((v, shape)) = d.get(k) else { continue };
-            // shape: batch, channel, then the group's own axes; the norm runs over the
-            // group's first two
-            let own = &shape[2..];
-            if own.len() < 2 {
-                continue;
-            }
-            let inner = own[..2].iter().product::<usize>();
-            let outer: usize = own[2..].iter().product();
-            let norms = (0..outer)
-                .map(|j| {
-                    (0..inner)
-                        .map(|i| v[i * outer + j])
-                        .filter(|x| !x.is_nan())
-                        .map(|x| x * x)
-                        .sum::<f64>()
-                        .sqrt()
-                })
-                .collect();
-            out.push((k.to_string(), norms));
-        }
-        Ok(out)
+/// plenoptic's `PortillaSimoncelli.plot_representation(rep)`: the statistics of batch
+/// entry `batch` (averaged over channels) as stem plots, one per group of
+/// [`PortillaSimoncelli::representation_for_plotting`] (3 rows), each on its own y range,
+/// or on `ylim` for all.
+///
+/// ```no_run
+/// use plenoptic as po;
+/// use po::Model;
+/// let img = po::data::reptile_skin()?;
+/// let ps = po::simulate::PortillaSimoncelli::builder((256, 256)).build()?;
+/// let pic = po::display::plot_representation(&ps, &ps.apply(&img)?, 0, None)?;
+/// pic.save("ps_reptile.png")?;
+/// # Ok::<(), po::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`PortillaSimoncelli::representation_for_plotting`].
+pub fn plot_representation<E: Float>(
+    model: &PortillaSimoncelli,
+    rep: &Image<E>,
+    batch: usize,
+    ylim: Option<(f64, f64)>,
+) -> Result<Picture> {
+    let groups = model.representation_for_plotting(rep, batch)?;
+    let rows = if model.n_scales() > 1 { 3 } else { 2 };
+    let cols = groups.len().div_ceil(rows) as u32;
+    let mut pic = Picture::white(PANEL.0 * cols, PANEL.1 * rows as u32);
+    for (i, (name, values)) in groups.iter().enumerate() {
+        let (r, c) = (i as u32 / cols, i as u32 % cols);
+        panel(&mut pic, c * PANEL.0, r * PANEL.1, name, values, ylim)?;
     }
-}
-
-impl PlotRepresentation for PortillaSimoncelli {
-    /// plenoptic's `plot_representation`: a stem plot per summarised statistic group
-    /// ([`PortillaSimoncelli::representation_for_plotting`]), 3 rows.
-    fn plot_representation(
-        &self,
-        rep: &Image<f32>,
-        title: &str,
-        ylim: Option<(f64, f64)>,
-    ) -> Result<Picture> {
-        let rep = select_batch(rep, 0..1)?;
-        let groups = self.representation_for_plotting(&rep)?;
-        let rows = if self.n_scales() == 1 { 2 } else { 3 };
-        stem_grid(&groups, groups.len().div_ceil(rows), title, ylim)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stems_are_drawn_for_finite_values_only() {
-        let g = vec![
-            ("a".to_string(), vec![1.0, -2.0, f64::NAN, 0.5]),
-            ("b".to_string(), vec![3.0]),
-        ];
-        let pic = stem_grid(&g, 2, "groups", None).unwrap();
-        assert_eq!(pic.width(), 2 * CELL.0);
-        let stems = pic.as_rgb().chunks_exact(3).filter(|p| *p == STEM).count();
-        assert!(stems > 100, "{stems}");
-        assert!(stem_grid(&[], 2, "none", None).is_err());
-    }
+    Ok(pic)
 }

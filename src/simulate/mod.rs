@@ -23,7 +23,9 @@ pub use linear_nonlinear::{LinearNonlinear, LinearNonlinearBuilder};
 pub use model::{Filters, Model};
 pub use on_off::{OnOff, OnOffBuilder};
 pub use params::PerChannel;
-pub use portilla_simoncelli::{PortillaSimoncelli, PortillaSimoncelliBuilder, STAT_NAMES};
+pub use portilla_simoncelli::{
+    PortillaSimoncelli, PortillaSimoncelliBuilder, StatDict, STAT_NAMES,
+};
 pub use scales::{CoarseToFine, Scale};
 pub use steerable_pyramid::{
     Height, PyrCoeffs, PyrKey, SteerablePyramidFreq, SteerablePyramidFreqBuilder,

@@ -428,10 +428,12 @@ pub(crate) fn adjoint(
                 let den = (v * v2).sqrt();
                 let c = dot(&p.mag[s][o], &p.mag[s][o2]) / nn / den;
                 let gp = gc / den / nn;
-                for q in 0..h * wd {
-                    let (a, b) = (p.mag[s][o][q], p.mag[s][o2][q]);
-                    g_mag[s][o][q] += gp * b;
-                    g_mag[s][o2][q] += gp * a;
+                let (ma, mb) = (&p.mag[s][o], &p.mag[s][o2]);
+                for (g, b) in g_mag[s][o].iter_mut().zip(mb) {
+                    *g += gp * b;
+                }
+                for (g, a) in g_mag[s][o2].iter_mut().zip(ma) {
+                    *g += gp * a;
                 }
                 g_mv[s][o] -= 0.5 * c * gc / v;
                 g_mv[s][o2] -= 0.5 * c * gc / v2;

@@ -11,9 +11,11 @@ use rustfft::{Fft, FftPlanner};
 /// A complex f64 value.
 pub(crate) type C64 = Complex<f64>;
 
+/// The planner and the plans made so far, by (length, inverse).
+type Plans = (FftPlanner<f64>, HashMap<(usize, bool), Arc<dyn Fft<f64>>>);
+
 thread_local! {
-    static PLANS: RefCell<(FftPlanner<f64>, HashMap<(usize, bool), Arc<dyn Fft<f64>>>)> =
-        RefCell::new((FftPlanner::new(), HashMap::new()));
+    static PLANS: RefCell<Plans> = RefCell::new((FftPlanner::new(), HashMap::new()));
 }
 
 fn plan(n: usize, inverse: bool) -> Arc<dyn Fft<f64>> {

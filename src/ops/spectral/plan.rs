@@ -165,7 +165,12 @@ impl SpectralPlan {
 
     /// The image spectrum `sum over bands of pad(mask' * scale(band) * dft(band))`, the
     /// bands read from `y` (real and imaginary planes).
-    fn from_bands(&self, y: &[f64], conj: bool, scale: impl Fn(&SpectralBand) -> f64) -> Vec<C64> {
+    fn spectrum_of_bands(
+        &self,
+        y: &[f64],
+        conj: bool,
+        scale: impl Fn(&SpectralBand) -> f64,
+    ) -> Vec<C64> {
         let mut spec = vec![C64::new(0.0, 0.0); self.h * self.w];
         let mut o = 0;
         for b in &self.bands {
@@ -196,7 +201,7 @@ impl SpectralPlan {
     /// The adjoint of [`Self::analyze`]: the image-plane gradient for the bands'
     /// gradient `g`, added into `gx`.
     pub(crate) fn analyze_adjoint(&self, g: &[f64], gx: &mut [f64]) {
-        let mut spec = self.from_bands(g, true, |b| 1.0 / (b.h * b.w) as f64);
+        let mut spec = self.spectrum_of_bands(g, true, |b| 1.0 / (b.h * b.w) as f64);
         fft2(&mut spec, self.h, self.w, true);
         for (a, v) in gx.iter_mut().zip(&spec) {
             *a += v.re;
@@ -206,7 +211,7 @@ impl SpectralPlan {
     /// The synthesis (reconstruction): the real part of the inverse DFT of
     /// `sum over bands of pad(mask * dft(band))`, from bands `y` into the plane `out`.
     pub(crate) fn synthesize(&self, y: &[f64], out: &mut [f64]) {
-        let mut spec = self.from_bands(y, false, |_| 1.0);
+        let mut spec = self.spectrum_of_bands(y, false, |_| 1.0);
         fft2(&mut spec, self.h, self.w, true);
         let n = (self.h * self.w) as f64;
         for (a, v) in out.iter_mut().zip(&spec) {

@@ -14,6 +14,10 @@ use crate::ops::{ps_statistics, spectral_analysis, PsLayout, SpectralPlan};
 use crate::simulate::{CoarseToFine, Model, Scale, SteerablePyramidFreq};
 use crate::tensor::{dims, image_from_vec, to_cpu, Float, Image, Tape};
 
+/// Statistic groups by name: (values, shape), as [`PortillaSimoncelli::convert_to_dict`]
+/// returns them.
+pub type StatDict = BTreeMap<&'static str, (Vec<f64>, Vec<usize>)>;
+
 /// plenoptic's `PortillaSimoncelli(image_shape, n_scales=4, n_orientations=4,
 /// spatial_corr_width=9)`: the Portilla & Simoncelli (2000) texture statistics of a
 /// complex steerable pyramid (pixel statistics, autocorrelations of the band magnitudes
@@ -261,7 +265,7 @@ impl PortillaSimoncelli {
     pub fn convert_to_dict<E: Float, T, D: Device<E>>(
         &self,
         rep: &Image<E, T, D>,
-    ) -> Result<BTreeMap<&'static str, (Vec<f64>, Vec<usize>)>> {
+    ) -> Result<StatDict> {
         let [b, c, one, n] = dims(rep);
         if (one, n) != (1, self.n_stats()) {
             return Err(Error::shape_mismatch(
@@ -292,6 +296,85 @@ impl PortillaSimoncelli {
             let mut shape = vec![b, c];
             shape.extend(&g.shape);
             out.insert(g.name, (vals, shape));
+        }
+        Ok(out)
+    }
+
+    /// plenoptic's `_representation_for_plotting`: the groups that
+    /// [`crate::display::plot_representation`] draws, from batch entry `batch` of `rep`
+    /// averaged over channels: `pixels+var_highpass` (7 values),
+    /// `std+skew+kurtosis recon`, `magnitude_std`, and for the autocorrelations and
+    /// cross-correlations the root of the sum of squares over their first two axes
+    /// (redundant entries left out).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a batch entry `rep` does not have; as
+    /// [`Self::convert_to_dict`].
+    pub fn representation_for_plotting<E: Float, T, D: Device<E>>(
+        &self,
+        rep: &Image<E, T, D>,
+        batch: usize,
+    ) -> Result<Vec<(String, Vec<f64>)>> {
+        let [b, c, _, _] = dims(rep);
+        if batch >= b {
+            return Err(Error::invalid(
+                "batch",
+                format!("{batch} >= batch size {b}"),
+            ));
+        }
+        let d = self.convert_to_dict(rep)?;
+        // batch entry `batch`, mean over channels
+        let get = |name: &str| -> (Vec<f64>, Vec<usize>) {
+            let (v, shape) = &d[name];
+            let size: usize = shape[2..].iter().product();
+            let mut out = vec![0.0; size];
+            for ch in 0..c {
+                let o = (batch * c + ch) * size;
+                out.iter_mut()
+                    .zip(&v[o..o + size])
+                    .for_each(|(a, x)| *a += x / c as f64);
+            }
+            (out, shape[2..].to_vec())
+        };
+        let cat = |names: &[&str]| -> Vec<f64> { names.iter().flat_map(|n| get(n).0).collect() };
+        let mut out = vec![
+            (
+                "pixels+var_highpass".to_string(),
+                cat(&["pixel_statistics", "var_highpass_residual"]),
+            ),
+            (
+                "std+skew+kurtosis recon".to_string(),
+                cat(&[
+                    "std_reconstructed",
+                    "skew_reconstructed",
+                    "kurtosis_reconstructed",
+                ]),
+            ),
+            ("magnitude_std".to_string(), get("magnitude_std").0),
+        ];
+        for name in [
+            "auto_correlation_reconstructed",
+            "auto_correlation_magnitude",
+            "cross_orientation_correlation_magnitude",
+            "cross_scale_correlation_magnitude",
+            "cross_scale_correlation_real",
+        ] {
+            if name.starts_with("cross_scale") && self.n_scales == 1 {
+                continue;
+            }
+            let (v, shape) = get(name);
+            let (a, rest) = (shape[0] * shape[1], v.len() / (shape[0] * shape[1]).max(1));
+            let norms = (0..rest)
+                .map(|j| {
+                    (0..a)
+                        .map(|i| v[i * rest + j])
+                        .filter(|x| !x.is_nan())
+                        .map(|x| x * x)
+                        .sum::<f64>()
+                        .sqrt()
+                })
+                .collect();
+            out.push((name.to_string(), norms));
         }
         Ok(out)
     }

@@ -11,7 +11,7 @@ pub(crate) fn interp(x: f64, xp: &[f64], fp: &[f64]) -> f64 {
         return x;
     }
     if x <= xp[0] {
-        return if x == xp[0] { fp[0] } else { fp[0] };
+        return fp[0];
     }
     if x >= xp[last] {
         return fp[last];

@@ -146,7 +146,7 @@ impl SteerablePyramidFreqBuilder {
                 "a complex pyramid cannot have order 0",
             ));
         }
-        if !(self.twidth > 0.0) {
+        if self.twidth.is_nan() || self.twidth <= 0.0 {
             return Err(Error::invalid("twidth", "must be positive"));
         }
         let masks = Masks::new(
@@ -244,6 +244,12 @@ impl SteerablePyramidFreq {
     fn band(&self, key: PyrKey, recon: bool) -> SpectralBand {
         let (h, w, v, imag) = self.band_mask(key, recon);
         SpectralBand::centred(self.image_shape, h, w, &v, imag)
+    }
+
+    /// The plan [`Self::recon_pyr`] applies to all bands (the reconstruction as a
+    /// [`crate::ops::spectral_synthesis`] of the flat coefficients).
+    pub fn recon_plan(&self) -> Arc<SpectralPlan> {
+        self.recon.clone()
     }
 
     /// The precomputed masks.

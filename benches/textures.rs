@@ -1,0 +1,67 @@
+//! Portilla-Simoncelli forward and forward+backward on reptile_skin 256x256 (f32, the
+//! texture exercise's model), and the steerable pyramid alone. Forward+backward is one
+//! synthesis step's model work: the statistics, a squared distance to a fixed target
+//! representation, and the gradient with respect to the image.
+//!
+//! Times are the benchmark thread's CPU time, as in `benches/models.rs`. Run with
+//! `cargo bench --bench textures`; `benches/textures_plenoptic.py` times plenoptic 1.3.0
+//! the same way (run it by hand with a Python that has plenoptic, right after this).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::thread_cpu_time;
+use dfdx::prelude::*;
+use plenoptic as po;
+use po::simulate::{PortillaSimoncelli, SteerablePyramidFreq};
+use po::Model;
+
+fn cpu_time<R>(iters: u64, mut f: impl FnMut() -> R) -> Duration {
+    let start = thread_cpu_time();
+    for _ in 0..iters {
+        black_box(f());
+    }
+    thread_cpu_time() - start
+}
+
+fn textures(c: &mut Criterion) {
+    let img = po::data::reptile_skin().expect("bash kernel-setup/fetch-data.sh");
+    let ps = PortillaSimoncelli::builder((256, 256)).build().unwrap();
+    po::tools::set_seed(0);
+    let target = ps
+        .apply(&po::data::white_noise::<f32>(&[1, 1, 256, 256]).unwrap())
+        .unwrap();
+    let mut g = c.benchmark_group("portilla_simoncelli_256");
+    g.sample_size(20);
+    g.bench_function("forward", |b| {
+        b.iter_custom(|n| cpu_time(n, || ps.apply(&img).unwrap()))
+    });
+    g.bench_function("forward_backward", |b| {
+        b.iter_custom(|n| {
+            cpu_time(n, || {
+                let rep = ps.forward(img.leaky_trace()).unwrap();
+                let loss = po::ops::mse(rep, target.retaped()).unwrap();
+                let grads = loss.sum::<(), _>().backward();
+                grads.get(&img)
+            })
+        })
+    });
+    g.finish();
+    let pyr = SteerablePyramidFreq::builder((256, 256))
+        .height(4)
+        .is_complex(true)
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("steerable_pyramid_256_complex_h4");
+    g.bench_function("forward", |b| {
+        b.iter_custom(|n| cpu_time(n, || pyr.forward(img.clone()).unwrap()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, textures);
+criterion_main!(benches);

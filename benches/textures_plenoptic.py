@@ -1,0 +1,47 @@
+"""Times plenoptic 1.3.0's PortillaSimoncelli on reptile_skin 256x256 as
+benches/textures.rs times the port: forward (no_grad) and forward+backward (squared
+distance to a fixed target, gradient w.r.t. the image), thread CPU time per call,
+1 torch thread. Run by hand, right after `cargo bench --bench textures`:
+
+    /work/plenv/bin/python benches/textures_plenoptic.py
+"""
+
+import statistics
+import time
+
+import plenoptic as po
+import torch
+
+torch.set_num_threads(1)
+img = po.data.reptile_skin()
+ps = po.simul.PortillaSimoncelli(img.shape[-2:])
+po.tools.set_seed(0)
+target = ps(torch.rand_like(img)).detach()
+
+
+def timed(f, n=30, warm=3):
+    for _ in range(warm):
+        f()
+    out = []
+    for _ in range(n):
+        t = time.thread_time()
+        f()
+        out.append((time.thread_time() - t) * 1e3)
+    return statistics.median(out), min(out), max(out)
+
+
+def forward():
+    with torch.no_grad():
+        ps(img)
+
+
+def forward_backward():
+    x = img.clone().requires_grad_(True)
+    loss = (ps(x) - target).pow(2).mean()
+    loss.backward()
+    return x.grad
+
+
+for name, f in [("forward", forward), ("forward_backward", forward_backward)]:
+    med, lo, hi = timed(f)
+    print(f"plenoptic PS {name}: median {med:.1f} ms (min {lo:.1f}, max {hi:.1f}), thread CPU time")
