@@ -46,6 +46,7 @@ pub mod mad;
 mod picture;
 mod plot_loss;
 mod pyrshow;
+mod rep_plot;
 mod status;
 mod stem;
 mod synthesis;
@@ -60,6 +61,7 @@ pub use inline::EvcxrDisplay;
 pub use picture::Picture;
 pub use plot_loss::LossPlot;
 pub use pyrshow::pyrshow;
+pub use rep_plot::PlotRepresentation;
 pub use status::{animate_synthesis_status, plot_synthesis_status, SynthesisStatus};
 pub use stem::plot_representation;
 pub use synthesis::{

@@ -2,7 +2,9 @@
 //! synthesis in one picture, as plenoptic's `plot_synthesis_status`: the metamer, the loss
 //! curve with a dot at the shown iteration, the representation error (the model's response
 //! to the metamer minus its response to the target) and a histogram of the pixel values of
-//! target and metamer.
+//! target and metamer. A model with its own picture of its representation
+//! ([`super::PlotRepresentation`]) draws the error with it
+//! ([`SynthesisStatus::representation_plot`]).
 
 use super::animate::{check_framerate, encode_gif, pick_frames, Animation};
 use super::figure::sci;
@@ -23,10 +25,12 @@ const BINS: usize = 40;
 
 /// One shown iteration: the metamer (one batch image) and its representation error.
 #[derive(Debug, Clone)]
-struct Frame {
+pub(super) struct Frame {
     iteration: usize,
     metamer: Image<f32>,
-    rep_error: Image<f32>,
+    pub(super) rep_error: Image<f32>,
+    /// The model's own picture of the representation error, when it has one.
+    pub(super) rep_panel: Option<Picture>,
 }
 
 /// The status of a metamer synthesis at one or more iterations, made by
@@ -35,7 +39,7 @@ struct Frame {
 /// an animated GIF for several.
 #[derive(Debug, Clone)]
 pub struct SynthesisStatus {
-    frames: Vec<Frame>,
+    pub(super) frames: Vec<Frame>,
     target: Vec<f32>,
     losses: Vec<f64>,
     framerate: f64,
@@ -68,6 +72,7 @@ fn frame<M: Model>(
         iteration,
         metamer: img,
         rep_error,
+        rep_panel: None,
     })
 }
 
@@ -214,18 +219,10 @@ impl SynthesisStatus {
             .zoom(zoom)
             .build()?
             .render()?;
-        let [_, _, rh, rw] = dims(&f.rep_error);
-        let rzoom = if rh.max(rw) > PANEL_H as usize {
-            1.0 / (rh.max(rw) as f64 / PANEL_H as f64).ceil()
-        } else {
-            (PANEL_H as f64 / rh.max(rw) as f64).floor().max(1.0)
+        let err = match &f.rep_panel {
+            Some(p) => p.clone(),
+            None => rep_error_image(&f.rep_error)?,
         };
-        let err = imshow(&f.rep_error)
-            .title("Representation error")
-            .vrange(VRange::Indep0)
-            .zoom(rzoom)
-            .build()?
-            .render()?;
         let height = met.height().max(err.height()).max(PANEL_H);
         let loss = LossPlot::new(&self.losses)
             .iteration(f.iteration)
@@ -252,6 +249,23 @@ impl SynthesisStatus {
             super::evcxr::print(self.render().and_then(|p| p.to_evcxr()))
         }
     }
+}
+
+/// The representation error as an image (`RdBu_r`, symmetric about 0), zoomed to about
+/// the panel's height.
+fn rep_error_image(e: &Image<f32>) -> Result<Picture> {
+    let [_, _, rh, rw] = dims(e);
+    let rzoom = if rh.max(rw) > PANEL_H as usize {
+        1.0 / (rh.max(rw) as f64 / PANEL_H as f64).ceil()
+    } else {
+        (PANEL_H as f64 / rh.max(rw) as f64).floor().max(1.0)
+    };
+    imshow(e)
+        .title("Representation error")
+        .vrange(VRange::Indep0)
+        .zoom(rzoom)
+        .build()?
+        .render()
 }
 
 /// Counts of `values` in `BINS` equal bins over `[lo, hi]`.

@@ -6,10 +6,11 @@
 use dfdx::prelude::*;
 
 use super::adam::AdamKernel;
-use super::erased::ErasedModel;
+use super::erased::{ErasedCoarseToFine, ErasedModel};
 use super::objective::ObjectiveKernel;
 use crate::error::Result;
 use crate::ops::backend::backend;
+use crate::simulate::Scale;
 use crate::tensor::{dims, Float, Image, Shape4};
 
 /// A tape-less f32 image on device `D`.
@@ -49,6 +50,16 @@ pub(crate) trait SynthDevice: AdamKernel + ObjectiveKernel {
     /// # Errors
     /// The model's errors.
     fn forward(model: &dyn ErasedModel, x: Taped4<Self>) -> Result<Taped4<Self>>;
+    /// `model`'s forward pass of the scales `scales` of the taped image `x` on this
+    /// device.
+    ///
+    /// # Errors
+    /// The model's errors.
+    fn forward_scales(
+        model: &dyn ErasedCoarseToFine,
+        x: Taped4<Self>,
+        scales: &[Scale],
+    ) -> Result<Taped4<Self>>;
     /// `x` on this device.
     fn upload(&self, x: &Image<f32>) -> Dev4<Self>;
     /// `x` on the CPU.
@@ -58,6 +69,13 @@ pub(crate) trait SynthDevice: AdamKernel + ObjectiveKernel {
 impl SynthDevice for crate::device::Cpu {
     fn forward(model: &dyn ErasedModel, x: Taped4<Self>) -> Result<Taped4<Self>> {
         model.forward_f32(x)
+    }
+    fn forward_scales(
+        model: &dyn ErasedCoarseToFine,
+        x: Taped4<Self>,
+        scales: &[Scale],
+    ) -> Result<Taped4<Self>> {
+        model.forward_scales_f32(x, scales)
     }
     fn upload(&self, x: &Image<f32>) -> Image<f32> {
         x.clone()
@@ -71,6 +89,13 @@ impl SynthDevice for crate::device::Cpu {
 impl SynthDevice for crate::device::Gpu {
     fn forward(model: &dyn ErasedModel, x: Taped4<Self>) -> Result<Taped4<Self>> {
         model.forward_gpu_f32(x)
+    }
+    fn forward_scales(
+        model: &dyn ErasedCoarseToFine,
+        x: Taped4<Self>,
+        scales: &[Scale],
+    ) -> Result<Taped4<Self>> {
+        model.forward_scales_gpu_f32(x, scales)
     }
     fn upload(&self, x: &Image<f32>) -> Dev4<Self> {
         crate::tensor::to_device(x, self)

@@ -13,7 +13,7 @@
 use dfdx::prelude::{OwnedTape, SplitTape, Trace};
 
 use crate::error::Result;
-use crate::simulate::Model;
+use crate::simulate::{CoarseToFine, Model, Scale};
 use crate::tensor::Image;
 
 /// A taped CPU image of element type `E`.
@@ -67,6 +67,60 @@ impl<M: Model> ErasedModel for M {
     #[cfg(feature = "cuda")]
     fn forward_gpu_f32(&self, x: GpuTaped<f32>) -> Result<GpuTaped<f32>> {
         self.forward(x)
+    }
+}
+
+/// The face of a [`CoarseToFine`] model that coarse-to-fine synthesis
+/// ([`crate::synthesize::MetamerCTF`]) uses: its scales and the taped f32 forward pass of
+/// a subset of them on each device, beside [`ErasedModel`]'s full forward pass.
+/// Implemented for every `M: CoarseToFine` (never implement it by hand).
+///
+/// ```
+/// use plenoptic as po;
+/// use po::dfdx::prelude::Trace;
+/// use po::simulate::{CoarseToFine, Scale};
+/// use po::synthesize::ErasedCoarseToFine;
+/// # struct TwoScales;
+/// # impl po::Model for TwoScales {
+/// #     fn forward<E: po::Float, D: po::Device<E>, T: po::Tape<E, D>>(&self, x: po::Image<E, T, D>) -> po::Result<po::Image<E, T, D>> { Ok(x) }
+/// # }
+/// # impl CoarseToFine for TwoScales {
+/// #     fn scales(&self) -> Vec<Scale> { vec![Scale::Index(1), Scale::Index(0)] }
+/// #     fn forward_scales<E: po::Float, D: po::Device<E>, T: po::Tape<E, D>>(&self, x: po::Image<E, T, D>, _: &[Scale]) -> po::Result<po::Image<E, T, D>> { Ok(x) }
+/// # }
+/// let erased: &dyn ErasedCoarseToFine = &TwoScales;
+/// assert_eq!(erased.scales(), vec![Scale::Index(1), Scale::Index(0)]);
+/// let img = po::data::white_noise::<f32>(&[1, 1, 8, 8])?;
+/// let rep = erased.forward_scales_f32(img.leaky_trace(), &[Scale::Index(1)])?;
+/// assert_eq!(po::dims(&rep), [1, 1, 8, 8]);
+/// # Ok::<(), po::Error>(())
+/// ```
+pub trait ErasedCoarseToFine: ErasedModel {
+    /// [`CoarseToFine::scales`].
+    fn scales(&self) -> Vec<Scale>;
+    /// [`CoarseToFine::forward_scales`] on a taped f32 CPU image.
+    ///
+    /// # Errors
+    /// The model's errors.
+    fn forward_scales_f32(&self, x: Taped<f32>, scales: &[Scale]) -> Result<Taped<f32>>;
+    /// [`CoarseToFine::forward_scales`] on a taped f32 GPU image.
+    ///
+    /// # Errors
+    /// The model's errors.
+    #[cfg(feature = "cuda")]
+    fn forward_scales_gpu_f32(&self, x: GpuTaped<f32>, scales: &[Scale]) -> Result<GpuTaped<f32>>;
+}
+
+impl<M: CoarseToFine> ErasedCoarseToFine for M {
+    fn scales(&self) -> Vec<Scale> {
+        CoarseToFine::scales(self)
+    }
+    fn forward_scales_f32(&self, x: Taped<f32>, scales: &[Scale]) -> Result<Taped<f32>> {
+        self.forward_scales(x, scales)
+    }
+    #[cfg(feature = "cuda")]
+    fn forward_scales_gpu_f32(&self, x: GpuTaped<f32>, scales: &[Scale]) -> Result<GpuTaped<f32>> {
+        self.forward_scales(x, scales)
     }
 }
 

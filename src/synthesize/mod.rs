@@ -1,7 +1,9 @@
 //! Synthesis methods: [`Metamer`] (images a model cannot tell apart from a target),
-//! [`Eigendistortion`] (the distortions a model is most and least sensitive to) and
-//! [`MADCompetition`] (images two metrics disagree on most), with plenoptic 1.3.0's
-//! behaviour.
+//! [`MetamerCTF`] (the same, coarse to fine, for multi-scale models such as texture
+//! statistics), [`Eigendistortion`] (the distortions a model is most and least sensitive
+//! to) and [`MADCompetition`] (images two metrics disagree on most), with plenoptic 1.3.0's
+//! behaviour. A metamer's [`LossFunction`] is the mean squared error, the L2 norm or a
+//! function of the user's.
 //!
 //! ```
 //! use plenoptic as po;
@@ -41,7 +43,7 @@
 //!
 //! # The file format of saved syntheses
 //!
-//! [`Metamer::save`] and [`Eigendistortion::save`] write one binary file, a
+//! [`Metamer::save`], [`MetamerCTF::save`] and [`Eigendistortion::save`] write one binary file, a
 //! self-describing archive of named arrays, format version 2 (every integer
 //! little-endian). A 68-byte header:
 //!
@@ -68,7 +70,10 @@
 //! a created object), the model's output at the saved image (within [`LoadTolerance`]),
 //! the model's type name (module paths aside), and the dtype of each record.
 //!
-//! A metamer's records: `model_type` (text), `image`, `target_representation`,
+//! A metamer's records: `model_type` (text), `loss_function` (text: `mse`, `l2_norm` or
+//! `custom:<name>`), `loss_function_value` (f64: the loss function at (image, metamer),
+//! which loading compares, as plenoptic checks a loss function's behaviour), `image`,
+//! `target_representation`,
 //! `metamer` (f32, 4-D), `allowed_range` (2 f64), `range_penalty_lambda`, `losses`,
 //! `gradient_norm`, `pixel_change_norm` (f64), `saved_metamer` (f32, n x B x C x H x W),
 //! `saved_iterations` (u64), `store_progress` (u64, once synthesis ran), and once set up
@@ -77,8 +82,13 @@
 //! `optimizer.exp_avg_sq`, `optimizer.max_exp_avg_sq` (f32, the image's shape). An
 //! eigendistortion's: `model_type` (text), `image` (f32, 4-D), `representation` (f64,
 //! 4-D, the model's output at the image) and, once synthesized, `eigendistortions` (f32,
-//! n x C x H x W), `eigenvalues` (f64), `eigenindex`, `iterations` (u64). A MAD
-//! competition's (kind `MADCompetition`): the metrics' names, `minmax`, the image, its
+//! n x C x H x W), `eigenvalues` (f64), `eigenindex`, `iterations` (u64). A
+//! `MetamerCTF`'s (kind `MetamerCTF`): a metamer's, and `coarse_to_fine` (text),
+//! `ctf.scales`, `ctf.scales_finished`, `ctf.timing_scales` (text, a scale per line as
+//! `i:<index>` or `n:<name>`), `ctf.timing.<k>` (u64: start and stop of the k-th stage of
+//! `ctf.timing_scales`), `ctf.scales_loss` (f64) and, once synthesized, `ctf.initial_lr`
+//! (f64). A file without `loss_function` is an MSE metamer.
+//! A MAD competition's (kind `MADCompetition`): the metrics' names, `minmax`, the image, its
 //! options and, once set up, the initial and MAD images, both metric histories, the
 //! metrics' values at the saved MAD image (which loading recomputes), the shared history
 //! and the optimiser's records. Readers ignore records they do not know.
@@ -92,8 +102,10 @@ pub(crate) mod erased;
 mod lanes;
 mod linalg;
 mod lobpcg;
+mod loss;
 mod mad;
-mod metamer;
+pub(crate) mod metamer;
+mod metamer_ctf;
 mod objective;
 mod optimized;
 mod progress;
@@ -103,8 +115,10 @@ pub use adam::AdamOptions;
 pub(crate) use archive::short_type_name;
 pub use archive::LoadTolerance;
 pub use eigendistortion::{EigSynthesize, Eigendistortion, Method, RsvdDraws, EXACT_MAX_PIXELS};
-pub use erased::{ErasedModel, ErasedModelF64};
+pub use erased::{ErasedCoarseToFine, ErasedModel, ErasedModelF64};
+pub use loss::{LossFn, LossFunction, TapedScalar};
 pub use mad::{IntoMinMax, MADCompetition, MADCompetitionBuilder, MadSetup, MadSynthesize, MinMax};
 pub use metamer::{Metamer, MetamerBuilder, Setup, Synthesize};
+pub use metamer_ctf::{CtfMode, MetamerCTF, MetamerCTFBuilder, SynthesizeCtf, ALL_SCALES};
 pub use optimized::{IntoStoreProgress, StoreProgress};
 pub use progress::{progress_shown, show_progress};

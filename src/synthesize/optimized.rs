@@ -144,6 +144,12 @@ pub(crate) trait Iterate {
     fn update(&mut self, it: usize) -> Result<f64>;
     /// The current image, on the CPU (stored as progress).
     fn image(&mut self) -> Image<f32>;
+    /// Whether the run may stop once the loss has converged, after iteration `i` of this
+    /// run (0-based); a method with stages (coarse-to-fine) says no until its last stage
+    /// ran long enough.
+    fn may_stop(&self, _i: usize) -> bool {
+        true
+    }
 }
 
 /// The options of one run of the loop (a method's `synthesize` call).
@@ -292,7 +298,7 @@ impl OptimizedSynthesis {
                     loss
                 )
             });
-            if self.converged(opts.stop_criterion, opts.stop_iters_to_check) {
+            if self.converged(opts.stop_criterion, opts.stop_iters_to_check) && method.may_stop(i) {
                 converged = true;
                 break;
             }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use plenoptic as po;
 
+pub mod ctf_model;
 pub mod reference;
 pub mod textures;
 

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::simulate::Model;
 use crate::synthesize::autodiff::check_model_f32;
 use crate::synthesize::optimized::OptimizedSynthesis;
+use crate::synthesize::LossFunction;
 use crate::tensor::{check_image, dims, Image};
 use crate::tools::signal::rescale_values;
 
@@ -19,6 +20,7 @@ pub struct MetamerBuilder<M: Model> {
     model: M,
     allowed_range: (f64, f64),
     range_penalty_lambda: f64,
+    loss: LossFunction,
 }
 
 impl<M: Model> MetamerBuilder<M> {
@@ -29,6 +31,7 @@ impl<M: Model> MetamerBuilder<M> {
             model,
             allowed_range: (0.0, 1.0),
             range_penalty_lambda: 0.1,
+            loss: LossFunction::Mse,
         }
     }
 
@@ -42,6 +45,23 @@ impl<M: Model> MetamerBuilder<M> {
     /// Weight of the range penalty in the objective (default 0.1; 0 turns it off).
     pub fn range_penalty_lambda(mut self, lambda: f64) -> Self {
         self.range_penalty_lambda = lambda;
+        self
+    }
+
+    /// The loss function comparing the representation with the target representation
+    /// (default [`LossFunction::Mse`]; plenoptic's `loss_function`).
+    ///
+    /// ```
+    /// use plenoptic as po;
+    /// use po::synthesize::{LossFunction, Metamer};
+    /// let img = po::data::white_noise::<f32>(&[1, 1, 16, 16])?;
+    /// let model = po::simulate::Gaussian::builder((5, 5)).build()?;
+    /// let met = Metamer::builder(img, model).loss_function(LossFunction::L2Norm).build()?;
+    /// assert_eq!(met.loss_function().name(), "l2_norm");
+    /// # Ok::<(), po::Error>(())
+    /// ```
+    pub fn loss_function(mut self, loss: LossFunction) -> Self {
+        self.loss = loss;
         self
     }
 
@@ -59,7 +79,7 @@ impl<M: Model> MetamerBuilder<M> {
 
     /// `build`, drawing the default initial image only when `draw` is true (a loaded
     /// metamer takes its own from the file and leaves the generator alone).
-    pub(super) fn build_with(self, draw: bool) -> Result<Metamer<M>> {
+    pub(crate) fn build_with(self, draw: bool) -> Result<Metamer<M>> {
         check_options(self.allowed_range, self.range_penalty_lambda)?;
         check_image(&self.image, "image")?;
         check_in_range(&self.image.as_vec(), self.allowed_range, "image")?;
@@ -69,6 +89,7 @@ impl<M: Model> MetamerBuilder<M> {
             target,
             self.allowed_range,
             self.range_penalty_lambda,
+            self.loss,
             draw,
         )?;
         Ok(Metamer {
@@ -103,6 +124,7 @@ impl State {
         target: Image<f32>,
         allowed_range: (f64, f64),
         range_penalty_lambda: f64,
+        loss: LossFunction,
         draw: bool,
     ) -> Result<Self> {
         let metamer = if draw {
@@ -117,6 +139,7 @@ impl State {
             target,
             allowed_range,
             range_penalty_lambda,
+            loss,
             metamer,
             adam: None,
             history: OptimizedSynthesis::default(),

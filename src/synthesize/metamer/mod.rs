@@ -4,8 +4,8 @@
 //! the non-generic [`State`], which holds the model as `&dyn ErasedModel`, so the
 //! machinery (the loop, Adam, progress, saving) is compiled once, in the crate.
 
-mod builder;
-mod persist;
+pub(crate) mod builder;
+pub(crate) mod persist;
 mod run;
 mod setup;
 
@@ -17,6 +17,7 @@ pub use run::Synthesize;
 pub use setup::Setup;
 
 use super::adam::{AdamOptions, AdamState};
+use super::loss::LossFunction;
 use super::optimized::OptimizedSynthesis;
 use super::LoadTolerance;
 use crate::error::Result;
@@ -27,7 +28,8 @@ use crate::tensor::{dims, Image};
 /// initial image (uniform noise by default), Adam changes its pixels until the model's
 /// representation of it matches that of the target image.
 ///
-/// The objective is the mean squared error over every element of the representation plus
+/// The objective is the loss function (by default the mean squared error over every
+/// element of the representation; see [`MetamerBuilder::loss_function`]) plus
 /// `range_penalty_lambda` (0.1) times the sum of squared distances of the pixels outside
 /// the allowed range ([0, 1]). A batch of images is one optimisation: the i-th metamer
 /// matches the i-th image.
@@ -45,20 +47,21 @@ use crate::tensor::{dims, Image};
 /// # Ok::<(), po::Error>(())
 /// ```
 pub struct Metamer<M: Model> {
-    model: M,
-    state: State,
+    pub(crate) model: M,
+    pub(crate) state: State,
 }
 
 /// Everything of a metamer synthesis but the model: what the non-generic code works on.
 pub(crate) struct State {
-    image: Image<f32>,
-    target: Image<f32>,
-    allowed_range: (f64, f64),
-    range_penalty_lambda: f64,
-    metamer: Image<f32>,
+    pub(crate) image: Image<f32>,
+    pub(crate) target: Image<f32>,
+    pub(crate) allowed_range: (f64, f64),
+    pub(crate) range_penalty_lambda: f64,
+    pub(crate) loss: LossFunction,
+    pub(crate) metamer: Image<f32>,
     /// `None` until set up.
-    adam: Option<AdamState>,
-    history: OptimizedSynthesis,
+    pub(crate) adam: Option<AdamState>,
+    pub(crate) history: OptimizedSynthesis,
 }
 
 impl<M: Model> std::fmt::Debug for Metamer<M> {
@@ -69,6 +72,7 @@ impl<M: Model> std::fmt::Debug for Metamer<M> {
             .field("target_shape", &dims(&s.target))
             .field("allowed_range", &s.allowed_range)
             .field("range_penalty_lambda", &s.range_penalty_lambda)
+            .field("loss_function", &s.loss)
             .field("iterations", &s.history.losses.len())
             .field("loss", &s.history.losses.last())
             .field("stored", &s.history.saved.len())
@@ -124,7 +128,8 @@ impl<M: Model> Metamer<M> {
         Synthesize::new(self, max_iter)
     }
 
-    /// The objective at `image`: MSE between its representation and the target plus
+    /// The objective at `image`: the loss function between its representation and the
+    /// target plus
     /// `range_penalty_lambda` times its range penalty (what [`Metamer::losses`] records,
     /// computed the same way, on the current device).
     ///
@@ -184,6 +189,10 @@ impl<M: Model> Metamer<M> {
     /// The weight of the range penalty.
     pub fn range_penalty_lambda(&self) -> f64 {
         self.state.range_penalty_lambda
+    }
+    /// The loss function comparing the representations.
+    pub fn loss_function(&self) -> &LossFunction {
+        &self.state.loss
     }
     /// The optimiser settings (`None` before setup).
     pub fn optimizer_options(&self) -> Option<AdamOptions> {

@@ -10,7 +10,7 @@ use crate::simulate::Model;
 use crate::synthesize::adam::{adam_step, AdamKernel, AdamState};
 use crate::synthesize::device::{Dev4, SynthDevice};
 use crate::synthesize::optimized::{IntoStoreProgress, Iterate, RunOptions, StoreProgress};
-use crate::synthesize::ErasedModel;
+use crate::synthesize::{ErasedModel, LossFunction};
 use crate::tensor::{dims, Image};
 
 use dfdx::prelude::{HasShape, Trace};
@@ -132,6 +132,7 @@ impl State {
             &target,
             self.allowed_range,
             self.range_penalty_lambda,
+            &self.loss,
         )?;
         Ok(ev.loss)
     }
@@ -160,6 +161,7 @@ impl State {
             adam,
             range: self.allowed_range,
             lambda: self.range_penalty_lambda,
+            loss: &self.loss,
             grad: None,
         };
         let out = self.history.run(&mut lp, opts, every);
@@ -181,6 +183,7 @@ struct MetamerLoop<'a, D: SynthDevice> {
     adam: &'a mut AdamState,
     range: (f64, f64),
     lambda: f64,
+    loss: &'a LossFunction,
     /// The gradient of the last `evaluate`.
     grad: Option<<D as AdamKernel>::Grad>,
     /// Reuse of the CPU's tensor storage, trimmed every [`TRIM_EVERY`] iterations.
@@ -207,9 +210,14 @@ impl<D: SynthDevice> Iterate for MetamerLoop<'_, D> {
                 dims(&rep),
             ));
         }
-        let ev = self
-            .dev
-            .objective(rep, &self.x, &self.target, self.range, self.lambda)?;
+        let ev = self.dev.objective(
+            rep,
+            &self.x,
+            &self.target,
+            self.range,
+            self.lambda,
+            self.loss,
+        )?;
         self.grad = Some(ev.grad);
         Ok((ev.loss, ev.gradient_norm))
     }

@@ -78,7 +78,7 @@ impl<'a, M: Model> Setup<'a, M> {
 
 impl State {
     /// See [`Setup::run`].
-    pub(super) fn setup(
+    pub(crate) fn setup(
         &mut self,
         model: &dyn ErasedModel,
         initial: Option<&Image<f32>>,

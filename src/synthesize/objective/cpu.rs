@@ -41,6 +41,43 @@ avx_dispatch! {
     }
 }
 
+/// The L2 norm of the difference of `a` and `b` (f64 accumulation) and its gradient with
+/// respect to `a` (f32), like `torch.linalg.vector_norm(b - a)` (a zero gradient where the
+/// norm is 0, as torch's).
+pub(crate) fn l2_with_grad(a: &[f32], b: &[f32]) -> (f64, Pooled<f32>) {
+    let mut grad = pool::take(a.len());
+    let norm = l2_into(a, b, &mut grad);
+    let inv = if norm > 0.0 { (1.0 / norm) as f32 } else { 0.0 };
+    for g in grad.iter_mut() {
+        *g *= inv;
+    }
+    (norm, grad)
+}
+
+avx_dispatch! {
+    /// The L2 norm of `a - b`, writing `a - b` into `grad`.
+    fn l2_into<>(a: &[f32], b: &[f32], grad: &mut [f32]) -> f64 {
+        let n = a.len();
+        let (b, grad) = (&b[..n], &mut grad[..n]);
+        let mut acc = [0.0f64; LANES];
+        let (chunks, tail) = whole(n);
+        for k in 0..chunks {
+            let (a, b, g) = (chunk(a, k), chunk(b, k), chunk_mut(grad, k));
+            for l in 0..LANES {
+                let d = a[l] - b[l];
+                g[l] = d;
+                acc[l] += (d as f64) * (d as f64);
+            }
+        }
+        for i in tail..n {
+            let d = a[i] - b[i];
+            grad[i] = d;
+            acc[0] += (d as f64) * (d as f64);
+        }
+        acc.iter().sum::<f64>().sqrt()
+    }
+}
+
 /// The distance of `v` outside `[lo, hi]` (0 inside, and for NaN).
 #[inline(always)]
 fn outside(v: f32, lo: f32, hi: f32) -> f32 {
@@ -116,12 +153,14 @@ pub(crate) fn squared_norm(g: &[f32]) -> f64 {
 #[cfg(not(feature = "portable-cpu"))]
 mod kernel {
     use super::super::Evaluated;
-    use super::{mse_with_grad, range_penalty, squared_norm};
+    use super::{l2_with_grad, mse_with_grad, range_penalty, squared_norm};
     use crate::device::Cpu;
     use crate::error::Result;
     use crate::ops::pool::Pooled;
     use crate::ops::tape::read;
     use crate::synthesize::autodiff::{backward_with, pooled_grad_of};
+    use crate::synthesize::loss::{custom_with_grad, LossFunction};
+    use crate::tensor::dims;
     use crate::tensor::Image;
 
     impl super::super::ObjectiveKernel for Cpu {
@@ -138,11 +177,27 @@ mod kernel {
             target: &Vec<f32>,
             range: (f64, f64),
             lambda: f64,
+            loss: &LossFunction,
         ) -> Result<Evaluated<Pooled<f32>>> {
-            let (rep, (mse, g_rep)) = read(rep, |r| mse_with_grad(r, target));
-            let mut grads = backward_with(rep, g_rep.into_vec())?;
-            let mut grad = pooled_grad_of(&mut grads, x)?;
-            drop(grads);
+            let (mse, mut grad) = match loss {
+                LossFunction::Custom { f, .. } => {
+                    let t = crate::tensor::image_from_vec(target.clone(), &dims(&rep))?;
+                    let (v, g) = custom_with_grad(f.as_ref(), rep, &t, x)?;
+                    (v, g.into())
+                }
+                LossFunction::L2Norm => {
+                    let (rep, (l2, g_rep)) = read(rep, |r| l2_with_grad(r, target));
+                    let mut grads = backward_with(rep, g_rep.into_vec())?;
+                    (l2, pooled_grad_of(&mut grads, x)?)
+                }
+                LossFunction::Mse => {
+                    let (rep, (mse, g_rep)) = read(rep, |r| mse_with_grad(r, target));
+                    let mut grads = backward_with(rep, g_rep.into_vec())?;
+                    let grad = pooled_grad_of(&mut grads, x)?;
+                    drop(grads);
+                    (mse, grad)
+                }
+            };
             let (_, pen) = read(x.clone(), |xv| {
                 range_penalty(xv, range, lambda, Some(&mut grad))
             });
@@ -168,5 +223,27 @@ mod tests {
         assert!((p - 0.3125).abs() < 1e-7);
         assert!((g[0] + 0.1).abs() < 1e-7 && g[1] == 0.0 && (g[2] - 0.05).abs() < 1e-7);
         assert_eq!(range_penalty(&x, (0.0, 1.0), 0.0, None), p);
+    }
+
+    #[test]
+    fn l2_norm_and_gradient() {
+        // 19 elements: two whole chunks and a tail
+        let a: Vec<f32> = (0..19).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..19).map(|i| (i as f32 * 0.11).cos()).collect();
+        let want: f64 = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| ((x - y) as f64).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let (norm, g) = l2_with_grad(&a, &b);
+        assert!((norm - want).abs() < 1e-12 * want.max(1.0));
+        for i in 0..19 {
+            let d = ((a[i] - b[i]) as f64 / want) as f32;
+            assert!((g[i] - d).abs() < 1e-6, "{i}: {} against {d}", g[i]);
+        }
+        let (zero, g0) = l2_with_grad(&a, &a);
+        assert_eq!(zero, 0.0);
+        assert!(g0.iter().all(|v| *v == 0.0));
     }
 }

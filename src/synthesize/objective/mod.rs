@@ -1,5 +1,6 @@
-//! The metamer objective, as plenoptic's: the mean squared error between the model's
-//! representation and the target representation, plus `lambda` times the range penalty
+//! The metamer objective, as plenoptic's: the loss function (the mean squared error by
+//! default, or the L2 norm, or the user's own) between the model's representation and
+//! the target representation, plus `lambda` times the range penalty
 //! (the sum of squared distances of the pixels outside the allowed range), with its
 //! gradient. A per-device kernel ([`ObjectiveKernel`]): the CPU's host arithmetic with f64
 //! accumulation (`cpu.rs`), and the portable one from dfdx's tensor ops (`portable.rs`),
@@ -12,6 +13,7 @@ pub(crate) use cpu::{range_penalty, squared_norm};
 
 use super::adam::AdamKernel;
 use super::device::{Dev4, Taped4};
+use super::loss::LossFunction;
 use crate::error::Result;
 use crate::tensor::Image;
 
@@ -36,10 +38,12 @@ pub(crate) trait ObjectiveKernel: AdamKernel {
     fn load_target(&self, t: &Image<f32>) -> Result<Self::Target>;
     /// The objective at image `x`, whose taped representation is `rep` (computed from
     /// `x`'s trace, of the target's shape), with the pixels' allowed `range` and the
-    /// penalty's weight `lambda`.
+    /// penalty's weight `lambda`, comparing `rep` with the target by `loss`.
     ///
     /// # Errors
-    /// [`crate::Error::Backend`] when the device refuses.
+    /// [`crate::Error::Backend`] when the device refuses; a custom loss function's
+    /// errors ([`crate::Error::Unavailable`] on a device that cannot run it).
+    #[allow(clippy::too_many_arguments)]
     fn objective(
         &self,
         rep: Taped4<Self>,
@@ -47,5 +51,6 @@ pub(crate) trait ObjectiveKernel: AdamKernel {
         target: &Self::Target,
         range: (f64, f64),
         lambda: f64,
+        loss: &LossFunction,
     ) -> Result<Evaluated<Self::Grad>>;
 }

@@ -12,6 +12,7 @@ use super::Evaluated;
 use crate::error::Result;
 use crate::ops::backend::backend;
 use crate::synthesize::device::{sum_f64, Dev4, Portable, Taped4};
+use crate::synthesize::loss::LossFunction;
 use crate::tensor::dims;
 
 /// See [`super::ObjectiveKernel::objective`].
@@ -21,6 +22,7 @@ pub(crate) fn objective<D: Portable>(
     target: &Dev4<D>,
     range: (f64, f64),
     lambda: f64,
+    loss: &LossFunction,
 ) -> Result<Evaluated<Dev4<D>>> {
     let n = dims(&rep).iter().product::<usize>() as f64;
     let sq = rep
@@ -28,12 +30,23 @@ pub(crate) fn objective<D: Portable>(
         .and_then(|d| d.try_square())
         .map_err(backend("metamer objective"))?;
     // the value from the squares' tape-less view, the gradient through the tape
-    let mse = sum_f64(sq.retaped::<NoneTape>())? / n;
-    let grads = sq
-        .try_sum::<Rank0, _>()
-        .and_then(|s| s.try_mul((1.0 / n) as f32))
-        .and_then(|l| l.try_backward())
-        .map_err(backend("metamer objective"))?;
+    let sum_sq = sum_f64(sq.retaped::<NoneTape>())?;
+    let (mse, grads) = match loss {
+        LossFunction::Mse => (
+            sum_sq / n,
+            sq.try_sum::<Rank0, _>()
+                .and_then(|s| s.try_mul((1.0 / n) as f32))
+                .and_then(|l| l.try_backward()),
+        ),
+        LossFunction::L2Norm => (
+            sum_sq.sqrt(),
+            sq.try_sum::<Rank0, _>()
+                .and_then(|s| s.try_sqrt())
+                .and_then(|l| l.try_backward()),
+        ),
+        LossFunction::Custom { .. } => return Err(custom_unavailable()),
+    };
+    let grads = grads.map_err(backend("metamer objective"))?;
     let mut g: Dev4<D> = grads.get(x);
     // plenoptic's range penalty: d = relu(x - hi) - relu(lo - x), penalty sum(d^2),
     // gradient 2 lambda d
@@ -71,6 +84,15 @@ pub(crate) fn objective<D: Portable>(
     })
 }
 
+/// The error for a custom loss function on a device whose kernel cannot run it.
+pub(crate) fn custom_unavailable() -> crate::Error {
+    crate::Error::Unavailable(
+        "a custom loss function runs on the CPU only (its tape is the CPU's); use \
+         LossFunction::Mse or LossFunction::L2Norm on the GPU, or select the CPU"
+            .into(),
+    )
+}
+
 /// The [`super::ObjectiveKernel`] of a device that runs the portable kernel.
 #[allow(unused_macros)]
 macro_rules! portable_objective {
@@ -90,8 +112,9 @@ macro_rules! portable_objective {
                 target: &Dev4<$dev>,
                 range: (f64, f64),
                 lambda: f64,
+                loss: &LossFunction,
             ) -> Result<Evaluated<Dev4<$dev>>> {
-                objective(rep, x, target, range, lambda)
+                objective(rep, x, target, range, lambda, loss)
             }
         }
     };
