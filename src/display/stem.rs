@@ -160,7 +160,10 @@ pub fn plot_representation<E: Float>(
     rep: &Image<E>,
     batch: usize,
     ylim: Option<(f64, f64)>,
-) -> Result<Picture> {
+) -> Result<Picture>
+where
+    crate::device::Cpu: crate::Device<E>,
+{
     let groups = model.representation_for_plotting(rep, batch)?;
     let rows = if model.n_scales() > 1 { 3 } else { 2 };
     let cols = groups.len().div_ceil(rows) as u32;
