@@ -43,8 +43,9 @@ fn ticks(lo: f64, hi: f64) -> (Vec<f64>, usize) {
         .find(|(_, s)| *s >= raw)
         .unwrap_or((10.0, 10.0 * mag));
     let dec = (-(step.log10().floor())).max(0.0) as usize + usize::from(m == 2.5);
-    let start = (lo / step).ceil() as i64;
-    let end = (hi / step).floor() as i64;
+    // (a tolerance: 1.2 / 0.2 is 5.999999999999999 in binary)
+    let start = (lo / step - 1e-9).ceil() as i64;
+    let end = (hi / step + 1e-9).floor() as i64;
     ((start..=end).map(|k| k as f64 * step).collect(), dec)
 }
 
