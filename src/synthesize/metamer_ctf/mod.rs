@@ -130,34 +130,17 @@ impl Schedule {
 ///
 /// ```
 /// use plenoptic as po;
-/// use po::simulate::{CoarseToFine, Scale};
+/// use po::simulate::Scale;
 /// use po::synthesize::{MetamerCTF, LossFunction};
-/// # #[derive(Clone)]
-/// # struct Blurs(Vec<po::simulate::Gaussian>);
-/// # impl po::Model for Blurs {
-/// #     fn forward<E: po::Float, D: po::Device<E>, T: po::Tape<E, D>>(&self, x: po::Image<E, T, D>) -> po::Result<po::Image<E, T, D>> {
-/// #         self.forward_scales(x, &[])
-/// #     }
-/// # }
-/// # impl CoarseToFine for Blurs {
-/// #     fn scales(&self) -> Vec<Scale> { (0..self.0.len()).rev().map(Scale::Index).collect() }
-/// #     fn forward_scales<E: po::Float, D: po::Device<E>, T: po::Tape<E, D>>(&self, x: po::Image<E, T, D>, scales: &[Scale]) -> po::Result<po::Image<E, T, D>> {
-/// #         let pick: Vec<usize> = if scales.is_empty() { (0..self.0.len()).collect() } else {
-/// #             scales.iter().map(|s| match s { Scale::Index(i) if *i < self.0.len() => Ok(*i), s => Err(po::Error::invalid("scales", format!("no scale {s}"))) }).collect::<po::Result<_>>()? };
-/// #         let mut parts = Vec::new();
-/// #         for i in pick { parts.push(self.0[i].forward(x.with_empty_tape())?); }
-/// #         let mut out = parts.remove(0);
-/// #         for p in parts { out = po::ops::concat_channels(out, p)?; }
-/// #         Ok(out)
-/// #     }
-/// # }
-/// # let model = Blurs(vec![po::simulate::Gaussian::builder((3, 3)).build()?, po::simulate::Gaussian::builder((7, 7)).std(2.0).build()?]);
-/// let img = po::data::white_noise::<f32>(&[1, 1, 16, 16])?;
+/// let model = po::simulate::PortillaSimoncelli::builder((32, 32))
+///     .n_scales(2)
+///     .spatial_corr_width(3)
+///     .build()?;
+/// let img = po::data::white_noise::<f32>(&[1, 1, 32, 32])?;
 /// let mut met = MetamerCTF::builder(img, model).loss_function(LossFunction::L2Norm).build()?;
-/// met.synthesize(20).change_scale_criterion(None).ctf_iters_to_check(5).progress(false).run()?;
-/// assert_eq!(met.scales_finished(), [Scale::Index(1)]);
-/// assert_eq!(met.scales_loss().len(), 20);
-/// assert!(met.losses()[19] < met.losses()[0]);
+/// met.synthesize(6).change_scale_criterion(None).ctf_iters_to_check(3).progress(false).run()?;
+/// assert_eq!(met.scales_finished(), [Scale::named("pixel_statistics")]);
+/// assert_eq!(met.scales_loss().len(), 6);
 /// # Ok::<(), po::Error>(())
 /// ```
 pub struct MetamerCTF<M: CoarseToFine> {
