@@ -198,11 +198,10 @@ fn remove_scales_and_forward_scales_agree() {
 }
 
 /// d/dx of 0.5 * ||PS(x) - PS(y)||^2 on the 64x64 crops, with the model's own backward.
-fn grad<E: po::Float>(
-    model: &PortillaSimoncelli,
-    x: &po::Image<E>,
-    target: &[E],
-) -> (f64, Vec<f64>) {
+fn grad<E: po::Float>(model: &PortillaSimoncelli, x: &po::Image<E>, target: &[E]) -> (f64, Vec<f64>)
+where
+    po::device::Cpu: po::Device<E>,
+{
     let rep = model.forward(x.leaky_trace()).unwrap();
     let r = rep.as_vec();
     let diff: Vec<E> = r.iter().zip(target).map(|(a, b)| *a - *b).collect();

@@ -70,7 +70,10 @@ fn as64<E: po::Float>(x: &po::Image<E>) -> Vec<f64> {
 
 /// Every saved band (and the reconstruction, when saved) of `c` within `tol` (relative
 /// to each reference's largest value), computed in `E` against the files with `suffix`.
-fn check<E: po::Float>(c: &Case, suffix: &str, tol: f64, recon_tol: f64) {
+fn check<E: po::Float>(c: &Case, suffix: &str, tol: f64, recon_tol: f64)
+where
+    po::device::Cpu: po::Device<E>,
+{
     let pyr = pyramid(c);
     let coeffs = pyr.forward(image::<E>(c.crop)).unwrap();
     let dir = common::textures::dir();

@@ -135,6 +135,7 @@ impl LossFunction {
 ///
 /// # Errors
 /// The function's errors; [`Error::Backend`] when the backward pass fails.
+#[cfg_attr(feature = "portable-cpu", allow(dead_code))] // (the CPU's objective kernel calls it)
 pub(crate) fn custom_with_grad(
     f: &LossFn,
     rep: Taped<f32>,
