@@ -52,26 +52,45 @@ fn make<E: Float>(
         PadMode::Constant(v) => E::of_f64(v),
         _ => E::zero(),
     };
+    let rows: Vec<Option<usize>> = (0..ph).map(|i| mode.source(i, top, h)).collect();
+    let cols: Vec<Option<usize>> = (0..pw).map(|j| mode.source(j, left, w)).collect();
     Ok(Box::new(Pad {
         planes: b * c,
         shape: (b, c, ph, pw),
         w,
         h,
-        rows: (0..ph).map(|i| mode.source(i, top, h)).collect(),
-        cols: (0..pw).map(|j| mode.source(j, left, w)).collect(),
+        filled: rows.iter().chain(&cols).any(Option::is_none),
+        rows,
+        runs: runs(&cols),
         fill,
     }))
 }
 
-/// A padding of one input shape: the source row and column of each output pixel (none
-/// where it is the constant `fill`).
+/// A row's copies as runs `(output column, source column, length)` of consecutive
+/// columns (circular padding: three runs; reflection: one per pixel of the border).
+fn runs(cols: &[Option<usize>]) -> Vec<(usize, usize, usize)> {
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for (j, cc) in cols.iter().enumerate() {
+        let Some(cc) = *cc else { continue };
+        match runs.last_mut() {
+            Some((d, s, n)) if *d + *n == j && *s + *n == cc => *n += 1,
+            _ => runs.push((j, cc, 1)),
+        }
+    }
+    runs
+}
+
+/// A padding of one input shape: the source row of each output row and the runs of
+/// copied columns of each row ([`runs`]); pixels with no source are the constant `fill`.
 struct Pad<E> {
     planes: usize,
     shape: Shape4,
     h: usize,
     w: usize,
     rows: Vec<Option<usize>>,
-    cols: Vec<Option<usize>>,
+    runs: Vec<(usize, usize, usize)>,
+    /// Whether some output pixels have no source (constant padding).
+    filled: bool,
     fill: E,
 }
 
@@ -80,9 +99,11 @@ impl<E: Float> HostOp1<E> for Pad<E> {
         self.shape
     }
     fn forward(&mut self, xv: Pooled<E>, _grad: bool) -> Result<Pooled<E>> {
-        let (h, w, ph, pw) = (self.h, self.w, self.rows.len(), self.cols.len());
+        let (h, w, ph, pw) = (self.h, self.w, self.rows.len(), self.shape.3);
         let mut out = pool::take(self.planes * ph * pw);
-        out.fill(self.fill);
+        if self.filled {
+            out.fill(self.fill);
+        }
         for p in 0..self.planes {
             let (src, dst) = (
                 &xv[p * h * w..(p + 1) * h * w],
@@ -90,17 +111,16 @@ impl<E: Float> HostOp1<E> for Pad<E> {
             );
             for (i, r) in self.rows.iter().enumerate() {
                 let Some(r) = r else { continue };
-                for (j, cc) in self.cols.iter().enumerate() {
-                    if let Some(cc) = cc {
-                        dst[i * pw + j] = src[r * w + cc];
-                    }
+                let (src, dst) = (&src[r * w..(r + 1) * w], &mut dst[i * pw..(i + 1) * pw]);
+                for &(d, s, n) in &self.runs {
+                    dst[d..d + n].copy_from_slice(&src[s..s + n]);
                 }
             }
         }
         Ok(out)
     }
     fn adjoint(&self, gy: &[E], gx: &mut [E]) {
-        let (h, w, ph, pw) = (self.h, self.w, self.rows.len(), self.cols.len());
+        let (h, w, ph, pw) = (self.h, self.w, self.rows.len(), self.shape.3);
         for p in 0..self.planes {
             let (src, dst) = (
                 &gy[p * ph * pw..(p + 1) * ph * pw],
@@ -108,10 +128,12 @@ impl<E: Float> HostOp1<E> for Pad<E> {
             );
             for (i, r) in self.rows.iter().enumerate() {
                 let Some(r) = r else { continue };
-                for (j, cc) in self.cols.iter().enumerate() {
-                    if let Some(cc) = cc {
-                        dst[r * w + cc] += src[i * pw + j];
-                    }
+                let (src, dst) = (&src[i * pw..(i + 1) * pw], &mut dst[r * w..(r + 1) * w]);
+                for &(d, s, n) in &self.runs {
+                    dst[s..s + n]
+                        .iter_mut()
+                        .zip(&src[d..d + n])
+                        .for_each(|(g, y)| *g += *y);
                 }
             }
         }
