@@ -94,6 +94,7 @@ impl<M: Metric> ErasedMetric for M {
 pub struct Evaluation {
     dims: [usize; 4],
     value: f64,
+    warnings: Vec<String>,
     gradient: Box<dyn FnOnce(f32, &mut [f32]) -> Result<()>>,
 }
 
@@ -102,6 +103,7 @@ impl std::fmt::Debug for Evaluation {
         f.debug_struct("Evaluation")
             .field("dims", &self.dims)
             .field("value", &self.value)
+            .field("warnings", &self.warnings)
             .finish_non_exhaustive()
     }
 }
@@ -114,6 +116,12 @@ impl Evaluation {
     /// The metric's output (its first element; NaN for an empty output).
     pub fn value(&self) -> f64 {
         self.value
+    }
+    /// The warnings the metric issued (recorded, not printed: the metric's code may belong
+    /// to another notebook cell, whose [`crate::warnings::ignore`] would not see a
+    /// synthesis' call; synthesis issues them again in its own).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
     /// Adds `seed` times the gradient of the output's sum with respect to the second
     /// image into `into` (row-major, the image's length), running the backward pass.
@@ -145,7 +153,14 @@ fn evaluate_with(
     b: &Image<f32>,
 ) -> Result<Evaluation> {
     let b = fresh(b);
-    let out = f(fresh(a).leaky_trace(), b.leaky_trace())?;
+    let (out, warnings) = crate::warnings::catch(|| f(fresh(a).leaky_trace(), b.leaky_trace()));
+    let out = match out {
+        Ok(out) => out,
+        Err(e) => {
+            crate::warnings::reissue(warnings);
+            return Err(e);
+        }
+    };
     let (out, value) = read(out, |v| v.first().map_or(f64::NAN, |v| f64::from(*v)));
     let d = dims(&out);
     let gradient = move |seed: f32, into: &mut [f32]| {
@@ -169,6 +184,7 @@ fn evaluate_with(
     Ok(Evaluation {
         dims: d,
         value,
+        warnings,
         gradient: Box::new(gradient),
     })
 }

@@ -31,6 +31,7 @@ pub(crate) fn metric_forward(
         ));
     }
     let out = m.evaluate_f32(a, b)?;
+    crate::warnings::reissue(out.warnings().to_vec());
     let d = out.dims();
     if d.iter().product::<usize>() != 1 {
         return Err(Error::shape_mismatch(
