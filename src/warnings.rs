@@ -109,7 +109,7 @@ mod tests {
 
     #[test]
     fn caught_warnings_nest_and_are_not_printed() {
-        let ((inner, ()), outer) = catch(|| {
+        let (((), inner), outer) = catch(|| {
             warn("a");
             let r = catch(|| warn("b"));
             warn("a");
