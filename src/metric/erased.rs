@@ -95,8 +95,11 @@ pub struct Evaluation {
     dims: [usize; 4],
     value: f64,
     warnings: Vec<String>,
-    gradient: Box<dyn FnOnce(f32, &mut [f32]) -> Result<()>>,
+    gradient: Box<GradientFn>,
 }
+
+/// The backward pass an [`Evaluation`] keeps: `(seed, into)` adds `seed` times the gradient.
+type GradientFn = dyn FnOnce(f32, &mut [f32]) -> Result<()>;
 
 impl std::fmt::Debug for Evaluation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
