@@ -29,6 +29,7 @@ pub mod simulate;
 pub mod synthesize;
 mod tensor;
 pub mod tools;
+pub mod warnings;
 
 pub use device::Device;
 pub use dfdx;

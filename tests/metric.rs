@@ -517,8 +517,13 @@ fn batch_handling() {
         for sa in sizes_a {
             for sb in sizes_b {
                 let fits = |x: usize, y: usize| x == y || x == 1 || y == 1;
-                let got = f(&rep(&e, sa), &rep(&c, sb));
+                let (got, shown) = po::warnings::catch(|| f(&rep(&e, sa), &rep(&c, sb)));
                 if fits(sa.0, sb.0) && fits(sa.1, sb.1) {
+                    // plenoptic warns when the channels (of either image) are more than one
+                    let per_channel = shown
+                        .iter()
+                        .any(|w| w.contains("computed separately for each channel"));
+                    assert_eq!(per_channel, sa.1.max(sb.1) > 1, "{name} {sa:?} {sb:?}");
                     let d = po::dims(&got.unwrap());
                     assert_eq!(
                         d,
@@ -538,6 +543,64 @@ fn batch_handling() {
     let one = po::metric::ssim(&e, &c).unwrap().as_vec()[0];
     let many = po::metric::ssim(&rep(&e, (2, 3)), &c).unwrap().as_vec();
     assert!(many.iter().all(|v| (v - one).abs() < 1e-6));
+}
+
+/// plenoptic's warnings (`UserWarning`s of `perceptual_distance.py`): images outside
+/// [0, 1] (each metric names itself), images smaller than SSIM's window, MS-SSIM scales
+/// smaller than it; none for grayscale images in range at 256x256.
+#[test]
+fn warnings_as_plenoptic() {
+    let e = einstein::<f32>();
+    let c = curie::<f32>();
+    let out = po::image_from_vec(
+        e.as_vec().iter().map(|v| v * 1.5 - 0.2).collect(),
+        &[1, 1, 256, 256],
+    )
+    .unwrap();
+    let range =
+        |what: &str| format!("Image range falls outside [0, 1]. {what} output may not make sense.");
+    let small = "SSIM uses 11x11 convolutional kernel, but the height and/or the width of the \
+        input image is smaller than 11, so the kernel size is set to be the minimum of these \
+        two numbers.";
+    let shown = |f: &dyn Fn() -> Result<Image<f32>>| {
+        let (r, w) = po::warnings::catch(f);
+        r.unwrap();
+        w
+    };
+    assert!(shown(&|| po::metric::ssim(&e, &c)).is_empty());
+    assert!(shown(&|| po::metric::ms_ssim(&e, &c)).is_empty());
+    assert!(shown(&|| po::metric::nlpd(&e, &c)).is_empty());
+    assert_eq!(shown(&|| po::metric::ssim(&e, &out)), [range("SSIM")]);
+    assert_eq!(shown(&|| po::metric::ssim_map(&out, &c)), [range("SSIM")]);
+    assert_eq!(shown(&|| po::metric::nlpd(&out, &c)), [range("NLPD")]);
+    // MS-SSIM checks each of its scales (as plenoptic's `_ssim_parts` calls): the 2x2
+    // averages bring the coarsest back inside [0, 1]
+    let w = shown(&|| po::metric::ms_ssim(&out, &c));
+    assert!(
+        !w.is_empty() && w.len() < 6 && w.iter().all(|m| *m == range("MS-SSIM")),
+        "{w:?}"
+    );
+    let tiny = |x: &Image<f32>| {
+        po::image_from_vec(x.as_vec()[..10 * 10].to_vec(), &[1, 1, 10, 10]).unwrap()
+    };
+    assert_eq!(shown(&|| po::metric::ssim(&tiny(&e), &tiny(&c))), [small]);
+    assert_eq!(
+        shown(&|| po::metric::ssim_map(&tiny(&e), &tiny(&c))),
+        [small]
+    );
+    let weighted = Ssim {
+        weighted: true,
+        pad: Some(PadMode::Reflect),
+    };
+    assert_eq!(shown(&|| weighted.forward(tiny(&e), tiny(&c))), [small]);
+    // 5 scales of 64x64: the coarsest is 4x4
+    let crop = reference::<f32>("einstein_crop64_r96c96.npy");
+    let w = shown(&|| po::metric::ms_ssim(&crop, &crop));
+    assert_eq!(w.len(), 1);
+    assert!(w[0].contains("for some scales of the input image"), "{w:?}");
+    // printed once per message outside `catch` (stderr is not captured here: no panic)
+    po::metric::ssim(&e, &out).unwrap();
+    po::metric::ssim(&e, &out).unwrap();
 }
 
 /// `test_ssim_dtype`, `test_msssim_dtype`: float64 images work (and agree with f32).

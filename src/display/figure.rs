@@ -25,6 +25,7 @@ pub struct Panel {
     title: Option<String>,
     vrange: (f64, f64),
     cmap: Colormap,
+    visible: bool,
 }
 
 /// Python's `'{:.1e}'`: one decimal, exponent with sign and at least two digits.
@@ -67,7 +68,13 @@ impl Panel {
             title,
             vrange,
             cmap,
+            visible: true,
         }
+    }
+
+    /// Whether the panel is drawn (see [`Figure::set_visible`]).
+    pub fn visible(&self) -> bool {
+        self.visible
     }
 
     /// The title (`None` when the figure has no titles or subtitles).
@@ -281,6 +288,16 @@ impl Figure {
         Ok(())
     }
 
+    /// Shows or hides panel `panel` (matplotlib's `ax.set_visible`): a hidden panel keeps
+    /// its place in the grid, left blank.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an index out of range.
+    pub fn set_visible(&mut self, panel: usize, visible: bool) -> Result<()> {
+        self.panel_mut(panel)?.visible = visible;
+        Ok(())
+    }
+
     fn layout(&self) -> Result<Layout> {
         let image = self.display;
         let font_px = (image.0 as f32 * 16.0 / 256.0).clamp(11.0, 20.0);
@@ -343,7 +360,7 @@ impl Figure {
         let l = self.layout()?;
         let (w, h) = l.size();
         let mut pic = Picture::white(w, h);
-        for (i, p) in self.panels.iter().enumerate() {
+        for (i, p) in self.panels.iter().enumerate().filter(|(_, p)| p.visible) {
             let (x, y) = l.image_at(i);
             p.draw(&mut pic, x, y, l.image);
             let lines = p.lines();

@@ -420,15 +420,32 @@ impl MadStatus {
     /// (0, 50].
     pub fn animation(&self) -> Result<Animation> {
         check_framerate(self.framerate)?;
+        // the image panel's width follows its title and range text: every frame gets the
+        // widest, so the frames have one size and the plots beside it stay put
+        let panels = self
+            .frames
+            .iter()
+            .map(|f| self.image_panel(f))
+            .collect::<Result<Vec<_>>>()?;
+        let width = panels.iter().map(Picture::width).max().unwrap_or(1);
         let pictures = self
             .frames
             .iter()
-            .map(|f| self.render_frame(f))
+            .zip(panels)
+            .map(|(f, img)| {
+                let pad = Picture::white(width - img.width(), 1);
+                self.compose(f, hstack(&[img, pad]))
+            })
             .collect::<Result<Vec<_>>>()?;
         encode_gif(&pictures, self.iterations(), self.framerate)
     }
 
     fn render_frame(&self, f: &Frame) -> Result<Picture> {
+        self.compose(f, self.image_panel(f)?)
+    }
+
+    /// The MAD image of frame `f`, titled.
+    fn image_panel(&self, f: &Frame) -> Result<Picture> {
         let [_, _, h, w] = dims(&f.image);
         let side = h.max(w) as f64;
         let zoom = if side > AXES.1 as f64 {
@@ -436,11 +453,15 @@ impl MadStatus {
         } else {
             (AXES.1 as f64 / side).floor().max(1.0)
         };
-        let img = imshow(&f.image)
+        imshow(&f.image)
             .title(format!("MADCompetition [iteration {}]", f.iteration))
             .zoom(zoom)
             .build()?
-            .render()?;
+            .render()
+    }
+
+    /// Frame `f`: its image panel `img`, the metrics with the frame's dots, the histogram.
+    fn compose(&self, f: &Frame, img: Picture) -> Result<Picture> {
         let dots = MadLossPlot {
             axes: self.axes.clone(),
             legend: false,
@@ -465,5 +486,56 @@ impl MadStatus {
         } else {
             super::evcxr::print(self.render().and_then(|p| p.to_evcxr()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::image_from_vec;
+
+    /// Frames whose range texts differ in width (a MAD image that leaves [0, 1]) still
+    /// make one animation, every frame the size of the widest.
+    #[test]
+    fn frames_of_different_ranges_animate() {
+        let img = |lo: f32, hi: f32| {
+            let v = (0..256 * 256)
+                .map(|i| lo + (hi - lo) * i as f32 / 65535.0)
+                .collect();
+            image_from_vec(v, &[1, 1, 256, 256]).unwrap()
+        };
+        let axes = |t: &str| Axes {
+            title: Some(t.into()),
+            xlabel: "Synthesis iteration".into(),
+            ylabel: "Loss".into(),
+            series: vec![series(&[1.0, 0.5, 0.25], C0, false, None, None)],
+        };
+        let status = MadStatus {
+            frames: vec![
+                Frame {
+                    iteration: 0,
+                    image: img(0.0, 1.0),
+                },
+                Frame {
+                    iteration: 480,
+                    image: img(-0.0123, 1.25),
+                },
+            ],
+            reference: img(0.0, 1.0).as_vec(),
+            axes: [axes("a"), axes("b")],
+            framerate: 10.0,
+        };
+        let widths: Vec<u32> = status
+            .frames
+            .iter()
+            .map(|f| status.render_frame(f).unwrap().width())
+            .collect();
+        assert_ne!(
+            widths[0], widths[1],
+            "the test needs frames of different widths"
+        );
+        let anim = status.animation().unwrap();
+        assert_eq!(anim.frame_count(), 2);
+        assert_eq!(anim.size().0, widths[0].max(widths[1]));
     }
 }

@@ -65,5 +65,6 @@ pub use rep_plot::PlotRepresentation;
 pub use status::{animate_synthesis_status, plot_synthesis_status, SynthesisStatus};
 pub use stem::plot_representation;
 pub use synthesis::{
-    animate, display_eigendistortion, display_eigendistortions, display_metamer, plot_loss,
+    animate, display_eigendistortion, display_eigendistortion_all, display_eigendistortions,
+    display_metamer, plot_loss,
 };

@@ -2,15 +2,29 @@
 //! competition takes (its loop is compiled once, in the crate), and [`from_fn`], which
 //! makes one from a closure over taped f32 CPU images (plenoptic's tutorial passes
 //! `lambda *args: 1 - ssim(*args)`).
+//!
+//! **One id space per evaluation.** The evcxr kernel links the crate and dfdx into every
+//! notebook cell's library, so each cell has its own copy of dfdx's tensor-id counter
+//! (ids key the gradients and order the tape's backward operations). A metric made in
+//! one cell (a closure, or `Ssim::dissimilarity`) and run by a synthesis in a later cell
+//! would mix two counters on one tape: ids collide, backward runs out of order, and the
+//! gradient reaching the image is wrong (it arrived as zero). So a synthesis never hands a
+//! metric taped tensors: it calls [`ErasedMetric::evaluate_f32`] with plain images, and the
+//! metric's own code (compiled where the metric was made: [`from_fn`] builds it in the
+//! caller's copy) makes fresh taped copies, runs the forward pass and, later, the backward
+//! pass ([`Evaluation::add_gradient`]), all with one counter.
 
 use std::rc::Rc;
 
-use dfdx::prelude::OwnedTape;
+use dfdx::prelude::{HasShape, OwnedTape, Trace};
 
 use crate::device::Cpu;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::metric::Metric;
-use crate::tensor::Image;
+use crate::ops::backward_with;
+use crate::ops::pool;
+use crate::ops::tape::read;
+use crate::tensor::{dims, Image};
 
 /// A taped f32 CPU image, what [`ErasedMetric`] and [`from_fn`]'s closures take.
 pub type Taped = Image<f32, OwnedTape<f32, Cpu>>;
@@ -40,6 +54,27 @@ pub trait ErasedMetric {
     /// # Errors
     /// The metric's errors.
     fn forward_f32(&self, a: Taped, b: Taped) -> Result<Taped>;
+    /// The metric at the images `a` and `b`, with its gradient with respect to `b` to
+    /// come: what synthesis uses. The taped copies of the images, the forward pass and
+    /// the backward pass all run in the metric's own code (see the module's docs: a
+    /// metric made in one notebook cell works in a synthesis run in another).
+    ///
+    /// ```
+    /// use plenoptic as po;
+    /// use po::metric::{ErasedMetric, Mse};
+    /// let a = po::image_from_vec(vec![0.0f32, 0.0], &[1, 1, 1, 2])?;
+    /// let b = po::image_from_vec(vec![3.0f32, 4.0], &[1, 1, 1, 2])?;
+    /// let e = Mse.evaluate_f32(&a, &b)?;
+    /// assert_eq!((e.dims(), e.value()), ([1, 1, 1, 1], 12.5));
+    /// let mut g = vec![0.0f32; 2];
+    /// e.add_gradient(2.0, &mut g)?; // 2 * d/db of mean((a - b)^2) = 2 * (b - a)
+    /// assert_eq!(g, vec![6.0, 8.0]);
+    /// # Ok::<(), po::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The metric's errors.
+    fn evaluate_f32(&self, a: &Image<f32>, b: &Image<f32>) -> Result<Evaluation>;
 }
 
 impl<M: Metric> ErasedMetric for M {
@@ -49,6 +84,112 @@ impl<M: Metric> ErasedMetric for M {
     fn forward_f32(&self, a: Taped, b: Taped) -> Result<Taped> {
         self.forward(a, b)
     }
+    fn evaluate_f32(&self, a: &Image<f32>, b: &Image<f32>) -> Result<Evaluation> {
+        evaluate_with(&|a, b| self.forward(a, b), a, b)
+    }
+}
+
+/// A metric evaluated at two images by [`ErasedMetric::evaluate_f32`]: its output's shape
+/// and first value, and its backward pass, kept for [`Evaluation::add_gradient`].
+pub struct Evaluation {
+    dims: [usize; 4],
+    value: f64,
+    warnings: Vec<String>,
+    gradient: Box<GradientFn>,
+}
+
+/// The backward pass an [`Evaluation`] keeps: `(seed, into)` adds `seed` times the gradient.
+type GradientFn = dyn FnOnce(f32, &mut [f32]) -> Result<()>;
+
+impl std::fmt::Debug for Evaluation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evaluation")
+            .field("dims", &self.dims)
+            .field("value", &self.value)
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Evaluation {
+    /// The shape of the metric's output.
+    pub fn dims(&self) -> [usize; 4] {
+        self.dims
+    }
+    /// The metric's output (its first element; NaN for an empty output).
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+    /// The warnings the metric issued (recorded, not printed: the metric's code may belong
+    /// to another notebook cell, whose [`crate::warnings::ignore`] would not see a
+    /// synthesis' call; synthesis issues them again in its own).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+    /// Adds `seed` times the gradient of the output's sum with respect to the second
+    /// image into `into` (row-major, the image's length), running the backward pass.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] when `into` is not the image's length;
+    /// [`Error::Backend`] when the backward pass fails.
+    pub fn add_gradient(self, seed: f32, into: &mut [f32]) -> Result<()> {
+        (self.gradient)(seed, into)
+    }
+}
+
+/// A copy of `x` with a tensor id of this copy of dfdx (its storage from the pool while a
+/// synthesis loop of this copy reuses tensors).
+fn fresh(x: &Image<f32>) -> Image<f32> {
+    let (_, v) = read(x.clone(), |s| {
+        let mut v = pool::take(s.len());
+        v.copy_from_slice(s);
+        v
+    });
+    pool::output(v, *x.shape())
+}
+
+/// `f` at fresh taped copies of `a` and `b`, as an [`Evaluation`] (non-generic: it runs in
+/// the copy of the crate its caller belongs to, the one `f`'s operations use).
+fn evaluate_with(
+    f: &dyn Fn(Taped, Taped) -> Result<Taped>,
+    a: &Image<f32>,
+    b: &Image<f32>,
+) -> Result<Evaluation> {
+    let b = fresh(b);
+    let (out, warnings) = crate::warnings::catch(|| f(fresh(a).leaky_trace(), b.leaky_trace()));
+    let out = match out {
+        Ok(out) => out,
+        Err(e) => {
+            crate::warnings::reissue(warnings);
+            return Err(e);
+        }
+    };
+    let (out, value) = read(out, |v| v.first().map_or(f64::NAN, |v| f64::from(*v)));
+    let d = dims(&out);
+    let gradient = move |seed: f32, into: &mut [f32]| {
+        let n = d.iter().product();
+        let mut grads = backward_with(out, vec![seed; n])?;
+        let g = grads
+            .get_or_alloc_mut(&b)
+            .map_err(|e| Error::backend("gradient read-back", e))?;
+        if g.len() != into.len() {
+            return Err(Error::shape_mismatch(
+                "the gradient buffer of a metric",
+                [g.len()],
+                [into.len()],
+            ));
+        }
+        for (t, v) in into.iter_mut().zip(g.iter()) {
+            *t += *v;
+        }
+        Ok(())
+    };
+    Ok(Evaluation {
+        dims: d,
+        value,
+        warnings,
+        gradient: Box::new(gradient),
+    })
 }
 
 /// A metric made from a closure by [`from_fn`] (one type for every closure, so a
@@ -56,11 +197,17 @@ impl<M: Metric> ErasedMetric for M {
 #[derive(Clone)]
 pub struct FnMetric {
     f: Rc<MetricClosure>,
+    /// [`ErasedMetric::evaluate_f32`] of `f`, built by [`from_fn`] in its caller's copy of
+    /// the crate (the one `f` runs its operations in).
+    eval: Rc<EvalClosure>,
     name: String,
 }
 
 /// The closures [`from_fn`] takes.
 type MetricClosure = dyn Fn(Taped, Taped) -> Result<Taped>;
+
+/// [`ErasedMetric::evaluate_f32`] of a [`FnMetric`].
+type EvalClosure = dyn Fn(&Image<f32>, &Image<f32>) -> Result<Evaluation>;
 
 impl std::fmt::Debug for FnMetric {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -99,8 +246,12 @@ impl FnMetric {
 /// # Ok::<(), po::Error>(())
 /// ```
 pub fn from_fn(f: impl Fn(Taped, Taped) -> Result<Taped> + 'static) -> FnMetric {
+    let f: Rc<MetricClosure> = Rc::new(f);
+    let g = Rc::clone(&f);
     FnMetric {
-        f: Rc::new(f),
+        f,
+        // (this closure is compiled with the caller's: see the module's docs)
+        eval: Rc::new(move |a: &Image<f32>, b: &Image<f32>| evaluate_with(&*g, a, b)),
         name: "metric".into(),
     }
 }
@@ -111,6 +262,9 @@ impl ErasedMetric for FnMetric {
     }
     fn forward_f32(&self, a: Taped, b: Taped) -> Result<Taped> {
         (self.f)(a, b)
+    }
+    fn evaluate_f32(&self, a: &Image<f32>, b: &Image<f32>) -> Result<Evaluation> {
+        (self.eval)(a, b)
     }
 }
 

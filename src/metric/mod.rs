@@ -53,4 +53,4 @@ impl<M: Metric> Metric for &M {
 
 mod erased;
 
-pub use erased::{from_fn, ErasedMetric, FnMetric, Taped};
+pub use erased::{from_fn, ErasedMetric, Evaluation, FnMetric, Taped};

@@ -4,12 +4,13 @@
 use dfdx::prelude::WithEmptyTape;
 
 use super::pair::{mul, plane_mean};
-use super::ssim::{ssim_parts, Carrier};
+use super::ssim::{smaller_than_window, ssim_parts, Carrier};
 use super::Metric;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::ops::{map, separable_map, SeparableMap};
 use crate::tensor::{dims, Float, Image, Tape};
+use crate::warnings;
 
 /// plenoptic's power factors, fine to coarse (Wang, Simoncelli & Bovik 2003).
 pub const MS_SSIM_POWERS: [f64; 5] = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333];
@@ -108,7 +109,15 @@ impl Metric for MsSsim {
             let [_, _, h, w] = dims(&b);
             b = separable_map(b, &downsample_map(h, w)?)?;
         }
+        let small = smaller_than_window(dims(&a));
         let parts = ssim_parts(a, b, None, Carrier::Map, "ms_ssim")?;
+        if small {
+            warnings::warn(
+                "SSIM uses 11x11 convolutional kernel, but for some scales of the input \
+                 image, the height and/or the width is smaller than 11, so the kernel size \
+                 in SSIM is set to be the minimum of these two numbers for these scales.",
+            );
+        }
         let f = relu_pow(plane_mean(parts.map)?, self.power_factors[n - 1])?;
         match product {
             None => Ok(f),

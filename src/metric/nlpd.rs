@@ -6,7 +6,7 @@
 use dfdx::prelude::WithEmptyTape;
 
 use super::dn_params::{filter, params};
-use super::pair::{broadcast_pair, plane_mean, scale};
+use super::pair::{broadcast_pair, plane_mean, scale, warn_channels, warn_outside_unit_range};
 use super::Metric;
 use crate::device::Device;
 use crate::error::Result;
@@ -75,7 +75,10 @@ impl Metric for Nlpd {
         a: Image<E, T, D>,
         b: Image<E, T, D>,
     ) -> Result<Image<E, T, D>> {
+        let (da, db) = (dims(&a), dims(&b));
         let (a, b) = broadcast_pair(a, b, "nlpd")?;
+        warn_channels(da, db, "NLPD");
+        warn_outside_unit_range(&a, &b, "NLPD");
         let ya = normalized_laplacian_pyramid_of(a)?;
         let yb = normalized_laplacian_pyramid_of(b)?;
         let two = E::of_f64(2.0);

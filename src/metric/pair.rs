@@ -8,6 +8,32 @@ use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::ops::{expand, map, separable_map, SeparableMap};
 use crate::tensor::{dims, Float, Image, Tape};
+use crate::warnings;
+
+/// plenoptic's warning for images outside [0, 1] (`what`: the metric's name in it).
+pub(crate) fn warn_outside_unit_range<E: Float, D: Device<E>, T: Tape<E, D>>(
+    a: &Image<E, T, D>,
+    b: &Image<E, T, D>,
+    what: &str,
+) {
+    let outside = |x: &Image<E, T, D>| x.as_vec().iter().any(|v| *v < E::zero() || *v > E::one());
+    if outside(a) || outside(b) {
+        warnings::warn(format!(
+            "Image range falls outside [0, 1]. {what} output may not make sense."
+        ));
+    }
+}
+
+/// plenoptic's warning for images of more than one channel (`what`: SSIM or NLPD).
+pub(crate) fn warn_channels(da: [usize; 4], db: [usize; 4], what: &str) {
+    if da[1] > 1 || db[1] > 1 {
+        warnings::warn(format!(
+            "{what} was designed for grayscale images and here it will be computed \
+             separately for each channel (so channels are treated in the same way as \
+             batches)."
+        ));
+    }
+}
 
 /// Two images on one tape type and device.
 pub(crate) type Pair<E, T, D> = (Image<E, T, D>, Image<E, T, D>);

@@ -4,12 +4,15 @@
 
 use dfdx::prelude::WithEmptyTape;
 
-use super::pair::{broadcast_pair, gather_tape, mul, plane_mean};
+use super::pair::{
+    broadcast_pair, gather_tape, mul, plane_mean, warn_channels, warn_outside_unit_range,
+};
 use super::Metric;
 use crate::device::Device;
 use crate::error::Result;
 use crate::ops::{map, map2, separable_map, PadMode, SeparableMap};
 use crate::tensor::{dims, Float, Image, Tape};
+use crate::warnings;
 
 const C1: f64 = 1e-4;
 const C2: f64 = 9e-4;
@@ -43,7 +46,11 @@ impl Metric for Ssim {
         a: Image<E, T, D>,
         b: Image<E, T, D>,
     ) -> Result<Image<E, T, D>> {
+        let small = smaller_than_window(dims(&a));
         let parts = ssim_parts(a, b, self.pad, Carrier::Map, "ssim")?;
+        if small {
+            warnings::warn(SMALL_IMAGE);
+        }
         if self.weighted {
             let num = plane_mean(mul(parts.map, parts.weight.with_empty_tape())?)?;
             let den = plane_mean(parts.weight)?;
@@ -52,6 +59,16 @@ impl Metric for Ssim {
             plane_mean(parts.map)
         }
     }
+}
+
+/// plenoptic's warning for images smaller than SSIM's window.
+const SMALL_IMAGE: &str = "SSIM uses 11x11 convolutional kernel, but the height and/or the \
+    width of the input image is smaller than 11, so the kernel size is set to be the minimum \
+    of these two numbers.";
+
+/// Whether an image's height or width is below SSIM's 11-pixel window.
+pub(crate) fn smaller_than_window(d: [usize; 4]) -> bool {
+    d[2].min(d[3]) < 11
 }
 
 /// Which output of [`ssim_parts`] carries the tape (every operation recorded for the
@@ -137,7 +154,11 @@ pub(crate) fn ssim_parts<E: Float, D: Device<E>, T: Tape<E, D>>(
     carrier: Carrier,
     what: &str,
 ) -> Result<Parts<E, D, T>> {
+    let name = if what == "ms_ssim" { "MS-SSIM" } else { "SSIM" };
+    warn_outside_unit_range(&a, &b, name);
+    let (da, db) = (dims(&a), dims(&b));
     let (a, b) = broadcast_pair(a, b, what)?;
+    warn_channels(da, db, "SSIM");
     let [_, _, h, w] = dims(&a);
     let win = window(h, w, pad)?;
     let g = |x| separable_map(x, &win);
@@ -204,7 +225,12 @@ pub fn ssim_map_of<E: Float, D: Device<E>, T: Tape<E, D>>(
     a: Image<E, T, D>,
     b: Image<E, T, D>,
 ) -> Result<Image<E, T, D>> {
-    Ok(ssim_parts(a, b, None, Carrier::Map, "ssim_map")?.map)
+    let small = smaller_than_window(dims(&a));
+    let map = ssim_parts(a, b, None, Carrier::Map, "ssim_map")?.map;
+    if small {
+        warnings::warn(SMALL_IMAGE);
+    }
+    Ok(map)
 }
 
 /// SSIM of two images (plenoptic's `po.metric.ssim(img1, img2)`: unweighted, unpadded),

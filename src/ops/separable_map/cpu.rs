@@ -50,6 +50,32 @@ fn axpy<E: Float>(dst: &mut [E], a: E, src: &[E]) {
     }
 }
 
+/// `dst = sum over row of v * src[i]` (the first term assigned, so `dst` needs no zeroing).
+#[inline(always)]
+fn combine<E: Float>(dst: &mut [E], row: &[(usize, E)], src: &[E], stride: usize) {
+    let n = dst.len();
+    match row.split_first() {
+        None => dst.fill(E::zero()),
+        Some((&(i, v), rest)) => {
+            let first = &src[i * stride..i * stride + n];
+            for k in 0..n {
+                dst[k] = v * first[k];
+            }
+            for &(i, v) in rest {
+                axpy(dst, v, &src[i * stride..(i + 1) * stride]);
+            }
+        }
+    }
+}
+
+/// `v` with length `n`, its contents left as they are where they exist (every element is
+/// written before it is read).
+fn sized<E: Float>(v: &mut Vec<E>, n: usize) {
+    if v.len() != n {
+        v.resize(n, E::zero());
+    }
+}
+
 /// `out (+)= A X Bᵀ` for one plane `x` of size (h, w); `a` has `ho` rows, `b` `wo` rows.
 #[allow(clippy::too_many_arguments)]
 fn apply_plane<E: Float>(
@@ -63,30 +89,21 @@ fn apply_plane<E: Float>(
     add: bool,
 ) {
     let (ho, wo) = (a.len(), b.len());
-    z.clear();
-    z.resize(ho * w, E::zero());
+    sized(z, ho * w);
     for (p, row) in a.iter().enumerate() {
-        let dst = &mut z[p * w..(p + 1) * w];
-        for &(i, v) in row {
-            axpy(dst, v, &x[i * w..(i + 1) * w]);
-        }
+        combine(&mut z[p * w..(p + 1) * w], row, x, w);
     }
     // zt: (w, ho), the transpose of z
-    zt.clear();
-    zt.resize(w * ho, E::zero());
+    sized(zt, w * ho);
     for p in 0..ho {
         for j in 0..w {
             zt[j * ho + p] = z[p * w + j];
         }
     }
     // z now holds yt: (wo, ho)
-    z.clear();
-    z.resize(wo * ho, E::zero());
+    sized(z, wo * ho);
     for (q, row) in b.iter().enumerate() {
-        let dst = &mut z[q * ho..(q + 1) * ho];
-        for &(j, v) in row {
-            axpy(dst, v, &zt[j * ho..(j + 1) * ho]);
-        }
+        combine(&mut z[q * ho..(q + 1) * ho], row, zt, ho);
     }
     for p in 0..ho {
         for q in 0..wo {
@@ -110,7 +127,7 @@ pub(crate) fn separable_map<E: Float, T: Tape<E>>(
     let (ra, rb) = (to_e::<E>(map.rows()), to_e::<E>(map.cols()));
     let (x, out) = read(x, |xv| {
         let mut out = pool::take(b * c * ho * wo);
-        let (mut z, mut zt) = (Vec::new(), Vec::new());
+        let (mut z, mut zt) = (pool::take((ho * w).max(wo * ho)), pool::take(w * ho));
         for p in 0..b * c {
             apply_plane(
                 &xv[p * h * w..(p + 1) * h * w],
@@ -127,7 +144,7 @@ pub(crate) fn separable_map<E: Float, T: Tape<E>>(
     });
     record1(x, out, (b, c, ho, wo), move |gy, gx| {
         let (at, bt) = (transpose(&ra, h), transpose(&rb, w));
-        let (mut z, mut zt) = (Vec::new(), Vec::new());
+        let (mut z, mut zt) = (pool::take((h * wo).max(w * h)), pool::take(wo * h));
         for p in 0..b * c {
             apply_plane(
                 &gy[p * ho * wo..(p + 1) * ho * wo],

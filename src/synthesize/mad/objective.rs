@@ -1,21 +1,17 @@
 //! The MAD objective on the CPU (plenoptic's `MADCompetition.objective_function`):
 //! `s * L1 + lambda * (target - L2)² + range_lambda * penalty`, its gradient from one
-//! seeded backward pass through each metric, combined on the host with f64 sums (as the
-//! metamer objective's `cpu.rs`), and the metric values with plenoptic's checks.
-
-use dfdx::prelude::Trace;
+//! seeded backward pass through each metric, added into one host buffer, and the metric
+//! values with plenoptic's checks. Metrics are evaluated through
+//! [`ErasedMetric::evaluate_f32`], never handed taped tensors (see `metric::erased`).
 
 use crate::error::{DivergedAt, Error, Result};
-use crate::metric::{ErasedMetric, Taped};
-use crate::ops::backward_with;
-use crate::ops::pool::Pooled;
+use crate::metric::{ErasedMetric, Evaluation};
+use crate::ops::pool::{self, Pooled};
 use crate::ops::tape::read;
-use crate::synthesize::autodiff::pooled_grad_of;
 use crate::synthesize::objective::{range_penalty, squared_norm};
 use crate::tensor::{dims, Image};
 
-/// `m(a, b)` on the tape of both images (`b` traced: its gradient is what synthesis
-/// uses), checked to be one number.
+/// `m(a, b)` with its gradient with respect to `b` to come, checked to be one number.
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when the metric returns more than one number; the metric's
@@ -25,7 +21,7 @@ pub(crate) fn metric_forward(
     a: &Image<f32>,
     b: &Image<f32>,
     what: &'static str,
-) -> Result<Taped> {
+) -> Result<Evaluation> {
     let (da, db) = (dims(a), dims(b));
     if da != db {
         return Err(Error::shape_mismatch(
@@ -34,8 +30,9 @@ pub(crate) fn metric_forward(
             db,
         ));
     }
-    let out = m.forward_f32(a.leaky_trace(), b.leaky_trace())?;
-    let d = dims(&out);
+    let out = m.evaluate_f32(a, b)?;
+    crate::warnings::reissue(out.warnings().to_vec());
+    let d = out.dims();
     if d.iter().product::<usize>() != 1 {
         return Err(Error::shape_mismatch(
             format!(
@@ -50,12 +47,6 @@ pub(crate) fn metric_forward(
     Ok(out)
 }
 
-/// The value of a metric output checked by [`metric_forward`].
-pub(crate) fn value_of(out: Taped) -> (Taped, f64) {
-    let (out, v) = read(out, |v| v[0] as f64);
-    (out, v)
-}
-
 /// `m(a, b)` as a number.
 ///
 /// # Errors
@@ -66,7 +57,7 @@ pub(crate) fn metric_value(
     b: &Image<f32>,
     what: &'static str,
 ) -> Result<f64> {
-    let (_, v) = value_of(metric_forward(m, a, b, what)?);
+    let v = metric_forward(m, a, b, what)?.value();
     if !v.is_finite() {
         return Err(Error::NonFinite {
             what: format!("{what} ({}) output", m.name()),
@@ -99,43 +90,31 @@ impl Weights {
     }
 }
 
-/// The objective's value and gradient at `x`, from the taped metric outputs `(o, r)`
-/// computed at `x` by [`metric_forward`]: `(loss, gradient, its L2 norm)`. A non-finite
-/// metric value gives a NaN loss and no gradient (the loop stops there).
+/// The objective's value and gradient at `x`, from the metric evaluations `(o, r)` at `x`
+/// by [`metric_forward`]: `(loss, gradient, its L2 norm)`. A non-finite metric value gives
+/// a NaN loss and no gradient (the loop stops there).
 ///
 /// # Errors
 /// [`Error::Backend`] when a backward pass fails.
 pub(crate) fn objective(
-    (o, r): (Taped, Taped),
+    (o, r): (Evaluation, Evaluation),
     x: &Image<f32>,
     w: &Weights,
 ) -> Result<(f64, Option<Pooled<f32>>, f64)> {
-    let (o, ov) = value_of(o);
-    let (r, rv) = value_of(r);
+    let (ov, rv) = (o.value(), r.value());
     if !(ov.is_finite() && rv.is_finite()) {
         return Ok((f64::NAN, None, f64::NAN));
     }
-    let mut grads = backward_with(o, vec![w.sign as f32])?;
-    let mut g = pooled_grad_of(&mut grads, x)?;
-    drop(grads);
+    let mut g = pool::take::<f32>(dims(x).iter().product());
+    g.fill(0.0);
+    o.add_gradient(w.sign as f32, &mut g)?;
     // d/dr of lambda (target - r)^2
-    let seed = (2.0 * w.lambda * (rv - w.target)) as f32;
-    let mut grads = backward_with(r, vec![seed])?;
-    let g2 = pooled_grad_of(&mut grads, x)?;
-    drop(grads);
-    add_into(&mut g, &g2);
+    r.add_gradient((2.0 * w.lambda * (rv - w.target)) as f32, &mut g)?;
     let (_, pen) = read(x.clone(), |xv| {
         range_penalty(xv, w.range, w.range_lambda, Some(&mut g))
     });
     let norm = squared_norm(&g).sqrt();
     Ok((w.loss(ov, rv, pen), Some(g), norm))
-}
-
-/// `g += h`.
-fn add_into(g: &mut [f32], h: &[f32]) {
-    for (a, b) in g.iter_mut().zip(h) {
-        *a += *b;
-    }
 }
 
 /// The objective at `x` without a gradient.

@@ -7,13 +7,11 @@
 //! the next iteration's gradient, so an iteration runs each metric forward once, not
 //! twice as plenoptic does.
 
-use super::objective::{
-    in_synthesis, metric_forward, objective, objective_value, value_of, Weights,
-};
+use super::objective::{in_synthesis, metric_forward, objective, objective_value, Weights};
 use super::{MADCompetition, State};
 use crate::device::Cpu;
 use crate::error::{Error, Result};
-use crate::metric::{ErasedMetric, Taped};
+use crate::metric::{ErasedMetric, Evaluation};
 use crate::ops::pool::{loop_cpu, reuse_tensors, Pooled, ReuseTensors};
 use crate::synthesize::adam::{adam_step, AdamKernel, AdamState};
 use crate::synthesize::optimized::{IntoStoreProgress, Iterate, RunOptions};
@@ -163,7 +161,7 @@ struct MadLoop<'a> {
     moments: <Cpu as AdamKernel>::Moments,
     adam: &'a mut AdamState,
     /// Both metrics with their tapes at `x`, from the last update.
-    pending: Option<(Taped, Taped)>,
+    pending: Option<(Evaluation, Evaluation)>,
     /// The gradient of the last `evaluate`.
     grad: Option<<Cpu as AdamKernel>::Grad>,
     optimized: &'a mut Vec<f64>,
@@ -176,7 +174,7 @@ const TRIM_EVERY: usize = 64;
 
 impl MadLoop<'_> {
     /// Both metrics with their tapes at `x`.
-    fn forward(&self) -> Result<(Taped, Taped)> {
+    fn forward(&self) -> Result<(Evaluation, Evaluation)> {
         let (om, rm) = self.metrics;
         Ok((
             metric_forward(om, self.image, &self.x, "optimized_metric")?,
@@ -206,7 +204,7 @@ impl Iterate for MadLoop<'_> {
         // next iteration; a failure here shows again (as an error) in the next evaluate
         let (o, r) = match self.forward() {
             Ok((o, r)) => {
-                let ((o, ov), (r, rv)) = (value_of(o), value_of(r));
+                let (ov, rv) = (o.value(), r.value());
                 self.pending = Some((o, r));
                 (ov, rv)
             }
