@@ -2,8 +2,7 @@
 //! their adjoint, on the host in f64 (plenoptic 1.3.0's `PortillaSimoncelli.forward`
 //! after the pyramid, in its order).
 
-use crate::ops::spectral::fft2::{fft2, fft2_real, C64};
-
+use super::autocorr::{autocorr, autocorr_adjoint, spectrum, C64};
 use super::PsLayout;
 
 /// Where each input of the statistics lies in a plane's bands.
@@ -109,58 +108,11 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// The shifts of the centred `w x w` autocorrelation window: -(w/2) ..= (w+1)/2 - 1.
-fn shifts(w: usize) -> impl Iterator<Item = isize> + Clone {
-    let lo = -((w / 2) as isize);
-    (0..w as isize).map(move |i| lo + i)
-}
-
-/// The circular autocorrelation `r[d] = mean_p m[p] m[p + d]` at the window's shifts,
-/// row-major `w x w`, by FFT.
-fn autocorr(m: &[f64], h: usize, wd: usize, w: usize) -> Vec<f64> {
-    let mut s = fft2_real(m, h, wd);
-    s.iter_mut().for_each(|z| *z = C64::new(z.norm_sqr(), 0.0));
-    fft2(&mut s, h, wd, true);
-    let n2 = ((h * wd) as f64).powi(2);
-    let mut out = Vec::with_capacity(w * w);
-    for d1 in shifts(w) {
-        for d2 in shifts(w) {
-            let i = d1.rem_euclid(h as isize) as usize;
-            let j = d2.rem_euclid(wd as isize) as usize;
-            out.push(s[i * wd + j].re / n2);
-        }
-    }
-    out
-}
-
-/// Adds to `gm` the gradient of `sum_d gr[d] r[d]` (window shifts, `r` as [`autocorr`])
-/// with respect to `m`: `mean`-scaled `sum_d gr[d] (m[p + d] + m[p - d])`, by FFT.
-fn autocorr_adjoint(m: &[f64], h: usize, wd: usize, w: usize, gr: &[f64], gm: &mut [f64]) {
-    let mut k = vec![0.0; h * wd];
-    let mut it = gr.iter();
-    for d1 in shifts(w) {
-        for d2 in shifts(w) {
-            let g = *it.next().expect("window");
-            for (a, b) in [(d1, d2), (-d1, -d2)] {
-                let i = a.rem_euclid(h as isize) as usize;
-                let j = b.rem_euclid(wd as isize) as usize;
-                k[i * wd + j] += g;
-            }
-        }
-    }
-    let km = fft2_real(&k, h, wd);
-    let mut s = fft2_real(m, h, wd);
-    s.iter_mut().zip(&km).for_each(|(a, b)| *a *= b);
-    fft2(&mut s, h, wd, true);
-    let n = (h * wd) as f64;
-    for (g, z) in gm.iter_mut().zip(&s) {
-        *g += z.re / (n * n);
-    }
-}
-
 /// |z| of a complex band (real part, then imaginary part, `n` each).
 fn modulus(c: &[f64], n: usize) -> Vec<f64> {
-    (0..n).map(|p| c[p].hypot(c[n + p])).collect()
+    (0..n)
+        .map(|p| (c[p] * c[p] + c[n + p] * c[n + p]).sqrt())
+        .collect()
 }
 
 /// `rho - mean(rho)`.
@@ -198,6 +150,17 @@ struct Planes {
     dbl_var: Vec<Vec<f64>>,
     re_var: Vec<Vec<f64>>,
     recon_var: Vec<f64>,
+}
+
+/// What the forward of one plane keeps for its adjoint.
+pub(crate) struct Saved {
+    p: Planes,
+    /// (scale, orientation): the centred modulus' spectrum and autocorrelation.
+    spec_mag: Vec<Vec<Vec<C64>>>,
+    ac_mag: Vec<Vec<Vec<f64>>>,
+    /// Per reconstructed image: its spectrum and autocorrelation.
+    spec_rec: Vec<Vec<C64>>,
+    ac_rec: Vec<Vec<f64>>,
 }
 
 fn planes(l: &PsLayout, y: &[f64], off: &Offsets) -> Planes {
@@ -290,7 +253,8 @@ fn pixel_stats(x: &[f64]) -> ([f64; 6], f64, f64) {
 }
 
 /// The raw statistics (every entry, plenoptic's order) of one plane: image `x`, bands `y`.
-pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> Vec<f64> {
+/// The raw statistics and what the adjoint needs.
+pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> (Vec<f64>, Saved) {
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
     let g = groups(l);
@@ -298,10 +262,14 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> Vec<f64> {
     let mut out = vec![0.0; l.raw_len()];
     let (pix, _, _) = pixel_stats(x);
     out[..6].copy_from_slice(&pix);
+    let mut spec_mag = vec![];
+    let mut ac_mag = vec![];
     for s in 0..ns {
         let (h, wd) = l.dims[s];
+        let (mut specs, mut acs) = (vec![], vec![]);
         for o in 0..no {
-            let ac = autocorr(&p.mag[s][o], h, wd, w);
+            let spec = spectrum(&p.mag[s][o], h, wd);
+            let ac = autocorr(&spec, h, wd, w);
             let v = p.mag_var[s][o];
             for (a, r) in ac.iter().enumerate() {
                 out[g.acm + (a * no + o) * ns + s] =
@@ -313,13 +281,19 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> Vec<f64> {
                 let c = dot(&p.mag[s][o], &p.mag[s][o2]) / n / (v * p.mag_var[s][o2]).sqrt();
                 out[g.cross_ori + (o * no + o2) * ns + s] = c;
             }
+            specs.push(spec);
+            acs.push(ac);
         }
+        spec_mag.push(specs);
+        ac_mag.push(acs);
     }
+    let (mut spec_rec, mut ac_rec) = (vec![], vec![]);
     for k in 0..=ns {
         let (h, wd) = l.dims[k];
         let r = &y[off.recon[k]..off.recon[k] + h * wd];
         let v = p.recon_var[k];
-        let ac = autocorr(r, h, wd, w);
+        let spec = spectrum(r, h, wd);
+        let ac = autocorr(&spec, h, wd, w);
         for (a, c) in ac.iter().enumerate() {
             out[g.acr + a * (ns + 1) + k] = if a == (w / 2) * (w + 1) { 1.0 } else { c / v };
         }
@@ -330,6 +304,8 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> Vec<f64> {
         let m4 = r.iter().map(|a| (a * a) * (a * a)).sum::<f64>() / n;
         out[g.skew + k] = if unstable { 0.0 } else { m3 / v.powf(1.5) };
         out[g.kurt + k] = if unstable { 3.0 } else { m4 / (v * v) };
+        spec_rec.push(spec);
+        ac_rec.push(ac);
     }
     for s in 0..ns.saturating_sub(1) {
         let n = l.n_at(s) as f64;
@@ -350,15 +326,23 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> Vec<f64> {
     }
     let hp = &y[off.highpass..off.highpass + l.n_at(0)];
     out[g.hp] = dot(hp, hp) / l.n_at(0) as f64;
-    out
+    let saved = Saved {
+        p,
+        spec_mag,
+        ac_mag,
+        spec_rec,
+        ac_rec,
+    };
+    (out, saved)
 }
 
 /// The gradients of `sum(g * forward(x, y))` with respect to `x` and `y`, added into
-/// `gx` and `gy`.
+/// `gx` and `gy` (`saved`: what [`forward`] kept).
 pub(crate) fn adjoint(
     l: &PsLayout,
     x: &[f64],
     y: &[f64],
+    saved: &Saved,
     g: &[f64],
     gx: &mut [f64],
     gy: &mut [f64],
@@ -366,7 +350,7 @@ pub(crate) fn adjoint(
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
     let gr = groups(l);
-    let p = planes(l, y, &off);
+    let p = &saved.p;
     let centre = Some((w / 2) * (w + 1));
 
     // pixel statistics
@@ -407,7 +391,7 @@ pub(crate) fn adjoint(
         let nn = (h * wd) as f64;
         for o in 0..no {
             let v = p.mag_var[s][o];
-            let ac = autocorr(&p.mag[s][o], h, wd, w);
+            let ac = &saved.ac_mag[s][o];
             let mut gacs = vec![0.0; w * w];
             for a in 0..w * w {
                 if Some(a) == centre {
@@ -417,7 +401,7 @@ pub(crate) fn adjoint(
                 gacs[a] = ga / v;
                 g_mv[s][o] -= ga * ac[a] / (v * v);
             }
-            autocorr_adjoint(&p.mag[s][o], h, wd, w, &gacs, &mut g_mag[s][o]);
+            autocorr_adjoint(&saved.spec_mag[s][o], h, wd, w, &gacs, &mut g_mag[s][o]);
             g_mv[s][o] += g[gr.mag_std + o * ns + s] / (2.0 * v.sqrt());
             for o2 in 0..no {
                 let gc = g[gr.cross_ori + (o * no + o2) * ns + s];
@@ -443,6 +427,9 @@ pub(crate) fn adjoint(
     for s in 0..ns.saturating_sub(1) {
         let nn = l.n_at(s);
         let nf = nn as f64;
+        // the phase-doubled bands' gradients, summed over the finer orientations
+        let mut g_dbl = vec![vec![0.0; nn]; 2 * no];
+        let mut g_dv = vec![0.0; 2 * no];
         for o1 in 0..no {
             let v1 = p.mag_var[s][o1];
             for o2 in 0..no {
@@ -467,8 +454,6 @@ pub(crate) fn adjoint(
             let vr = p.re_var[s][o1];
             let mut g_re = vec![0.0; nn];
             let mut g_vr = 0.0;
-            let mut g_dbl = vec![vec![0.0; nn]; 2 * no];
-            let mut g_dv = vec![0.0; 2 * no];
             for q in 0..2 * no {
                 let gc = g[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
                 if gc == 0.0 {
@@ -488,7 +473,9 @@ pub(crate) fn adjoint(
             for i in 0..nn {
                 gy[ob + i] += g_re[i] + g_vr * 2.0 * re[i] / nf;
             }
-            // through the phase doubling of the expanded band, orientation by orientation
+        }
+        // through the phase doubling of the expanded band, orientation by orientation
+        {
             for o in 0..no {
                 let oe = off.expanded[s][o];
                 let e = &y[oe..oe + 2 * nn];
@@ -554,7 +541,7 @@ pub(crate) fn adjoint(
         let or = off.recon[k];
         let r = &y[or..or + nn];
         let v = p.recon_var[k];
-        let ac = autocorr(r, h, wd, w);
+        let ac = &saved.ac_rec[k];
         let mut gacs = vec![0.0; w * w];
         let mut g_v = 0.0;
         for a in 0..w * w {
@@ -566,7 +553,7 @@ pub(crate) fn adjoint(
             g_v -= ga * ac[a] / (v * v);
         }
         let mut gr_img = vec![0.0; nn];
-        autocorr_adjoint(r, h, wd, w, &gacs, &mut gr_img);
+        autocorr_adjoint(&saved.spec_rec[k], h, wd, w, &gacs, &mut gr_img);
         g_v += g[gr.std + k] / (2.0 * v.sqrt());
         let unstable = v / var < l.resolution;
         let (gs, gk) = if unstable {
