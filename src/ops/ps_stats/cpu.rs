@@ -106,8 +106,14 @@ impl<E: Float> HostOp2<E> for Stats {
         let (nx, ny, nk) = (h * w, l.bands_len, l.kept.len());
         let mut out = pool::take(b * c * nk);
         for p in 0..b * c {
-            let x: Vec<f64> = xv[p * nx..(p + 1) * nx].iter().map(|v| v.as_f64()).collect();
-            let y: Vec<f64> = yv[p * ny..(p + 1) * ny].iter().map(|v| v.as_f64()).collect();
+            let x: Vec<f64> = xv[p * nx..(p + 1) * nx]
+                .iter()
+                .map(|v| v.as_f64())
+                .collect();
+            let y: Vec<f64> = yv[p * ny..(p + 1) * ny]
+                .iter()
+                .map(|v| v.as_f64())
+                .collect();
             let (raw, saved) = host::forward(l, &x, &y);
             for (o, &i) in out[p * nk..(p + 1) * nk].iter_mut().zip(&l.kept) {
                 *o = E::of_f64(raw[i]);

@@ -3,6 +3,7 @@
 //! after the pyramid, in its order).
 
 use super::autocorr::{autocorr, autocorr_adjoint, spectrum, C64};
+use super::blocked;
 use super::PsLayout;
 
 /// Where each input of the statistics lies in a plane's bands.
@@ -104,8 +105,22 @@ fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// `sum a * b`, in four interleaved partial sums (so it vectorises).
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    let mut acc = [0.0; 4];
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// |z| of a complex band (real part, then imaginary part, `n` each).
@@ -154,6 +169,8 @@ struct Planes {
 
 /// What the forward of one plane keeps for its adjoint.
 pub(crate) struct Saved {
+    /// The raw statistics.
+    raw: Vec<f64>,
     p: Planes,
     /// (scale, orientation): the centred modulus' spectrum and autocorrelation.
     spec_mag: Vec<Vec<Vec<C64>>>,
@@ -276,16 +293,22 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> (Vec<f64>, Saved) {
                     if a == (w / 2) * (w + 1) { 1.0 } else { r / v };
             }
             out[g.mag_std + o * ns + s] = v.sqrt();
-            let n = (h * wd) as f64;
-            for o2 in 0..no {
-                let c = dot(&p.mag[s][o], &p.mag[s][o2]) / n / (v * p.mag_var[s][o2]).sqrt();
-                out[g.cross_ori + (o * no + o2) * ns + s] = c;
-            }
             specs.push(spec);
             acs.push(ac);
         }
         spec_mag.push(specs);
         ac_mag.push(acs);
+        // cross-orientation correlations (symmetric: each pair once)
+        let n = l.n_at(s) as f64;
+        let mags: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+        let pairs: Vec<(usize, usize)> = (0..no)
+            .flat_map(|o| (0..=o).map(move |o2| (o, o2)))
+            .collect();
+        for (&(o, o2), d) in pairs.iter().zip(blocked::dots(&mags, &mags, &pairs)) {
+            let c = d / n / (p.mag_var[s][o] * p.mag_var[s][o2]).sqrt();
+            out[g.cross_ori + (o * no + o2) * ns + s] = c;
+            out[g.cross_ori + (o2 * no + o) * ns + s] = c;
+        }
     }
     let (mut spec_rec, mut ac_rec) = (vec![], vec![]);
     for k in 0..=ns {
@@ -308,18 +331,27 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> (Vec<f64>, Saved) {
         ac_rec.push(ac);
     }
     for s in 0..ns.saturating_sub(1) {
-        let n = l.n_at(s) as f64;
+        let nn = l.n_at(s);
+        let n = nn as f64;
+        // the finer scale's moduli and real parts against the coarser one's expanded
+        // moduli and phase-doubled parts
+        let mut a: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+        a.extend((0..no).map(|o| &y[off.band[s][o]..off.band[s][o] + nn]));
+        let mut b: Vec<&[f64]> = p.emag[s].iter().map(|v| &v[..]).collect();
+        b.extend(p.dbl[s].iter().map(|v| &v[..]));
+        let mut pairs = vec![];
+        for o1 in 0..no {
+            pairs.extend((0..no).map(|o2| (o1, o2)));
+            pairs.extend((0..2 * no).map(|q| (no + o1, no + q)));
+        }
+        let mut d = blocked::dots(&a, &b, &pairs).into_iter();
         for o1 in 0..no {
             for o2 in 0..no {
-                let c = dot(&p.mag[s][o1], &p.emag[s][o2])
-                    / n
-                    / (p.mag_var[s][o1] * p.emag_var[s][o2]).sqrt();
+                let c = d.next().expect("pair") / n / (p.mag_var[s][o1] * p.emag_var[s][o2]).sqrt();
                 out[g.csm + (o1 * no + o2) * (ns - 1) + s] = c;
             }
-            let nn = l.n_at(s);
-            let re = &y[off.band[s][o1]..off.band[s][o1] + nn];
             for q in 0..2 * no {
-                let c = dot(re, &p.dbl[s][q]) / n / (p.re_var[s][o1] * p.dbl_var[s][q]).sqrt();
+                let c = d.next().expect("pair") / n / (p.re_var[s][o1] * p.dbl_var[s][q]).sqrt();
                 out[g.csr + (o1 * 2 * no + q) * (ns - 1) + s] = c;
             }
         }
@@ -327,6 +359,7 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> (Vec<f64>, Saved) {
     let hp = &y[off.highpass..off.highpass + l.n_at(0)];
     out[g.hp] = dot(hp, hp) / l.n_at(0) as f64;
     let saved = Saved {
+        raw: out.clone(),
         p,
         spec_mag,
         ac_mag,
@@ -403,26 +436,27 @@ pub(crate) fn adjoint(
             }
             autocorr_adjoint(&saved.spec_mag[s][o], h, wd, w, &gacs, &mut g_mag[s][o]);
             g_mv[s][o] += g[gr.mag_std + o * ns + s] / (2.0 * v.sqrt());
+        }
+        // cross-orientation correlations
+        let mut terms = vec![];
+        for o in 0..no {
             for o2 in 0..no {
                 let gc = g[gr.cross_ori + (o * no + o2) * ns + s];
                 if gc == 0.0 {
                     continue;
                 }
-                let v2 = p.mag_var[s][o2];
-                let den = (v * v2).sqrt();
-                let c = dot(&p.mag[s][o], &p.mag[s][o2]) / nn / den;
-                let gp = gc / den / nn;
-                let (ma, mb) = (&p.mag[s][o], &p.mag[s][o2]);
-                for (g, b) in g_mag[s][o].iter_mut().zip(mb) {
-                    *g += gp * b;
-                }
-                for (g, a) in g_mag[s][o2].iter_mut().zip(ma) {
-                    *g += gp * a;
-                }
+                let (v, v2) = (p.mag_var[s][o], p.mag_var[s][o2]);
+                let c = saved.raw[gr.cross_ori + (o * no + o2) * ns + s];
+                let gp = gc / (v * v2).sqrt() / nn;
+                terms.push((gp, o2, o));
+                terms.push((gp, o, o2));
                 g_mv[s][o] -= 0.5 * c * gc / v;
                 g_mv[s][o2] -= 0.5 * c * gc / v2;
             }
         }
+        let src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+        let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
+        blocked::axpys(&src, &mut dst, &terms);
     }
     for s in 0..ns.saturating_sub(1) {
         let nn = l.n_at(s);
@@ -430,6 +464,11 @@ pub(crate) fn adjoint(
         // the phase-doubled bands' gradients, summed over the finer orientations
         let mut g_dbl = vec![vec![0.0; nn]; 2 * no];
         let mut g_dv = vec![0.0; 2 * no];
+        let mut g_re = vec![vec![0.0; nn]; no];
+        let mut g_vr = vec![0.0; no];
+        // terms (coefficient, source, destination) over sources [mag, emag, re, dbl] and
+        // destinations [g_mag, g_emag, g_re, g_dbl]
+        let mut terms = vec![];
         for o1 in 0..no {
             let v1 = p.mag_var[s][o1];
             for o2 in 0..no {
@@ -439,21 +478,15 @@ pub(crate) fn adjoint(
                 }
                 let v2 = p.emag_var[s][o2];
                 let den = (v1 * v2).sqrt();
-                let c = dot(&p.mag[s][o1], &p.emag[s][o2]) / nf / den;
+                let c = saved.raw[gr.csm + (o1 * no + o2) * (ns - 1) + s];
                 let gp = gc / den / nf;
-                for q in 0..nn {
-                    g_mag[s][o1][q] += gp * p.emag[s][o2][q];
-                    g_emag[s][o2][q] += gp * p.mag[s][o1][q];
-                }
+                terms.push((gp, no + o2, o1));
+                terms.push((gp, o1, no + o2));
                 g_mv[s][o1] -= 0.5 * c * gc / v1;
                 g_ev[s][o2] -= 0.5 * c * gc / v2;
             }
             // real parts against the phase-doubled coarser bands
-            let ob = off.band[s][o1];
-            let re: Vec<f64> = y[ob..ob + nn].to_vec();
             let vr = p.re_var[s][o1];
-            let mut g_re = vec![0.0; nn];
-            let mut g_vr = 0.0;
             for q in 0..2 * no {
                 let gc = g[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
                 if gc == 0.0 {
@@ -461,17 +494,32 @@ pub(crate) fn adjoint(
                 }
                 let vq = p.dbl_var[s][q];
                 let den = (vr * vq).sqrt();
-                let c = dot(&re, &p.dbl[s][q]) / nf / den;
+                let c = saved.raw[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
                 let gp = gc / den / nf;
-                for i in 0..nn {
-                    g_re[i] += gp * p.dbl[s][q][i];
-                    g_dbl[q][i] += gp * re[i];
-                }
-                g_vr -= 0.5 * c * gc / vr;
+                terms.push((gp, 3 * no + q, 2 * no + o1));
+                terms.push((gp, 2 * no + o1, 3 * no + q));
+                g_vr[o1] -= 0.5 * c * gc / vr;
                 g_dv[q] -= 0.5 * c * gc / vq;
             }
-            for i in 0..nn {
-                gy[ob + i] += g_re[i] + g_vr * 2.0 * re[i] / nf;
+        }
+        {
+            let band = |o: usize| &y[off.band[s][o]..off.band[s][o] + nn];
+            let mut src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+            src.extend(p.emag[s].iter().map(|v| &v[..]));
+            src.extend((0..no).map(band));
+            src.extend(p.dbl[s].iter().map(|v| &v[..]));
+            let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
+            dst.extend(g_emag[s].iter_mut().map(|v| &mut v[..]));
+            dst.extend(g_re.iter_mut().map(|v| &mut v[..]));
+            dst.extend(g_dbl.iter_mut().map(|v| &mut v[..]));
+            blocked::axpys(&src, &mut dst, &terms);
+        }
+        for o1 in 0..no {
+            let ob = off.band[s][o1];
+            let c = g_vr[o1] * 2.0 / nf;
+            let re = &y[ob..ob + nn];
+            for ((gy, gre), re) in gy[ob..ob + nn].iter_mut().zip(&g_re[o1]).zip(re) {
+                *gy += gre + c * re;
             }
         }
         // through the phase doubling of the expanded band, orientation by orientation

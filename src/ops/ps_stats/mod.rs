@@ -5,6 +5,7 @@
 //! adjoint written out.
 
 mod autocorr;
+mod blocked;
 #[cfg_attr(feature = "portable-cpu", allow(dead_code))]
 pub(crate) mod cpu;
 pub(crate) mod host;
