@@ -73,7 +73,7 @@ pub(crate) fn autocorr_adjoint(
     gr: &[f64],
     gm: &mut [f64],
 ) {
-    let mut k = vec![0.0; h * wd];
+    let mut k = super::buffers::zeros(h * wd);
     let mut it = gr.iter();
     for d1 in shifts(w) {
         for d2 in shifts(w) {

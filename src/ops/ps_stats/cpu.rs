@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use dfdx::prelude::{Cpu, Tensor};
 
+use super::buffers::{self, Buf};
 use super::{host, resolution, PsLayout};
 use crate::ops::pool::{self, Pooled};
 use crate::ops::tape::{run2, HostOp2};
@@ -45,16 +46,16 @@ fn make<E: Float>(layout: Arc<PsLayout>, shape: [usize; 4]) -> Box<dyn HostOp2<E
 
 /// One image plane's inputs in f64 and what its forward kept.
 struct Plane {
-    x: Vec<f64>,
-    y: Vec<f64>,
+    x: Buf,
+    y: Buf,
     saved: host::Saved,
 }
 
 /// The gradient of the input whose adjoint has not run yet (one adjoint computes both).
 #[derive(Default)]
 struct Pending {
-    image: Option<Vec<f64>>,
-    bands: Option<Vec<f64>>,
+    image: Option<Buf>,
+    bands: Option<Buf>,
 }
 
 /// The statistics of images of `shape` (batch, channel, h, w).
@@ -67,22 +68,27 @@ struct Stats {
 
 impl Stats {
     /// Both inputs' gradients for the output's gradient `gy`.
-    fn both<E: Float>(&self, gy: &[E]) -> (Vec<f64>, Vec<f64>) {
+    fn both<E: Float>(&self, gy: &[E]) -> (Buf, Buf) {
         let l = &self.layout;
-        let nk = l.kept.len();
-        let mut gx = Vec::new();
-        let mut gb = Vec::new();
+        let [b, c, h, w] = self.shape;
+        let (nx, ny, nk) = (h * w, l.bands_len, l.kept.len());
+        let mut gx = buffers::zeros(b * c * nx);
+        let mut gb = buffers::zeros(b * c * ny);
         let mut g = vec![0.0; l.raw_len()];
         for (p, plane) in self.planes.iter().enumerate() {
             g.iter_mut().for_each(|v| *v = 0.0);
             for (k, &i) in l.kept.iter().enumerate() {
                 g[i] = gy[p * nk + k].as_f64();
             }
-            let mut px = vec![0.0; plane.x.len()];
-            let mut pb = vec![0.0; plane.y.len()];
-            host::adjoint(l, &plane.x, &plane.y, &plane.saved, &g, &mut px, &mut pb);
-            gx.extend(px);
-            gb.extend(pb);
+            host::adjoint(
+                l,
+                &plane.x,
+                &plane.y,
+                &plane.saved,
+                &g,
+                &mut gx[p * nx..(p + 1) * nx],
+                &mut gb[p * ny..(p + 1) * ny],
+            );
         }
         (gx, gb)
     }
@@ -106,14 +112,8 @@ impl<E: Float> HostOp2<E> for Stats {
         let (nx, ny, nk) = (h * w, l.bands_len, l.kept.len());
         let mut out = pool::take(b * c * nk);
         for p in 0..b * c {
-            let x: Vec<f64> = xv[p * nx..(p + 1) * nx]
-                .iter()
-                .map(|v| v.as_f64())
-                .collect();
-            let y: Vec<f64> = yv[p * ny..(p + 1) * ny]
-                .iter()
-                .map(|v| v.as_f64())
-                .collect();
+            let x = buffers::collect(nx, xv[p * nx..(p + 1) * nx].iter().map(|v| v.as_f64()));
+            let y = buffers::collect(ny, yv[p * ny..(p + 1) * ny].iter().map(|v| v.as_f64()));
             let (raw, saved) = host::forward(l, &x, &y);
             for (o, &i) in out[p * nk..(p + 1) * nk].iter_mut().zip(&l.kept) {
                 *o = E::of_f64(raw[i]);

@@ -4,6 +4,7 @@
 
 use super::autocorr::{autocorr, autocorr_adjoint, spectrum, C64};
 use super::blocked;
+use super::buffers::{self, Buf};
 use super::PsLayout;
 
 /// Where each input of the statistics lies in a plane's bands.
@@ -124,16 +125,17 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// |z| of a complex band (real part, then imaginary part, `n` each).
-fn modulus(c: &[f64], n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|p| (c[p] * c[p] + c[n + p] * c[n + p]).sqrt())
-        .collect()
+fn modulus(c: &[f64], n: usize) -> Buf {
+    buffers::collect(
+        n,
+        (0..n).map(|p| (c[p] * c[p] + c[n + p] * c[n + p]).sqrt()),
+    )
 }
 
 /// `rho - mean(rho)`.
-fn centred(rho: &[f64]) -> Vec<f64> {
+fn centred(rho: &[f64]) -> Buf {
     let m = mean(rho);
-    rho.iter().map(|v| v - m).collect()
+    buffers::collect(rho.len(), rho.iter().map(|v| v - m))
 }
 
 /// Adds the gradient through `centred(|z|)` (`g` for the centred modulus) into the band's
@@ -153,15 +155,15 @@ fn modulus_adjoint(c: &[f64], rho: &[f64], g: &[f64], gc: &mut [f64]) {
 /// Intermediates of one plane's statistics.
 struct Planes {
     /// (scale, orientation): modulus, centred modulus, its variance.
-    rho: Vec<Vec<Vec<f64>>>,
-    mag: Vec<Vec<Vec<f64>>>,
+    rho: Vec<Vec<Buf>>,
+    mag: Vec<Vec<Buf>>,
     mag_var: Vec<Vec<f64>>,
     /// Expanded bands: modulus, centred modulus and its variance, phase-doubled parts.
-    erho: Vec<Vec<Vec<f64>>>,
-    emag: Vec<Vec<Vec<f64>>>,
+    erho: Vec<Vec<Buf>>,
+    emag: Vec<Vec<Buf>>,
     emag_var: Vec<Vec<f64>>,
     /// Per scale: the doubled-phase real parts then imaginary parts (2 * n_orientations).
-    dbl: Vec<Vec<Vec<f64>>>,
+    dbl: Vec<Vec<Buf>>,
     dbl_var: Vec<Vec<f64>>,
     re_var: Vec<Vec<f64>>,
     recon_var: Vec<f64>,
@@ -214,18 +216,18 @@ fn planes(l: &PsLayout, y: &[f64], off: &Offsets) -> Planes {
     for s in 0..ns.saturating_sub(1) {
         let n = l.n_at(s);
         let (mut rs, mut ms, mut vs) = (vec![], vec![], vec![]);
-        let mut dbl = vec![Vec::new(); 2 * no];
+        let mut dbl: Vec<Buf> = (0..2 * no).map(|_| Buf::default()).collect();
         for o in 0..no {
             let e = &y[off.expanded[s][o]..off.expanded[s][o] + 2 * n];
             let rho = modulus(e, n);
             let mag = centred(&rho);
             vs.push(dot(&mag, &mag) / n as f64);
-            let (re, im): (Vec<f64>, Vec<f64>) = (0..n)
-                .map(|q| {
-                    let (a, b, r) = (e[q], e[n + q], rho[q]);
-                    ((a * a - b * b) / r, 2.0 * a * b / r)
-                })
-                .unzip();
+            let (mut re, mut im) = (buffers::with_capacity(n), buffers::with_capacity(n));
+            for q in 0..n {
+                let (a, b, r) = (e[q], e[n + q], rho[q]);
+                re.push((a * a - b * b) / r);
+                im.push(2.0 * a * b / r);
+            }
             dbl[o] = re;
             dbl[no + o] = im;
             rs.push(rho);
@@ -413,10 +415,12 @@ pub(crate) fn adjoint(
     }
 
     // gradients of the centred moduli and their variances
-    let mut g_mag: Vec<Vec<Vec<f64>>> = (0..ns).map(|s| vec![vec![0.0; l.n_at(s)]; no]).collect();
+    let mut g_mag: Vec<Vec<Buf>> = (0..ns)
+        .map(|s| (0..no).map(|_| buffers::zeros(l.n_at(s))).collect())
+        .collect();
     let mut g_mv = vec![vec![0.0; no]; ns];
-    let mut g_emag: Vec<Vec<Vec<f64>>> = (0..ns.saturating_sub(1))
-        .map(|s| vec![vec![0.0; l.n_at(s)]; no])
+    let mut g_emag: Vec<Vec<Buf>> = (0..ns.saturating_sub(1))
+        .map(|s| (0..no).map(|_| buffers::zeros(l.n_at(s))).collect())
         .collect();
     let mut g_ev = vec![vec![0.0; no]; ns.saturating_sub(1)];
     for s in 0..ns {
@@ -462,9 +466,9 @@ pub(crate) fn adjoint(
         let nn = l.n_at(s);
         let nf = nn as f64;
         // the phase-doubled bands' gradients, summed over the finer orientations
-        let mut g_dbl = vec![vec![0.0; nn]; 2 * no];
+        let mut g_dbl: Vec<Buf> = (0..2 * no).map(|_| buffers::zeros(nn)).collect();
         let mut g_dv = vec![0.0; 2 * no];
-        let mut g_re = vec![vec![0.0; nn]; no];
+        let mut g_re: Vec<Buf> = (0..no).map(|_| buffers::zeros(nn)).collect();
         let mut g_vr = vec![0.0; no];
         // terms (coefficient, source, destination) over sources [mag, emag, re, dbl] and
         // destinations [g_mag, g_emag, g_re, g_dbl]
@@ -600,7 +604,7 @@ pub(crate) fn adjoint(
             gacs[a] = ga / v;
             g_v -= ga * ac[a] / (v * v);
         }
-        let mut gr_img = vec![0.0; nn];
+        let mut gr_img = buffers::zeros(nn);
         autocorr_adjoint(&saved.spec_rec[k], h, wd, w, &gacs, &mut gr_img);
         g_v += g[gr.std + k] / (2.0 * v.sqrt());
         let unstable = v / var < l.resolution;

@@ -6,6 +6,7 @@
 
 mod autocorr;
 mod blocked;
+mod buffers;
 #[cfg_attr(feature = "portable-cpu", allow(dead_code))]
 pub(crate) mod cpu;
 pub(crate) mod host;
