@@ -58,6 +58,20 @@ pub trait Model {
     /// stem plot per group. `None` (the default): the figures show the representation as
     /// an image. [`crate::simulate::PortillaSimoncelli`] returns its statistic groups.
     ///
+    /// ```
+    /// use plenoptic as po;
+    /// use po::Model;
+    /// let img = po::data::white_noise::<f32>(&[1, 1, 32, 32])?;
+    /// let ps = po::simulate::PortillaSimoncelli::builder((32, 32))
+    ///     .n_scales(2)
+    ///     .spatial_corr_width(5)
+    ///     .build()?;
+    /// let groups = ps.representation_groups(&ps.apply(&img)?).unwrap()?;
+    /// assert_eq!(groups.groups[0].0, "pixels+var_highpass");
+    /// assert!(po::simulate::Gaussian::new((5, 5))?.representation_groups(&img).is_none());
+    /// # Ok::<(), po::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// Inside the `Some`: a `rep` that is not this model's representation.
     fn representation_groups(&self, rep: &Image<f32>) -> Option<Result<RepresentationGroups>> {

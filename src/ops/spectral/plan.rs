@@ -354,7 +354,7 @@ impl SpectralPlan {
 
     /// The inverse DFT of the transposed spectrum in `wk.spec`, row-major: `f(k, value)`
     /// for each pixel.
-    fn from_spectrum<E: Float>(&self, wk: &mut Work<E>, mut f: impl FnMut(usize, Complex<E>)) {
+    fn image_of_spectrum<E: Float>(&self, wk: &mut Work<E>, mut f: impl FnMut(usize, Complex<E>)) {
         let (h, w) = (self.h, self.w);
         let Work { fft, spec, .. } = wk;
         let t = fft.fft2_t(&mut spec[..h * w], w, h, true);
@@ -373,7 +373,7 @@ impl SpectralPlan {
     /// gradient `g`, added into `gx`.
     pub(crate) fn analyze_adjoint<E: Float>(&self, g: &[E], gx: &mut [E], wk: &mut Work<E>) {
         self.spectrum_of_bands(g, wk, true, |b| 1.0 / (b.h * b.w) as f64);
-        self.from_spectrum(wk, |k, v| gx[k] += v.re);
+        self.image_of_spectrum(wk, |k, v| gx[k] += v.re);
     }
 
     /// The synthesis (reconstruction): the real part of the inverse DFT of
@@ -381,7 +381,7 @@ impl SpectralPlan {
     pub(crate) fn synthesize<E: Float>(&self, y: &[E], out: &mut [E], wk: &mut Work<E>) {
         self.spectrum_of_bands(y, wk, false, |_| 1.0);
         let n = E::of_f64(1.0 / (self.h * self.w) as f64);
-        self.from_spectrum(wk, |k, v| out[k] = v.re * n);
+        self.image_of_spectrum(wk, |k, v| out[k] = v.re * n);
     }
 
     /// The adjoint of [`Self::synthesize`]: the bands' gradient for the image-plane
