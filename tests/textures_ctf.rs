@@ -67,19 +67,18 @@ fn reptile_ctf_follows_plenoptic_for_50_iterations() {
         println!("{what}: largest relative difference {worst:.3e}");
         assert!(worst < TOL, "{what}: {worst:e}");
     }
-    // the status figure draws the error of the statistics with PS's stem plots
-    let st = po::display::plot_synthesis_status(&met, 0)
-        .unwrap()
-        .representation_plot(met.model())
-        .unwrap();
+    // the status figure draws the error of the statistics with PS's stem plots by itself:
+    // the same picture as with the model's plot asked for explicitly
+    let st = po::display::plot_synthesis_status(&met, 0).unwrap();
     let pic = st.render().unwrap();
-    let anim = po::display::animate_synthesis_status(&met, 0, 5)
-        .unwrap()
-        .representation_plot(met.model())
-        .unwrap();
+    let explicit = st.clone().representation_plot(met.model()).unwrap();
+    assert_eq!(pic.as_rgb(), explicit.render().unwrap().as_rgb());
+    let anim = po::display::animate_synthesis_status(&met, 0, 5).unwrap();
     assert_eq!(anim.iterations(), [0, 10, 20, 30, 40]);
     let gif = anim.animation().unwrap();
     assert_eq!(gif.size().0, pic.width());
+    let explicit = anim.clone().representation_plot(met.model()).unwrap();
+    assert!(gif.gif() == explicit.animation().unwrap().gif());
     if let Ok(dir) = std::env::var("PLENOPTIC_STATUS_PNG") {
         pic.save(format!("{dir}/ps_status.png")).unwrap();
         gif.save(format!("{dir}/ps_status.gif")).unwrap();

@@ -1,12 +1,14 @@
-//! [`PlotRepresentation`]: a model's own picture of its representation (plenoptic's
-//! `model.plot_representation`), which the synthesis status
-//! ([`SynthesisStatus::representation_plot`]) draws the representation error with instead
-//! of an image of it.
+//! The representation error of a synthesis status drawn as the model draws its
+//! representation (plenoptic's `model.plot_representation`): automatically as stem plots
+//! for models with [`crate::simulate::Model::representation_groups`] (Portilla-Simoncelli),
+//! or with any picture through [`PlotRepresentation`] and
+//! [`SynthesisStatus::representation_plot`].
 
 use super::picture::Picture;
 use super::status::SynthesisStatus;
+use super::stem::stem_groups;
 use crate::error::Result;
-use crate::simulate::PortillaSimoncelli;
+use crate::simulate::{PortillaSimoncelli, RepresentationGroups};
 use crate::tensor::Image;
 
 /// Models that draw their own representation (as plenoptic's models with a
@@ -41,27 +43,47 @@ pub trait PlotRepresentation {
 
 impl SynthesisStatus {
     /// Draws the representation error of every frame with `model`'s own
-    /// [`PlotRepresentation`] (plenoptic's status uses the model's `plot_representation`
-    /// when it has one). In an animation every frame's axis spans the first frame's
+    /// [`PlotRepresentation`], in place of the picture the status chose (an image, or the
+    /// stem plots of the model's [`crate::simulate::Model::representation_groups`]). In an animation every frame's axis spans the first frame's
     /// largest absolute error, symmetric about 0 (plenoptic's `ylim=None` in `animate`).
     ///
     /// # Errors
     /// The model's drawing errors.
     pub fn representation_plot(mut self, model: &dyn PlotRepresentation) -> Result<Self> {
-        let ylim = if self.frames.len() > 1 {
-            let m = self.frames[0]
-                .rep_error
-                .as_vec()
-                .iter()
-                .filter(|v| v.is_finite())
-                .fold(0.0f64, |m, v| m.max(v.abs() as f64));
-            Some((-m.max(1e-12), m.max(1e-12)))
-        } else {
-            None
-        };
+        let ylim = self.shared_ylim();
         for f in &mut self.frames {
             f.rep_panel =
                 Some(model.plot_representation(&f.rep_error, "Representation error", ylim)?);
+        }
+        Ok(self)
+    }
+
+    /// In an animation, the first frame's largest absolute error, symmetric about 0.
+    fn shared_ylim(&self) -> Option<(f64, f64)> {
+        if self.frames.len() < 2 {
+            return None;
+        }
+        let m = self.frames[0]
+            .rep_error
+            .as_vec()
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, |m, v| m.max(v.abs() as f64));
+        Some((-m.max(1e-12), m.max(1e-12)))
+    }
+
+    /// Draws each frame's representation error as the stem plots of its groups
+    /// ([`crate::simulate::Model::representation_groups`], one entry per frame); frames
+    /// without groups keep the image.
+    pub(super) fn groups_plot(
+        mut self,
+        groups: Vec<Option<Result<RepresentationGroups>>>,
+    ) -> Result<Self> {
+        let ylim = self.shared_ylim();
+        for (f, g) in self.frames.iter_mut().zip(groups) {
+            if let Some(g) = g {
+                f.rep_panel = Some(stem_groups(&g?, ylim)?);
+            }
         }
         Ok(self)
     }

@@ -2,9 +2,11 @@
 //! synthesis in one picture, as plenoptic's `plot_synthesis_status`: the metamer, the loss
 //! curve with a dot at the shown iteration, the representation error (the model's response
 //! to the metamer minus its response to the target) and a histogram of the pixel values of
-//! target and metamer. A model with its own picture of its representation
-//! ([`super::PlotRepresentation`]) draws the error with it
-//! ([`SynthesisStatus::representation_plot`]).
+//! target and metamer. The representation error is drawn as the model draws its
+//! representation when it has groups for that
+//! ([`crate::simulate::Model::representation_groups`]: Portilla-Simoncelli's statistics
+//! as stem plots), else as an image; any other picture of it can be put in with
+//! [`SynthesisStatus::representation_plot`].
 
 use super::animate::{check_framerate, encode_gif, pick_frames, Animation};
 use super::figure::sci;
@@ -82,12 +84,17 @@ fn status<M: Model>(
     batch: usize,
 ) -> Result<SynthesisStatus> {
     let target = select_batch(metamer.image(), batch..batch + 1)?.as_vec();
-    Ok(SynthesisStatus {
+    let groups = frames
+        .iter()
+        .map(|f| metamer.model().representation_groups(&f.rep_error))
+        .collect();
+    SynthesisStatus {
         frames,
         target,
         losses: metamer.losses().to_vec(),
         framerate: 10.0,
-    })
+    }
+    .groups_plot(groups)
 }
 
 fn check_batch<M: Model>(metamer: &Metamer<M>, batch: usize) -> Result<()> {
@@ -103,7 +110,8 @@ fn check_batch<M: Model>(metamer: &Metamer<M>, batch: usize) -> Result<()> {
 
 /// The current state of a metamer synthesis (plenoptic's `plot_synthesis_status`), for the
 /// image at `batch` of the batch: the metamer, the loss with a red dot at the last
-/// iteration, the representation error, and the histogram of pixel values.
+/// iteration, the representation error (as the model's stem plots when it has
+/// [`Model::representation_groups`], else as an image), and the histogram of pixel values.
 ///
 /// ```
 /// use plenoptic as po;

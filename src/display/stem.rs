@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use super::font::{self, Align};
 use super::picture::Picture;
 use crate::error::{Error, Result};
-use crate::simulate::PortillaSimoncelli;
+use crate::simulate::{PortillaSimoncelli, RepresentationGroups};
 use crate::tensor::{Float, Image};
 
 const PANEL: (u32, u32) = (360, 260);
@@ -166,9 +166,15 @@ where
 {
     let groups = model.representation_for_plotting(rep, batch)?;
     let rows = if model.n_scales() > 1 { 3 } else { 2 };
-    let cols = groups.len().div_ceil(rows) as u32;
+    stem_groups(&RepresentationGroups { groups, rows }, ylim)
+}
+
+/// One stem plot per group of `g`, in its rows, each on its own y range or on `ylim`.
+pub(crate) fn stem_groups(g: &RepresentationGroups, ylim: Option<(f64, f64)>) -> Result<Picture> {
+    let rows = g.rows.max(1);
+    let cols = g.groups.len().div_ceil(rows).max(1) as u32;
     let mut pic = Picture::white(PANEL.0 * cols, PANEL.1 * rows as u32);
-    for (i, (name, values)) in groups.iter().enumerate() {
+    for (i, (name, values)) in g.groups.iter().enumerate() {
         let (r, c) = (i as u32 / cols, i as u32 % cols);
         panel(&mut pic, c * PANEL.0, r * PANEL.1, name, values, ylim)?;
     }

@@ -22,7 +22,7 @@ pub use gain_control::{
 pub use gaussian::{Gaussian, GaussianBuilder};
 pub use laplacian_pyramid::LaplacianPyramid;
 pub use linear_nonlinear::{LinearNonlinear, LinearNonlinearBuilder};
-pub use model::{Filters, Model};
+pub use model::{Filters, Model, RepresentationGroups};
 pub use on_off::{OnOff, OnOffBuilder};
 pub use params::PerChannel;
 pub use portilla_simoncelli::{

@@ -52,6 +52,42 @@ pub trait Model {
     {
         self.forward(x.clone())
     }
+
+    /// The groups in which status figures draw a representation of this model (plenoptic's
+    /// `_representation_for_plotting`, used when a model has `plot_representation`): one
+    /// stem plot per group. `None` (the default): the figures show the representation as
+    /// an image. [`crate::simulate::PortillaSimoncelli`] returns its statistic groups.
+    ///
+    /// ```
+    /// use plenoptic as po;
+    /// use po::Model;
+    /// let img = po::data::white_noise::<f32>(&[1, 1, 32, 32])?;
+    /// let ps = po::simulate::PortillaSimoncelli::builder((32, 32))
+    ///     .n_scales(2)
+    ///     .spatial_corr_width(5)
+    ///     .build()?;
+    /// let groups = ps.representation_groups(&ps.apply(&img)?).unwrap()?;
+    /// assert_eq!(groups.groups[0].0, "pixels+var_highpass");
+    /// assert!(po::simulate::Gaussian::new((5, 5))?.representation_groups(&img).is_none());
+    /// # Ok::<(), po::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Inside the `Some`: a `rep` that is not this model's representation.
+    fn representation_groups(&self, rep: &Image<f32>) -> Option<Result<RepresentationGroups>> {
+        let _ = rep;
+        None
+    }
+}
+
+/// A representation as named groups of values for stem plots (one panel per group),
+/// laid out in `rows` rows: what [`Model::representation_groups`] returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RepresentationGroups {
+    /// (title, values) per group, in drawing order.
+    pub groups: Vec<(String, Vec<f64>)>,
+    /// Rows of panels.
+    pub rows: usize,
 }
 
 impl<M: Model> Model for &M {
@@ -60,6 +96,10 @@ impl<M: Model> Model for &M {
         x: Image<E, T, D>,
     ) -> Result<Image<E, T, D>> {
         (**self).forward(x)
+    }
+
+    fn representation_groups(&self, rep: &Image<f32>) -> Option<Result<RepresentationGroups>> {
+        (**self).representation_groups(rep)
     }
 }
 

@@ -2,8 +2,9 @@
 //! their adjoint, on the host in f64 (plenoptic 1.3.0's `PortillaSimoncelli.forward`
 //! after the pyramid, in its order).
 
-use crate::ops::spectral::fft2::{fft2, fft2_real, C64};
-
+use super::autocorr::{autocorr, autocorr_adjoint, spectrum, C64};
+use super::blocked;
+use super::buffers::{self, Buf};
 use super::PsLayout;
 
 /// Where each input of the statistics lies in a plane's bands.
@@ -105,68 +106,36 @@ fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// The shifts of the centred `w x w` autocorrelation window: -(w/2) ..= (w+1)/2 - 1.
-fn shifts(w: usize) -> impl Iterator<Item = isize> + Clone {
-    let lo = -((w / 2) as isize);
-    (0..w as isize).map(move |i| lo + i)
-}
-
-/// The circular autocorrelation `r[d] = mean_p m[p] m[p + d]` at the window's shifts,
-/// row-major `w x w`, by FFT.
-fn autocorr(m: &[f64], h: usize, wd: usize, w: usize) -> Vec<f64> {
-    let mut s = fft2_real(m, h, wd);
-    s.iter_mut().for_each(|z| *z = C64::new(z.norm_sqr(), 0.0));
-    fft2(&mut s, h, wd, true);
-    let n2 = ((h * wd) as f64).powi(2);
-    let mut out = Vec::with_capacity(w * w);
-    for d1 in shifts(w) {
-        for d2 in shifts(w) {
-            let i = d1.rem_euclid(h as isize) as usize;
-            let j = d2.rem_euclid(wd as isize) as usize;
-            out.push(s[i * wd + j].re / n2);
+/// `sum a * b`, in four interleaved partial sums (so it vectorises).
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    let mut acc = [0.0; 4];
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
         }
     }
-    out
-}
-
-/// Adds to `gm` the gradient of `sum_d gr[d] r[d]` (window shifts, `r` as [`autocorr`])
-/// with respect to `m`: `mean`-scaled `sum_d gr[d] (m[p + d] + m[p - d])`, by FFT.
-fn autocorr_adjoint(m: &[f64], h: usize, wd: usize, w: usize, gr: &[f64], gm: &mut [f64]) {
-    let mut k = vec![0.0; h * wd];
-    let mut it = gr.iter();
-    for d1 in shifts(w) {
-        for d2 in shifts(w) {
-            let g = *it.next().expect("window");
-            for (a, b) in [(d1, d2), (-d1, -d2)] {
-                let i = a.rem_euclid(h as isize) as usize;
-                let j = b.rem_euclid(wd as isize) as usize;
-                k[i * wd + j] += g;
-            }
-        }
-    }
-    let km = fft2_real(&k, h, wd);
-    let mut s = fft2_real(m, h, wd);
-    s.iter_mut().zip(&km).for_each(|(a, b)| *a *= b);
-    fft2(&mut s, h, wd, true);
-    let n = (h * wd) as f64;
-    for (g, z) in gm.iter_mut().zip(&s) {
-        *g += z.re / (n * n);
-    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// |z| of a complex band (real part, then imaginary part, `n` each).
-fn modulus(c: &[f64], n: usize) -> Vec<f64> {
-    (0..n).map(|p| c[p].hypot(c[n + p])).collect()
+fn modulus(c: &[f64], n: usize) -> Buf {
+    buffers::collect(
+        n,
+        (0..n).map(|p| (c[p] * c[p] + c[n + p] * c[n + p]).sqrt()),
+    )
 }
 
 /// `rho - mean(rho)`.
-fn centred(rho: &[f64]) -> Vec<f64> {
+fn centred(rho: &[f64]) -> Buf {
     let m = mean(rho);
-    rho.iter().map(|v| v - m).collect()
+    buffers::collect(rho.len(), rho.iter().map(|v| v - m))
 }
 
 /// Adds the gradient through `centred(|z|)` (`g` for the centred modulus) into the band's
@@ -186,18 +155,31 @@ fn modulus_adjoint(c: &[f64], rho: &[f64], g: &[f64], gc: &mut [f64]) {
 /// Intermediates of one plane's statistics.
 struct Planes {
     /// (scale, orientation): modulus, centred modulus, its variance.
-    rho: Vec<Vec<Vec<f64>>>,
-    mag: Vec<Vec<Vec<f64>>>,
+    rho: Vec<Vec<Buf>>,
+    mag: Vec<Vec<Buf>>,
     mag_var: Vec<Vec<f64>>,
     /// Expanded bands: modulus, centred modulus and its variance, phase-doubled parts.
-    erho: Vec<Vec<Vec<f64>>>,
-    emag: Vec<Vec<Vec<f64>>>,
+    erho: Vec<Vec<Buf>>,
+    emag: Vec<Vec<Buf>>,
     emag_var: Vec<Vec<f64>>,
     /// Per scale: the doubled-phase real parts then imaginary parts (2 * n_orientations).
-    dbl: Vec<Vec<Vec<f64>>>,
+    dbl: Vec<Vec<Buf>>,
     dbl_var: Vec<Vec<f64>>,
     re_var: Vec<Vec<f64>>,
     recon_var: Vec<f64>,
+}
+
+/// What the forward of one plane keeps for its adjoint.
+pub(crate) struct Saved {
+    /// The raw statistics.
+    raw: Vec<f64>,
+    p: Planes,
+    /// (scale, orientation): the centred modulus' spectrum and autocorrelation.
+    spec_mag: Vec<Vec<Vec<C64>>>,
+    ac_mag: Vec<Vec<Vec<f64>>>,
+    /// Per reconstructed image: its spectrum and autocorrelation.
+    spec_rec: Vec<Vec<C64>>,
+    ac_rec: Vec<Vec<f64>>,
 }
 
 fn planes(l: &PsLayout, y: &[f64], off: &Offsets) -> Planes {
@@ -234,18 +216,18 @@ fn planes(l: &PsLayout, y: &[f64], off: &Offsets) -> Planes {
     for s in 0..ns.saturating_sub(1) {
         let n = l.n_at(s);
         let (mut rs, mut ms, mut vs) = (vec![], vec![], vec![]);
-        let mut dbl = vec![Vec::new(); 2 * no];
+        let mut dbl: Vec<Buf> = (0..2 * no).map(|_| Buf::default()).collect();
         for o in 0..no {
             let e = &y[off.expanded[s][o]..off.expanded[s][o] + 2 * n];
             let rho = modulus(e, n);
             let mag = centred(&rho);
             vs.push(dot(&mag, &mag) / n as f64);
-            let (re, im): (Vec<f64>, Vec<f64>) = (0..n)
-                .map(|q| {
-                    let (a, b, r) = (e[q], e[n + q], rho[q]);
-                    ((a * a - b * b) / r, 2.0 * a * b / r)
-                })
-                .unzip();
+            let (mut re, mut im) = (buffers::with_capacity(n), buffers::with_capacity(n));
+            for q in 0..n {
+                let (a, b, r) = (e[q], e[n + q], rho[q]);
+                re.push((a * a - b * b) / r);
+                im.push(2.0 * a * b / r);
+            }
             dbl[o] = re;
             dbl[no + o] = im;
             rs.push(rho);
@@ -290,7 +272,8 @@ fn pixel_stats(x: &[f64]) -> ([f64; 6], f64, f64) {
 }
 
 /// The raw statistics (every entry, plenoptic's order) of one plane: image `x`, bands `y`.
-pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> Vec<f64> {
+/// The raw statistics and what the adjoint needs.
+pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> (Vec<f64>, Saved) {
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
     let g = groups(l);
@@ -298,28 +281,44 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> Vec<f64> {
     let mut out = vec![0.0; l.raw_len()];
     let (pix, _, _) = pixel_stats(x);
     out[..6].copy_from_slice(&pix);
+    let mut spec_mag = vec![];
+    let mut ac_mag = vec![];
     for s in 0..ns {
         let (h, wd) = l.dims[s];
+        let (mut specs, mut acs) = (vec![], vec![]);
         for o in 0..no {
-            let ac = autocorr(&p.mag[s][o], h, wd, w);
+            let spec = spectrum(&p.mag[s][o], h, wd);
+            let ac = autocorr(&spec, h, wd, w);
             let v = p.mag_var[s][o];
             for (a, r) in ac.iter().enumerate() {
                 out[g.acm + (a * no + o) * ns + s] =
                     if a == (w / 2) * (w + 1) { 1.0 } else { r / v };
             }
             out[g.mag_std + o * ns + s] = v.sqrt();
-            let n = (h * wd) as f64;
-            for o2 in 0..no {
-                let c = dot(&p.mag[s][o], &p.mag[s][o2]) / n / (v * p.mag_var[s][o2]).sqrt();
-                out[g.cross_ori + (o * no + o2) * ns + s] = c;
-            }
+            specs.push(spec);
+            acs.push(ac);
+        }
+        spec_mag.push(specs);
+        ac_mag.push(acs);
+        // cross-orientation correlations (symmetric: each pair once)
+        let n = l.n_at(s) as f64;
+        let mags: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+        let pairs: Vec<(usize, usize)> = (0..no)
+            .flat_map(|o| (0..=o).map(move |o2| (o, o2)))
+            .collect();
+        for (&(o, o2), d) in pairs.iter().zip(blocked::dots(&mags, &mags, &pairs)) {
+            let c = d / n / (p.mag_var[s][o] * p.mag_var[s][o2]).sqrt();
+            out[g.cross_ori + (o * no + o2) * ns + s] = c;
+            out[g.cross_ori + (o2 * no + o) * ns + s] = c;
         }
     }
+    let (mut spec_rec, mut ac_rec) = (vec![], vec![]);
     for k in 0..=ns {
         let (h, wd) = l.dims[k];
         let r = &y[off.recon[k]..off.recon[k] + h * wd];
         let v = p.recon_var[k];
-        let ac = autocorr(r, h, wd, w);
+        let spec = spectrum(r, h, wd);
+        let ac = autocorr(&spec, h, wd, w);
         for (a, c) in ac.iter().enumerate() {
             out[g.acr + a * (ns + 1) + k] = if a == (w / 2) * (w + 1) { 1.0 } else { c / v };
         }
@@ -330,35 +329,55 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> Vec<f64> {
         let m4 = r.iter().map(|a| (a * a) * (a * a)).sum::<f64>() / n;
         out[g.skew + k] = if unstable { 0.0 } else { m3 / v.powf(1.5) };
         out[g.kurt + k] = if unstable { 3.0 } else { m4 / (v * v) };
+        spec_rec.push(spec);
+        ac_rec.push(ac);
     }
     for s in 0..ns.saturating_sub(1) {
-        let n = l.n_at(s) as f64;
+        let nn = l.n_at(s);
+        let n = nn as f64;
+        // the finer scale's moduli and real parts against the coarser one's expanded
+        // moduli and phase-doubled parts
+        let mut a: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+        a.extend((0..no).map(|o| &y[off.band[s][o]..off.band[s][o] + nn]));
+        let mut b: Vec<&[f64]> = p.emag[s].iter().map(|v| &v[..]).collect();
+        b.extend(p.dbl[s].iter().map(|v| &v[..]));
+        let mut pairs = vec![];
+        for o1 in 0..no {
+            pairs.extend((0..no).map(|o2| (o1, o2)));
+            pairs.extend((0..2 * no).map(|q| (no + o1, no + q)));
+        }
+        let mut d = blocked::dots(&a, &b, &pairs).into_iter();
         for o1 in 0..no {
             for o2 in 0..no {
-                let c = dot(&p.mag[s][o1], &p.emag[s][o2])
-                    / n
-                    / (p.mag_var[s][o1] * p.emag_var[s][o2]).sqrt();
+                let c = d.next().expect("pair") / n / (p.mag_var[s][o1] * p.emag_var[s][o2]).sqrt();
                 out[g.csm + (o1 * no + o2) * (ns - 1) + s] = c;
             }
-            let nn = l.n_at(s);
-            let re = &y[off.band[s][o1]..off.band[s][o1] + nn];
             for q in 0..2 * no {
-                let c = dot(re, &p.dbl[s][q]) / n / (p.re_var[s][o1] * p.dbl_var[s][q]).sqrt();
+                let c = d.next().expect("pair") / n / (p.re_var[s][o1] * p.dbl_var[s][q]).sqrt();
                 out[g.csr + (o1 * 2 * no + q) * (ns - 1) + s] = c;
             }
         }
     }
     let hp = &y[off.highpass..off.highpass + l.n_at(0)];
     out[g.hp] = dot(hp, hp) / l.n_at(0) as f64;
-    out
+    let saved = Saved {
+        raw: out.clone(),
+        p,
+        spec_mag,
+        ac_mag,
+        spec_rec,
+        ac_rec,
+    };
+    (out, saved)
 }
 
 /// The gradients of `sum(g * forward(x, y))` with respect to `x` and `y`, added into
-/// `gx` and `gy`.
+/// `gx` and `gy` (`saved`: what [`forward`] kept).
 pub(crate) fn adjoint(
     l: &PsLayout,
     x: &[f64],
     y: &[f64],
+    saved: &Saved,
     g: &[f64],
     gx: &mut [f64],
     gy: &mut [f64],
@@ -366,7 +385,7 @@ pub(crate) fn adjoint(
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
     let gr = groups(l);
-    let p = planes(l, y, &off);
+    let p = &saved.p;
     let centre = Some((w / 2) * (w + 1));
 
     // pixel statistics
@@ -396,10 +415,12 @@ pub(crate) fn adjoint(
     }
 
     // gradients of the centred moduli and their variances
-    let mut g_mag: Vec<Vec<Vec<f64>>> = (0..ns).map(|s| vec![vec![0.0; l.n_at(s)]; no]).collect();
+    let mut g_mag: Vec<Vec<Buf>> = (0..ns)
+        .map(|s| (0..no).map(|_| buffers::zeros(l.n_at(s))).collect())
+        .collect();
     let mut g_mv = vec![vec![0.0; no]; ns];
-    let mut g_emag: Vec<Vec<Vec<f64>>> = (0..ns.saturating_sub(1))
-        .map(|s| vec![vec![0.0; l.n_at(s)]; no])
+    let mut g_emag: Vec<Vec<Buf>> = (0..ns.saturating_sub(1))
+        .map(|s| (0..no).map(|_| buffers::zeros(l.n_at(s))).collect())
         .collect();
     let mut g_ev = vec![vec![0.0; no]; ns.saturating_sub(1)];
     for s in 0..ns {
@@ -407,7 +428,7 @@ pub(crate) fn adjoint(
         let nn = (h * wd) as f64;
         for o in 0..no {
             let v = p.mag_var[s][o];
-            let ac = autocorr(&p.mag[s][o], h, wd, w);
+            let ac = &saved.ac_mag[s][o];
             let mut gacs = vec![0.0; w * w];
             for a in 0..w * w {
                 if Some(a) == centre {
@@ -417,32 +438,41 @@ pub(crate) fn adjoint(
                 gacs[a] = ga / v;
                 g_mv[s][o] -= ga * ac[a] / (v * v);
             }
-            autocorr_adjoint(&p.mag[s][o], h, wd, w, &gacs, &mut g_mag[s][o]);
+            autocorr_adjoint(&saved.spec_mag[s][o], h, wd, w, &gacs, &mut g_mag[s][o]);
             g_mv[s][o] += g[gr.mag_std + o * ns + s] / (2.0 * v.sqrt());
+        }
+        // cross-orientation correlations
+        let mut terms = vec![];
+        for o in 0..no {
             for o2 in 0..no {
                 let gc = g[gr.cross_ori + (o * no + o2) * ns + s];
                 if gc == 0.0 {
                     continue;
                 }
-                let v2 = p.mag_var[s][o2];
-                let den = (v * v2).sqrt();
-                let c = dot(&p.mag[s][o], &p.mag[s][o2]) / nn / den;
-                let gp = gc / den / nn;
-                let (ma, mb) = (&p.mag[s][o], &p.mag[s][o2]);
-                for (g, b) in g_mag[s][o].iter_mut().zip(mb) {
-                    *g += gp * b;
-                }
-                for (g, a) in g_mag[s][o2].iter_mut().zip(ma) {
-                    *g += gp * a;
-                }
+                let (v, v2) = (p.mag_var[s][o], p.mag_var[s][o2]);
+                let c = saved.raw[gr.cross_ori + (o * no + o2) * ns + s];
+                let gp = gc / (v * v2).sqrt() / nn;
+                terms.push((gp, o2, o));
+                terms.push((gp, o, o2));
                 g_mv[s][o] -= 0.5 * c * gc / v;
                 g_mv[s][o2] -= 0.5 * c * gc / v2;
             }
         }
+        let src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+        let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
+        blocked::axpys(&src, &mut dst, &terms);
     }
     for s in 0..ns.saturating_sub(1) {
         let nn = l.n_at(s);
         let nf = nn as f64;
+        // the phase-doubled bands' gradients, summed over the finer orientations
+        let mut g_dbl: Vec<Buf> = (0..2 * no).map(|_| buffers::zeros(nn)).collect();
+        let mut g_dv = vec![0.0; 2 * no];
+        let mut g_re: Vec<Buf> = (0..no).map(|_| buffers::zeros(nn)).collect();
+        let mut g_vr = vec![0.0; no];
+        // terms (coefficient, source, destination) over sources [mag, emag, re, dbl] and
+        // destinations [g_mag, g_emag, g_re, g_dbl]
+        let mut terms = vec![];
         for o1 in 0..no {
             let v1 = p.mag_var[s][o1];
             for o2 in 0..no {
@@ -452,23 +482,15 @@ pub(crate) fn adjoint(
                 }
                 let v2 = p.emag_var[s][o2];
                 let den = (v1 * v2).sqrt();
-                let c = dot(&p.mag[s][o1], &p.emag[s][o2]) / nf / den;
+                let c = saved.raw[gr.csm + (o1 * no + o2) * (ns - 1) + s];
                 let gp = gc / den / nf;
-                for q in 0..nn {
-                    g_mag[s][o1][q] += gp * p.emag[s][o2][q];
-                    g_emag[s][o2][q] += gp * p.mag[s][o1][q];
-                }
+                terms.push((gp, no + o2, o1));
+                terms.push((gp, o1, no + o2));
                 g_mv[s][o1] -= 0.5 * c * gc / v1;
                 g_ev[s][o2] -= 0.5 * c * gc / v2;
             }
             // real parts against the phase-doubled coarser bands
-            let ob = off.band[s][o1];
-            let re: Vec<f64> = y[ob..ob + nn].to_vec();
             let vr = p.re_var[s][o1];
-            let mut g_re = vec![0.0; nn];
-            let mut g_vr = 0.0;
-            let mut g_dbl = vec![vec![0.0; nn]; 2 * no];
-            let mut g_dv = vec![0.0; 2 * no];
             for q in 0..2 * no {
                 let gc = g[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
                 if gc == 0.0 {
@@ -476,19 +498,36 @@ pub(crate) fn adjoint(
                 }
                 let vq = p.dbl_var[s][q];
                 let den = (vr * vq).sqrt();
-                let c = dot(&re, &p.dbl[s][q]) / nf / den;
+                let c = saved.raw[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
                 let gp = gc / den / nf;
-                for i in 0..nn {
-                    g_re[i] += gp * p.dbl[s][q][i];
-                    g_dbl[q][i] += gp * re[i];
-                }
-                g_vr -= 0.5 * c * gc / vr;
+                terms.push((gp, 3 * no + q, 2 * no + o1));
+                terms.push((gp, 2 * no + o1, 3 * no + q));
+                g_vr[o1] -= 0.5 * c * gc / vr;
                 g_dv[q] -= 0.5 * c * gc / vq;
             }
-            for i in 0..nn {
-                gy[ob + i] += g_re[i] + g_vr * 2.0 * re[i] / nf;
+        }
+        {
+            let band = |o: usize| &y[off.band[s][o]..off.band[s][o] + nn];
+            let mut src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+            src.extend(p.emag[s].iter().map(|v| &v[..]));
+            src.extend((0..no).map(band));
+            src.extend(p.dbl[s].iter().map(|v| &v[..]));
+            let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
+            dst.extend(g_emag[s].iter_mut().map(|v| &mut v[..]));
+            dst.extend(g_re.iter_mut().map(|v| &mut v[..]));
+            dst.extend(g_dbl.iter_mut().map(|v| &mut v[..]));
+            blocked::axpys(&src, &mut dst, &terms);
+        }
+        for o1 in 0..no {
+            let ob = off.band[s][o1];
+            let c = g_vr[o1] * 2.0 / nf;
+            let re = &y[ob..ob + nn];
+            for ((gy, gre), re) in gy[ob..ob + nn].iter_mut().zip(&g_re[o1]).zip(re) {
+                *gy += gre + c * re;
             }
-            // through the phase doubling of the expanded band, orientation by orientation
+        }
+        // through the phase doubling of the expanded band, orientation by orientation
+        {
             for o in 0..no {
                 let oe = off.expanded[s][o];
                 let e = &y[oe..oe + 2 * nn];
@@ -554,7 +593,7 @@ pub(crate) fn adjoint(
         let or = off.recon[k];
         let r = &y[or..or + nn];
         let v = p.recon_var[k];
-        let ac = autocorr(r, h, wd, w);
+        let ac = &saved.ac_rec[k];
         let mut gacs = vec![0.0; w * w];
         let mut g_v = 0.0;
         for a in 0..w * w {
@@ -565,8 +604,8 @@ pub(crate) fn adjoint(
             gacs[a] = ga / v;
             g_v -= ga * ac[a] / (v * v);
         }
-        let mut gr_img = vec![0.0; nn];
-        autocorr_adjoint(r, h, wd, w, &gacs, &mut gr_img);
+        let mut gr_img = buffers::zeros(nn);
+        autocorr_adjoint(&saved.spec_rec[k], h, wd, w, &gacs, &mut gr_img);
         g_v += g[gr.std + k] / (2.0 * v.sqrt());
         let unstable = v / var < l.resolution;
         let (gs, gk) = if unstable {

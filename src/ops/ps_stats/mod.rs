@@ -4,6 +4,9 @@
 //! [`crate::simulate::PortillaSimoncelli`]) to plenoptic's statistics vector, with its
 //! adjoint written out.
 
+mod autocorr;
+mod blocked;
+mod buffers;
 #[cfg_attr(feature = "portable-cpu", allow(dead_code))]
 pub(crate) mod cpu;
 pub(crate) mod host;

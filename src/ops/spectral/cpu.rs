@@ -1,14 +1,14 @@
-//! The CPU's spectral op: host FFTs in f64 ([`super::SpectralPlan`]), recorded on the
-//! tape with their adjoints.
+//! The CPU's spectral op: host FFTs in the element type ([`super::SpectralPlan`]),
+//! recorded on the tape with their adjoints through [`HostOp1`].
 
 use std::sync::Arc;
 
 use dfdx::prelude::{Cpu, Tensor};
 
 use super::SpectralPlan;
-use crate::ops::pool;
-use crate::ops::tape::{read, record1};
-use crate::tensor::{dims, Float, Shape4, Tape};
+use crate::ops::pool::{self, Pooled};
+use crate::ops::tape::{run1, HostOp1};
+use crate::tensor::{dims, ByFloat, Float, PerFloat, Shape4, Tape};
 
 #[cfg(not(feature = "portable-cpu"))]
 impl<E: Float> super::SpectralKernel<E> for Cpu {
@@ -27,28 +27,87 @@ impl<E: Float> super::SpectralKernel<E> for Cpu {
     }
 }
 
-/// Applies `f(input plane, output plane)` to each of `planes` planes in f64.
-fn per_plane<E: Float>(
-    xv: &[E],
-    n_in: usize,
-    n_out: usize,
-    planes: usize,
-    f: impl Fn(&[f64], &mut [f64]),
-) -> Vec<f64> {
-    let mut out = vec![0.0; planes * n_out];
-    for p in 0..planes {
-        let x: Vec<f64> = xv[p * n_in..(p + 1) * n_in]
-            .iter()
-            .map(|v| v.as_f64())
-            .collect();
-        f(&x, &mut out[p * n_out..(p + 1) * n_out]);
-    }
-    out
+/// The op's constructor for each element type, compiled here (see [`HostOp1`]).
+struct Maker;
+impl PerFloat for Maker {
+    type Of<E: Float> = fn(Arc<SpectralPlan>, [usize; 4], bool) -> Box<dyn HostOp1<E>>;
 }
 
-fn add_into<E: Float>(g: &mut [E], v: &[f64]) {
-    for (a, b) in g.iter_mut().zip(v) {
-        *a += E::of_f64(*b);
+static MAKE: ByFloat<Maker> = ByFloat {
+    single: make::<f32>,
+    double: make::<f64>,
+};
+
+fn make<E: Float>(plan: Arc<SpectralPlan>, shape: [usize; 4], synth: bool) -> Box<dyn HostOp1<E>> {
+    Box::new(Spectral { plan, shape, synth })
+}
+
+/// The analysis (image to bands) or, with `synth`, the synthesis (bands to image) of
+/// `plan` on inputs of `shape`.
+struct Spectral {
+    plan: Arc<SpectralPlan>,
+    shape: [usize; 4],
+    synth: bool,
+}
+
+impl Spectral {
+    /// Input and output values per image plane.
+    fn sizes(&self) -> (usize, usize) {
+        let (n_img, n_bands) = (self.plan.h * self.plan.w, self.plan.len());
+        if self.synth {
+            (n_bands, n_img)
+        } else {
+            (n_img, n_bands)
+        }
+    }
+}
+
+impl<E: Float> HostOp1<E> for Spectral {
+    fn out_shape(&self) -> Shape4 {
+        let [b, c, _, _] = self.shape;
+        if self.synth {
+            (b, c, self.plan.h, self.plan.w)
+        } else {
+            self.plan.out_shape(b, c)
+        }
+    }
+
+    fn forward(&mut self, x: Pooled<E>, _grad: bool) -> crate::Result<Pooled<E>> {
+        let [b, c, _, _] = self.shape;
+        let (n_in, n_out) = self.sizes();
+        let mut out = pool::take(b * c * n_out);
+        let mut wk = self.plan.work::<E>();
+        for p in 0..b * c {
+            let (x, o) = (
+                &x[p * n_in..(p + 1) * n_in],
+                &mut out[p * n_out..(p + 1) * n_out],
+            );
+            if self.synth {
+                self.plan.synthesize(x, o, &mut wk);
+            } else {
+                self.plan.analyze(x, o, &mut wk);
+            }
+        }
+        self.plan.give_back(wk);
+        Ok(out)
+    }
+
+    fn adjoint(&self, gy: &[E], gx: &mut [E]) {
+        let [b, c, _, _] = self.shape;
+        let (n_in, n_out) = self.sizes();
+        let mut wk = self.plan.work::<E>();
+        for p in 0..b * c {
+            let (g, o) = (
+                &gy[p * n_out..(p + 1) * n_out],
+                &mut gx[p * n_in..(p + 1) * n_in],
+            );
+            if self.synth {
+                self.plan.synthesize_adjoint(g, o, &mut wk);
+            } else {
+                self.plan.analyze_adjoint(g, o, &mut wk);
+            }
+        }
+        self.plan.give_back(wk);
     }
 }
 
@@ -57,19 +116,8 @@ pub(crate) fn analysis<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Cpu, T>,
     plan: &Arc<SpectralPlan>,
 ) -> Tensor<Shape4, E, Cpu, T> {
-    let [b, c, h, w] = dims(&x);
-    let (n_in, n_out) = (h * w, plan.len());
-    let (x, out) = read(x, |xv| {
-        let v = per_plane(xv, n_in, n_out, b * c, |x, o| plan.analyze(x, o));
-        let mut out = pool::take(v.len());
-        out.iter_mut().zip(&v).for_each(|(a, b)| *a = E::of_f64(*b));
-        out
-    });
-    let plan = plan.clone();
-    record1(x, out, plan.out_shape(b, c), move |gy, gx| {
-        let v = per_plane(gy, n_out, n_in, b * c, |g, o| plan.analyze_adjoint(g, o));
-        add_into(gx, &v);
-    })
+    let op = (E::pick(&MAKE))(plan.clone(), dims(&x), false);
+    run1(x, op).expect("the spectral op refuses no values")
 }
 
 /// [`super::spectral_synthesis`] on the CPU.
@@ -77,17 +125,6 @@ pub(crate) fn synthesis<E: Float, T: Tape<E>>(
     y: Tensor<Shape4, E, Cpu, T>,
     plan: &Arc<SpectralPlan>,
 ) -> Tensor<Shape4, E, Cpu, T> {
-    let [b, c, _, n_in] = dims(&y);
-    let n_out = plan.h * plan.w;
-    let (y, out) = read(y, |yv| {
-        let v = per_plane(yv, n_in, n_out, b * c, |y, o| plan.synthesize(y, o));
-        let mut out = pool::take(v.len());
-        out.iter_mut().zip(&v).for_each(|(a, b)| *a = E::of_f64(*b));
-        out
-    });
-    let plan = plan.clone();
-    record1(y, out, (b, c, plan.h, plan.w), move |gx, gy| {
-        let v = per_plane(gx, n_out, n_in, b * c, |g, o| plan.synthesize_adjoint(g, o));
-        add_into(gy, &v);
-    })
+    let op = (E::pick(&MAKE))(plan.clone(), dims(&y), true);
+    run1(y, op).expect("the spectral op refuses no values")
 }

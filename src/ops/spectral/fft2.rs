@@ -1,28 +1,62 @@
-//! Complex 2-D FFTs in f64 on the host (rustfft, plans cached per thread), the transforms
-//! of the spectral op and of the texture statistics.
+//! Complex 2-D FFTs on the host (rustfft), in the element type of the op (f32 or f64):
+//! [`Fft2`] holds the plans it made and its buffers, so repeated transforms allocate
+//! nothing. A transform leaves its result transposed, which the spectral op's layouts
+//! are arranged around (one transpose per 2-D transform instead of two).
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 
+use crate::tensor::Float;
+
 /// A complex f64 value.
 pub(crate) type C64 = Complex<f64>;
 
-/// The planner and the plans made so far, by (length, inverse).
-type Plans = (FftPlanner<f64>, HashMap<(usize, bool), Arc<dyn Fft<f64>>>);
+/// Block side of the cache-friendly transpose.
+const TILE: usize = 16;
 
-thread_local! {
-    static PLANS: RefCell<Plans> = RefCell::new((FftPlanner::new(), HashMap::new()));
+/// FFT plans by (length, inverse) and the buffers of 2-D transforms in `E`.
+pub(crate) struct Fft2<E: Float> {
+    planner: FftPlanner<E>,
+    plans: HashMap<(usize, bool), Arc<dyn Fft<E>>>,
+    /// The transposed result of the last transform.
+    t: Vec<Complex<E>>,
+    scratch: Vec<Complex<E>>,
 }
 
-fn plan(n: usize, inverse: bool) -> Arc<dyn Fft<f64>> {
-    PLANS.with(|p| {
-        let mut p = p.borrow_mut();
-        let (planner, cache) = &mut *p;
-        cache
+impl<E: Float> Default for Fft2<E> {
+    fn default() -> Self {
+        Fft2 {
+            planner: FftPlanner::new(),
+            plans: HashMap::new(),
+            t: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+/// `t[c * rows + r] = a[r * cols + c]`, by tiles.
+fn transpose<E: Float>(a: &[Complex<E>], t: &mut [Complex<E>], rows: usize, cols: usize) {
+    for r0 in (0..rows).step_by(TILE) {
+        let r1 = (r0 + TILE).min(rows);
+        for c0 in (0..cols).step_by(TILE) {
+            let c1 = (c0 + TILE).min(cols);
+            for r in r0..r1 {
+                let src = &a[r * cols + c0..r * cols + c1];
+                for (k, v) in src.iter().enumerate() {
+                    t[(c0 + k) * rows + r] = *v;
+                }
+            }
+        }
+    }
+}
+
+impl<E: Float> Fft2<E> {
+    fn plan(&mut self, n: usize, inverse: bool) -> Arc<dyn Fft<E>> {
+        let planner = &mut self.planner;
+        self.plans
             .entry((n, inverse))
             .or_insert_with(|| {
                 if inverse {
@@ -32,40 +66,39 @@ fn plan(n: usize, inverse: bool) -> Arc<dyn Fft<f64>> {
                 }
             })
             .clone()
-    })
-}
-
-/// In-place unnormalised 2-D DFT of the row-major `h x w` array `a` (`inverse`: the
-/// conjugate transform, still unnormalised).
-pub(crate) fn fft2(a: &mut [C64], h: usize, w: usize, inverse: bool) {
-    debug_assert_eq!(a.len(), h * w);
-    let rows = plan(w, inverse);
-    let mut scratch = vec![C64::new(0.0, 0.0); rows.get_inplace_scratch_len().max(h)];
-    rows.process_with_scratch(a, &mut scratch);
-    if h > 1 {
-        let cols = plan(h, inverse);
-        let need = cols.get_inplace_scratch_len();
-        if scratch.len() < need {
-            scratch.resize(need, C64::new(0.0, 0.0));
-        }
-        let mut t = vec![C64::new(0.0, 0.0); h * w];
-        for i in 0..h {
-            for j in 0..w {
-                t[j * h + i] = a[i * w + j];
-            }
-        }
-        cols.process_with_scratch(&mut t, &mut scratch);
-        for i in 0..h {
-            for j in 0..w {
-                a[i * w + j] = t[j * h + i];
-            }
-        }
     }
-}
 
-/// The unnormalised 2-D DFT of a real `h x w` array.
-pub(crate) fn fft2_real(x: &[f64], h: usize, w: usize) -> Vec<C64> {
-    let mut a: Vec<C64> = x.iter().map(|&v| C64::new(v, 0.0)).collect();
-    fft2(&mut a, h, w, false);
-    a
+    /// The unnormalised 2-D DFT (`inverse`: the conjugate transform, still unnormalised)
+    /// of the row-major `rows x cols` array `a` (overwritten), returned transposed: the
+    /// result's entry (r, c) is at `[c * rows + r]`.
+    pub(crate) fn fft2_t(
+        &mut self,
+        a: &mut [Complex<E>],
+        rows: usize,
+        cols: usize,
+        inverse: bool,
+    ) -> &mut [Complex<E>] {
+        debug_assert_eq!(a.len(), rows * cols);
+        let row_plan = self.plan(cols, inverse);
+        let col_plan = self.plan(rows, inverse);
+        let need = row_plan
+            .get_inplace_scratch_len()
+            .max(col_plan.get_inplace_scratch_len());
+        let zero = Complex::new(E::zero(), E::zero());
+        if self.scratch.len() < need {
+            self.scratch.resize(need, zero);
+        }
+        if self.t.len() < rows * cols {
+            self.t.resize(rows * cols, zero);
+        }
+        let t = &mut self.t[..rows * cols];
+        if cols > 1 {
+            row_plan.process_with_scratch(a, &mut self.scratch);
+        }
+        transpose(a, t, rows, cols);
+        if rows > 1 {
+            col_plan.process_with_scratch(t, &mut self.scratch);
+        }
+        t
+    }
 }

@@ -6,7 +6,7 @@
 
 #[cfg_attr(feature = "portable-cpu", allow(dead_code))]
 pub(crate) mod cpu;
-pub(crate) mod fft2;
+mod fft2;
 mod plan;
 #[cfg_attr(not(any(feature = "cuda", feature = "portable-cpu")), allow(dead_code))]
 pub(crate) mod portable;

@@ -1,7 +1,17 @@
 //! [`SpectralPlan`]: the bands of the spectral op, and the host transforms that apply it
-//! and its adjoint (f64, one image plane at a time).
+//! and its adjoint (in the op's element type, one image plane at a time).
+//!
+//! Spectra are kept transposed (entry (row, column) at `[column * rows + row]`): a 2-D
+//! transform ([`Fft2::fft2_t`]) returns its result transposed, and the DFT of a
+//! transposed array is the transposed DFT, so going image -> spectrum -> band costs one
+//! transpose per transform and the bands come out row-major.
 
-use super::fft2::{fft2, fft2_real, C64};
+use std::sync::{Arc, Mutex};
+
+use rustfft::num_complex::Complex;
+
+use super::fft2::{Fft2, C64};
+use crate::tensor::{ByFloat, Float, PerFloat};
 
 /// One output band of a [`SpectralPlan`]: the centred `h x w` crop of the image's
 /// `fftshift`ed 2-D DFT, times a complex mask, brought back to space at the crop's size
@@ -15,10 +25,23 @@ pub struct SpectralBand {
     rows: Vec<usize>,
     /// For each column of the band's unshifted spectrum, the image spectrum's column.
     cols: Vec<usize>,
-    /// The mask in the band's unshifted layout.
+    /// The mask in the band's unshifted layout, transposed (`[l * h + j]` for row `j`,
+    /// column `l`).
     mask: Vec<C64>,
+    /// The same in f32.
+    mask32: Vec<Complex<f32>>,
     pub(crate) imag: bool,
 }
+
+/// A band's mask in the element type `E`.
+struct MaskOf;
+impl PerFloat for MaskOf {
+    type Of<E: Float> = fn(&SpectralBand) -> &[Complex<E>];
+}
+static MASK: ByFloat<MaskOf> = ByFloat {
+    single: |b| &b.mask32,
+    double: |b| &b.mask,
+};
 
 impl SpectralBand {
     /// The band of an `big_h x big_w` image for the mask `mask_shifted` (`h x w`,
@@ -48,17 +71,28 @@ impl SpectralBand {
             for l in 0..w {
                 let v = (l + w / 2) % w;
                 let (re, im) = mask_shifted[u * w + v];
-                mask[j * w + l] = C64::new(re, im);
+                mask[l * h + j] = C64::new(re, im);
             }
         }
-        SpectralBand {
+        let mut b = SpectralBand {
             h,
             w,
             rows: map(h, bh),
             cols: map(w, bw),
             mask,
+            mask32: Vec::new(),
             imag,
-        }
+        };
+        b.sync32();
+        b
+    }
+
+    fn sync32(&mut self) {
+        self.mask32 = self
+            .mask
+            .iter()
+            .map(|m| Complex::new(m.re as f32, m.im as f32))
+            .collect();
     }
 
     /// Values this band contributes to the op's output (1 or 2 planes of `h x w`).
@@ -70,9 +104,55 @@ impl SpectralBand {
     pub(crate) fn scaled(&self, s: f64) -> Self {
         let mut b = self.clone();
         b.mask.iter_mut().for_each(|m| *m *= s);
+        b.sync32();
         b
     }
 }
+
+/// Buffers of one transform in `E`: the 2-D FFTs, the image spectrum, a band.
+pub(crate) struct Work<E: Float> {
+    fft: Fft2<E>,
+    spec: Vec<Complex<E>>,
+    z: Vec<Complex<E>>,
+}
+
+impl<E: Float> Default for Work<E> {
+    fn default() -> Self {
+        Work {
+            fft: Fft2::default(),
+            spec: Vec::new(),
+            z: Vec::new(),
+        }
+    }
+}
+
+/// Work buffers kept between calls, per element type (a clone starts empty).
+#[derive(Default)]
+struct Pools {
+    single: Mutex<Vec<Work<f32>>>,
+    double: Mutex<Vec<Work<f64>>>,
+}
+
+impl Clone for Pools {
+    fn clone(&self) -> Self {
+        Pools::default()
+    }
+}
+
+impl std::fmt::Debug for Pools {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pools")
+    }
+}
+
+struct PoolOf;
+impl PerFloat for PoolOf {
+    type Of<E: Float> = fn(&Pools) -> &Mutex<Vec<Work<E>>>;
+}
+static POOL: ByFloat<PoolOf> = ByFloat {
+    single: |p| &p.single,
+    double: |p| &p.double,
+};
 
 /// The bands the spectral op computes from an `h x w` image: its output per image plane
 /// is every band's real part (and imaginary part, for bands with `imag`) in order.
@@ -84,6 +164,18 @@ pub struct SpectralPlan {
     /// Output the bands as channels, (batch, channel * planes, h, w), when every band has
     /// the image's size (instead of (batch, channel, 1, len)).
     pub(crate) stacked: bool,
+    pools: Arc<Pools>,
+}
+
+fn zero<E: Float>() -> Complex<E> {
+    Complex::new(E::zero(), E::zero())
+}
+
+fn sized<E: Float>(v: &mut Vec<Complex<E>>, n: usize) -> &mut [Complex<E>] {
+    if v.len() < n {
+        v.resize(n, zero());
+    }
+    &mut v[..n]
 }
 
 impl SpectralPlan {
@@ -94,6 +186,7 @@ impl SpectralPlan {
             w,
             bands,
             stacked: false,
+            pools: Arc::default(),
         }
     }
 
@@ -129,105 +222,173 @@ impl SpectralPlan {
             .collect()
     }
 
-    /// From the image spectrum `spec` (unshifted), each band's
+    /// Work buffers in `E` (kept by the plan between calls).
+    pub(crate) fn work<E: Float>(&self) -> Work<E> {
+        let pool = (E::pick(&POOL))(&self.pools);
+        let w = pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        w.unwrap_or_default()
+    }
+
+    /// Gives work buffers back to the plan.
+    pub(crate) fn give_back<E: Float>(&self, w: Work<E>) {
+        let pool = (E::pick(&POOL))(&self.pools);
+        let mut pool = pool.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < 4 {
+            pool.push(w);
+        }
+    }
+
+    /// The transposed DFT of the real plane `x` into `wk.spec`.
+    fn spectrum_of<E: Float>(&self, x: &[E], wk: &mut Work<E>) {
+        let (h, w) = (self.h, self.w);
+        let a = sized(&mut wk.spec, h * w);
+        for (a, &v) in a.iter_mut().zip(x) {
+            *a = Complex::new(v, E::zero());
+        }
+        let t = wk.fft.fft2_t(a, h, w, false);
+        wk.spec[..h * w].copy_from_slice(t);
+    }
+
+    /// From the transposed image spectrum in `wk.spec`, each band's
     /// `scale(band) * inverse_dft(mask' * crop(spec))` (mask' the mask, conjugated with
-    /// `conj`), written as real (and imaginary) planes into `out`.
-    fn to_bands(
+    /// `conj`), written as real (and imaginary) planes into `out` (added with `add`).
+    fn to_bands<E: Float>(
         &self,
-        spec: &[C64],
+        wk: &mut Work<E>,
         conj: bool,
         scale: impl Fn(&SpectralBand) -> f64,
-        out: &mut [f64],
+        out: &mut [E],
+        add: bool,
     ) {
+        let hh = self.h;
+        let Work { fft, spec, z } = wk;
         let mut o = 0;
         for b in &self.bands {
-            let n = b.h * b.w;
-            let mut z = vec![C64::new(0.0, 0.0); n];
-            for (j, &r) in b.rows.iter().enumerate() {
-                for (l, &c) in b.cols.iter().enumerate() {
-                    let m = b.mask[j * b.w + l];
-                    z[j * b.w + l] = spec[r * self.w + c] * if conj { m.conj() } else { m };
+            let (bh, bw) = (b.h, b.w);
+            let n = bh * bw;
+            let m = (E::pick(&MASK))(b);
+            let z = sized(z, n);
+            // the band's spectrum, transposed: (bw x bh)
+            for (l, &c) in b.cols.iter().enumerate() {
+                let col = &spec[c * hh..(c + 1) * hh];
+                let zl = &mut z[l * bh..(l + 1) * bh];
+                let ml = &m[l * bh..(l + 1) * bh];
+                if conj {
+                    for ((zv, &r), mv) in zl.iter_mut().zip(&b.rows).zip(ml) {
+                        *zv = col[r] * mv.conj();
+                    }
+                } else {
+                    for ((zv, &r), mv) in zl.iter_mut().zip(&b.rows).zip(ml) {
+                        *zv = col[r] * mv;
+                    }
                 }
             }
-            fft2(&mut z, b.h, b.w, true);
-            let s = scale(b);
-            for (k, v) in z.iter().enumerate() {
-                out[o + k] = v.re * s;
+            // the inverse DFT of the transposed spectrum, transposed: the band, row-major
+            let t = fft.fft2_t(z, bw, bh, true);
+            let s = E::of_f64(scale(b));
+            let re = &mut out[o..o + n];
+            if add {
+                re.iter_mut()
+                    .zip(t.iter())
+                    .for_each(|(a, v)| *a += v.re * s);
+            } else {
+                re.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.re * s);
             }
             if b.imag {
-                for (k, v) in z.iter().enumerate() {
-                    out[o + n + k] = v.im * s;
+                let im = &mut out[o + n..o + 2 * n];
+                if add {
+                    im.iter_mut()
+                        .zip(t.iter())
+                        .for_each(|(a, v)| *a += v.im * s);
+                } else {
+                    im.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.im * s);
                 }
             }
             o += b.len();
         }
     }
 
-    /// The image spectrum `sum over bands of pad(mask' * scale(band) * dft(band))`, the
-    /// bands read from `y` (real and imaginary planes).
-    fn spectrum_of_bands(
+    /// The transposed image spectrum `sum over bands of pad(mask' * scale(band) *
+    /// dft(band))` into `wk.spec`, the bands read from `y` (real and imaginary planes).
+    fn spectrum_of_bands<E: Float>(
         &self,
-        y: &[f64],
+        y: &[E],
+        wk: &mut Work<E>,
         conj: bool,
         scale: impl Fn(&SpectralBand) -> f64,
-    ) -> Vec<C64> {
-        let mut spec = vec![C64::new(0.0, 0.0); self.h * self.w];
+    ) {
+        let hh = self.h;
+        let Work { fft, spec, z } = wk;
+        let spec = sized(spec, self.h * self.w);
+        spec.iter_mut().for_each(|v| *v = zero());
         let mut o = 0;
         for b in &self.bands {
-            let n = b.h * b.w;
-            let mut z: Vec<C64> = (0..n)
-                .map(|k| C64::new(y[o + k], if b.imag { y[o + n + k] } else { 0.0 }))
-                .collect();
-            fft2(&mut z, b.h, b.w, false);
-            let s = scale(b);
-            for (j, &r) in b.rows.iter().enumerate() {
-                for (l, &c) in b.cols.iter().enumerate() {
-                    let m = b.mask[j * b.w + l];
-                    let m = if conj { m.conj() } else { m };
-                    spec[r * self.w + c] += z[j * b.w + l] * m * s;
+            let (bh, bw) = (b.h, b.w);
+            let n = bh * bw;
+            let z = sized(z, n);
+            if b.imag {
+                for ((zv, &re), &im) in z.iter_mut().zip(&y[o..o + n]).zip(&y[o + n..o + 2 * n]) {
+                    *zv = Complex::new(re, im);
+                }
+            } else {
+                for (zv, &re) in z.iter_mut().zip(&y[o..o + n]) {
+                    *zv = Complex::new(re, E::zero());
+                }
+            }
+            // the band's DFT, transposed (bw x bh), as the mask
+            let t = fft.fft2_t(z, bh, bw, false);
+            let s = E::of_f64(scale(b));
+            let m = (E::pick(&MASK))(b);
+            for (l, &c) in b.cols.iter().enumerate() {
+                let col = &mut spec[c * hh..(c + 1) * hh];
+                let tl = &t[l * bh..(l + 1) * bh];
+                let ml = &m[l * bh..(l + 1) * bh];
+                for ((&r, tv), mv) in b.rows.iter().zip(tl).zip(ml) {
+                    let mv = if conj { mv.conj() } else { *mv };
+                    col[r] = col[r] + tv * mv * s;
                 }
             }
             o += b.len();
         }
-        spec
+    }
+
+    /// The inverse DFT of the transposed spectrum in `wk.spec`, row-major: `f(k, value)`
+    /// for each pixel.
+    fn image_of_spectrum<E: Float>(&self, wk: &mut Work<E>, mut f: impl FnMut(usize, Complex<E>)) {
+        let (h, w) = (self.h, self.w);
+        let Work { fft, spec, .. } = wk;
+        let t = fft.fft2_t(&mut spec[..h * w], w, h, true);
+        for (k, v) in t.iter().enumerate() {
+            f(k, *v);
+        }
     }
 
     /// The op: the bands of one `h x w` image plane `x` into `out` (`len()` values).
-    pub(crate) fn analyze(&self, x: &[f64], out: &mut [f64]) {
-        let spec = fft2_real(x, self.h, self.w);
-        self.to_bands(&spec, false, |b| 1.0 / (b.h * b.w) as f64, out);
+    pub(crate) fn analyze<E: Float>(&self, x: &[E], out: &mut [E], wk: &mut Work<E>) {
+        self.spectrum_of(x, wk);
+        self.to_bands(wk, false, |b| 1.0 / (b.h * b.w) as f64, out, false);
     }
 
     /// The adjoint of [`Self::analyze`]: the image-plane gradient for the bands'
     /// gradient `g`, added into `gx`.
-    pub(crate) fn analyze_adjoint(&self, g: &[f64], gx: &mut [f64]) {
-        let mut spec = self.spectrum_of_bands(g, true, |b| 1.0 / (b.h * b.w) as f64);
-        fft2(&mut spec, self.h, self.w, true);
-        for (a, v) in gx.iter_mut().zip(&spec) {
-            *a += v.re;
-        }
+    pub(crate) fn analyze_adjoint<E: Float>(&self, g: &[E], gx: &mut [E], wk: &mut Work<E>) {
+        self.spectrum_of_bands(g, wk, true, |b| 1.0 / (b.h * b.w) as f64);
+        self.image_of_spectrum(wk, |k, v| gx[k] += v.re);
     }
 
     /// The synthesis (reconstruction): the real part of the inverse DFT of
     /// `sum over bands of pad(mask * dft(band))`, from bands `y` into the plane `out`.
-    pub(crate) fn synthesize(&self, y: &[f64], out: &mut [f64]) {
-        let mut spec = self.spectrum_of_bands(y, false, |_| 1.0);
-        fft2(&mut spec, self.h, self.w, true);
-        let n = (self.h * self.w) as f64;
-        for (a, v) in out.iter_mut().zip(&spec) {
-            *a = v.re / n;
-        }
+    pub(crate) fn synthesize<E: Float>(&self, y: &[E], out: &mut [E], wk: &mut Work<E>) {
+        self.spectrum_of_bands(y, wk, false, |_| 1.0);
+        let n = E::of_f64(1.0 / (self.h * self.w) as f64);
+        self.image_of_spectrum(wk, |k, v| out[k] = v.re * n);
     }
 
     /// The adjoint of [`Self::synthesize`]: the bands' gradient for the image-plane
     /// gradient `g`, added into `gy`.
-    pub(crate) fn synthesize_adjoint(&self, g: &[f64], gy: &mut [f64]) {
-        let spec = fft2_real(g, self.h, self.w);
-        let n = (self.h * self.w) as f64;
-        let mut tmp = vec![0.0; self.len()];
-        self.to_bands(&spec, true, |_| 1.0 / n, &mut tmp);
-        for (a, v) in gy.iter_mut().zip(&tmp) {
-            *a += v;
-        }
+    pub(crate) fn synthesize_adjoint<E: Float>(&self, g: &[E], gy: &mut [E], wk: &mut Work<E>) {
+        self.spectrum_of(g, wk);
+        let n = 1.0 / (self.h * self.w) as f64;
+        self.to_bands(wk, true, |_| n, gy, true);
     }
 }

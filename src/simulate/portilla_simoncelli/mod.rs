@@ -11,7 +11,7 @@ pub use layout::STAT_NAMES;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::ops::{ps_statistics, spectral_analysis, PsLayout, SpectralPlan};
-use crate::simulate::{CoarseToFine, Model, Scale, SteerablePyramidFreq};
+use crate::simulate::{CoarseToFine, Model, RepresentationGroups, Scale, SteerablePyramidFreq};
 use crate::tensor::{dims, image_from_vec, to_cpu, Float, Image, Tape};
 
 /// Statistic groups by name: (values, shape), as [`PortillaSimoncelli::convert_to_dict`]
@@ -410,6 +410,16 @@ impl Model for PortillaSimoncelli {
         let xr: Image<E, T, D> = x.retaped();
         let bands = spectral_analysis(x, &self.plan)?;
         ps_statistics(xr, bands, &self.layout)
+    }
+
+    /// [`Self::representation_for_plotting`] of batch entry 0, in 3 rows (2 for one
+    /// scale), as plenoptic's `plot_representation` lays them out.
+    fn representation_groups(&self, rep: &Image<f32>) -> Option<Result<RepresentationGroups>> {
+        let rows = if self.n_scales > 1 { 3 } else { 2 };
+        Some(
+            self.representation_for_plotting(rep, 0)
+                .map(|groups| RepresentationGroups { groups, rows }),
+        )
     }
 }
 
