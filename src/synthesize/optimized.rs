@@ -152,6 +152,50 @@ pub(crate) trait Iterate {
     }
 }
 
+/// The setters every synthesis method's `synthesize` builder has, written once:
+/// `store_progress`, `stop_criterion`, `stop_iters_to_check`, `progress`. The builder
+/// keeps its [`RunOptions`] in a field `opts` and a refused `store_progress` value (reported
+/// by its `run`) in a field `bad_store_progress: Option<Error>`; `$what` names what is
+/// stored ("metamer", "MAD image").
+macro_rules! run_option_setters {
+    ($what:literal) => {
+        #[doc = concat!(
+                    "Store the ", $what, " in progress: `true` every iteration, `n` every n ",
+                    "iterations, `false`/0 never (see [`crate::synthesize::StoreProgress`]). ",
+                    "Default: as in the previous call (off in the first). Every call on one ",
+                    "synthesis must use the same value, as in plenoptic."
+                )]
+        pub fn store_progress(
+            mut self,
+            every: impl crate::synthesize::IntoStoreProgress,
+        ) -> Self {
+            match every.into_store_progress() {
+                Ok(s) => self.opts.store_progress = Some(s),
+                Err(e) => self.bad_store_progress = Some(e),
+            }
+            self
+        }
+        /// Stop when the loss changed by less than this over the last
+        /// `stop_iters_to_check` iterations (default 1e-4).
+        pub fn stop_criterion(mut self, crit: f64) -> Self {
+            self.opts.stop_criterion = crit;
+            self
+        }
+        /// How many iterations back the stop test looks (default 50).
+        pub fn stop_iters_to_check(mut self, n: usize) -> Self {
+            self.opts.stop_iters_to_check = n;
+            self
+        }
+        /// Show the progress line (default true; see also
+        /// [`crate::synthesize::show_progress`]).
+        pub fn progress(mut self, on: bool) -> Self {
+            self.opts.progress = on;
+            self
+        }
+    };
+}
+pub(crate) use run_option_setters;
+
 /// The options of one run of the loop (a method's `synthesize` call).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RunOptions {

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::metric::{ErasedMetric, Evaluation};
 use crate::ops::pool::{loop_cpu, reuse_tensors, Pooled, ReuseTensors};
 use crate::synthesize::adam::{adam_step, AdamKernel, AdamState};
-use crate::synthesize::optimized::{IntoStoreProgress, Iterate, RunOptions};
+use crate::synthesize::optimized::{Iterate, RunOptions};
 use crate::tensor::Image;
 
 use dfdx::prelude::HasShape;
@@ -38,32 +38,7 @@ impl<'a, O: ErasedMetric, R: ErasedMetric> MadSynthesize<'a, O, R> {
         }
     }
 
-    /// Store the MAD image in progress: `true` every iteration, `n` every n iterations,
-    /// `false`/0 never. Default: as in the previous call (off in the first). Every call
-    /// on one synthesis must use the same value, as in plenoptic.
-    pub fn store_progress(mut self, every: impl IntoStoreProgress) -> Self {
-        match every.into_store_progress() {
-            Ok(s) => self.opts.store_progress = Some(s),
-            Err(e) => self.bad_store_progress = Some(e),
-        }
-        self
-    }
-    /// Stop when the loss changed by less than this over the last `stop_iters_to_check`
-    /// iterations (default 1e-4).
-    pub fn stop_criterion(mut self, crit: f64) -> Self {
-        self.opts.stop_criterion = crit;
-        self
-    }
-    /// How many iterations back the stop test looks (default 50).
-    pub fn stop_iters_to_check(mut self, n: usize) -> Self {
-        self.opts.stop_iters_to_check = n;
-        self
-    }
-    /// Show the progress line (default true; see also [`crate::synthesize::show_progress`]).
-    pub fn progress(mut self, on: bool) -> Self {
-        self.opts.progress = on;
-        self
-    }
+    crate::synthesize::optimized::run_option_setters!("MAD image");
 
     /// Runs up to `max_iter` iterations (on the CPU), continuing where the previous call
     /// stopped; runs the default setup first if there was none.

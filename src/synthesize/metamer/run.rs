@@ -9,7 +9,7 @@ use crate::ops::pool::{reuse_tensors, ReuseTensors};
 use crate::simulate::Model;
 use crate::synthesize::adam::{adam_step, AdamKernel, AdamState};
 use crate::synthesize::device::{Dev4, SynthDevice};
-use crate::synthesize::optimized::{IntoStoreProgress, Iterate, RunOptions, StoreProgress};
+use crate::synthesize::optimized::{Iterate, RunOptions, StoreProgress};
 use crate::synthesize::{ErasedModel, LossFunction};
 use crate::tensor::{dims, Image};
 
@@ -34,32 +34,7 @@ impl<'a, M: Model> Synthesize<'a, M> {
         }
     }
 
-    /// Store the metamer in progress: `true` every iteration, `n` every n iterations,
-    /// `false`/0 never (see [`StoreProgress`]). Default: as in the previous call (off in
-    /// the first). Every call on one metamer must use the same value, as in plenoptic.
-    pub fn store_progress(mut self, every: impl IntoStoreProgress) -> Self {
-        match every.into_store_progress() {
-            Ok(s) => self.opts.store_progress = Some(s),
-            Err(e) => self.bad_store_progress = Some(e),
-        }
-        self
-    }
-    /// Stop when the loss changed by less than this over the last `stop_iters_to_check`
-    /// iterations (default 1e-4).
-    pub fn stop_criterion(mut self, crit: f64) -> Self {
-        self.opts.stop_criterion = crit;
-        self
-    }
-    /// How many iterations back the stop test looks (default 50).
-    pub fn stop_iters_to_check(mut self, n: usize) -> Self {
-        self.opts.stop_iters_to_check = n;
-        self
-    }
-    /// Show the progress line (default true; see also [`crate::synthesize::show_progress`]).
-    pub fn progress(mut self, on: bool) -> Self {
-        self.opts.progress = on;
-        self
-    }
+    crate::synthesize::optimized::run_option_setters!("metamer");
 
     /// Runs up to `max_iter` iterations, continuing where the previous call stopped.
     ///

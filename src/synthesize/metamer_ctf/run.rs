@@ -15,7 +15,7 @@ use crate::synthesize::device::{Dev4, SynthDevice};
 use crate::synthesize::erased::ErasedCoarseToFine;
 use crate::synthesize::metamer::State;
 use crate::synthesize::objective::range_penalty;
-use crate::synthesize::optimized::{IntoStoreProgress, Iterate, RunOptions, StoreProgress};
+use crate::synthesize::optimized::{Iterate, RunOptions, StoreProgress};
 use crate::synthesize::LossFunction;
 use crate::tensor::{dims, Image};
 
@@ -49,26 +49,8 @@ impl<'a, M: CoarseToFine> SynthesizeCtf<'a, M> {
         }
     }
 
-    /// Store the metamer in progress, as [`crate::synthesize::Synthesize::store_progress`].
-    pub fn store_progress(mut self, every: impl IntoStoreProgress) -> Self {
-        match every.into_store_progress() {
-            Ok(s) => self.opts.store_progress = Some(s),
-            Err(e) => self.bad_store_progress = Some(e),
-        }
-        self
-    }
-    /// Stop when the full loss changed by less than this over the last
-    /// `stop_iters_to_check` iterations, once the last stage ran for more than
-    /// `ctf_iters_to_check` iterations (default 1e-4).
-    pub fn stop_criterion(mut self, crit: f64) -> Self {
-        self.opts.stop_criterion = crit;
-        self
-    }
-    /// How many iterations back the stop test looks (default 50).
-    pub fn stop_iters_to_check(mut self, n: usize) -> Self {
-        self.opts.stop_iters_to_check = n;
-        self
-    }
+    crate::synthesize::optimized::run_option_setters!("metamer");
+
     /// A stage ends when its loss changed by less than this over the last
     /// `ctf_iters_to_check` iterations (default `Some(1e-2)`); `None`: after
     /// `ctf_iters_to_check` iterations.
@@ -77,14 +59,10 @@ impl<'a, M: CoarseToFine> SynthesizeCtf<'a, M> {
         self
     }
     /// The fewest iterations of a stage, and how far back the change test looks
-    /// (default 50).
+    /// (default 50). The run's own stop test (`stop_criterion`) applies only once the
+    /// last stage ran for more than this many iterations.
     pub fn ctf_iters_to_check(mut self, n: usize) -> Self {
         self.ctf.ctf_iters_to_check = n;
-        self
-    }
-    /// Show the progress line (default true).
-    pub fn progress(mut self, on: bool) -> Self {
-        self.opts.progress = on;
         self
     }
 
