@@ -37,7 +37,7 @@ pub trait ChannelsKernel<E: Float>: dfdx::tensor::Storage<E> {
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for an empty range or one past the last channel.
+/// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for an empty range or one past the last channel.
 pub fn select_channels<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Image<E, T, D>,
     range: Range<usize>,
@@ -55,7 +55,7 @@ pub fn select_channels<E: Float, D: Device<E>, T: Tape<E, D>>(
 /// ```
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] when `mask` does not have `h * w` values.
+/// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) when `mask` does not have `h * w` values.
 pub fn mask<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Image<E, T, D>,
     mask: &[f64],

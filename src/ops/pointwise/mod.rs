@@ -49,7 +49,7 @@ pub trait PointwiseKernel<E: Float>: dfdx::tensor::Storage<E> {
 /// (value and derivative), which costs two copies.
 ///
 /// # Errors
-/// [`Error::Backend`] when the GPU fails (never on the CPU).
+/// [`Error::Backend`](crate::Error::Backend) when the GPU fails (never on the CPU).
 pub fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Image<E, T, D>,
     f: impl Fn(E, usize) -> (E, E),
@@ -61,7 +61,7 @@ pub fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
 /// the output and its derivatives with respect to `a` and `b`.
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] when the shapes differ.
+/// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) when the shapes differ.
 pub fn map2<E: Float, D: Device<E>, T: Tape<E, D>>(
     a: Image<E, T, D>,
     b: Image<E, T, D>,
@@ -84,7 +84,7 @@ pub fn map2<E: Float, D: Device<E>, T: Tape<E, D>>(
 /// ```
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] when the number of channels is odd.
+/// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) when the number of channels is odd.
 pub fn map2_halves<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Image<E, T, D>,
     f: impl Fn(E, E, usize) -> (E, E, E),

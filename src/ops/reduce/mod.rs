@@ -24,7 +24,7 @@ pub trait ReduceKernel<E: Float>: dfdx::tensor::Storage<E> {
 /// Sum of squares of every element, as a (1, 1, 1, 1) image. Differentiable.
 ///
 /// # Errors
-/// [`Error::Backend`] when the GPU fails (never on the CPU).
+/// [`Error::Backend`](crate::Error::Backend) when the GPU fails (never on the CPU).
 pub fn sum_squares<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Image<E, T, D>,
 ) -> Result<Image<E, T, D>> {
@@ -35,7 +35,7 @@ pub fn sum_squares<E: Float, D: Device<E>, T: Tape<E, D>>(
 /// a (1, 1, 1, 1) image. Differentiable with respect to both.
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] when the shapes differ.
+/// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) when the shapes differ.
 pub fn mse<E: Float, D: Device<E>, T: Tape<E, D>>(
     a: Image<E, T, D>,
     b: Image<E, T, D>,

@@ -96,7 +96,7 @@ impl<M: Model> EigSynthesize<'_, M> {
         self.opts.draws = Some(draws);
         self
     }
-    /// Show the progress line (default true; see also [`super::show_progress`]).
+    /// Show the progress line (default true; see also [`crate::synthesize::show_progress`]).
     pub fn progress(mut self, on: bool) -> Self {
         self.opts.progress = on;
         self

@@ -134,7 +134,7 @@ impl<M: Model> Metamer<M> {
     /// computed the same way, on the current device).
     ///
     /// # Errors
-    /// The model's errors, or [`Error::ShapeMismatch`] when the representation's shape
+    /// The model's errors, or [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) when the representation's shape
     /// differs from the target's.
     pub fn objective_function(&self, image: &Image<f32>) -> Result<f64> {
         self.state.objective_function(&self.model, image)
@@ -204,7 +204,7 @@ impl<M: Model> Metamer<M> {
     /// archive format described in the [`crate::synthesize`] module documentation.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be written.
+    /// [`Error::Io`](crate::Error::Io) when the file cannot be written.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         self.state.save(&self.model, path.as_ref())
     }
@@ -214,7 +214,7 @@ impl<M: Model> Metamer<M> {
     /// where the saved one stopped.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be read; [`Error::Load`] when it is not a saved
+    /// [`Error::Io`](crate::Error::Io) when the file cannot be read; [`Error::Load`](crate::Error::Load) when it is not a saved
     /// metamer, is damaged ([`crate::LoadError::Corrupt`], `Truncated`, ...), of another
     /// format version, or `model` is not the model it was saved with (another type name,
     /// or its output on the saved image differs from the saved target representation in
@@ -236,7 +236,7 @@ impl<M: Model> Metamer<M> {
     /// penalty (plenoptic's `Metamer.load`).
     ///
     /// # Errors
-    /// [`Error::Load`] when this metamer has already been set up or synthesized, or when
+    /// [`Error::Load`](crate::Error::Load) when this metamer has already been set up or synthesized, or when
     /// image, model output, allowed range or range penalty differ from the saved ones;
     /// the errors of [`Metamer::load`].
     pub fn restore(&mut self, path: impl AsRef<Path>) -> Result<()> {
