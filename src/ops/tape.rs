@@ -120,13 +120,20 @@ pub(crate) fn values<E: Float, T: Tape<E>>(
     (x.put_tape(tape), v)
 }
 
-/// Calls `f` with the values of `x` (row-major, as [`values`]); `x` is handed back.
+/// Calls `f` with the values of `x` (row-major), copied into a reused per-thread buffer
+/// ([`Float::with_scratch`]: no allocation outside a synthesis loop either); `x` is handed
+/// back (made contiguous first if needed, as [`values`]).
 pub(crate) fn read<E: Float, T: Tape<E>, R>(
     x: Tensor<Shape4, E, Cpu, T>,
     f: impl FnOnce(&[E]) -> R,
 ) -> (Tensor<Shape4, E, Cpu, T>, R) {
-    let (x, v) = values(x);
-    let r = f(&v);
+    let x = x.contiguous();
+    let n = x.shape().num_elements();
+    let r = E::with_scratch(|buf| {
+        buf.resize(n, E::zero());
+        x.copy_into(buf);
+        f(buf)
+    });
     (x, r)
 }
 
