@@ -20,8 +20,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# A clean clone gains nothing from incremental compilation, and its caches take gigabytes.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 t0=$SECONDS
-step() { printf '\n==== %s (%ds)\n' "$*" $((SECONDS - t0)); }
+step() {
+  printf '\n==== %s (%ds; disk free: %s, target/: %s)\n' "$*" $((SECONDS - t0)) \
+    "$(df -h --output=avail . | tail -1 | tr -d ' ')" "$(du -sh target 2>/dev/null | cut -f1)"
+}
 
 step "setup"
 bash kernel-setup/setup.sh
