@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::imshow::{imshow, VRange};
+use super::line_plot::hstack;
 use super::picture::Picture;
 use super::plot_loss::{disc, LossPlot, MARKER, MARKER_R};
 use crate::error::{Error, Result};
@@ -432,6 +433,24 @@ pub(crate) fn check_framerate(framerate: f64) -> Result<()> {
     Ok(())
 }
 
+/// `panels` padded on the right with white to the widest of them: one animated panel whose
+/// title or range text changes width between frames keeps the frames one size, and the
+/// panels beside it in place.
+pub(crate) fn same_width(panels: Vec<Picture>) -> Vec<Picture> {
+    let width = panels.iter().map(Picture::width).max().unwrap_or(1);
+    panels
+        .into_iter()
+        .map(|p| {
+            if p.width() == width {
+                p
+            } else {
+                let pad = Picture::white(width - p.width(), 1);
+                hstack(&[p, pad])
+            }
+        })
+        .collect()
+}
+
 /// Encodes `pictures` (all the same size) as a looping GIF at `framerate` frames per second,
 /// `iterations` being the synthesis iteration each shows.
 pub(crate) fn encode_gif(
@@ -508,5 +527,27 @@ impl Animation {
     /// Shows the animation inline in an evcxr notebook.
     pub fn evcxr_display(&self) {
         super::evcxr::print(Ok(self.to_evcxr()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_width_pads_narrower_panels_on_the_right_with_white() {
+        let mut narrow = Picture::white(3, 4);
+        narrow.put(0, 1, [1, 2, 3]);
+        let mut wide = Picture::white(5, 4);
+        wide.put(4, 3, [9, 9, 9]);
+        let out = same_width(vec![narrow, wide.clone()]);
+        assert_eq!((out[0].width(), out[0].height()), (5, 4));
+        assert_eq!(out[0].pixel(0, 1), Some([1, 2, 3]));
+        assert_eq!(out[0].pixel(4, 1), Some([255; 3]));
+        assert_eq!(out[1], wide);
+        // frames of one size encode; frames of two sizes are refused
+        let gif = encode_gif(&out, vec![0, 1], 10.0).unwrap();
+        assert_eq!(gif.size(), (5, 4));
+        assert!(encode_gif(&[Picture::white(3, 4), wide], vec![0, 1], 10.0).is_err());
     }
 }

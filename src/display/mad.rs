@@ -6,7 +6,7 @@
 //! Every function takes the syntheses as `&dyn MadSynthesis` (a `&MADCompetition` of any
 //! metrics coerces), so a notebook cell compiles none of the drawing code.
 
-use super::animate::{check_framerate, encode_gif, pick_frames, Animation};
+use super::animate::{check_framerate, encode_gif, pick_frames, same_width, Animation};
 use super::figure::Figure;
 use super::imshow::{imshow, Imshow};
 use super::line_plot::{hstack, legend, Axes, Series};
@@ -427,15 +427,11 @@ impl MadStatus {
             .iter()
             .map(|f| self.image_panel(f))
             .collect::<Result<Vec<_>>>()?;
-        let width = panels.iter().map(Picture::width).max().unwrap_or(1);
         let pictures = self
             .frames
             .iter()
-            .zip(panels)
-            .map(|(f, img)| {
-                let pad = Picture::white(width - img.width(), 1);
-                self.compose(f, hstack(&[img, pad]))
-            })
+            .zip(same_width(panels))
+            .map(|(f, img)| self.compose(f, img))
             .collect::<Result<Vec<_>>>()?;
         encode_gif(&pictures, self.iterations(), self.framerate)
     }

@@ -8,10 +8,11 @@
 //! as stem plots), else as an image; any other picture of it can be put in with
 //! [`SynthesisStatus::representation_plot`].
 
-use super::animate::{check_framerate, encode_gif, pick_frames, Animation};
+use super::animate::{check_framerate, encode_gif, pick_frames, same_width, Animation};
 use super::figure::sci;
 use super::font::{self, Align};
 use super::imshow::{imshow, VRange};
+use super::line_plot::hstack;
 use super::picture::Picture;
 use super::plot_loss::LossPlot;
 use crate::error::{Error, Result};
@@ -205,15 +206,28 @@ impl SynthesisStatus {
     /// (0, 50].
     pub fn animation(&self) -> Result<Animation> {
         check_framerate(self.framerate)?;
+        // the metamer panel's width follows its title: every frame gets the widest, so the
+        // frames have one size and the plots beside it stay put
+        let panels = self
+            .frames
+            .iter()
+            .map(|f| self.metamer_panel(f))
+            .collect::<Result<Vec<_>>>()?;
         let pictures = self
             .frames
             .iter()
-            .map(|f| self.render_frame(f))
+            .zip(same_width(panels))
+            .map(|(f, met)| self.compose(f, met))
             .collect::<Result<Vec<_>>>()?;
         encode_gif(&pictures, self.iterations(), self.framerate)
     }
 
     fn render_frame(&self, f: &Frame) -> Result<Picture> {
+        self.compose(f, self.metamer_panel(f)?)
+    }
+
+    /// The metamer of frame `f`, titled, zoomed to about [`PANEL_H`].
+    fn metamer_panel(&self, f: &Frame) -> Result<Picture> {
         let [_, _, h, w] = dims(&f.metamer);
         let zoom = (PANEL_H as f64 / h.max(w) as f64).floor().max(1.0);
         let zoom = if h.max(w) > PANEL_H as usize {
@@ -221,12 +235,17 @@ impl SynthesisStatus {
         } else {
             zoom
         };
-        let met = imshow(&f.metamer)
+        imshow(&f.metamer)
             .title(format!("Metamer [iteration {}]", f.iteration))
             .vrange((0.0, 1.0))
             .zoom(zoom)
             .build()?
-            .render()?;
+            .render()
+    }
+
+    /// Frame `f` with its metamer panel `met`: metamer, loss, representation error,
+    /// histogram, left to right.
+    fn compose(&self, f: &Frame, met: Picture) -> Result<Picture> {
         let err = match &f.rep_panel {
             Some(p) => p.clone(),
             None => rep_error_image(&f.rep_error)?,
@@ -237,15 +256,7 @@ impl SynthesisStatus {
             .size(420, height)
             .render()?;
         let hist = histogram(&self.target, &f.metamer.as_vec(), 380, height)?;
-        let parts = [met, loss, err, hist];
-        let width = parts.iter().map(Picture::width).sum();
-        let mut out = Picture::white(width, height);
-        let mut x = 0;
-        for p in &parts {
-            out.blit(p, x, (height - p.height()) / 2);
-            x += p.width();
-        }
-        Ok(out)
+        Ok(hstack(&[met, loss, err, hist]))
     }
 
     /// Shows the status inline in an evcxr notebook: a PNG for one frame, an animated GIF
