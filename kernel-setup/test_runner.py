@@ -196,6 +196,11 @@ class RunnerTest(unittest.TestCase):
     def test_stderr_of_last_cell_fails(self):
         self.expect_failure("stderr_last.md", "a warning on stderr")
 
+    def test_settings_and_custom_losses_hold_across_cells(self):
+        found, _, nb = self.run_quietly("cross_cell.md")
+        self.assertEqual(found, [])
+        self.assertIn("custom loss across cells", str([c.get("outputs") for c in nb.cells if c.cell_type == "code"]))
+
     def test_clean_notebook_passes_with_inline_picture(self):
         found, html, nb = self.run_quietly("ok.md")
         self.assertEqual(found, [])

@@ -25,6 +25,7 @@ mod error;
 pub mod metric;
 pub mod ops;
 pub mod prelude;
+mod shared;
 pub mod simulate;
 pub mod synthesize;
 mod tensor;

@@ -18,15 +18,19 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 thread_local! {
     /// The warnings recorded by the [`catch`] calls running on this thread, innermost last.
     static CAUGHT: RefCell<Vec<Vec<String>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The messages printed so far (each is printed once).
-static SHOWN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+/// The messages printed so far (each is printed once), one set per process (shared by
+/// every notebook cell: see `crate::shared`).
+fn shown() -> &'static Mutex<BTreeSet<String>> {
+    static SHOWN: OnceLock<&'static Mutex<BTreeSet<String>>> = OnceLock::new();
+    crate::shared::shared(&SHOWN, "warnings_shown", || Mutex::new(BTreeSet::new()))
+}
 
 /// Issues the warning `message`: recorded by the innermost [`catch`] running on this
 /// thread, or else printed on stderr if it was not printed before.
@@ -44,7 +48,7 @@ pub(crate) fn warn(message: impl Into<String>) {
     if caught {
         return;
     }
-    let new = SHOWN
+    let new = shown()
         .lock()
         .map(|mut s| s.insert(message.clone()))
         .unwrap_or(true);
@@ -119,14 +123,14 @@ mod tests {
             (inner, outer),
             (vec!["b".to_string()], vec!["a".into(), "a".into()])
         );
-        assert!(!SHOWN.lock().unwrap().contains("a"));
+        assert!(!shown().lock().unwrap().contains("a"));
     }
 
     #[test]
     fn a_printed_warning_is_printed_once() {
         warn("printed once (test)");
         warn("printed once (test)");
-        assert!(SHOWN.lock().unwrap().contains("printed once (test)"));
+        assert!(shown().lock().unwrap().contains("printed once (test)"));
         // a panic inside catch leaves no frame behind
         let r = std::panic::catch_unwind(|| catch(|| panic!("inside")));
         assert!(r.is_err());

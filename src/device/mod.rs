@@ -128,14 +128,18 @@ impl std::fmt::Display for Kind {
     }
 }
 
-/// 0: not chosen yet, 1: CPU, 2: CUDA.
-static CHOSEN: AtomicU8 = AtomicU8::new(0);
+/// The device chosen: 0 not yet, 1 the CPU, 2 CUDA; one setting per process (shared by
+/// every notebook cell: see `crate::shared`).
+fn chosen() -> &'static AtomicU8 {
+    static CHOSEN: std::sync::OnceLock<&'static AtomicU8> = std::sync::OnceLock::new();
+    crate::shared::shared(&CHOSEN, "device", || AtomicU8::new(0))
+}
 
 /// The device synthesis runs on: the one [`select`]ed, or else the GPU when the crate has
 /// the `cuda` feature and a GPU answers (unless the environment variable
 /// `PLENOPTIC_DEVICE=cpu` says otherwise), or else the CPU.
 pub fn current() -> Kind {
-    match CHOSEN.load(Ordering::Relaxed) {
+    match chosen().load(Ordering::Relaxed) {
         1 => Kind::Cpu,
         2 => Kind::Cuda,
         _ => {
@@ -145,7 +149,7 @@ pub fn current() -> Kind {
             } else {
                 Kind::Cpu
             };
-            CHOSEN.store(if k == Kind::Cuda { 2 } else { 1 }, Ordering::Relaxed);
+            chosen().store(if k == Kind::Cuda { 2 } else { 1 }, Ordering::Relaxed);
             k
         }
     }
@@ -160,7 +164,7 @@ pub fn select(kind: Kind) -> Result<()> {
     if kind == Kind::Cuda && !gpu_available() {
         return Err(Error::Unavailable(unavailable_reason()));
     }
-    CHOSEN.store(if kind == Kind::Cuda { 2 } else { 1 }, Ordering::Relaxed);
+    chosen().store(if kind == Kind::Cuda { 2 } else { 1 }, Ordering::Relaxed);
     Ok(())
 }
 

@@ -7,11 +7,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use dfdx::prelude::{AsArray, Cpu, OwnedTape, Rank0, SplitTape, Tensor, Trace};
+use dfdx::prelude::{AsArray, Cpu, OwnedTape, Rank0, Tensor, Trace};
 
 use super::erased::Taped;
 use crate::error::{Error, Result};
-use crate::tensor::{dims, Image};
+use crate::tensor::{dims, image_from_vec, Image};
 
 /// A scalar on the CPU's tape: what a custom loss function returns.
 pub type TapedScalar = Tensor<Rank0, f32, Cpu, OwnedTape<f32, Cpu>>;
@@ -19,6 +19,11 @@ pub type TapedScalar = Tensor<Rank0, f32, Cpu, OwnedTape<f32, Cpu>>;
 /// The signature of a custom loss function: the taped representation of the synthesized
 /// image and the target representation (same shape) to one taped scalar.
 pub type LossFn = dyn Fn(Taped<f32>, &Image<f32>) -> Result<TapedScalar> + Send + Sync;
+
+/// A custom loss as synthesis calls it: the representation's values and shape and the
+/// target representation to the loss and its gradient with respect to the representation.
+pub type CustomLoss =
+    dyn Fn(&[f32], [usize; 4], &Image<f32>) -> Result<(f64, Vec<f32>)> + Send + Sync;
 
 /// How a metamer compares its representation with the target representation; the
 /// objective is this loss plus the range penalty.
@@ -47,8 +52,8 @@ pub enum LossFunction {
     Custom {
         /// Its name (recorded in save files).
         name: String,
-        /// The function.
-        f: Arc<LossFn>,
+        /// The function, wrapped where it was made (see [`LossFunction::custom`]).
+        f: Arc<CustomLoss>,
     },
 }
 
@@ -62,13 +67,24 @@ impl LossFunction {
     /// A loss function of the taped representation and the target representation,
     /// written with dfdx's ops (its gradient comes from the tape); `name` is recorded in
     /// save files. Custom losses run on the CPU only.
+    ///
+    /// **One id space per evaluation.** The evcxr kernel links the crate and dfdx into
+    /// every notebook cell's library, so each cell has its own copy of dfdx's tensor-id
+    /// counter (ids key the gradients and order the tape's backward steps). A function
+    /// made in one cell and run by a synthesis in another would mix two counters on one
+    /// tape (dfdx then panicked in its backward pass). So synthesis never hands `f` its
+    /// own taped tensors: the wrapper made here, in the caller's copy, takes plain values,
+    /// makes fresh taped copies, and runs `f` and its backward pass with one counter.
     pub fn custom(
         name: &str,
         f: impl Fn(Taped<f32>, &Image<f32>) -> Result<TapedScalar> + Send + Sync + 'static,
     ) -> Self {
+        let f: Box<LossFn> = Box::new(f);
         LossFunction::Custom {
             name: name.to_string(),
-            f: Arc::new(f),
+            f: Arc::new(move |rep: &[f32], shape: [usize; 4], target: &Image<f32>| {
+                custom_with_grad(f.as_ref(), rep, shape, target)
+            }),
         }
     }
 
@@ -125,27 +141,37 @@ impl LossFunction {
         Ok(match self {
             LossFunction::Mse => sq() / dims(a).iter().product::<usize>() as f64,
             LossFunction::L2Norm => sq().sqrt(),
-            LossFunction::Custom { f, .. } => f(a.leaky_trace(), b)?.split_tape().0.array() as f64,
+            LossFunction::Custom { f, .. } => f(&a.as_vec(), dims(a), b)?.0,
         })
     }
 }
 
-/// A custom loss's value and the gradient of it with respect to the image `x`, for the
-/// taped representation `rep` of `x` (on the CPU).
+/// A custom loss's value at the representation `rep` (of shape `shape`) and its gradient
+/// with respect to `rep`, all on fresh tensors of this copy of dfdx (see
+/// [`LossFunction::custom`]).
 ///
 /// # Errors
-/// The function's errors; [`Error::Backend`] when the backward pass fails.
-#[cfg_attr(feature = "portable-cpu", allow(dead_code))] // (the CPU's objective kernel calls it)
-pub(crate) fn custom_with_grad(
+/// [`Error::ShapeMismatch`] for a target of another shape; the function's errors;
+/// [`Error::Backend`] when the backward pass fails.
+fn custom_with_grad(
     f: &LossFn,
-    rep: Taped<f32>,
+    rep: &[f32],
+    shape: [usize; 4],
     target: &Image<f32>,
-    x: &Image<f32>,
 ) -> Result<(f64, Vec<f32>)> {
-    let s = f(rep, target)?;
+    if dims(target) != shape {
+        return Err(Error::shape_mismatch(
+            "the loss function's two arguments",
+            dims(target),
+            shape,
+        ));
+    }
+    let rep = image_from_vec(rep.to_vec(), &shape)?;
+    let target = image_from_vec(target.as_vec(), &shape)?;
+    let s = f(rep.leaky_trace(), &target)?;
     let value = s.retaped::<dfdx::prelude::NoneTape>().array() as f64;
     let mut grads = dfdx::prelude::Backward::try_backward(s)
         .map_err(|e| Error::backend("custom loss function's backward pass", e))?;
-    let g = crate::synthesize::autodiff::grad_of(&mut grads, x)?;
+    let g = crate::synthesize::autodiff::grad_of(&mut grads, &rep)?;
     Ok((value, g))
 }

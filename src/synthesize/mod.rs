@@ -116,7 +116,7 @@ pub(crate) use archive::short_type_name;
 pub use archive::LoadTolerance;
 pub use eigendistortion::{EigSynthesize, Eigendistortion, Method, RsvdDraws, EXACT_MAX_PIXELS};
 pub use erased::{ErasedCoarseToFine, ErasedModel, ErasedModelF64};
-pub use loss::{LossFn, LossFunction, TapedScalar};
+pub use loss::{CustomLoss, LossFn, LossFunction, TapedScalar};
 pub use mad::{IntoMinMax, MADCompetition, MADCompetitionBuilder, MadSetup, MadSynthesize, MinMax};
 pub use metamer::{Metamer, MetamerBuilder, Setup, Synthesize};
 pub use metamer_ctf::{CtfMode, MetamerCTF, MetamerCTFBuilder, SynthesizeCtf, ALL_SCALES};

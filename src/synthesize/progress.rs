@@ -12,9 +12,15 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-static SHOW: AtomicBool = AtomicBool::new(true);
+/// Whether progress lines show, one setting per process (shared by every notebook cell:
+/// see `crate::shared`).
+fn show() -> &'static AtomicBool {
+    static SHOW: OnceLock<&'static AtomicBool> = OnceLock::new();
+    crate::shared::shared(&SHOW, "show_progress", || AtomicBool::new(true))
+}
 
 /// Turns the progress line of every synthesis on or off (on by default). Each synthesis
 /// can also be silenced on its own (`.progress(false)` on its builder).
@@ -25,12 +31,12 @@ static SHOW: AtomicBool = AtomicBool::new(true);
 /// plenoptic::synthesize::show_progress(true);
 /// ```
 pub fn show_progress(on: bool) {
-    SHOW.store(on, Ordering::Relaxed);
+    show().store(on, Ordering::Relaxed);
 }
 
 /// Whether progress lines are shown (see [`show_progress`]).
 pub fn progress_shown() -> bool {
-    SHOW.load(Ordering::Relaxed)
+    show().load(Ordering::Relaxed)
 }
 
 /// Minimum time between two redraws of the in-place line on a terminal.

@@ -5,9 +5,10 @@ use std::sync::{Mutex, OnceLock};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
+/// The generator, one per process (shared by every notebook cell: see `crate::shared`).
 fn rng() -> &'static Mutex<StdRng> {
-    static RNG: OnceLock<Mutex<StdRng>> = OnceLock::new();
-    RNG.get_or_init(|| Mutex::new(StdRng::seed_from_u64(0)))
+    static RNG: OnceLock<&'static Mutex<StdRng>> = OnceLock::new();
+    crate::shared::shared(&RNG, "rng", || Mutex::new(StdRng::seed_from_u64(0)))
 }
 
 /// Seeds the generator behind noise images and default initial images, so a notebook

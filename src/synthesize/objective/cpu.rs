@@ -159,7 +159,7 @@ mod kernel {
     use crate::ops::pool::Pooled;
     use crate::ops::tape::read;
     use crate::synthesize::autodiff::{backward_with, pooled_grad_of};
-    use crate::synthesize::loss::{custom_with_grad, LossFunction};
+    use crate::synthesize::loss::LossFunction;
     use crate::tensor::dims;
     use crate::tensor::Image;
 
@@ -181,9 +181,12 @@ mod kernel {
         ) -> Result<Evaluated<Pooled<f32>>> {
             let (mse, mut grad) = match loss {
                 LossFunction::Custom { f, .. } => {
-                    let t = crate::tensor::image_from_vec(target.clone(), &dims(&rep))?;
-                    let (v, g) = custom_with_grad(f.as_ref(), rep, &t, x)?;
-                    (v, g.into())
+                    let shape = dims(&rep);
+                    let t = crate::tensor::image_from_vec(target.clone(), &shape)?;
+                    let (rep, out) = read(rep, |r| f(r, shape, &t));
+                    let (v, g_rep) = out?;
+                    let mut grads = backward_with(rep, g_rep)?;
+                    (v, pooled_grad_of(&mut grads, x)?)
                 }
                 LossFunction::L2Norm => {
                     let (rep, (l2, g_rep)) = read(rep, |r| l2_with_grad(r, target));
