@@ -26,12 +26,6 @@ pub(crate) fn clear() {
     let _ = FREE.try_with(|f| *f.borrow_mut() = Vec::new());
 }
 
-/// The number of buffers this thread keeps.
-#[cfg(test)]
-pub(crate) fn kept() -> usize {
-    FREE.with(|f| f.borrow().len())
-}
-
 /// An empty buffer with room for `n` values.
 pub(crate) fn with_capacity(n: usize) -> Buf {
     {
@@ -106,13 +100,19 @@ impl<'a> IntoIterator for &'a Buf {
     }
 }
 
-#[cfg(test)]
+// (the statistics have no portable kernel: under `portable-cpu` they are unavailable)
+#[cfg(all(test, not(feature = "portable-cpu")))]
 mod tests {
     use dfdx::prelude::*;
 
     use super::*;
     use crate::ops::pool::reuse_tensors;
     use crate::simulate::{Model, PortillaSimoncelli};
+
+    /// The number of buffers this thread keeps.
+    fn kept() -> usize {
+        FREE.with(|f| f.borrow().len())
+    }
 
     /// The statistics' forward and backward on a 32x32 image, as a synthesis step runs it.
     fn step() {
