@@ -61,6 +61,32 @@ fn textures(c: &mut Criterion) {
         b.iter_custom(|n| cpu_time(n, || pyr.forward(img.clone()).unwrap()))
     });
     g.finish();
+    // the texture exercise's synthesis loop: 10 iterations of its coarse-to-fine metamer
+    // per sample (a new run each sample, as a notebook cell's `synthesize` call), past
+    // the coarse stages (from iteration 18 on, the whole model)
+    po::synthesize::show_progress(false);
+    let mut met = po::synthesize::MetamerCTF::builder(img.clone(), ps.clone())
+        .loss_function(po::synthesize::LossFunction::L2Norm)
+        .build()
+        .unwrap();
+    met.setup()
+        .initial_image(&po::data::white_noise::<f32>(&[1, 1, 256, 256]).unwrap())
+        .run()
+        .unwrap();
+    let mut g = c.benchmark_group("metamer_ctf_256");
+    g.sample_size(10);
+    g.bench_function("10_iterations", |b| {
+        b.iter_custom(|n| {
+            cpu_time(n, || {
+                met.synthesize(10)
+                    .change_scale_criterion(None)
+                    .ctf_iters_to_check(3)
+                    .run()
+                    .unwrap()
+            })
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(benches, textures);

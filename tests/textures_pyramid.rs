@@ -393,3 +393,315 @@ fn pyrshow_shows_every_band() {
         .unwrap();
     assert!(po::display::pyrshow(&coeffs, 1).is_err());
 }
+
+/// plenoptic's `forward(x, scales)`: each subset's bands are the full pyramid's (and
+/// plenoptic's reference bands), in plenoptic's order, and its gradient is the full
+/// pyramid's with the other bands' weights zero.
+#[test]
+fn scale_subsets_are_the_full_pyramids_bands() {
+    let c = case("einstein_real_h4", false, Some(4), 3);
+    let pyr = pyramid(&c);
+    let x = image::<f32>(false);
+    let full = pyr.forward(x.clone()).unwrap();
+    let hp = Scale::named("residual_highpass");
+    let lp = Scale::named("residual_lowpass");
+    let subsets: Vec<Vec<Scale>> = vec![
+        vec![Scale::Index(2)],
+        vec![hp.clone(), Scale::Index(0)],
+        vec![
+            lp.clone(),
+            Scale::Index(3),
+            Scale::Index(1),
+            Scale::Index(1),
+        ],
+        vec![lp.clone()],
+    ];
+    for scales in &subsets {
+        let part = pyr.forward_scales(x.clone(), scales).unwrap();
+        let want: Vec<PyrKey> = full
+            .keys()
+            .into_iter()
+            .filter(|k| match k {
+                PyrKey::ResidualHighpass => scales.contains(&hp),
+                PyrKey::ResidualLowpass => scales.contains(&lp),
+                PyrKey::Band(s, _) => scales.contains(&Scale::Index(*s)),
+            })
+            .collect();
+        assert_eq!(part.keys(), want, "{scales:?}");
+        for k in &want {
+            let (a, b) = (part.band(k).unwrap(), full.band(k).unwrap());
+            assert_eq!(po::dims(&a), po::dims(&b));
+            assert_eq!(a.as_vec(), b.as_vec(), "{scales:?}: band {k}");
+        }
+        // against plenoptic: scale s's bands, orientation-major
+        for s in (0..4).filter(|s| scales.contains(&Scale::Index(*s))) {
+            let (r, _) = npy64(&format!("spyr_{}_s{s}.npy", c.name));
+            let ours: Vec<f64> = (0..4)
+                .flat_map(|o| as64(&part.band(&PyrKey::Band(s, o)).unwrap()))
+                .collect();
+            assert!(rel_err(&ours, &r) < 1e-5, "scale {s}");
+        }
+    }
+    let all = vec![
+        hp.clone(),
+        Scale::Index(3),
+        Scale::Index(2),
+        Scale::Index(1),
+    ];
+    let all = [all, vec![Scale::Index(0), lp.clone()]].concat();
+    let whole = pyr.forward_scales(x.clone(), &all).unwrap();
+    assert_eq!(whole.tensor().as_vec(), full.tensor().as_vec());
+    // bad scales
+    for bad in [
+        vec![Scale::Index(4)],
+        vec![Scale::named("residual")],
+        vec![],
+    ] {
+        assert!(
+            matches!(
+                pyr.forward_scales(x.clone(), &bad),
+                Err(po::Error::InvalidArgument { name: "scales", .. })
+            ),
+            "{bad:?}"
+        );
+    }
+    // a subset cannot be reconstructed or steered
+    let part = pyr.forward_scales(x.clone(), &[Scale::Index(1)]).unwrap();
+    assert!(matches!(
+        pyr.recon_pyr(part, None, None),
+        Err(po::Error::InvalidArgument { .. })
+    ));
+    let part = pyr.forward_scales(x, &[Scale::Index(1)]).unwrap();
+    assert!(matches!(
+        pyr.steer_coeffs(part, &[0.5], true),
+        Err(po::Error::InvalidArgument { .. })
+    ));
+}
+
+#[test]
+fn scale_subset_gradient_is_the_full_pyramids() {
+    use po::dfdx::prelude::Trace;
+    let pyr = SteerablePyramidFreq::builder((32, 32))
+        .height(2)
+        .is_complex(true)
+        .build()
+        .unwrap();
+    let xv: Vec<f64> = (0..1024).map(|i| ((i * 37 % 101) as f64).sin()).collect();
+    let x = po::image_from_vec(xv, &[1, 1, 32, 32]).unwrap();
+    let scales = [Scale::Index(1), Scale::named("residual_highpass")];
+    let part = pyr.forward_scales(x.leaky_trace(), &scales).unwrap();
+    let n = po::dims(part.tensor())[3];
+    let w: Vec<f64> = (0..n).map(|i| (i * 13 % 29) as f64 / 29.0 - 0.5).collect();
+    // the same weights on the full pyramid's bands of those scales, zero elsewhere
+    let full = pyr.forward(x.clone()).unwrap();
+    let mut wf = Vec::new();
+    let mut used = 0;
+    for k in full.keys() {
+        let len = full.band(&k).unwrap().as_vec().len() * if full.is_complex(&k) { 2 } else { 1 };
+        if part.keys().contains(&k) {
+            wf.extend_from_slice(&w[used..used + len]);
+            used += len;
+        } else {
+            wf.extend(std::iter::repeat_n(0.0, len));
+        }
+    }
+    assert_eq!(used, n);
+    let g = po::ops::backward_with(part.into_tensor(), w)
+        .unwrap()
+        .get(&x)
+        .as_vec();
+    let full = pyr.forward(x.leaky_trace()).unwrap();
+    let gf = po::ops::backward_with(full.into_tensor(), wf)
+        .unwrap()
+        .get(&x)
+        .as_vec();
+    let scale = gf.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!(scale > 0.0);
+    assert!(common::max_abs_diff(&g, &gf) < 1e-12 * scale);
+}
+
+/// pyrtools' steering weights, written out: for `num` basis filters at `pi * k / num`
+/// with the `num` lowest even or odd harmonics `h`, `w_k(a) = sum_h c_h cos(h (a -
+/// pi k / num)) / num`, `c_0 = 1` and `c_h = 2` otherwise.
+fn analytic_weights(num: usize, a: f64) -> Vec<f64> {
+    (0..num)
+        .map(|k| {
+            let t = std::f64::consts::PI * k as f64 / num as f64;
+            (1 - num % 2..num)
+                .step_by(2)
+                .map(|h| {
+                    if h == 0 {
+                        1.0
+                    } else {
+                        2.0 * (h as f64 * (a - t)).cos()
+                    }
+                })
+                .sum::<f64>()
+                / num as f64
+        })
+        .collect()
+}
+
+#[test]
+fn steering_to_a_basis_angle_gives_its_band() {
+    for order in [0, 1, 2, 3, 4] {
+        let pyr = pyramid(&case("x", true, Some(3), order));
+        let num = order + 1;
+        let coeffs = pyr.forward(image::<f64>(true)).unwrap();
+        let angles: Vec<f64> = (0..num)
+            .map(|k| std::f64::consts::PI * k as f64 / num as f64)
+            .collect();
+        let (steered, weights) = pyr.steer_coeffs(coeffs.clone(), &angles, true).unwrap();
+        let keys: Vec<PyrKey> = (0..3)
+            .flat_map(|s| (0..num).map(move |j| PyrKey::Band(s, num + j)))
+            .collect();
+        assert_eq!(steered.keys(), keys);
+        assert_eq!(weights.len(), 3 * num);
+        for s in 0..3 {
+            for k in 0..num {
+                let a = as64(&steered.band(&PyrKey::Band(s, num + k)).unwrap());
+                let b = as64(&coeffs.band(&PyrKey::Band(s, k)).unwrap());
+                let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                let e = common::max_abs_diff(&a, &b) / scale;
+                assert!(e < 1e-12, "order {order}, scale {s}, band {k}: {e:.2e}");
+                let (key, w) = &weights[s * num + k];
+                assert_eq!(*key, PyrKey::Band(s, k));
+                for (j, v) in w.iter().enumerate() {
+                    let want = if j == k { 1.0 } else { 0.0 };
+                    assert!((v - want).abs() < 1e-12, "order {order}: {w:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn steered_bands_are_the_analytic_combination() {
+    let angles = [0.3, 1.234, -2.0, 7.5];
+    for order in [1, 2, 3] {
+        let num = order + 1;
+        let pyr = pyramid(&case("x", true, Some(2), order));
+        let c64 = pyr.forward(image::<f64>(true)).unwrap();
+        let c32 = pyr.forward(image::<f32>(true)).unwrap();
+        let (s64, w64) = pyr.steer_coeffs(c64.clone(), &angles, true).unwrap();
+        let (s32, _) = pyr.steer_coeffs(c32, &angles, true).unwrap();
+        for s in 0..2 {
+            let bands: Vec<Vec<f64>> = (0..num)
+                .map(|k| as64(&c64.band(&PyrKey::Band(s, k)).unwrap()))
+                .collect();
+            for (j, &a) in angles.iter().enumerate() {
+                let w = analytic_weights(num, a);
+                let got = &w64[s * angles.len() + j].1;
+                assert!(common::max_abs_diff(got, &w) < 1e-12, "{got:?} vs {w:?}");
+                let mut want = vec![0.0; bands[0].len()];
+                for (b, wk) in bands.iter().zip(&w) {
+                    want.iter_mut().zip(b).for_each(|(o, v)| *o += wk * v);
+                }
+                let key = PyrKey::Band(s, num + j);
+                let e = rel_err(&as64(&s64.band(&key).unwrap()), &want);
+                assert!(e < 1e-12, "order {order}, scale {s}, angle {a}: {e:.2e}");
+                let e = rel_err(&as64(&s32.band(&key).unwrap()), &want);
+                assert!(
+                    e < 1e-5,
+                    "f32, order {order}, scale {s}, angle {a}: {e:.2e}"
+                );
+            }
+        }
+        // odd phase: the weights map the basis' sine-phase harmonics (sin(h t_k),
+        // -cos(h t_k)) onto the angle's (cos(h a), sin(h a))
+        let (_, wodd) = pyr.steer_coeffs(c64, &angles, false).unwrap();
+        for (j, &a) in angles.iter().enumerate() {
+            let w = &wodd[j].1;
+            for h in (1 - num % 2..num).step_by(2) {
+                let t = |k: usize| std::f64::consts::PI * (k * h) as f64 / num as f64;
+                let (c, sn): (f64, f64) = (0..num).fold((0.0, 0.0), |(c, sn), k| {
+                    if h == 0 {
+                        (c + w[k], sn)
+                    } else {
+                        (c + w[k] * t(k).sin(), sn - w[k] * t(k).cos())
+                    }
+                });
+                let ha = h as f64 * a;
+                assert!((c - if h == 0 { 1.0 } else { ha.cos() }).abs() < 1e-12);
+                if h > 0 {
+                    assert!((sn - ha.sin()).abs() < 1e-12, "order {order}, h {h}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn steer_coeffs_gradient_matches_finite_differences_f64() {
+    use po::dfdx::prelude::Trace;
+    let pyr = SteerablePyramidFreq::builder((16, 16))
+        .height(2)
+        .order(2)
+        .build()
+        .unwrap();
+    let xv: Vec<f64> = (0..256)
+        .map(|i| ((i * 37 % 101) as f64 / 101.0).sin())
+        .collect();
+    let angles = [0.4, 2.5];
+    let steer = |x: po::Image<f64>| -> Vec<f64> {
+        let c = pyr.forward(x).unwrap();
+        pyr.steer_coeffs(c, &angles, true)
+            .unwrap()
+            .0
+            .into_tensor()
+            .as_vec()
+    };
+    let n = steer(po::image_from_vec(xv.clone(), &[1, 1, 16, 16]).unwrap()).len();
+    assert_eq!(n, (256 + 64) * 2); // scale 0 at 16x16, scale 1 at 8x8, two angles
+    let wv: Vec<f64> = (0..n).map(|i| (i * 13 % 29) as f64 / 29.0 - 0.5).collect();
+    let f = |v: &[f64]| -> f64 {
+        let y = steer(po::image_from_vec(v.to_vec(), &[1, 1, 16, 16]).unwrap());
+        y.iter().zip(&wv).map(|(a, b)| a * b).sum()
+    };
+    let x = po::image_from_vec(xv.clone(), &[1, 1, 16, 16]).unwrap();
+    let c = pyr.forward(x.leaky_trace()).unwrap();
+    let y = pyr.steer_coeffs(c, &angles, true).unwrap().0.into_tensor();
+    let g = po::ops::backward_with(y, wv.clone())
+        .unwrap()
+        .get(&x)
+        .as_vec();
+    let h = 1e-6;
+    for p in [0, 17, 100, 255] {
+        let (mut a, mut b) = (xv.clone(), xv.clone());
+        a[p] += h;
+        b[p] -= h;
+        let fd = (f(&a) - f(&b)) / (2.0 * h);
+        assert!((fd - g[p]).abs() < 1e-7, "pixel {p}: {fd} vs {}", g[p]);
+    }
+}
+
+#[test]
+fn bad_steering_is_refused() {
+    let x = image::<f32>(true);
+    let pyr = pyramid(&case("x", true, Some(2), 3));
+    let c = || pyr.forward(x.clone()).unwrap();
+    for angles in [vec![], vec![f64::NAN], vec![0.1, f64::INFINITY]] {
+        assert!(
+            matches!(
+                pyr.steer_coeffs(c(), &angles, true),
+                Err(po::Error::InvalidArgument { name: "angles", .. })
+            ),
+            "{angles:?}"
+        );
+    }
+    let cplx = pyramid(&Case {
+        complex: true,
+        ..case("x", true, Some(2), 3)
+    });
+    let cc = cplx.forward(x.clone()).unwrap();
+    assert!(matches!(
+        cplx.steer_coeffs(cc, &[0.1], true),
+        Err(po::Error::InvalidArgument { .. })
+    ));
+    let flat = pyramid(&case("x", true, Some(0), 3));
+    let fc = flat.forward(x).unwrap();
+    assert!(matches!(
+        flat.steer_coeffs(fc, &[0.1], true),
+        Err(po::Error::InvalidArgument { .. })
+    ));
+}

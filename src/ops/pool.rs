@@ -115,7 +115,7 @@ thread_local! {
 }
 
 /// Whether this thread is inside a synthesis loop (false while the thread exits).
-fn reusing() -> bool {
+pub(crate) fn reusing() -> bool {
     REUSING.try_with(|r| r.get() > 0).unwrap_or(false)
 }
 
@@ -153,6 +153,7 @@ impl Drop for ReuseTensors {
             loop_cpu().disable_cache();
             f32::with_pool(Vec::clear);
             f64::with_pool(Vec::clear);
+            crate::ops::ps_stats::free_buffers();
         }
     }
 }

@@ -30,5 +30,5 @@ pub use portilla_simoncelli::{
 };
 pub use scales::{CoarseToFine, Scale};
 pub use steerable_pyramid::{
-    Height, PyrCoeffs, PyrKey, SteerablePyramidFreq, SteerablePyramidFreqBuilder,
+    Height, PyrCoeffs, PyrKey, SteerablePyramidFreq, SteerablePyramidFreqBuilder, Steered,
 };

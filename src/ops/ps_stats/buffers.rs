@@ -1,11 +1,15 @@
-//! f64 buffers for the statistics' intermediates, reused from call to call: each
-//! statistics op keeps about a hundred image-sized vectors from its forward for its
-//! adjoint, and taking them fresh each call costs page faults. Unlike
-//! [`crate::ops::pool`]'s buffers these are kept outside synthesis loops too (they are only
-//! ever asked for again at the same sizes); at most [`KEEP`] per thread.
+//! f64 buffers for the statistics' intermediates, reused from call to call while a
+//! synthesis loop runs: each statistics op keeps about a hundred image-sized vectors from
+//! its forward for its adjoint, and taking them fresh each iteration costs page faults.
+//! Like [`crate::ops::pool`]'s buffers they are kept only while a
+//! [`ReuseTensors`](crate::ops::pool::ReuseTensors) guard lives (at most [`KEEP`] per
+//! thread), and freed when the thread's last guard drops ([`clear`]); outside synthesis
+//! loops a dropped buffer is freed at once.
 
 use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
+
+use crate::ops::pool::reusing;
 /// Buffers kept per thread; more are freed.
 const KEEP: usize = 256;
 
@@ -16,6 +20,11 @@ thread_local! {
 /// A buffer given back to this thread's free list when dropped.
 #[derive(Debug, Default)]
 pub(crate) struct Buf(Vec<f64>);
+
+/// Frees this thread's kept buffers (the end of its synthesis loops).
+pub(crate) fn clear() {
+    let _ = FREE.try_with(|f| *f.borrow_mut() = Vec::new());
+}
 
 /// An empty buffer with room for `n` values.
 pub(crate) fn with_capacity(n: usize) -> Buf {
@@ -70,7 +79,7 @@ impl DerefMut for Buf {
 
 impl Drop for Buf {
     fn drop(&mut self) {
-        if self.0.capacity() == 0 {
+        if self.0.capacity() == 0 || !reusing() {
             return;
         }
         let v = std::mem::take(&mut self.0);
@@ -88,5 +97,49 @@ impl<'a> IntoIterator for &'a Buf {
     type IntoIter = std::slice::Iter<'a, f64>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
+    }
+}
+
+// (the statistics have no portable kernel: under `portable-cpu` they are unavailable)
+#[cfg(all(test, not(feature = "portable-cpu")))]
+mod tests {
+    use dfdx::prelude::*;
+
+    use super::*;
+    use crate::ops::pool::reuse_tensors;
+    use crate::simulate::{Model, PortillaSimoncelli};
+
+    /// The number of buffers this thread keeps.
+    fn kept() -> usize {
+        FREE.with(|f| f.borrow().len())
+    }
+
+    /// The statistics' forward and backward on a 32x32 image, as a synthesis step runs it.
+    fn step() {
+        let ps = PortillaSimoncelli::builder((32, 32))
+            .n_scales(2)
+            .spatial_corr_width(5)
+            .build()
+            .unwrap();
+        let v = (0..32 * 32)
+            .map(|i| ((i * 7 % 13) as f64 / 13.0) as f32)
+            .collect();
+        let x = crate::tensor::image_from_vec(v, &[1, 1, 32, 32]).unwrap();
+        let rep = ps.forward(x.leaky_trace()).unwrap();
+        let _ = rep.sum::<(), _>().backward().get(&x);
+    }
+
+    #[test]
+    fn buffers_are_kept_only_inside_synthesis_loops() {
+        step();
+        assert_eq!(kept(), 0, "kept after a call outside a loop");
+        let guard = reuse_tensors();
+        step();
+        let n = kept();
+        assert!(n > 10, "{n} kept inside a loop");
+        step();
+        assert_eq!(kept(), n, "the second step reuses the first one's buffers");
+        drop(guard);
+        assert_eq!(kept(), 0, "kept after the loop");
     }
 }

@@ -15,6 +15,8 @@ pub(crate) mod portable;
 
 use std::sync::Arc;
 
+pub(crate) use buffers::clear as free_buffers;
+
 use crate::error::{Error, Result};
 use crate::tensor::{dims, Float, Image, Tape};
 use crate::Device;

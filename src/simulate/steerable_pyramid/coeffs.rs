@@ -60,6 +60,16 @@ impl<E: Float, T: Tape<E, D>, D: Device<E>> PyrCoeffs<E, T, D> {
         }
     }
 
+    /// (key, offset, h, w, complex) per band.
+    pub(crate) fn layout(&self) -> &[(PyrKey, usize, usize, usize, bool)] {
+        &self.layout
+    }
+
+    /// (batch, channel) of the image the bands are of.
+    pub(crate) fn planes(&self) -> (usize, usize) {
+        self.planes
+    }
+
     /// The band keys, in order.
     pub fn keys(&self) -> Vec<PyrKey> {
         self.layout.iter().map(|l| l.0).collect()

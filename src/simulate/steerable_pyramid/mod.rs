@@ -6,11 +6,13 @@
 
 mod coeffs;
 pub(crate) mod masks;
+mod steer;
 
 use std::sync::Arc;
 
 pub use coeffs::{PyrCoeffs, PyrKey};
 use masks::{Grid, Masks};
+pub use steer::Steered;
 
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -348,6 +350,100 @@ impl SteerablePyramidFreq {
         Ok(PyrCoeffs::new(flat, (b, c), self.layout()))
     }
 
+    /// plenoptic's `forward(x, scales)`: the coefficients of only the listed scales
+    /// ([`Scale::Index`] for all orientations of a scale, `"residual_highpass"`,
+    /// `"residual_lowpass"`; order and repeats do not matter), in plenoptic's band order,
+    /// each equal to the same band of [`Self::forward`]. Such coefficients cannot be
+    /// reconstructed ([`Self::recon_pyr`] needs every band, as plenoptic's).
+    ///
+    /// ```
+    /// use plenoptic as po;
+    /// use po::simulate::{PyrKey, Scale, SteerablePyramidFreq};
+    /// let pyr = SteerablePyramidFreq::builder((32, 32)).height(3).build()?;
+    /// let x = po::data::white_noise::<f32>(&[1, 1, 32, 32])?;
+    /// let part = pyr.forward_scales(x, &[Scale::Index(1), "residual_lowpass".into()])?;
+    /// assert_eq!(part.keys().len(), 5); // (1, 0) ..= (1, 3), residual_lowpass
+    /// assert_eq!(po::dims(&part.band(&PyrKey::Band(1, 2))?), [1, 1, 16, 16]);
+    /// # Ok::<(), po::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for no scales, a scale index of `num_scales` or more
+    /// (plenoptic: "Scales must be within 0 and num_scales-1"), or a name other than the
+    /// residuals' (plenoptic ignores unknown names); as [`Self::forward`].
+    pub fn forward_scales<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: Image<E, T, D>,
+        scales: &[Scale],
+    ) -> Result<PyrCoeffs<E, T, D>> {
+        if scales.is_empty() {
+            return Err(Error::invalid(
+                "scales",
+                "list at least one scale (forward gives all of them)",
+            ));
+        }
+        self.check_levels("scales", scales)?;
+        let keep = |k: &PyrKey| scales.contains(&Self::level_of(k));
+        if self.keys.iter().all(keep) {
+            return self.forward(x);
+        }
+        let [b, c, h, w] = dims(&x);
+        if (h, w) != self.image_shape {
+            return Err(Error::shape_mismatch(
+                "steerable pyramid: image height and width against image_shape",
+                [self.image_shape.0, self.image_shape.1],
+                [h, w],
+            ));
+        }
+        let bands: Vec<SpectralBand> = self
+            .keys
+            .iter()
+            .zip(&self.analysis.bands)
+            .filter(|(k, _)| keep(k))
+            .map(|(_, b)| b.clone())
+            .collect();
+        let plan = Arc::new(SpectralPlan::new(h, w, bands));
+        let mut o = 0;
+        let layout = self
+            .keys
+            .iter()
+            .zip(&self.analysis.bands)
+            .filter(|(k, _)| keep(k))
+            .map(|(k, b)| {
+                o += b.len();
+                (*k, o - b.len(), b.h, b.w, b.imag)
+            })
+            .collect();
+        let flat = spectral_analysis(x, &plan)?;
+        Ok(PyrCoeffs::new(flat, (b, c), layout))
+    }
+
+    /// Refuses a level (argument `name`) the pyramid does not have.
+    fn check_levels(&self, name: &'static str, levels: &[Scale]) -> Result<()> {
+        match levels.iter().find(|l| match l {
+            Scale::Index(i) => *i >= self.num_scales,
+            Scale::Named(n) => n != "residual_highpass" && n != "residual_lowpass",
+        }) {
+            None => Ok(()),
+            Some(l) => Err(Error::invalid(
+                name,
+                format!(
+                    "{l} is not a level of this pyramid (0..{}, residual_highpass, residual_lowpass)",
+                    self.num_scales
+                ),
+            )),
+        }
+    }
+
+    /// The level (plenoptic's scale) band `key` belongs to.
+    fn level_of(key: &PyrKey) -> Scale {
+        match key {
+            PyrKey::ResidualHighpass => Scale::named("residual_highpass"),
+            PyrKey::ResidualLowpass => Scale::named("residual_lowpass"),
+            PyrKey::Band(s, _) => Scale::Index(*s),
+        }
+    }
+
     /// plenoptic's `convert_pyr_to_tensor(forward(x), split_complex=True)`: the bands of
     /// `x` as channels of one (batch, channel * n, h, w) tensor (per input channel: the
     /// residual highpass, each band, real then imaginary part for complex ones, the
@@ -404,18 +500,14 @@ impl SteerablePyramidFreq {
         bands: Option<&[usize]>,
     ) -> Result<Image<E, T, D>> {
         if let Some(levels) = levels {
-            for l in levels {
-                let ok = match l {
-                    Scale::Index(i) => *i < self.num_scales,
-                    Scale::Named(n) => n == "residual_highpass" || n == "residual_lowpass",
-                };
-                if !ok {
-                    return Err(Error::invalid(
-                        "levels",
-                        format!("{l} is not a level of this pyramid (0..{}, residual_highpass, residual_lowpass)", self.num_scales),
-                    ));
-                }
-            }
+            self.check_levels("levels", levels)?;
+        }
+        if coeffs.keys() != self.keys {
+            return Err(Error::invalid(
+                "pyr_coeffs",
+                "reconstruction needs every band: make the coefficients with forward, \
+                 not forward_scales",
+            ));
         }
         if let Some(bands) = bands {
             if let Some(b) = bands.iter().find(|b| **b > self.order) {
@@ -426,11 +518,7 @@ impl SteerablePyramidFreq {
             }
         }
         let keep = |k: &PyrKey| -> bool {
-            let level = match k {
-                PyrKey::ResidualHighpass => Scale::named("residual_highpass"),
-                PyrKey::ResidualLowpass => Scale::named("residual_lowpass"),
-                PyrKey::Band(s, _) => Scale::Index(*s),
-            };
+            let level = Self::level_of(k);
             let level_ok = levels.is_none_or(|l| l.contains(&level));
             let band_ok = match k {
                 PyrKey::Band(_, o) => bands.is_none_or(|b| b.contains(o)),
