@@ -6,16 +6,16 @@
 //! as tensors, gradients). The first kind comes from this thread's pool ([`take`]) and
 //! goes back to it when dropped ([`Pooled`]). The second is dfdx's: while a
 //! [`ReuseTensors`] guard lives, dfdx's own allocation cache is on for this thread's loop
-//! device ([`loop_cpu`]), and the kernels build their output tensors from that cache
-//! (copying the computed values in) instead of handing dfdx a new buffer, so every tensor
-//! allocated in the loop is a freed one reused. Without the guard there is no pool, and
+//! device ([`loop_cpu`]). A kernel's output buffer becomes its output tensor as it is (no
+//! copy); freed, it lands in dfdx's cache, where [`take`] finds it again when the pool has
+//! no buffer that fits, so every buffer and tensor of the loop is a freed one reused. Without the guard there is no pool, and
 //! output buffers are handed to dfdx as they are.
 
 use std::cell::Cell;
 use std::ops::{Deref, DerefMut};
 
 use dfdx::prelude::{Cpu, Tensor, TensorFromVec, ZerosTensor};
-use dfdx::tensor::Cache;
+use dfdx::tensor::{Cache, Storage};
 
 use crate::device::cpu;
 use crate::tensor::{Float, Shape4};
@@ -43,8 +43,14 @@ pub(crate) fn take<E: Float>(n: usize) -> Pooled<E> {
             .map(|(i, _)| i);
         best.map(|i| pool.swap_remove(i))
     });
-    // a new buffer comes zeroed from the allocator (calloc: fresh pages cost no memset)
-    let mut v = found.flatten().unwrap_or_else(|| vec![E::zero(); n]);
+    // else one of the loop's freed tensors (op outputs become tensors without a copy,
+    // see `output`, and go to dfdx's cache when dropped), or else a new zeroed one
+    let mut v = found.flatten().unwrap_or_else(|| {
+        loop_cpu()
+            .try_alloc_len(n)
+            .map(|mut cached| std::mem::take(&mut *cached))
+            .unwrap_or_else(|_| vec![E::zero(); n])
+    });
     if v.len() > n {
         v.truncate(n);
     } else {
@@ -158,16 +164,19 @@ impl Drop for ReuseTensors {
     }
 }
 
-/// An output tensor of `shape` holding `values`: storage from dfdx's cache while tensors
-/// are reused (the values copied in, `values` back to the pool), else `values` itself.
+/// An output tensor of `shape` holding `values`: `values` itself, on the loop's device
+/// while tensors are reused (freed, it goes to dfdx's cache, where [`take`] finds it).
+/// A buffer with spare capacity is copied instead (dfdx's cache would reallocate it).
 pub(crate) fn output<E: Float>(values: Pooled<E>, shape: Shape4) -> Tensor<Shape4, E, Cpu> {
-    if reusing() {
-        let mut t = loop_cpu().zeros_like(&shape);
-        t.copy_from(&values);
-        t
-    } else {
-        cpu().tensor_from_vec(values.into_vec(), shape)
+    if !reusing() {
+        return cpu().tensor_from_vec(values.into_vec(), shape);
     }
+    if values.capacity() == values.len() {
+        return loop_cpu().tensor_from_vec(values.into_vec(), shape);
+    }
+    let mut t = loop_cpu().zeros_like(&shape);
+    t.copy_from(&values);
+    t
 }
 
 #[cfg(test)]
