@@ -13,6 +13,8 @@ mod naive;
 mod nlpd;
 mod pair;
 mod ssim;
+#[cfg(test)]
+mod ssim_tests;
 
 pub use model_metric::{model_metric, ModelMetric};
 pub use ms_ssim::{ms_ssim, MsSsim, MS_SSIM_POWERS};
