@@ -59,6 +59,16 @@ fn make<E: Float>(
             }
         }
     }
+    // input row r needs the transposed row passes of output rows up to need[r]: kept in
+    // a ring of `ring` rows, the most any input row reaches back
+    let (mut need, mut ring, mut reach) = (Vec::with_capacity(h), 1, 0);
+    for g in &gather {
+        if let (Some(lo), Some(hi)) = (g.iter().map(|e| e.0).min(), g.iter().map(|e| e.0).max()) {
+            reach = reach.max(hi + 1);
+            ring = ring.max(reach - lo);
+        }
+        need.push(reach);
+    }
     Ok(Box::new(SsimOp {
         planes: n * c,
         shape: (n, c, 1, 1),
@@ -68,6 +78,8 @@ fn make<E: Float>(
         cols: Frame::of(&cols, w),
         rows,
         gather,
+        need,
+        ring,
         weighted,
         saved: None,
         grads: RefCell::new(None),
@@ -98,6 +110,10 @@ struct SsimOp<E: Float> {
     rows: Axis,
     cols: Frame,
     gather: Vec<Vec<(usize, E)>>,
+    /// Per input row, the number of output rows whose transposed row passes it needs.
+    need: Vec<usize>,
+    /// Output rows whose transposed row passes are kept at once.
+    ring: usize,
     weighted: bool,
     saved: Option<Saved<E>>,
     /// Both gradients, computed by the first adjoint call.
@@ -376,35 +392,40 @@ impl<E: Float> SsimOp<E> {
         let (hw, block) = (h * w, self.planes * ho * wo);
         let mut ga = pool::take::<E>(self.planes * hw);
         let mut gb = pool::take::<E>(self.planes * hw);
-        let mut fields = pool::take::<E>(5 * ho * w);
+        let ring = self.ring;
+        // the transposed row passes of output row p, in slot p % ring: five rows of w
+        let mut fields = pool::take::<E>(ring * 5 * w);
         let mut part = pool::take::<E>(5 * wo);
         let mut frame = pool::take::<E>(self.cols.len(w));
         let mut g = pool::take::<E>(5 * w);
         for pl in 0..self.planes {
             let (out, norm) = (s.out[pl], s.norm[pl]);
             let ks = E::of_f64(gy[pl].as_f64() / norm);
-            for p in 0..ho {
-                let at = pl * ho * wo + p * wo;
-                let px =
-                    [0, 1, 2, 3, 4, 5, 6].map(|k| &s.pixels[k * block + at..k * block + at + wo]);
-                adjoint_row(px, ks, E::of_f64(out), self.weighted, &mut part);
-                for k in 0..5 {
-                    row_pass_t(&self.taps, &part[k * wo..(k + 1) * wo], &mut frame);
-                    self.cols
-                        .fold(&frame, &mut fields[(k * ho + p) * w..(k * ho + p + 1) * w]);
-                }
-            }
             let (a, b) = (&s.a[pl * hw..(pl + 1) * hw], &s.b[pl * hw..(pl + 1) * hw]);
             let (ga, gb) = (
                 &mut ga[pl * hw..(pl + 1) * hw],
                 &mut gb[pl * hw..(pl + 1) * hw],
             );
+            let mut next = 0;
             for r in 0..h {
+                while next < self.need[r] {
+                    let p = next;
+                    let at = pl * ho * wo + p * wo;
+                    let px = [0, 1, 2, 3, 4, 5, 6]
+                        .map(|k| &s.pixels[k * block + at..k * block + at + wo]);
+                    adjoint_row(px, ks, E::of_f64(out), self.weighted, &mut part);
+                    let slot = &mut fields[(p % ring) * 5 * w..(p % ring + 1) * 5 * w];
+                    for k in 0..5 {
+                        row_pass_t(&self.taps, &part[k * wo..(k + 1) * wo], &mut frame);
+                        self.cols.fold(&frame, &mut slot[k * w..(k + 1) * w]);
+                    }
+                    next += 1;
+                }
                 g.fill(E::zero());
                 for &(p, t) in &self.gather[r] {
+                    let slot = &fields[(p % ring) * 5 * w..(p % ring + 1) * 5 * w];
                     for k in 0..5 {
-                        let src = &fields[(k * ho + p) * w..(k * ho + p + 1) * w];
-                        axpy(&mut g[k * w..(k + 1) * w], t, src);
+                        axpy(&mut g[k * w..(k + 1) * w], t, &slot[k * w..(k + 1) * w]);
                     }
                 }
                 combine(
