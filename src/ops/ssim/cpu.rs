@@ -1,12 +1,13 @@
 //! The CPU's fused SSIM. Forward, per plane and output row: the window's column pass
 //! over the input rows it covers gives five moment rows (a, b, a², b², ab) at once, the
 //! row pass gives the five local moments of the output row, and the map and its sums
-//! follow pixel by pixel; only the moments are kept for the adjoint. Adjoint: the map's
-//! partial derivatives by moment, the transposed row pass into five fields, the
-//! transposed column pass gathered per input row, combined with the images into both
-//! gradients at once (the first of the two adjoint calls computes both, the second takes
-//! its half). Loops over whole rows in separate slices, so the compiler vectorises them,
-//! compiled for AVX2 too and chosen at run time.
+//! follow pixel by pixel; the moments, map and weight are kept for the adjoint. Adjoint:
+//! the map's partial derivatives by moment, the transposed row pass of each output row
+//! (kept in a ring of the output rows an input row reaches), the transposed column pass
+//! gathered per input row, combined with the images into both gradients at once (the
+//! first of the two adjoint calls computes both, the second takes its half). Loops over
+//! whole rows in separate slices, so the compiler vectorises them, compiled for AVX2 too
+//! and chosen at run time.
 
 use std::cell::RefCell;
 
