@@ -5,7 +5,7 @@
 use dfdx::prelude::WithEmptyTape;
 
 use super::pair::{
-    broadcast_pair, gather_tape, mul, plane_mean, warn_channels, warn_outside_unit_range,
+    broadcast_pair, gather_tape, mul, plane_mean, warn_channels, warn_outside_unit_range, Pair,
 };
 use super::Metric;
 use crate::device::Device;
@@ -159,7 +159,7 @@ pub(crate) fn checked_pair<E: Float, D: Device<E>, T: Tape<E, D>>(
     a: Image<E, T, D>,
     b: Image<E, T, D>,
     what: &str,
-) -> Result<(Image<E, T, D>, Image<E, T, D>)> {
+) -> Result<Pair<E, T, D>> {
     let name = if what == "ms_ssim" { "MS-SSIM" } else { "SSIM" };
     warn_outside_unit_range(&a, &b, name);
     let (da, db) = (dims(&a), dims(&b));
