@@ -11,9 +11,9 @@
 
 use std::cell::RefCell;
 
-use dfdx::prelude::Cpu;
+use dfdx::prelude::{Cpu, Tensor};
 
-use super::{Axis, Fused, SsimWindow, C1, C2};
+use super::{Axis, SsimWindow, C1, C2};
 use crate::error::Result;
 use crate::ops::pool::{self, Pooled};
 use crate::ops::tape::{run2, HostOp2};
@@ -26,10 +26,20 @@ impl<E: Float> super::SsimKernel<E> for Cpu {
         b: crate::Image<E, T>,
         window: &SsimWindow,
         weighted: bool,
-    ) -> Result<Fused<E, T, Cpu>> {
-        let op = (E::pick(&MAKE))(dims(&a), window, weighted)?;
-        Ok(Fused::Done(run2(a, b, op)?))
+    ) -> Result<super::Fused<E, T, Cpu>> {
+        Ok(super::Fused::Done(ssim_mean(a, b, window, weighted)?))
     }
+}
+
+/// [`super::ssim_mean`] on the CPU (the shapes checked by the caller).
+pub(crate) fn ssim_mean<E: Float, T: Tape<E>>(
+    a: Tensor<Shape4, E, Cpu, T>,
+    b: Tensor<Shape4, E, Cpu, T>,
+    window: &SsimWindow,
+    weighted: bool,
+) -> Result<Tensor<Shape4, E, Cpu, T>> {
+    let op = (E::pick(&MAKE))(dims(&a), window, weighted)?;
+    run2(a, b, op)
 }
 
 /// The op's constructor for each element type, compiled here (see [`HostOp2`]).
