@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::ops::{
     BackwardKernel, ChannelsKernel, ConvKernel, ExpandKernel, GainKernel, PadKernel,
     PointwiseKernel, PsStatsKernel, ReduceKernel, RollKernel, SeparableMapKernel, SpectralKernel,
+    SsimKernel,
 };
 use crate::tensor::Float;
 
@@ -78,6 +79,7 @@ pub trait Device<E: Float>:
     + ExpandKernel<E>
     + SpectralKernel<E>
     + PsStatsKernel<E>
+    + SsimKernel<E>
     + sealed::Sealed
 {
 }
@@ -95,6 +97,7 @@ impl<E: Float> Device<E> for Cpu where
         + ExpandKernel<E>
         + SpectralKernel<E>
         + PsStatsKernel<E>
+        + SsimKernel<E>
 {
 }
 

@@ -13,6 +13,9 @@ mod naive;
 mod nlpd;
 mod pair;
 mod ssim;
+// (the fused kernel is the CPU's; under `portable-cpu` the CPU composes SSIM too)
+#[cfg(all(test, not(feature = "portable-cpu")))]
+mod ssim_tests;
 
 pub use model_metric::{model_metric, ModelMetric};
 pub use ms_ssim::{ms_ssim, MsSsim, MS_SSIM_POWERS};

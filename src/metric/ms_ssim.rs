@@ -4,7 +4,7 @@
 use dfdx::prelude::WithEmptyTape;
 
 use super::pair::{mul, plane_mean};
-use super::ssim::{smaller_than_window, ssim_parts, Carrier};
+use super::ssim::{checked_pair, smaller_than_window, ssim_parts, window, Carrier};
 use super::Metric;
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -92,13 +92,9 @@ impl Metric for MsSsim {
         let (mut a, mut b) = (a, b);
         let mut product: Option<Image<E, T, D>> = None;
         for &p in &self.power_factors[..n - 1] {
-            let parts = ssim_parts(
-                a.with_empty_tape(),
-                b.with_empty_tape(),
-                None,
-                Carrier::ContrastStructure,
-                "ms_ssim",
-            )?;
+            let (a1, b1) = checked_pair(a.with_empty_tape(), b.with_empty_tape(), "ms_ssim")?;
+            let [_, _, h, w] = dims(&a1);
+            let parts = ssim_parts(a1, b1, &window(h, w, None), Carrier::ContrastStructure)?;
             let f = relu_pow(plane_mean(parts.cs)?, p)?;
             product = Some(match product {
                 None => f,
@@ -110,7 +106,9 @@ impl Metric for MsSsim {
             b = separable_map(b, &downsample_map(h, w)?)?;
         }
         let small = smaller_than_window(dims(&a));
-        let parts = ssim_parts(a, b, None, Carrier::Map, "ms_ssim")?;
+        let (a, b) = checked_pair(a, b, "ms_ssim")?;
+        let [_, _, h, w] = dims(&a);
+        let parts = ssim_parts(a, b, &window(h, w, None), Carrier::Map)?;
         if small {
             warnings::warn(
                 "SSIM uses 11x11 convolutional kernel, but for some scales of the input \

@@ -5,17 +5,15 @@
 use dfdx::prelude::WithEmptyTape;
 
 use super::pair::{
-    broadcast_pair, gather_tape, mul, plane_mean, warn_channels, warn_outside_unit_range,
+    broadcast_pair, gather_tape, mul, plane_mean, warn_channels, warn_outside_unit_range, Pair,
 };
 use super::Metric;
 use crate::device::Device;
 use crate::error::Result;
-use crate::ops::{map, map2, separable_map, PadMode, SeparableMap};
+use crate::ops::ssim::{ssim_mean, C1, C2};
+use crate::ops::{map, map2, separable_map, Fused, PadMode, SeparableMap, SsimWindow};
 use crate::tensor::{dims, Float, Image, Tape};
 use crate::warnings;
-
-const C1: f64 = 1e-4;
-const C2: f64 = 9e-4;
 
 /// The structural similarity index (plenoptic's `ssim`), a similarity in [-1, 1] (1 for
 /// identical images), one value per batch element and channel: shape (batch, channel, 1,
@@ -47,17 +45,27 @@ impl Metric for Ssim {
         b: Image<E, T, D>,
     ) -> Result<Image<E, T, D>> {
         let small = smaller_than_window(dims(&a));
-        let parts = ssim_parts(a, b, self.pad, Carrier::Map, "ssim")?;
+        let (a, b) = checked_pair(a, b, "ssim")?;
+        let [_, _, h, w] = dims(&a);
+        let win = window(h, w, self.pad);
+        // the CPU's fused kernel, or the same formula composed from other ops
+        let out = match ssim_mean(a, b, &win, self.weighted)? {
+            Fused::Done(m) => m,
+            Fused::Declined(a, b) => {
+                let parts = ssim_parts(a, b, &win, Carrier::Map)?;
+                if self.weighted {
+                    let num = plane_mean(mul(parts.map, parts.weight.with_empty_tape())?)?;
+                    let den = plane_mean(parts.weight)?;
+                    map2(num, den, |n, d, _| (n / d, d.recip(), -n / (d * d)))?
+                } else {
+                    plane_mean(parts.map)?
+                }
+            }
+        };
         if small {
             warnings::warn(SMALL_IMAGE);
         }
-        if self.weighted {
-            let num = plane_mean(mul(parts.map, parts.weight.with_empty_tape())?)?;
-            let den = plane_mean(parts.weight)?;
-            map2(num, den, |n, d, _| (n / d, d.recip(), -n / (d * d)))
-        } else {
-            plane_mean(parts.map)
-        }
+        Ok(out)
     }
 }
 
@@ -135,32 +143,41 @@ fn plenoptic_window_sum(n: usize, std: f32) -> f64 {
 
 /// SSIM's window for images of size (h, w): `min(11, h, w)` taps, std 1.5, scaled to the
 /// sum of plenoptic's window, after `same_padding` in `pad` mode when given.
-fn window(h: usize, w: usize, pad: Option<PadMode>) -> Result<SeparableMap> {
+pub(crate) fn window(h: usize, w: usize, pad: Option<PadMode>) -> SsimWindow {
     let n = 11.min(h).min(w);
     let scale = plenoptic_window_sum(n, 1.5).sqrt();
-    let taps: Vec<f64> = gaussian_taps(n, 1.5)
+    let taps = gaussian_taps(n, 1.5)
         .into_iter()
         .map(|t| t * scale)
         .collect();
-    SeparableMap::correlate((h, w), &taps, &taps, pad, 1)
+    SsimWindow::new(taps, pad)
 }
 
-/// plenoptic's `_ssim_parts`: the images checked and broadcast, the windowed statistics,
-/// and the three maps, all recorded on the tape of `carrier`'s map.
-pub(crate) fn ssim_parts<E: Float, D: Device<E>, T: Tape<E, D>>(
+/// The images checked and broadcast as plenoptic's `_ssim_parts` does, with its warnings
+/// (`what`: the calling function's name).
+pub(crate) fn checked_pair<E: Float, D: Device<E>, T: Tape<E, D>>(
     a: Image<E, T, D>,
     b: Image<E, T, D>,
-    pad: Option<PadMode>,
-    carrier: Carrier,
     what: &str,
-) -> Result<Parts<E, D, T>> {
+) -> Result<Pair<E, T, D>> {
     let name = if what == "ms_ssim" { "MS-SSIM" } else { "SSIM" };
     warn_outside_unit_range(&a, &b, name);
     let (da, db) = (dims(&a), dims(&b));
     let (a, b) = broadcast_pair(a, b, what)?;
     warn_channels(da, db, "SSIM");
+    Ok((a, b))
+}
+
+/// plenoptic's `_ssim_parts` of checked images ([`checked_pair`]): the windowed
+/// statistics and the three maps, all recorded on the tape of `carrier`'s map.
+pub(crate) fn ssim_parts<E: Float, D: Device<E>, T: Tape<E, D>>(
+    a: Image<E, T, D>,
+    b: Image<E, T, D>,
+    window: &SsimWindow,
+    carrier: Carrier,
+) -> Result<Parts<E, D, T>> {
     let [_, _, h, w] = dims(&a);
-    let win = window(h, w, pad)?;
+    let win = SeparableMap::correlate((h, w), &window.taps, &window.taps, window.pad, 1)?;
     let g = |x| separable_map(x, &win);
     let (a2, b2) = (a.with_empty_tape(), b.with_empty_tape());
     let mu1 = g(a)?;
@@ -226,7 +243,9 @@ pub fn ssim_map_of<E: Float, D: Device<E>, T: Tape<E, D>>(
     b: Image<E, T, D>,
 ) -> Result<Image<E, T, D>> {
     let small = smaller_than_window(dims(&a));
-    let map = ssim_parts(a, b, None, Carrier::Map, "ssim_map")?.map;
+    let (a, b) = checked_pair(a, b, "ssim_map")?;
+    let [_, _, h, w] = dims(&a);
+    let map = ssim_parts(a, b, &window(h, w, None), Carrier::Map)?.map;
     if small {
         warnings::warn(SMALL_IMAGE);
     }

@@ -26,6 +26,7 @@ pub(crate) mod roll;
 pub(crate) mod separable;
 pub(crate) mod separable_map;
 pub(crate) mod spectral;
+pub(crate) mod ssim;
 pub(crate) mod svd;
 pub(crate) mod tape;
 
@@ -50,6 +51,8 @@ pub use separable_map::{separable_map, SeparableMap, SeparableMapKernel};
 pub use spectral::{
     spectral_analysis, spectral_synthesis, SpectralBand, SpectralKernel, SpectralPlan,
 };
+#[doc(hidden)]
+pub use ssim::{Fused, SsimKernel, SsimWindow};
 
 /// Invokes `$m!(device, element type)` for every device whose kernels are the portable
 /// ones: the GPU (`cuda` feature) and, under the test feature `portable-cpu`, the CPU.
