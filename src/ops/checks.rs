@@ -57,6 +57,54 @@ pub(crate) fn same_pads((kh, kw): (usize, usize)) -> [usize; 4] {
     [ph / 2, ph - ph / 2, pw / 2, pw - pw / 2]
 }
 
+/// [`Error::InvalidArgument`] for a constant fill other than 0, which a linear op (a
+/// correlation read through its padding) cannot take.
+pub(crate) fn linear_fill(pad: Option<PadMode>) -> Result<()> {
+    match pad {
+        Some(PadMode::Constant(v)) if v != 0.0 => Err(Error::invalid(
+            "pad",
+            format!("a constant fill of {v} is not linear; only 0 is"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An axis of `n` pixels read through plenoptic's `same_padding` for a kernel of `k` taps
+/// in `pad` mode (`None`: no padding, a valid correlation): the padding before the first
+/// pixel, and the source pixel of each index of the frame (`None`: the zero fill), `n + k
+/// - 1` of them (`n` without padding).
+///
+/// # Errors
+/// [`Error::PaddingTooLarge`] when the mode cannot pad that much;
+/// [`Error::KernelTooLarge`] when the kernel does not fit the frame.
+pub(crate) fn same_frame(
+    n: usize,
+    k: usize,
+    pad: Option<PadMode>,
+) -> Result<(usize, Vec<Option<usize>>)> {
+    let (before, frame) = match pad {
+        Some(mode) => {
+            let [before, after, _, _] = same_pads((k, 1));
+            mode.check(before.max(after), n)?;
+            (before, n + k - 1)
+        }
+        None => (0, n),
+    };
+    if frame < k {
+        return Err(Error::KernelTooLarge {
+            kernel: (k, k),
+            image: (n, n),
+        });
+    }
+    let src = (0..frame)
+        .map(|i| match pad {
+            Some(mode) => mode.source(i, before, n),
+            None => Some(i),
+        })
+        .collect();
+    Ok((before, src))
+}
+
 /// [`Error::PaddingTooLarge`] when `mode` cannot pad an `h x w` image by `pads`.
 pub(crate) fn pads_fit(mode: PadMode, pads: [usize; 4], h: usize, w: usize) -> Result<()> {
     let [top, bottom, left, right] = pads;

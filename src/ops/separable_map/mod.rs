@@ -12,6 +12,7 @@ pub(crate) mod portable;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::ops::checks::{linear_fill, same_frame};
 use crate::ops::separable::Row;
 use crate::ops::PadMode;
 use crate::tensor::{dims, Float, Image, Tape};
@@ -105,41 +106,16 @@ impl SeparableMap {
                 "stride and kernel size must be positive",
             ));
         }
-        if let Some(PadMode::Constant(v)) = pad {
-            if v != 0.0 {
-                return Err(Error::invalid(
-                    "pad",
-                    format!("a constant fill of {v} is not linear; only 0 is"),
-                ));
-            }
-        }
+        linear_fill(pad)?;
         let axis = |n: usize, taps: &[f64]| -> Result<Vec<Row>> {
             let k = taps.len();
-            let (before, frame) = match pad {
-                Some(mode) => {
-                    let total = k - 1;
-                    let before = total / 2;
-                    mode.check(before.max(total - before), n)?;
-                    (before, n + total)
-                }
-                None => (0, n),
-            };
-            if frame < k {
-                return Err(Error::KernelTooLarge {
-                    kernel: (k, k),
-                    image: (n, n),
-                });
-            }
-            let n_out = (frame - k) / stride + 1;
-            let src = |i: usize| match pad {
-                Some(mode) => mode.source(i, before, n),
-                None => Some(i),
-            };
+            let (_, src) = same_frame(n, k, pad)?;
+            let n_out = (src.len() - k) / stride + 1;
             Ok((0..n_out)
                 .map(|p| {
                     let mut row: Row = Vec::with_capacity(k);
                     for (u, &t) in taps.iter().enumerate() {
-                        if let Some(s) = src(p * stride + u) {
+                        if let Some(s) = src[p * stride + u] {
                             match row.iter_mut().find(|e| e.0 == s) {
                                 Some(e) => e.1 += t,
                                 None => row.push((s, t)),

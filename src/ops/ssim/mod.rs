@@ -12,6 +12,7 @@ pub(crate) mod cpu;
 pub(crate) mod portable;
 
 use crate::error::{Error, Result};
+use crate::ops::checks::{linear_fill, same_frame};
 use crate::ops::PadMode;
 use crate::tensor::{dims, Float, Image, Tape};
 use crate::Device;
@@ -56,37 +57,10 @@ impl SsimWindow {
         if k == 0 {
             return Err(Error::invalid("SSIM window", "needs at least one tap"));
         }
-        let (before, frame) = match self.pad {
-            Some(mode) => {
-                if let PadMode::Constant(v) = mode {
-                    if v != 0.0 {
-                        return Err(Error::invalid(
-                            "pad",
-                            format!("a constant fill of {v} is not linear; only 0 is"),
-                        ));
-                    }
-                }
-                let total = k - 1;
-                let before = total / 2;
-                mode.check(before.max(total - before), n)?;
-                (before, n + total)
-            }
-            None => (0, n),
-        };
-        if frame < k {
-            return Err(Error::KernelTooLarge {
-                kernel: (k, k),
-                image: (n, n),
-            });
-        }
-        let src = (0..frame)
-            .map(|i| match self.pad {
-                Some(mode) => mode.source(i, before, n),
-                None => Some(i),
-            })
-            .collect();
+        linear_fill(self.pad)?;
+        let (before, src) = same_frame(n, k, self.pad)?;
         Ok(Axis {
-            out: frame - k + 1,
+            out: src.len() - k + 1,
             before,
             src,
         })

@@ -338,16 +338,13 @@ impl SteerablePyramidFreq {
         &self,
         x: Image<E, T, D>,
     ) -> Result<PyrCoeffs<E, T, D>> {
-        let [b, c, h, w] = dims(&x);
-        if (h, w) != self.image_shape {
-            return Err(Error::shape_mismatch(
-                "steerable pyramid: image height and width against image_shape",
-                [self.image_shape.0, self.image_shape.1],
-                [h, w],
-            ));
-        }
+        let [b, c, _, _] = self.check_image(&x)?;
         let flat = spectral_analysis(x, &self.analysis)?;
-        Ok(PyrCoeffs::new(flat, (b, c), self.layout()))
+        Ok(PyrCoeffs::new(
+            flat,
+            (b, c),
+            layout_of(&self.keys, &self.analysis),
+        ))
     }
 
     /// plenoptic's `forward(x, scales)`: the coefficients of only the listed scales
@@ -387,35 +384,17 @@ impl SteerablePyramidFreq {
         if self.keys.iter().all(keep) {
             return self.forward(x);
         }
-        let [b, c, h, w] = dims(&x);
-        if (h, w) != self.image_shape {
-            return Err(Error::shape_mismatch(
-                "steerable pyramid: image height and width against image_shape",
-                [self.image_shape.0, self.image_shape.1],
-                [h, w],
-            ));
-        }
-        let bands: Vec<SpectralBand> = self
+        let [b, c, h, w] = self.check_image(&x)?;
+        let (keys, bands): (Vec<PyrKey>, Vec<SpectralBand>) = self
             .keys
             .iter()
             .zip(&self.analysis.bands)
             .filter(|(k, _)| keep(k))
-            .map(|(_, b)| b.clone())
-            .collect();
+            .map(|(k, b)| (*k, b.clone()))
+            .unzip();
         let plan = Arc::new(SpectralPlan::new(h, w, bands));
-        let mut o = 0;
-        let layout = self
-            .keys
-            .iter()
-            .zip(&self.analysis.bands)
-            .filter(|(k, _)| keep(k))
-            .map(|(k, b)| {
-                o += b.len();
-                (*k, o - b.len(), b.h, b.w, b.imag)
-            })
-            .collect();
         let flat = spectral_analysis(x, &plan)?;
-        Ok(PyrCoeffs::new(flat, (b, c), layout))
+        Ok(PyrCoeffs::new(flat, (b, c), layout_of(&keys, &plan)))
     }
 
     /// Refuses a level (argument `name`) the pyramid does not have.
@@ -462,27 +441,26 @@ impl SteerablePyramidFreq {
                 "bands as one tensor need a pyramid built with downsample(false)",
             ));
         }
-        let [_, _, h, w] = dims(&x);
-        if (h, w) != self.image_shape {
-            return Err(Error::shape_mismatch(
-                "steerable pyramid: image height and width against image_shape",
-                [self.image_shape.0, self.image_shape.1],
-                [h, w],
-            ));
-        }
+        self.check_image(&x)?;
         let mut plan = (*self.analysis).clone();
         plan.stacked = true;
         spectral_analysis(x, &Arc::new(plan))
     }
 
-    fn layout(&self) -> Vec<(PyrKey, usize, usize, usize, bool)> {
-        let offs = self.analysis.offsets();
-        self.keys
-            .iter()
-            .zip(&self.analysis.bands)
-            .zip(offs)
-            .map(|((k, b), o)| (*k, o, b.h, b.w, b.imag))
-            .collect()
+    /// The shape of `x`, refused unless its height and width are the pyramid's.
+    fn check_image<E: Float, D: Device<E>, T: Tape<E, D>>(
+        &self,
+        x: &Image<E, T, D>,
+    ) -> Result<[usize; 4]> {
+        let d = dims(x);
+        if (d[2], d[3]) != self.image_shape {
+            return Err(Error::shape_mismatch(
+                "steerable pyramid: image height and width against image_shape",
+                [self.image_shape.0, self.image_shape.1],
+                [d[2], d[3]],
+            ));
+        }
+        Ok(d)
     }
 
     /// plenoptic's `recon_pyr(coeffs, levels, bands)`: the image reconstructed from the
@@ -552,4 +530,14 @@ impl SteerablePyramidFreq {
         }
         spectral_synthesis(t, &plan)
     }
+}
+
+/// The coefficients' layout for `plan`, whose bands are those of `keys`, in order: key,
+/// offset, height, width, imaginary part.
+fn layout_of(keys: &[PyrKey], plan: &SpectralPlan) -> Vec<(PyrKey, usize, usize, usize, bool)> {
+    keys.iter()
+        .zip(&plan.bands)
+        .zip(plan.offsets())
+        .map(|((k, b), o)| (*k, o, b.h, b.w, b.imag))
+        .collect()
 }
