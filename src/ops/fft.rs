@@ -163,7 +163,7 @@ impl<E: Float> Plan2<E> {
     /// Returns work buffers to the pool.
     pub fn give_back(&self, w: Work<E>) {
         let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        if pool.len() < 4 {
+        if pool.len() < 8 {
             pool.push(w);
         }
     }

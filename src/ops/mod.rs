@@ -18,6 +18,8 @@ pub(crate) mod expand;
 pub(crate) mod fft;
 pub(crate) mod gain;
 pub(crate) mod pad;
+#[cfg_attr(feature = "portable-cpu", allow(dead_code))]
+pub(crate) mod par;
 pub(crate) mod pointwise;
 pub(crate) mod pool;
 pub(crate) mod ps_stats;

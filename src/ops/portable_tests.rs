@@ -69,7 +69,7 @@ mod c {
 
     pub(super) fn map<E: Float, T: Tape<E>>(
         x: Image<E, T>,
-        f: impl Fn(E, usize) -> (E, E),
+        f: impl Fn(E, usize) -> (E, E) + Sync,
     ) -> Result<Image<E, T>> {
         Ok(crate::ops::pointwise::cpu::map(x, f))
     }
@@ -210,6 +210,19 @@ where
             &x,
             |x| p::conv2d_same(x, cs.filter(), mode),
             |x| c::conv2d_same(x, cs.filter(), mode),
+        );
+    }
+    // images big enough for the work to be shared out over threads (`ops::par`): batch
+    // items in parallel, and one item's two output channels in parallel
+    let gauss = circular_gaussian2d((31, 31), &[3.0]).unwrap();
+    let both = Filter::concat(&[cs.filter(), &gauss]).unwrap();
+    for shape in [[2, 1, 96, 100], [1, 1, 128, 130]] {
+        let x = rand_image::<E>(shape, 31);
+        worst.check(
+            &format!("conv2d_same two outputs {shape:?}"),
+            &x,
+            |x| p::conv2d_same(x, &both, PadMode::Circular),
+            |x| c::conv2d_same(x, &both, PadMode::Circular),
         );
     }
     worst.report("conv2d_same", type_name::<E>());
@@ -384,9 +397,19 @@ fn maps_match<E: Float>()
 where
     Cpu: Device<E>,
 {
+    // small planes, and planes big enough to be shared out over threads (`ops::par`)
+    for shape in [[2, 4, 3, 5], [2, 4, 64, 64]] {
+        maps_match_on::<E>(shape);
+    }
+}
+
+fn maps_match_on<E: Float>(shape: [usize; 4])
+where
+    Cpu: Device<E>,
+{
     let mut worst = Worst::default();
-    let x = rand_image::<E>([2, 4, 3, 5], 18);
-    let other = rand_image::<E>([2, 4, 3, 5], 19);
+    let x = rand_image::<E>(shape, 18);
+    let other = rand_image::<E>(shape, 19);
     worst.check("map", &x, |x| p::map(x, cube), |x| c::map(x, cube));
     worst.check(
         "map2 (a)",

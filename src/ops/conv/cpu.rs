@@ -10,6 +10,7 @@ use super::{Filter, Spectra};
 use crate::error::{Error, Result};
 use crate::ops::checks::{groups, pads_fit, same_pads};
 use crate::ops::fft::{fast_len, plan, Plan2};
+use crate::ops::par;
 use crate::ops::pool::{self, Pooled};
 use crate::ops::tape::{run1, HostOp1};
 use crate::ops::PadMode;
@@ -300,49 +301,88 @@ fn forward<E: Float>(
     p: &Plan2<E>,
     spec: &[Vec<Complex<E>>],
 ) -> Pooled<E> {
+    let (plane, oplane) = (g.h * g.w, g.ho * g.wo);
+    let mut out = pool::take(g.batch * g.cout * oplane);
+    // batch items on separate threads; one item's channels on separate threads
+    let split = par::worth(g.batch, g.cout * oplane);
+    par::pieces(&mut out, g.cout * oplane, |b, dst| {
+        let src = &x[b * g.cin * plane..][..g.cin * plane];
+        forward_item(src, dst, g, frame, p, spec, !split);
+    });
+    out
+}
+
+/// [`forward`] of one batch item: the input's `cin` planes `x` into the `cout` planes
+/// `out`, channels on several threads when `par`.
+fn forward_item<E: Float>(
+    x: &[E],
+    out: &mut [E],
+    g: &Geometry,
+    frame: &Frame,
+    p: &Plan2<E>,
+    spec: &[Vec<Complex<E>>],
+    par: bool,
+) {
     let (plane, oplane, sl) = (g.h * g.w, g.ho * g.wo, p.spec_len());
     let (fh, fw) = (frame.rows.len(), frame.cols.len());
-    let mut out = pool::take(g.batch * g.cout * oplane);
     let mut work = p.work();
     work.sized(g.cin, sl);
-    for b in 0..g.batch {
-        for c in 0..g.cin {
-            let src = &x[(b * g.cin + c) * plane..][..plane];
-            p.forward_with(
-                fh,
-                fw,
-                |i, row| frame.load(src, g.w, i, row),
-                &mut work.specs[c * sl..(c + 1) * sl],
-                &mut work.bufs,
-            );
-        }
-        for o in 0..g.cout {
-            let grp = o / g.og;
-            let acc = &mut work.acc;
-            for j in 0..g.cg {
-                let k = &spec[o * g.cg + j];
-                let xs = &work.specs[(grp * g.cg + j) * sl..][..sl];
-                if j == 0 {
-                    for ((a, xv), kv) in acc.iter_mut().zip(xs).zip(k) {
-                        *a = *xv * kv.conj();
-                    }
-                } else {
-                    for ((a, xv), kv) in acc.iter_mut().zip(xs).zip(k) {
-                        *a = *a + *xv * kv.conj();
-                    }
+    let transform = |c: usize, dst: &mut [Complex<E>]| {
+        let mut w = p.work();
+        let src = &x[c * plane..][..plane];
+        p.forward_with(
+            fh,
+            fw,
+            |i, row| frame.load(src, g.w, i, row),
+            dst,
+            &mut w.bufs,
+        );
+        p.give_back(w);
+    };
+    each(&mut work.specs[..g.cin * sl], sl, par, transform);
+    let specs = &work.specs;
+    let output = |o: usize, dst: &mut [E]| {
+        let mut w = p.work();
+        sized_acc(&mut w, sl);
+        let grp = o / g.og;
+        for j in 0..g.cg {
+            let k = &spec[o * g.cg + j];
+            let xs = &specs[(grp * g.cg + j) * sl..][..sl];
+            if j == 0 {
+                for ((a, xv), kv) in w.acc.iter_mut().zip(xs).zip(k) {
+                    *a = *xv * kv.conj();
+                }
+            } else {
+                for ((a, xv), kv) in w.acc.iter_mut().zip(xs).zip(k) {
+                    *a = *a + *xv * kv.conj();
                 }
             }
-            let dst = &mut out[(b * g.cout + o) * oplane..][..oplane];
-            p.inverse_with(
-                acc,
-                g.ho,
-                |i, row| dst[i * g.wo..(i + 1) * g.wo].copy_from_slice(&row[..g.wo]),
-                &mut work.bufs,
-            );
         }
-    }
+        p.inverse_with(
+            &mut w.acc,
+            g.ho,
+            |i, row| dst[i * g.wo..(i + 1) * g.wo].copy_from_slice(&row[..g.wo]),
+            &mut w.bufs,
+        );
+        p.give_back(w);
+    };
+    each(out, oplane, par, output);
     p.give_back(work);
-    out
+}
+
+/// Makes `w.acc` hold one spectrum of `len` values (its other buffers untouched).
+fn sized_acc<E: Float>(w: &mut crate::ops::fft::Work<E>, len: usize) {
+    w.acc.resize(len, Complex::new(E::zero(), E::zero()));
+}
+
+/// `f(i, piece)` for the `size`-element pieces of `data`: on several threads when `par`
+/// (and [`par::worth`] it), else in order.
+fn each<T: Send>(data: &mut [T], size: usize, par: bool, f: impl Fn(usize, &mut [T]) + Sync) {
+    if par {
+        par::pieces(data, size, f);
+    } else {
+        data.chunks_mut(size).enumerate().for_each(|(i, d)| f(i, d));
+    }
 }
 
 /// Adds the adjoint of the convolution applied to `gy` into `gx`.
@@ -354,45 +394,68 @@ fn adjoint<E: Float>(
     p: &Plan2<E>,
     spec: &[Vec<Complex<E>>],
 ) {
+    let (plane, oplane) = (g.h * g.w, g.ho * g.wo);
+    let split = par::worth(g.batch, g.cin * plane);
+    par::pieces(gx, g.cin * plane, |b, dst| {
+        let src = &gy[b * g.cout * oplane..][..g.cout * oplane];
+        adjoint_item(src, dst, g, frame, p, spec, !split);
+    });
+}
+
+/// [`adjoint`] of one batch item: the `cout` planes `gy` added into the `cin` planes `gx`,
+/// channels on several threads when `par`.
+fn adjoint_item<E: Float>(
+    gy: &[E],
+    gx: &mut [E],
+    g: &Geometry,
+    frame: &Frame,
+    p: &Plan2<E>,
+    spec: &[Vec<Complex<E>>],
+    par: bool,
+) {
     let (plane, oplane, sl) = (g.h * g.w, g.ho * g.wo, p.spec_len());
     let fh = frame.rows.len();
     let mut work = p.work();
     work.sized(g.cout, sl);
-    for b in 0..g.batch {
-        for o in 0..g.cout {
-            let src = &gy[(b * g.cout + o) * oplane..][..oplane];
-            p.forward_with(
-                g.ho,
-                g.wo,
-                |i, row| row.copy_from_slice(&src[i * g.wo..(i + 1) * g.wo]),
-                &mut work.specs[o * sl..(o + 1) * sl],
-                &mut work.bufs,
-            );
-        }
-        for c in 0..g.cin {
-            let (grp, j) = (c / g.cg, c % g.cg);
-            let acc = &mut work.acc;
-            for (t, o) in (grp * g.og..(grp + 1) * g.og).enumerate() {
-                let k = &spec[o * g.cg + j];
-                let gs = &work.specs[o * sl..(o + 1) * sl];
-                if t == 0 {
-                    for ((a, gv), kv) in acc.iter_mut().zip(gs).zip(k) {
-                        *a = *gv * *kv;
-                    }
-                } else {
-                    for ((a, gv), kv) in acc.iter_mut().zip(gs).zip(k) {
-                        *a = *a + *gv * *kv;
-                    }
+    let transform = |o: usize, dst: &mut [Complex<E>]| {
+        let mut w = p.work();
+        let src = &gy[o * oplane..][..oplane];
+        p.forward_with(
+            g.ho,
+            g.wo,
+            |i, row| row.copy_from_slice(&src[i * g.wo..(i + 1) * g.wo]),
+            dst,
+            &mut w.bufs,
+        );
+        p.give_back(w);
+    };
+    each(&mut work.specs[..g.cout * sl], sl, par, transform);
+    let specs = &work.specs;
+    let input = |c: usize, dst: &mut [E]| {
+        let mut w = p.work();
+        sized_acc(&mut w, sl);
+        let (grp, j) = (c / g.cg, c % g.cg);
+        for (t, o) in (grp * g.og..(grp + 1) * g.og).enumerate() {
+            let k = &spec[o * g.cg + j];
+            let gs = &specs[o * sl..(o + 1) * sl];
+            if t == 0 {
+                for ((a, gv), kv) in w.acc.iter_mut().zip(gs).zip(k) {
+                    *a = *gv * *kv;
+                }
+            } else {
+                for ((a, gv), kv) in w.acc.iter_mut().zip(gs).zip(k) {
+                    *a = *a + *gv * *kv;
                 }
             }
-            let dst = &mut gx[(b * g.cin + c) * plane..][..plane];
-            p.inverse_with(
-                acc,
-                fh,
-                |i, row| frame.add(dst, g.w, i, row),
-                &mut work.bufs,
-            );
         }
-    }
+        p.inverse_with(
+            &mut w.acc,
+            fh,
+            |i, row| frame.add(dst, g.w, i, row),
+            &mut w.bufs,
+        );
+        p.give_back(w);
+    };
+    each(gx, plane, par, input);
     p.give_back(work);
 }

@@ -88,7 +88,7 @@ fn per_channel<E: Float>(scalars: &[f64], channels: usize) -> Result<Vec<E>> {
 /// `act(S(num, den))` fused, for one step type; `sc(channel)` gives the scalar.
 fn fused2<S: Step, E: Float>(
     shape: [usize; 4],
-    sc: impl Fn(usize) -> E + 'static,
+    sc: impl Fn(usize) -> E + Sync + 'static,
     act: Activation,
 ) -> Box<dyn HostOp2<E>> {
     match act {
@@ -109,7 +109,7 @@ fn fused2<S: Step, E: Float>(
 /// [`fused2`] on the two halves of the channels of an input of shape `shape`.
 fn fused_halves<S: Step, E: Float>(
     shape: [usize; 4],
-    sc: impl Fn(usize) -> E + 'static,
+    sc: impl Fn(usize) -> E + Sync + 'static,
     act: Activation,
 ) -> Box<dyn HostOp1<E>> {
     match act {
@@ -258,7 +258,7 @@ struct Fused2<E: Float, F> {
     d2: Pooled<E>,
 }
 
-impl<E: Float, F: Fn(E, E, usize) -> (E, E, E) + 'static> Fused2<E, F> {
+impl<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync + 'static> Fused2<E, F> {
     fn boxed(shape: [usize; 4], f: F) -> Box<dyn HostOp2<E>> {
         Box::new(Fused2 {
             f,
@@ -269,7 +269,7 @@ impl<E: Float, F: Fn(E, E, usize) -> (E, E, E) + 'static> Fused2<E, F> {
     }
 }
 
-impl<E: Float, F: Fn(E, E, usize) -> (E, E, E) + 'static> HostOp2<E> for Fused2<E, F> {
+impl<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync + 'static> HostOp2<E> for Fused2<E, F> {
     fn out_shape(&self) -> Shape4 {
         let [b, c, h, w] = self.shape;
         (b, c, h, w)
@@ -295,7 +295,7 @@ struct Halves<E: Float, F> {
     d2: Pooled<E>,
 }
 
-impl<E: Float, F: Fn(E, E, usize) -> (E, E, E) + 'static> Halves<E, F> {
+impl<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync + 'static> Halves<E, F> {
     fn boxed(shape: [usize; 4], f: F) -> Box<dyn HostOp1<E>> {
         Box::new(Halves {
             f,
@@ -306,7 +306,7 @@ impl<E: Float, F: Fn(E, E, usize) -> (E, E, E) + 'static> Halves<E, F> {
     }
 }
 
-impl<E: Float, F: Fn(E, E, usize) -> (E, E, E) + 'static> HostOp1<E> for Halves<E, F> {
+impl<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync + 'static> HostOp1<E> for Halves<E, F> {
     fn out_shape(&self) -> Shape4 {
         let [b, c2, h, w] = self.shape;
         (b, c2 / 2, h, w)
@@ -330,7 +330,7 @@ struct Map1<E: Float, F> {
     der: Pooled<E>,
 }
 
-impl<E: Float, F: Fn(E, usize) -> (E, E) + 'static> Map1<E, F> {
+impl<E: Float, F: Fn(E, usize) -> (E, E) + Sync + 'static> Map1<E, F> {
     fn boxed(shape: [usize; 4], f: F) -> Box<dyn HostOp1<E>> {
         Box::new(Map1 {
             f,
@@ -340,7 +340,7 @@ impl<E: Float, F: Fn(E, usize) -> (E, E) + 'static> Map1<E, F> {
     }
 }
 
-impl<E: Float, F: Fn(E, usize) -> (E, E) + 'static> HostOp1<E> for Map1<E, F> {
+impl<E: Float, F: Fn(E, usize) -> (E, E) + Sync + 'static> HostOp1<E> for Map1<E, F> {
     fn out_shape(&self) -> Shape4 {
         let [b, c, h, w] = self.shape;
         (b, c, h, w)

@@ -4,6 +4,9 @@
 use dfdx::prelude::{Cpu, Tensor};
 
 use crate::error::Result;
+use rayon::prelude::*;
+
+use crate::ops::par;
 use crate::ops::pool::{self, Pooled};
 use crate::ops::tape::{read, record1, record2, values};
 use crate::tensor::{dims, Float, Shape4, Tape};
@@ -12,20 +15,20 @@ use crate::tensor::{dims, Float, Shape4, Tape};
 impl<E: Float> super::PointwiseKernel<E> for Cpu {
     fn map<T: Tape<E>>(
         x: crate::Image<E, T>,
-        f: impl Fn(E, usize) -> (E, E),
+        f: impl Fn(E, usize) -> (E, E) + Sync,
     ) -> crate::Result<crate::Image<E, T>> {
         Ok(map(x, f))
     }
     fn map2<T: Tape<E>>(
         a: crate::Image<E, T>,
         b: crate::Image<E, T>,
-        f: impl Fn(E, E, usize) -> (E, E, E),
+        f: impl Fn(E, E, usize) -> (E, E, E) + Sync,
     ) -> crate::Result<crate::Image<E, T>> {
         map2(a, b, f)
     }
     fn map2_halves<T: Tape<E>>(
         x: crate::Image<E, T>,
-        f: impl Fn(E, E, usize) -> (E, E, E),
+        f: impl Fn(E, E, usize) -> (E, E, E) + Sync,
     ) -> crate::Result<crate::Image<E, T>> {
         map2_halves(x, f)
     }
@@ -34,7 +37,7 @@ impl<E: Float> super::PointwiseKernel<E> for Cpu {
 /// [`super::map`] on the CPU.
 pub(crate) fn map<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Cpu, T>,
-    f: impl Fn(E, usize) -> (E, E),
+    f: impl Fn(E, usize) -> (E, E) + Sync,
 ) -> Tensor<Shape4, E, Cpu, T> {
     let [b, c, h, w] = dims(&x);
     let (x, mut out) = values(x);
@@ -46,7 +49,7 @@ pub(crate) fn map<E: Float, T: Tape<E>>(
 pub(crate) fn map2<E: Float, T: Tape<E>>(
     a: Tensor<Shape4, E, Cpu, T>,
     b: Tensor<Shape4, E, Cpu, T>,
-    f: impl Fn(E, E, usize) -> (E, E, E),
+    f: impl Fn(E, E, usize) -> (E, E, E) + Sync,
 ) -> Result<Tensor<Shape4, E, Cpu, T>> {
     let (da, db) = (dims(&a), dims(&b));
     crate::ops::checks::same_shape("element-wise op on", da, db)?;
@@ -68,7 +71,7 @@ pub(crate) fn map2<E: Float, T: Tape<E>>(
 /// [`super::map2_halves`] on the CPU.
 pub(crate) fn map2_halves<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Cpu, T>,
-    f: impl Fn(E, E, usize) -> (E, E, E),
+    f: impl Fn(E, E, usize) -> (E, E, E) + Sync,
 ) -> Result<Tensor<Shape4, E, Cpu, T>> {
     let [b, c2, h, w] = dims(&x);
     crate::ops::checks::halves(c2)?;
@@ -81,7 +84,7 @@ pub(crate) fn map2_halves<E: Float, T: Tape<E>>(
 
 /// `out[i] = f(out[i], channel).0` in place; returns the derivatives when `grad`.
 #[inline(always)]
-pub(crate) fn map_values<E: Float, F: Fn(E, usize) -> (E, E)>(
+pub(crate) fn map_values<E: Float, F: Fn(E, usize) -> (E, E) + Sync>(
     out: &mut [E],
     c: usize,
     plane: usize,
@@ -89,17 +92,25 @@ pub(crate) fn map_values<E: Float, F: Fn(E, usize) -> (E, E)>(
     f: &F,
 ) -> Pooled<E> {
     let mut der = pool::take(if grad { out.len() } else { 0 });
-    for (p, chunk) in out.chunks_mut(plane).enumerate() {
-        let ch = p % c;
-        if grad {
-            // indexed loops over slices of one length vectorise; long zips do not
-            let n = chunk.len();
-            fill2(chunk, &mut der[p * plane..][..n], |v| f(v, ch));
+    let n = out.len().div_ceil(plane.max(1));
+    if grad {
+        // indexed loops over slices of one length vectorise; long zips do not
+        let one = |p: usize, (x, d): (&mut [E], &mut [E])| fill2(x, d, |v| f(v, p % c));
+        if par::worth(n, plane) {
+            out.par_chunks_mut(plane)
+                .zip(der.par_chunks_mut(plane))
+                .enumerate()
+                .for_each(|(p, xd)| one(p, xd));
         } else {
-            for v in chunk {
-                *v = f(*v, ch).0;
-            }
+            out.chunks_mut(plane)
+                .zip(der.chunks_mut(plane))
+                .enumerate()
+                .for_each(|(p, xd)| one(p, xd));
         }
+    } else {
+        par::pieces(out, plane, |p, x| {
+            x.iter_mut().for_each(|v| *v = f(*v, p % c).0)
+        });
     }
     der
 }
@@ -107,7 +118,7 @@ pub(crate) fn map_values<E: Float, F: Fn(E, usize) -> (E, E)>(
 /// `out[i] = f(out[i], b[i], channel).0` in place; returns the derivatives with respect to
 /// both inputs when `grad`.
 #[inline(always)]
-pub(crate) fn map2_values<E: Float, F: Fn(E, E, usize) -> (E, E, E)>(
+pub(crate) fn map2_values<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync>(
     out: &mut [E],
     bv: &[E],
     c: usize,
@@ -117,17 +128,31 @@ pub(crate) fn map2_values<E: Float, F: Fn(E, E, usize) -> (E, E, E)>(
 ) -> (Pooled<E>, Pooled<E>) {
     let cap = if grad { out.len() } else { 0 };
     let (mut d1, mut d2) = (pool::take(cap), pool::take(cap));
-    for (p, (oc, bc)) in out.chunks_mut(plane).zip(bv.chunks(plane)).enumerate() {
-        let ch = p % c;
-        if grad {
-            let n = oc.len();
-            let r = p * plane..p * plane + n;
-            fill3(oc, bc, &mut d1[r.clone()], &mut d2[r], |a, b| f(a, b, ch));
+    let n = out.len().div_ceil(plane.max(1));
+    if grad {
+        let one = |p: usize, ((o, d1), d2): ((&mut [E], &mut [E]), &mut [E])| {
+            let b = &bv[p * plane..][..o.len()];
+            fill3(o, b, d1, d2, |x, y| f(x, y, p % c));
+        };
+        if par::worth(n, plane) {
+            out.par_chunks_mut(plane)
+                .zip(d1.par_chunks_mut(plane))
+                .zip(d2.par_chunks_mut(plane))
+                .enumerate()
+                .for_each(|(p, t)| one(p, t));
         } else {
-            for (o, y) in oc.iter_mut().zip(bc) {
-                *o = f(*o, *y, ch).0;
-            }
+            out.chunks_mut(plane)
+                .zip(d1.chunks_mut(plane))
+                .zip(d2.chunks_mut(plane))
+                .enumerate()
+                .for_each(|(p, t)| one(p, t));
         }
+    } else {
+        par::pieces(out, plane, |p, o| {
+            for (o, y) in o.iter_mut().zip(&bv[p * plane..]) {
+                *o = f(*o, *y, p % c).0;
+            }
+        });
     }
     (d1, d2)
 }
@@ -135,7 +160,7 @@ pub(crate) fn map2_values<E: Float, F: Fn(E, E, usize) -> (E, E, E)>(
 /// `f(first half, second half, channel)` of `xv`'s `c2` channels: the values and, when
 /// `grad`, the derivatives with respect to each half.
 #[inline(always)]
-pub(crate) fn halves_values<E: Float, F: Fn(E, E, usize) -> (E, E, E)>(
+pub(crate) fn halves_values<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync>(
     xv: &[E],
     b: usize,
     c2: usize,
@@ -147,23 +172,39 @@ pub(crate) fn halves_values<E: Float, F: Fn(E, E, usize) -> (E, E, E)>(
     let mut out = pool::take(b * k * plane);
     let cap = if grad { b * k * plane } else { 0 };
     let (mut d1, mut d2) = (pool::take(cap), pool::take(cap));
-    for bi in 0..b {
-        for ch in 0..k {
-            let first = &xv[(bi * c2 + ch) * plane..][..plane];
-            let second = &xv[(bi * c2 + k + ch) * plane..][..plane];
-            let r = (bi * k + ch) * plane..(bi * k + ch + 1) * plane;
-            let dst = &mut out[r.clone()];
-            if grad {
-                dst.copy_from_slice(first);
-                fill3(dst, second, &mut d1[r.clone()], &mut d2[r], |a, b| {
-                    f(a, b, ch)
-                });
-            } else {
-                for ((o, p), q) in dst.iter_mut().zip(first).zip(second) {
-                    *o = f(*p, *q, ch).0;
-                }
-            }
+    // output plane `p` is channel `ch` of batch item `bi`
+    let halves = |p: usize| {
+        let (bi, ch) = (p / k, p % k);
+        let first = &xv[(bi * c2 + ch) * plane..][..plane];
+        let second = &xv[(bi * c2 + k + ch) * plane..][..plane];
+        (first, second, ch)
+    };
+    if grad {
+        let one = |p: usize, ((dst, d1), d2): ((&mut [E], &mut [E]), &mut [E])| {
+            let (first, second, ch) = halves(p);
+            dst.copy_from_slice(first);
+            fill3(dst, second, d1, d2, |a, b| f(a, b, ch));
+        };
+        if par::worth(b * k, plane) {
+            out.par_chunks_mut(plane)
+                .zip(d1.par_chunks_mut(plane))
+                .zip(d2.par_chunks_mut(plane))
+                .enumerate()
+                .for_each(|(p, t)| one(p, t));
+        } else {
+            out.chunks_mut(plane)
+                .zip(d1.chunks_mut(plane))
+                .zip(d2.chunks_mut(plane))
+                .enumerate()
+                .for_each(|(p, t)| one(p, t));
         }
+    } else {
+        par::pieces(&mut out, plane, |p, dst| {
+            let (first, second, ch) = halves(p);
+            for ((o, p), q) in dst.iter_mut().zip(first).zip(second) {
+                *o = f(*p, *q, ch).0;
+            }
+        });
     }
     (out, d1, d2)
 }

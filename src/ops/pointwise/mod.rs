@@ -20,18 +20,18 @@ pub trait PointwiseKernel<E: Float>: dfdx::tensor::Storage<E> {
     /// [`map`] on this device.
     fn map<T: Tape<E, Self>>(
         x: Image<E, T, Self>,
-        f: impl Fn(E, usize) -> (E, E),
+        f: impl Fn(E, usize) -> (E, E) + Sync,
     ) -> Result<Image<E, T, Self>>;
     /// [`map2`] on this device.
     fn map2<T: Tape<E, Self>>(
         a: Image<E, T, Self>,
         b: Image<E, T, Self>,
-        f: impl Fn(E, E, usize) -> (E, E, E),
+        f: impl Fn(E, E, usize) -> (E, E, E) + Sync,
     ) -> Result<Image<E, T, Self>>;
     /// [`map2_halves`] on this device.
     fn map2_halves<T: Tape<E, Self>>(
         x: Image<E, T, Self>,
-        f: impl Fn(E, E, usize) -> (E, E, E),
+        f: impl Fn(E, E, usize) -> (E, E, E) + Sync,
     ) -> Result<Image<E, T, Self>>;
 }
 
@@ -52,7 +52,7 @@ pub trait PointwiseKernel<E: Float>: dfdx::tensor::Storage<E> {
 /// [`Error::Backend`](crate::Error::Backend) when the GPU fails (never on the CPU).
 pub fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Image<E, T, D>,
-    f: impl Fn(E, usize) -> (E, E),
+    f: impl Fn(E, usize) -> (E, E) + Sync,
 ) -> Result<Image<E, T, D>> {
     D::map(x, f)
 }
@@ -65,7 +65,7 @@ pub fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
 pub fn map2<E: Float, D: Device<E>, T: Tape<E, D>>(
     a: Image<E, T, D>,
     b: Image<E, T, D>,
-    f: impl Fn(E, E, usize) -> (E, E, E),
+    f: impl Fn(E, E, usize) -> (E, E, E) + Sync,
 ) -> Result<Image<E, T, D>> {
     D::map2(a, b, f)
 }
@@ -87,7 +87,7 @@ pub fn map2<E: Float, D: Device<E>, T: Tape<E, D>>(
 /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) when the number of channels is odd.
 pub fn map2_halves<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Image<E, T, D>,
-    f: impl Fn(E, E, usize) -> (E, E, E),
+    f: impl Fn(E, E, usize) -> (E, E, E) + Sync,
 ) -> Result<Image<E, T, D>> {
     D::map2_halves(x, f)
 }

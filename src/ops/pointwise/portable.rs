@@ -23,25 +23,20 @@ macro_rules! portable_kernel {
         impl super::PointwiseKernel<$e> for $dev {
             fn map<T: crate::Tape<$e, $dev>>(
                 x: crate::Image<$e, T, $dev>,
-                f: impl Fn($e, usize) -> ($e,
-                $e),
+                f: impl Fn($e, usize) -> ($e, $e) + Sync,
             ) -> crate::Result<crate::Image<$e, T, $dev>> {
                 map(x, f)
             }
             fn map2<T: crate::Tape<$e, $dev>>(
                 a: crate::Image<$e, T, $dev>,
                 b: crate::Image<$e, T, $dev>,
-                f: impl Fn($e, $e, usize) -> ($e,
-                $e,
-                $e),
+                f: impl Fn($e, $e, usize) -> ($e, $e, $e) + Sync,
             ) -> crate::Result<crate::Image<$e, T, $dev>> {
                 map2(a, b, f)
             }
             fn map2_halves<T: crate::Tape<$e, $dev>>(
                 x: crate::Image<$e, T, $dev>,
-                f: impl Fn($e, $e, usize) -> ($e,
-                $e,
-                $e),
+                f: impl Fn($e, $e, usize) -> ($e, $e, $e) + Sync,
             ) -> crate::Result<crate::Image<$e, T, $dev>> {
                 map2_halves(x, f)
             }
@@ -108,7 +103,7 @@ fn linearised<E: Float, D: Device<E>, T: Tape<E, D>>(
 /// [`Error::Backend`] only.
 pub(crate) fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
-    f: impl Fn(E, usize) -> (E, E),
+    f: impl Fn(E, usize) -> (E, E) + Sync,
 ) -> Result<Tensor<Shape4, E, D, T>> {
     let [_, c, h, w] = dims(&x);
     let shape = *x.shape();
@@ -139,7 +134,7 @@ pub(crate) fn map<E: Float, D: Device<E>, T: Tape<E, D>>(
 pub(crate) fn map2<E: Float, D: Device<E>, T: Tape<E, D>>(
     a: Tensor<Shape4, E, D, T>,
     b: Tensor<Shape4, E, D, T>,
-    f: impl Fn(E, E, usize) -> (E, E, E),
+    f: impl Fn(E, E, usize) -> (E, E, E) + Sync,
 ) -> Result<Tensor<Shape4, E, D, T>> {
     let (da, db) = (dims(&a), dims(&b));
     crate::ops::checks::same_shape("element-wise op on", da, db)?;
@@ -180,7 +175,7 @@ pub(crate) fn map2<E: Float, D: Device<E>, T: Tape<E, D>>(
 /// [`Error::ShapeMismatch`] when the number of channels is odd; [`Error::Backend`].
 pub(crate) fn map2_halves<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Tensor<Shape4, E, D, T>,
-    f: impl Fn(E, E, usize) -> (E, E, E),
+    f: impl Fn(E, E, usize) -> (E, E, E) + Sync,
 ) -> Result<Tensor<Shape4, E, D, T>> {
     let [b, c2, h, w] = dims(&x);
     crate::ops::checks::halves(c2)?;
