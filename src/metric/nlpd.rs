@@ -3,6 +3,8 @@
 //! level divided by `sigma + |level| * filter` (plenoptic's `DN_filts`, `DN_sigmas`), then
 //! the root mean squared difference per level, averaged over levels.
 
+use std::sync::{Arc, Mutex};
+
 use dfdx::prelude::WithEmptyTape;
 
 use super::dn_params::{filter, params};
@@ -81,19 +83,33 @@ impl Metric for Nlpd {
         warn_outside_unit_range(&a, &b, "NLPD");
         let [_, _, h, w] = dims(&a);
         // the CPU's fused kernel, or the same steps composed from other ops
-        match nlpd_fused(a, b, &plan(h, w)?)? {
+        match nlpd_fused(a, b, &*plan(h, w)?)? {
             Fused::Done(d) => Ok(d),
             Fused::Declined(a, b) => composed(a, b),
         }
     }
 }
 
-/// NLPD's plan for (h, w) images: the six-level pyramid's maps, the filters and sigmas.
-pub(crate) fn plan(h: usize, w: usize) -> Result<NlpdPlan> {
+/// NLPD's plan for (h, w) images: the six-level pyramid's maps, the filters and sigmas;
+/// the plans of the last few sizes are kept (with what the CPU kernel builds from them).
+pub(crate) fn plan(h: usize, w: usize) -> Result<Arc<NlpdPlan>> {
+    static PLANS: Mutex<Vec<Arc<NlpdPlan>>> = Mutex::new(Vec::new());
+    let mut plans = PLANS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = plans.iter().find(|p| p.size == (h, w)) {
+        return Ok(p.clone());
+    }
     let p = params()?;
     let maps = LaplacianPyramid::new(N_SCALES, true)?.maps(h, w)?;
-    NlpdPlan::new((h, w), maps, &p.filters, &p.sigmas)
+    let plan = Arc::new(NlpdPlan::new((h, w), maps, &p.filters, &p.sigmas)?);
+    if plans.len() >= KEPT_PLANS {
+        plans.remove(0);
+    }
+    plans.push(plan.clone());
+    Ok(plan)
 }
+
+/// How many image sizes' plans [`plan`] keeps.
+const KEPT_PLANS: usize = 4;
 
 /// [`Nlpd`] of two images of one shape, composed from the pyramid, the convolution and
 /// element-wise ops (the portable devices' way, and the fused kernel's check).

@@ -8,12 +8,16 @@
 
 #[cfg_attr(feature = "portable-cpu", allow(dead_code))]
 pub(crate) mod cpu;
+#[cfg_attr(feature = "portable-cpu", allow(dead_code))]
+mod maps;
 #[cfg_attr(not(any(feature = "cuda", feature = "portable-cpu")), allow(dead_code))]
 pub(crate) mod portable;
 
+use std::sync::OnceLock;
+
 use crate::error::{Error, Result};
 use crate::ops::{Fused, SeparableMap};
-use crate::tensor::{dims, Float, Image, Tape};
+use crate::tensor::{dims, ByFloat, Float, Image, Tape};
 use crate::Device;
 
 /// plenoptic's constant under each level's root: `sqrt(mean squared difference + 1e-10)`.
@@ -22,7 +26,6 @@ pub(crate) const EPSILON: f64 = 1e-10;
 /// What NLPD computes on images of one size: the Laplacian pyramid's maps between
 /// levels and the divisive normalisation's filter and sigma per level.
 #[doc(hidden)]
-#[derive(Clone, Debug)]
 pub struct NlpdPlan {
     /// The image size (h, w) the maps take.
     pub(crate) size: (usize, usize),
@@ -33,6 +36,8 @@ pub struct NlpdPlan {
     pub(crate) filters: Vec<[f64; 25]>,
     /// Per level: the constant added to the pooled magnitudes.
     pub(crate) sigmas: Vec<f64>,
+    /// The CPU kernel's maps and taps in each element type, built on first use.
+    pub(crate) host: ByFloat<cpu::HostGeometry>,
 }
 
 impl NlpdPlan {
@@ -84,6 +89,10 @@ impl NlpdPlan {
             maps,
             filters,
             sigmas: sigmas.to_vec(),
+            host: ByFloat {
+                single: OnceLock::new(),
+                double: OnceLock::new(),
+            },
         })
     }
 

@@ -1,0 +1,245 @@
+//! The fused NLPD's separable maps on the host: `Y = A X Bᵀ` per plane, a column pass
+//! (each output row a sum of input rows: whole-row `axpy`s) and a row pass. The row pass
+//! of the pyramid's maps repeats in the interior of a row (the blur-downsample: every
+//! output reads five pixels two further on; the upsample-blur: even and odd outputs read
+//! three and two pixels one further on), so there it runs as whole-row `axpy`s over the
+//! input's phases (every second pixel) and the outputs' phases; the rows near the edges
+//! (reflected padding) are gathered one by one.
+
+use std::ops::Range;
+
+use crate::ops::separable::Row;
+use crate::tensor::Float;
+
+/// `dst += t * src`.
+#[inline(always)]
+pub(super) fn axpy<E: Float>(dst: &mut [E], t: E, src: &[E]) {
+    let n = dst.len();
+    let src = &src[..n];
+    for j in 0..n {
+        dst[j] += t * src[j];
+    }
+}
+
+/// A sparse matrix in compressed rows, the weights in the element type.
+struct Sparse<E: Float> {
+    start: Vec<usize>,
+    idx: Vec<usize>,
+    wt: Vec<E>,
+}
+
+impl<E: Float> Sparse<E> {
+    fn of(rows: &[Row]) -> Self {
+        let mut start = vec![0];
+        let (mut idx, mut wt) = (Vec::new(), Vec::new());
+        for row in rows {
+            for &(i, t) in row {
+                idx.push(i);
+                wt.push(E::of_f64(t));
+            }
+            start.push(idx.len());
+        }
+        Sparse { start, idx, wt }
+    }
+
+    #[inline(always)]
+    fn row(&self, p: usize) -> (&[usize], &[E]) {
+        let r = self.start[p]..self.start[p + 1];
+        (&self.idx[r.clone()], &self.wt[r])
+    }
+}
+
+/// The transpose of `rows`, a matrix with `n` columns.
+fn transposed(rows: &[Row], n: usize) -> Vec<Row> {
+    let mut t: Vec<Row> = vec![Vec::new(); n];
+    for (p, row) in rows.iter().enumerate() {
+        for &(i, v) in row {
+            t[i].push((p, v));
+        }
+    }
+    t
+}
+
+/// A row as its first input index and the dense weights from there on.
+fn dense(row: &Row) -> (usize, Vec<f64>) {
+    let (Some(lo), Some(hi)) = (row.iter().map(|e| e.0).min(), row.iter().map(|e| e.0).max())
+    else {
+        return (0, Vec::new());
+    };
+    let mut w = vec![0.0; hi - lo + 1];
+    for &(i, t) in row {
+        w[i - lo] += t;
+    }
+    (lo, w)
+}
+
+/// The interior of a row pass: outputs `start + phase + period * i` (for `i < n`) read
+/// inputs `first[phase] + stride * i + u` with weights `taps[phase][u]`.
+struct Interior<E: Float> {
+    start: usize,
+    n: usize,
+    period: usize,
+    stride: usize,
+    first: Vec<usize>,
+    taps: Vec<Vec<E>>,
+}
+
+/// The row pass `y = B x` of one row: the interior as `axpy`s, the rest gathered.
+struct RowPass<E: Float> {
+    b: Sparse<E>,
+    /// Outputs outside the interior.
+    edges: Vec<usize>,
+    interior: Option<Interior<E>>,
+}
+
+impl<E: Float> RowPass<E> {
+    /// The row pass of `rows` over `n_in` inputs: the interior found around the middle
+    /// output (rows that repeat with the period, shifted by the stride), if any.
+    fn of(rows: &[Row], n_in: usize) -> Self {
+        let n_out = rows.len();
+        let (period, stride) = match n_out.cmp(&n_in) {
+            std::cmp::Ordering::Greater => (2, 1),
+            std::cmp::Ordering::Less => (1, 2),
+            std::cmp::Ordering::Equal => (1, 1),
+        };
+        let d: Vec<_> = rows.iter().map(dense).collect();
+        let groups = n_out / period;
+        let g_ref = groups / 2;
+        // group g matches when each phase's row is the reference's, shifted
+        let matches = |g: usize| -> bool {
+            (0..period).all(|ph| {
+                let (q, r) = (g * period + ph, g_ref * period + ph);
+                let shift = stride as isize * (g as isize - g_ref as isize);
+                !d[r].1.is_empty() && d[q].1 == d[r].1 && d[q].0 as isize == d[r].0 as isize + shift
+            })
+        };
+        let interior = (groups > 0 && matches(g_ref)).then(|| {
+            let (mut lo, mut hi) = (g_ref, g_ref + 1);
+            while lo > 0 && matches(lo - 1) {
+                lo -= 1;
+            }
+            while hi < groups && matches(hi) {
+                hi += 1;
+            }
+            let at = |ph: usize| lo * period + ph;
+            Interior {
+                start: lo * period,
+                n: hi - lo,
+                period,
+                stride,
+                first: (0..period).map(|ph| d[at(ph)].0).collect(),
+                taps: (0..period)
+                    .map(|ph| d[at(ph)].1.iter().map(|t| E::of_f64(*t)).collect())
+                    .collect(),
+            }
+        });
+        let inside: Range<usize> = interior
+            .as_ref()
+            .map_or(0..0, |i| i.start..i.start + i.n * i.period);
+        RowPass {
+            b: Sparse::of(rows),
+            edges: (0..n_out).filter(|q| !inside.contains(q)).collect(),
+            interior,
+        }
+    }
+
+    /// `y = B x`; `phases` holds at least `x.len() + 2` values, `acc` at least `y.len()`.
+    #[inline(always)]
+    fn apply(&self, x: &[E], y: &mut [E], phases: &mut [E], acc: &mut [E]) {
+        for &q in &self.edges {
+            let (bj, bt) = self.b.row(q);
+            let mut s = E::zero();
+            for (&j, &t) in bj.iter().zip(bt) {
+                s += t * x[j];
+            }
+            y[q] = s;
+        }
+        let Some(it) = &self.interior else {
+            return;
+        };
+        // the input's phases: phase s holds x[s], x[s + stride], ...
+        let len = x.len().div_ceil(it.stride);
+        if it.stride > 1 {
+            for s in 0..it.stride {
+                for (k, v) in phases[s * len..(s + 1) * len].iter_mut().enumerate() {
+                    *v = x.get(k * it.stride + s).copied().unwrap_or(E::zero());
+                }
+            }
+        }
+        let src = if it.stride > 1 { &phases[..] } else { x };
+        let n = it.n;
+        for ph in 0..it.period {
+            let out = if it.period == 1 {
+                &mut y[it.start..it.start + n]
+            } else {
+                &mut acc[..n]
+            };
+            out.fill(E::zero());
+            for (u, &t) in it.taps[ph].iter().enumerate() {
+                let j = it.first[ph] + u;
+                let at = (j % it.stride) * len + j / it.stride;
+                axpy(out, t, &src[at..at + n]);
+            }
+            if it.period > 1 {
+                for (i, v) in acc[..n].iter().enumerate() {
+                    y[it.start + ph + it.period * i] = *v;
+                }
+            }
+        }
+    }
+}
+
+/// A separable map `Y = A X Bᵀ` of (h, w) planes to (ho, wo) planes.
+pub(super) struct Map<E: Float> {
+    w: usize,
+    pub(super) ho: usize,
+    pub(super) wo: usize,
+    a: Sparse<E>,
+    b: RowPass<E>,
+}
+
+impl<E: Float> Map<E> {
+    pub(super) fn of(m: &crate::ops::SeparableMap) -> Self {
+        let ((_, w), (ho, wo)) = (m.input_size(), m.output_size());
+        Map {
+            w,
+            ho,
+            wo,
+            a: Sparse::of(m.rows()),
+            b: RowPass::of(m.cols(), w),
+        }
+    }
+
+    /// The transposed map, from `m`'s output size back to its input size.
+    pub(super) fn adjoint_of(m: &crate::ops::SeparableMap) -> Self {
+        let ((h, w), (_, wo)) = (m.input_size(), m.output_size());
+        Map {
+            w: wo,
+            ho: h,
+            wo: w,
+            a: Sparse::of(&transposed(m.rows(), h)),
+            b: RowPass::of(&transposed(m.cols(), w), wo),
+        }
+    }
+
+    /// The scratch [`Map::apply`] needs for inputs at most `w` wide: `3 w + 4` values.
+    pub(super) fn scratch(w: usize) -> usize {
+        3 * w + 4
+    }
+
+    /// `y = A x Bᵀ`; `tmp` holds [`Map::scratch`] values for the input's width.
+    #[inline(always)]
+    pub(super) fn apply(&self, x: &[E], y: &mut [E], tmp: &mut [E]) {
+        let (w, wo) = (self.w, self.wo);
+        let (row, rest) = tmp.split_at_mut(w);
+        let (phases, acc) = rest.split_at_mut(w + 2);
+        for p in 0..self.ho {
+            row.fill(E::zero());
+            let (ai, at) = self.a.row(p);
+            for (&i, &t) in ai.iter().zip(at) {
+                axpy(row, t, &x[i * w..(i + 1) * w]);
+            }
+            self.b.apply(row, &mut y[p * wo..(p + 1) * wo], phases, acc);
+        }
+    }
+}
