@@ -258,9 +258,9 @@ impl<E: Float> Geometry<E> {
         for (i, (l, [down, up])) in self.levels.iter().zip(&self.maps).enumerate() {
             let mut next = pool::take::<E>(down.ho * down.wo);
             let cur: &[E] = if i == 0 { x } else { &prev };
-            down.apply(cur, &mut next, tmp);
+            down.apply::<false>(cur, &mut next, tmp);
             let li = &mut y[l.range()];
-            up.apply(&next, li, tmp);
+            up.apply::<false>(&next, li, tmp);
             for (d, c) in li.iter_mut().zip(cur) {
                 *d = *c - *d;
             }
@@ -376,24 +376,29 @@ impl<E: Float> NlpdOp<E> {
         ];
         let mut scratch = g.scratch();
         let (tmp, ring) = scratch.split_at_mut(Map::<E>::scratch(g.w));
-        // per image: the level's gradient; the gradient by the next coarser image and
-        // the step back to this level's
+        // per image: the level's gradient (the finest level's in the gradient itself);
+        // the gradient by the next coarser image and the step back to this level's
         let coarse = g.levels.get(1).map_or(hw, Level::len);
-        let mut gl = [pool::take::<E>(hw), pool::take::<E>(hw)];
+        let mut gl = [pool::take::<E>(coarse), pool::take::<E>(coarse)];
         let mut gx = [pool::take::<E>(coarse), pool::take::<E>(coarse)];
         let mut t = pool::take::<E>(coarse);
         for pl in 0..self.planes {
             let at = pl * bl..(pl + 1) * bl;
             let y = [&s.y[0][at.clone()], &s.y[1][at.clone()]];
             let den = [&s.den[0][at.clone()], &s.den[1][at]];
+            let plane = pl * hw..(pl + 1) * hw;
             for (i, l) in g.levels.iter().enumerate().rev() {
                 let n = l.len();
                 let r = s.roots[pl * n_levels + i];
                 let c = E::of_f64(gy[pl].as_f64() / (n_levels as f64 * r * n as f64));
                 let rg = l.range();
                 // by the normalised level: g = ±c (ya - yb)
-                let [ga, gb] = &mut gl;
-                let (ga, gb) = (&mut ga[..n], &mut gb[..n]);
+                let [ga, gb] = if i == 0 { &mut grads } else { &mut gl };
+                let (ga, gb) = if i == 0 {
+                    (&mut ga[plane.clone()], &mut gb[plane.clone()])
+                } else {
+                    (&mut ga[..n], &mut gb[..n])
+                };
                 let (ya, yb) = (&y[0][rg.clone()], &y[1][rg.clone()]);
                 for k in 0..n {
                     let v = c * (ya[k] - yb[k]);
@@ -405,10 +410,15 @@ impl<E: Float> NlpdOp<E> {
                     let w = l.w;
                     // by the level: g / d, plus through the denominator -g y / d pooled
                     // back (the flipped taps) times the level's sign
+                    let gi = if i == 0 {
+                        &mut grads[m][plane.clone()]
+                    } else {
+                        &mut gl[m][..n]
+                    };
                     l.pool(
                         &l.flipped,
                         ring,
-                        &mut gl[m][..n],
+                        gi,
                         |g, r, dst| {
                             let rr = r * w..(r + 1) * w;
                             let (g, yr, dr) = (&g[rr.clone()], &yi[rr.clone()], &di[rr]);
@@ -428,32 +438,34 @@ impl<E: Float> NlpdOp<E> {
                     // coarsest image's; a finer image's is its level's plus the
                     // downsampling's adjoint of (the coarser image's minus the
                     // upsampling's adjoint of the level's)
-                    let gl = &gl[m][..n];
                     if i + 1 == n_levels {
-                        gx[m][..n].copy_from_slice(gl);
+                        // (a one-level pyramid's gradient is the level's, in place)
+                        if i > 0 {
+                            gx[m][..n].copy_from_slice(&gl[m][..n]);
+                        }
                         continue;
                     }
                     let [down_t, up_t] = &g.adjoints[i];
                     let nc = up_t.ho * up_t.wo;
                     let t = &mut t[..nc];
-                    up_t.apply(gl, t, tmp);
+                    let gi: &mut [E] = if i == 0 {
+                        &mut grads[m][plane.clone()]
+                    } else {
+                        &mut gl[m][..n]
+                    };
+                    up_t.apply::<false>(gi, t, tmp);
                     for (t, x) in t.iter_mut().zip(&gx[m][..nc]) {
                         *t = *x - *t;
                     }
-                    let out = if i == 0 {
-                        &mut grads[m][pl * hw..(pl + 1) * hw]
+                    if i == 0 {
+                        down_t.apply::<true>(t, gi, tmp);
                     } else {
-                        &mut gx[m][..n]
-                    };
-                    down_t.apply(t, out, tmp);
-                    for (o, v) in out.iter_mut().zip(gl) {
-                        *o += *v;
+                        let out = &mut gx[m][..n];
+                        down_t.apply::<false>(t, out, tmp);
+                        for (o, v) in out.iter_mut().zip(gi.iter()) {
+                            *o += *v;
+                        }
                     }
-                }
-            }
-            if n_levels == 1 {
-                for m in 0..2 {
-                    grads[m][pl * hw..(pl + 1) * hw].copy_from_slice(&gx[m][..hw]);
                 }
             }
         }

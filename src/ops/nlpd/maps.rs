@@ -143,16 +143,21 @@ impl<E: Float> RowPass<E> {
         }
     }
 
-    /// `y = B x`; `phases` holds at least `x.len() + 2` values, `acc` at least `y.len()`.
+    /// `y = B x` (`y += B x` when `ADD`); `phases` holds at least `x.len() + 2`
+    /// values, `acc` at least `y.len() + 2`.
     #[inline(always)]
-    fn apply(&self, x: &[E], y: &mut [E], phases: &mut [E], acc: &mut [E]) {
+    fn apply<const ADD: bool>(&self, x: &[E], y: &mut [E], phases: &mut [E], acc: &mut [E]) {
         for &q in &self.edges {
             let (bj, bt) = self.b.row(q);
             let mut s = E::zero();
             for (&j, &t) in bj.iter().zip(bt) {
                 s += t * x[j];
             }
-            y[q] = s;
+            if ADD {
+                y[q] += s;
+            } else {
+                y[q] = s;
+            }
         }
         let Some(it) = &self.interior else {
             return;
@@ -168,24 +173,46 @@ impl<E: Float> RowPass<E> {
         }
         let src = if it.stride > 1 { &phases[..] } else { x };
         let n = it.n;
+        // each output phase summed in its own part of `acc`, then stored interleaved
         for ph in 0..it.period {
-            let out = if it.period == 1 {
-                &mut y[it.start..it.start + n]
-            } else {
-                &mut acc[..n]
-            };
+            let out = &mut acc[ph * n..(ph + 1) * n];
             out.fill(E::zero());
             for (u, &t) in it.taps[ph].iter().enumerate() {
                 let j = it.first[ph] + u;
                 let at = (j % it.stride) * len + j / it.stride;
                 axpy(out, t, &src[at..at + n]);
             }
-            if it.period > 1 {
-                for (i, v) in acc[..n].iter().enumerate() {
-                    y[it.start + ph + it.period * i] = *v;
+        }
+        let y = &mut y[it.start..it.start + it.period * n];
+        match it.period {
+            1 => store::<E, ADD>(y, &acc[..n]),
+            2 => {
+                let (even, odd) = acc[..2 * n].split_at(n);
+                for ((pair, e), o) in y.chunks_exact_mut(2).zip(even).zip(odd) {
+                    store::<E, ADD>(pair, &[*e, *o]);
+                }
+            }
+            p => {
+                for (i, pair) in y.chunks_exact_mut(p).enumerate() {
+                    for (ph, v) in pair.iter_mut().enumerate() {
+                        store::<E, ADD>(std::slice::from_mut(v), &[acc[ph * n + i]]);
+                    }
                 }
             }
         }
+    }
+}
+
+/// `y = v`, or `y += v` when `ADD`.
+#[inline(always)]
+fn store<E: Float, const ADD: bool>(y: &mut [E], v: &[E]) {
+    let v = &v[..y.len()];
+    if ADD {
+        for (y, v) in y.iter_mut().zip(v) {
+            *y += *v;
+        }
+    } else {
+        y.copy_from_slice(v);
     }
 }
 
@@ -222,14 +249,15 @@ impl<E: Float> Map<E> {
         }
     }
 
-    /// The scratch [`Map::apply`] needs for inputs at most `w` wide: `3 w + 4` values.
+    /// The scratch [`Map::apply`] needs for inputs at most `w` wide: `4 w + 8` values.
     pub(super) fn scratch(w: usize) -> usize {
-        3 * w + 4
+        4 * w + 8
     }
 
-    /// `y = A x Bᵀ`; `tmp` holds [`Map::scratch`] values for the input's width.
+    /// `y = A x Bᵀ` (`y += A x Bᵀ` when `ADD`); `tmp` holds [`Map::scratch`] values for
+    /// the input's width.
     #[inline(always)]
-    pub(super) fn apply(&self, x: &[E], y: &mut [E], tmp: &mut [E]) {
+    pub(super) fn apply<const ADD: bool>(&self, x: &[E], y: &mut [E], tmp: &mut [E]) {
         let (w, wo) = (self.w, self.wo);
         let (row, rest) = tmp.split_at_mut(w);
         let (phases, acc) = rest.split_at_mut(w + 2);
@@ -239,7 +267,8 @@ impl<E: Float> Map<E> {
             for (&i, &t) in ai.iter().zip(at) {
                 axpy(row, t, &x[i * w..(i + 1) * w]);
             }
-            self.b.apply(row, &mut y[p * wo..(p + 1) * wo], phases, acc);
+            self.b
+                .apply::<ADD>(row, &mut y[p * wo..(p + 1) * wo], phases, acc);
         }
     }
 }
