@@ -12,7 +12,7 @@
 //! taps of an image size are built once and kept by the plan ([`Geometry`]).
 
 use std::cell::RefCell;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use dfdx::prelude::{Cpu, Tensor};
 
@@ -85,6 +85,9 @@ pub(crate) struct Geometry<E: Float> {
     maps: Vec<[Map<E>; 2]>,
     /// Their transposes.
     adjoints: Vec<[Map<E>; 2]>,
+    /// The large buffers of ops on this size, given back when they are dropped, for
+    /// the next call (fresh memory costs a page fault per page every call).
+    spare: Mutex<Vec<Vec<E>>>,
 }
 
 impl<E: Float> Geometry<E> {
@@ -119,6 +122,28 @@ impl<E: Float> Geometry<E> {
             levels,
             maps: maps(&Map::of),
             adjoints: maps(&Map::adjoint_of),
+            spare: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A buffer of `n` values (zero), a spare one when one fits.
+    fn take(&self, n: usize) -> Vec<E> {
+        let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+        let mut v = match spare.iter().position(|v| v.capacity() >= n) {
+            Some(i) => spare.swap_remove(i),
+            None => Vec::new(),
+        };
+        v.clear();
+        v.resize(n, E::zero());
+        v
+    }
+
+    /// Keeps `v` for [`Geometry::take`] (at most [`SPARE`] buffers of at most
+    /// [`SPARE_LEN`] values).
+    fn give(&self, v: Vec<E>) {
+        let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+        if v.capacity() <= SPARE_LEN && spare.len() < SPARE {
+            spare.push(v);
         }
     }
 
@@ -128,6 +153,11 @@ impl<E: Float> Geometry<E> {
         pool::take(Map::<E>::scratch(self.w) + 6 * (self.w + 4))
     }
 }
+
+/// How many buffers a [`Geometry`] keeps.
+const SPARE: usize = 4;
+/// The largest buffer a [`Geometry`] keeps (values).
+const SPARE_LEN: usize = 1 << 22;
 
 /// One pyramid level: its size, where it sits in a plane's block of levels, the
 /// pooling filter's nonzero taps `(row, column, weight)` and flipped, and the sigma.
@@ -232,9 +262,9 @@ fn sign<E: Float>(v: E) -> E {
 
 /// What the adjoint needs from the forward pass.
 struct Saved<E: Float> {
-    /// Per image, `planes` blocks of the normalised levels and of their denominators.
-    y: [Pooled<E>; 2],
-    den: [Pooled<E>; 2],
+    /// Four parts of `planes` blocks: both images' normalised levels, then both
+    /// images' denominators.
+    buf: Vec<E>,
     /// Per plane and level, the root mean squared difference.
     roots: Vec<f64>,
 }
@@ -244,8 +274,19 @@ struct NlpdOp<E: Float> {
     shape: Shape4,
     geo: Arc<Geometry<E>>,
     saved: Option<Saved<E>>,
-    /// Both gradients, computed by the first adjoint call.
-    grads: RefCell<Option<[Pooled<E>; 2]>>,
+    /// Both gradients (one after the other), computed by the first adjoint call.
+    grads: RefCell<Option<Vec<E>>>,
+}
+
+impl<E: Float> Drop for NlpdOp<E> {
+    fn drop(&mut self) {
+        if let Some(s) = self.saved.take() {
+            self.geo.give(s.buf);
+        }
+        if let Some(g) = self.grads.get_mut().take() {
+            self.geo.give(g);
+        }
+    }
 }
 
 impl<E: Float> Geometry<E> {
@@ -345,7 +386,7 @@ impl<E: Float> NlpdOp<E> {
     }
 
     /// [`NlpdOp::gradients`], compiled as [`NlpdOp::plane_dispatch`].
-    fn gradients_dispatch(&self, gy: &[E]) -> [Pooled<E>; 2] {
+    fn gradients_dispatch(&self, gy: &[E]) -> Vec<E> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked just above
@@ -356,13 +397,13 @@ impl<E: Float> NlpdOp<E> {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn gradients_avx2(&self, gy: &[E]) -> [Pooled<E>; 2] {
+    unsafe fn gradients_avx2(&self, gy: &[E]) -> Vec<E> {
         self.gradients(gy)
     }
 
     /// Both gradients for the outputs' gradient `gy`.
     #[inline(always)]
-    fn gradients(&self, gy: &[E]) -> [Pooled<E>; 2] {
+    fn gradients(&self, gy: &[E]) -> Vec<E> {
         let s = self
             .saved
             .as_ref()
@@ -370,10 +411,9 @@ impl<E: Float> NlpdOp<E> {
         let g = &*self.geo;
         let (bl, hw) = (g.block, g.levels[0].len());
         let n_levels = g.levels.len();
-        let mut grads = [
-            pool::take::<E>(self.planes * hw),
-            pool::take::<E>(self.planes * hw),
-        ];
+        let mut out = g.take(2 * self.planes * hw);
+        let (g0, g1) = out.split_at_mut(self.planes * hw);
+        let mut grads = [g0, g1];
         let mut scratch = g.scratch();
         let (tmp, ring) = scratch.split_at_mut(Map::<E>::scratch(g.w));
         // per image: the level's gradient (the finest level's in the gradient itself);
@@ -384,8 +424,9 @@ impl<E: Float> NlpdOp<E> {
         let mut t = pool::take::<E>(coarse);
         for pl in 0..self.planes {
             let at = pl * bl..(pl + 1) * bl;
-            let y = [&s.y[0][at.clone()], &s.y[1][at.clone()]];
-            let den = [&s.den[0][at.clone()], &s.den[1][at]];
+            let part = |k: usize| &s.buf[k * self.planes * bl..(k + 1) * self.planes * bl];
+            let y = [&part(0)[at.clone()], &part(1)[at.clone()]];
+            let den = [&part(2)[at.clone()], &part(3)[at]];
             let plane = pl * hw..(pl + 1) * hw;
             for (i, l) in g.levels.iter().enumerate().rev() {
                 let n = l.len();
@@ -393,10 +434,11 @@ impl<E: Float> NlpdOp<E> {
                 let c = E::of_f64(gy[pl].as_f64() / (n_levels as f64 * r * n as f64));
                 let rg = l.range();
                 // by the normalised level: g = ±c (ya - yb)
-                let [ga, gb] = if i == 0 { &mut grads } else { &mut gl };
                 let (ga, gb) = if i == 0 {
+                    let [ga, gb] = &mut grads;
                     (&mut ga[plane.clone()], &mut gb[plane.clone()])
                 } else {
+                    let [ga, gb] = &mut gl;
                     (&mut ga[..n], &mut gb[..n])
                 };
                 let (ya, yb) = (&y[0][rg.clone()], &y[1][rg.clone()]);
@@ -469,7 +511,7 @@ impl<E: Float> NlpdOp<E> {
                 }
             }
         }
-        grads
+        out
     }
 }
 
@@ -484,14 +526,14 @@ impl<E: Float> HostOp2<E> for NlpdOp<E> {
         let g = self.geo.clone();
         let (hw, bl, n_levels) = (g.levels[0].len(), g.block, g.levels.len());
         let kept = if grad { self.planes } else { 1 };
-        let mut y = [pool::take::<E>(kept * bl), pool::take::<E>(kept * bl)];
-        let mut den = [pool::take::<E>(kept * bl), pool::take::<E>(kept * bl)];
+        let mut buf = g.take(4 * kept * bl);
+        let (y, den) = buf.split_at_mut(2 * kept * bl);
+        let (ya, yb) = y.split_at_mut(kept * bl);
+        let (da, db) = den.split_at_mut(kept * bl);
         let mut roots = vec![0.0; self.planes * n_levels];
         let mut out = pool::take::<E>(self.planes);
         for pl in 0..self.planes {
             let at = if grad { pl * bl..(pl + 1) * bl } else { 0..bl };
-            let [ya, yb] = &mut y;
-            let [da, db] = &mut den;
             let v = self.plane_dispatch(
                 [&a[pl * hw..(pl + 1) * hw], &b[pl * hw..(pl + 1) * hw]],
                 [&mut ya[at.clone()], &mut yb[at.clone()]],
@@ -501,7 +543,9 @@ impl<E: Float> HostOp2<E> for NlpdOp<E> {
             out[pl] = E::of_f64(v);
         }
         if grad {
-            self.saved = Some(Saved { y, den, roots });
+            self.saved = Some(Saved { buf, roots });
+        } else {
+            g.give(buf);
         }
         Ok(out)
     }
@@ -520,7 +564,8 @@ impl<E: Float> NlpdOp<E> {
     fn add_gradient(&self, which: usize, gy: &[E], into: &mut [E]) {
         let mut cache = self.grads.borrow_mut();
         let grads = cache.get_or_insert_with(|| self.gradients_dispatch(gy));
-        for (t, v) in into.iter_mut().zip(grads[which].iter()) {
+        let n = grads.len() / 2;
+        for (t, v) in into.iter_mut().zip(&grads[which * n..(which + 1) * n]) {
             *t += *v;
         }
     }
