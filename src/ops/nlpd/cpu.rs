@@ -327,7 +327,7 @@ impl<E: Float> Geometry<E> {
                     for q in 0..w {
                         let d = l.sigma + acc[q];
                         dr[q] = d;
-                        yr[q] = yr[q] / d;
+                        yr[q] /= d;
                     }
                 },
             );
@@ -422,7 +422,7 @@ impl<E: Float> NlpdOp<E> {
         let mut gl = [pool::take::<E>(coarse), pool::take::<E>(coarse)];
         let mut gx = [pool::take::<E>(coarse), pool::take::<E>(coarse)];
         let mut t = pool::take::<E>(coarse);
-        for pl in 0..self.planes {
+        for (pl, gp) in gy.iter().enumerate().take(self.planes) {
             let at = pl * bl..(pl + 1) * bl;
             let part = |k: usize| &s.buf[k * self.planes * bl..(k + 1) * self.planes * bl];
             let y = [&part(0)[at.clone()], &part(1)[at.clone()]];
@@ -431,7 +431,7 @@ impl<E: Float> NlpdOp<E> {
             for (i, l) in g.levels.iter().enumerate().rev() {
                 let n = l.len();
                 let r = s.roots[pl * n_levels + i];
-                let c = E::of_f64(gy[pl].as_f64() / (n_levels as f64 * r * n as f64));
+                let c = E::of_f64(gp.as_f64() / (n_levels as f64 * r * n as f64));
                 let rg = l.range();
                 // by the normalised level: g = ±c (ya - yb)
                 let (ga, gb) = if i == 0 {
