@@ -155,9 +155,9 @@ impl<E: Float> Geometry<E> {
 }
 
 /// How many buffers a [`Geometry`] keeps.
-const SPARE: usize = 4;
+const SPARE: usize = 2;
 /// The largest buffer a [`Geometry`] keeps (values).
-const SPARE_LEN: usize = 1 << 22;
+const SPARE_LEN: usize = 1 << 21;
 
 /// One pyramid level: its size, where it sits in a plane's block of levels, the
 /// pooling filter's nonzero taps `(row, column, weight)` and flipped, and the sigma.
