@@ -1,8 +1,9 @@
-//! SSIM and NLPD on 256x256 (einstein against the noisy einstein of
+//! SSIM, NLPD and MS-SSIM on 256x256 (einstein against the noisy einstein of
 //! `../shared/reference-textures`), f32, the cases plenoptic's timings cover (reference
 //! README section 8): ssim forward, ssim forward+backward with respect to the second image,
 //! `1 - ssim(weighted, pad=reflect)` forward+backward (MAD's objective), nlpd forward and
-//! forward+backward. Times are the benchmark thread's CPU time, as `benches/models.rs`.
+//! forward+backward, ms_ssim forward+backward. Times are the benchmark thread's CPU time,
+//! as `benches/models.rs`.
 //! `benches/metrics_plenoptic.py` times plenoptic the same way (run it by hand with
 //! `python3 benches/metrics_plenoptic.py`).
 //!
@@ -18,7 +19,7 @@ mod common;
 use common::thread_cpu_time;
 use dfdx::prelude::*;
 use plenoptic as po;
-use po::metric::{Metric, Nlpd, Ssim};
+use po::metric::{Metric, MsSsim, Nlpd, Ssim};
 
 /// Runs `f` `iters` times; returns the CPU time it took.
 fn cpu_time<R>(iters: u64, mut f: impl FnMut() -> R) -> Duration {
@@ -58,6 +59,7 @@ fn metrics(c: &mut Criterion) {
     let a = po::data::einstein().unwrap();
     let b = noisy();
     let ssim = Ssim::default();
+    let ms_ssim = MsSsim::default();
     let mad = Ssim {
         weighted: true,
         pad: Some(po::PadMode::Reflect),
@@ -77,6 +79,9 @@ fn metrics(c: &mut Criterion) {
     });
     g.bench_function("nlpd_forward_backward", |t| {
         t.iter_custom(|n| cpu_time(n, || forward_backward(&Nlpd, &a, &b, false)))
+    });
+    g.bench_function("ms_ssim_forward_backward", |t| {
+        t.iter_custom(|n| cpu_time(n, || forward_backward(&ms_ssim, &a, &b, false)))
     });
     g.finish();
 }

@@ -1,4 +1,4 @@
-"""plenoptic 1.3.0's side of benches/metrics.rs: the same five cases on einstein against
+"""plenoptic 1.3.0's side of benches/metrics.rs: the same six cases on einstein against
 the noisy einstein (256x256, float32), timed by the thread's CPU time
 (``time.thread_time``) with one torch thread, as the Rust bench times its thread.
 
@@ -40,6 +40,7 @@ CASES = {
     ),
     "nlpd_forward": lambda: po.metric.nlpd(a, b),
     "nlpd_forward_backward": lambda: fwd_bwd(po.metric.nlpd),
+    "ms_ssim_forward_backward": lambda: fwd_bwd(po.metric.ms_ssim),
 }
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
 use crate::ops::{
-    BackwardKernel, ChannelsKernel, ConvKernel, ExpandKernel, GainKernel, PadKernel,
+    BackwardKernel, ChannelsKernel, ConvKernel, ExpandKernel, GainKernel, NlpdKernel, PadKernel,
     PointwiseKernel, PsStatsKernel, ReduceKernel, RollKernel, SeparableMapKernel, SpectralKernel,
     SsimKernel,
 };
@@ -80,6 +80,7 @@ pub trait Device<E: Float>:
     + SpectralKernel<E>
     + PsStatsKernel<E>
     + SsimKernel<E>
+    + NlpdKernel<E>
     + sealed::Sealed
 {
 }
@@ -98,6 +99,7 @@ impl<E: Float> Device<E> for Cpu where
         + SpectralKernel<E>
         + PsStatsKernel<E>
         + SsimKernel<E>
+        + NlpdKernel<E>
 {
 }
 

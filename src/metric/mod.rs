@@ -13,7 +13,10 @@ mod naive;
 mod nlpd;
 mod pair;
 mod ssim;
-// (the fused kernel is the CPU's; under `portable-cpu` the CPU composes SSIM too)
+// (the fused kernels are the CPU's; under `portable-cpu` the CPU composes SSIM and NLPD
+// too)
+#[cfg(all(test, not(feature = "portable-cpu")))]
+mod nlpd_tests;
 #[cfg(all(test, not(feature = "portable-cpu")))]
 mod ssim_tests;
 

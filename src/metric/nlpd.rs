@@ -3,6 +3,8 @@
 //! level divided by `sigma + |level| * filter` (plenoptic's `DN_filts`, `DN_sigmas`), then
 //! the root mean squared difference per level, averaged over levels.
 
+use std::sync::{Arc, Mutex};
+
 use dfdx::prelude::WithEmptyTape;
 
 use super::dn_params::{filter, params};
@@ -10,12 +12,12 @@ use super::pair::{broadcast_pair, plane_mean, scale, warn_channels, warn_outside
 use super::Metric;
 use crate::device::Device;
 use crate::error::Result;
-use crate::ops::{conv2d_same, map, map2, PadMode};
+use crate::ops::nlpd::{nlpd as nlpd_fused, EPSILON};
+use crate::ops::{conv2d_same, map, map2, Fused, NlpdPlan, PadMode};
 use crate::simulate::LaplacianPyramid;
 use crate::tensor::{dims, Float, Image, Tape};
 
 const N_SCALES: usize = 6;
-const EPSILON: f64 = 1e-10;
 
 /// The normalized Laplacian pyramid of `x` (plenoptic's `normalized_laplacian_pyramid`):
 /// six levels, fine to coarse (256x256 gives 256 down to 8 pixels), recorded on `x`'s tape
@@ -79,27 +81,62 @@ impl Metric for Nlpd {
         let (a, b) = broadcast_pair(a, b, "nlpd")?;
         warn_channels(da, db, "NLPD");
         warn_outside_unit_range(&a, &b, "NLPD");
-        let ya = normalized_laplacian_pyramid_of(a)?;
-        let yb = normalized_laplacian_pyramid_of(b)?;
-        let two = E::of_f64(2.0);
-        let eps = E::of_f64(EPSILON);
-        let mut total: Option<Image<E, T, D>> = None;
-        for (x, y) in ya.into_iter().zip(yb) {
-            let sq = map2(x, y, move |p, q, _| {
-                let d = p - q;
-                (d * d, two * d, -two * d)
-            })?;
-            let dist = map(plane_mean(sq)?, move |v, _| {
-                let r = (v + eps).sqrt();
-                (r, (two * r).recip())
-            })?;
-            total = Some(match total {
-                None => dist,
-                Some(t) => map2(t, dist, |p, q, _| (p + q, E::one(), E::one()))?,
-            });
+        let [_, _, h, w] = dims(&a);
+        // the CPU's fused kernel, or the same steps composed from other ops
+        match nlpd_fused(a, b, &*plan(h, w)?)? {
+            Fused::Done(d) => Ok(d),
+            Fused::Declined(a, b) => composed(a, b),
         }
-        scale(total.expect("six levels"), 1.0 / N_SCALES as f64)
     }
+}
+
+/// NLPD's plan for (h, w) images: the six-level pyramid's maps, the filters and sigmas;
+/// the plans of the last few sizes are kept (with what the CPU kernel builds from them).
+pub(crate) fn plan(h: usize, w: usize) -> Result<Arc<NlpdPlan>> {
+    static PLANS: Mutex<Vec<Arc<NlpdPlan>>> = Mutex::new(Vec::new());
+    let mut plans = PLANS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = plans.iter().find(|p| p.size == (h, w)) {
+        return Ok(p.clone());
+    }
+    let p = params()?;
+    let maps = LaplacianPyramid::new(N_SCALES, true)?.maps(h, w)?;
+    let plan = Arc::new(NlpdPlan::new((h, w), maps, &p.filters, &p.sigmas)?);
+    if plans.len() >= KEPT_PLANS {
+        plans.remove(0);
+    }
+    plans.push(plan.clone());
+    Ok(plan)
+}
+
+/// How many image sizes' plans [`plan`] keeps.
+const KEPT_PLANS: usize = 4;
+
+/// [`Nlpd`] of two images of one shape, composed from the pyramid, the convolution and
+/// element-wise ops (the portable devices' way, and the fused kernel's check).
+pub(crate) fn composed<E: Float, D: Device<E>, T: Tape<E, D>>(
+    a: Image<E, T, D>,
+    b: Image<E, T, D>,
+) -> Result<Image<E, T, D>> {
+    let ya = normalized_laplacian_pyramid_of(a)?;
+    let yb = normalized_laplacian_pyramid_of(b)?;
+    let two = E::of_f64(2.0);
+    let eps = E::of_f64(EPSILON);
+    let mut total: Option<Image<E, T, D>> = None;
+    for (x, y) in ya.into_iter().zip(yb) {
+        let sq = map2(x, y, move |p, q, _| {
+            let d = p - q;
+            (d * d, two * d, -two * d)
+        })?;
+        let dist = map(plane_mean(sq)?, move |v, _| {
+            let r = (v + eps).sqrt();
+            (r, (two * r).recip())
+        })?;
+        total = Some(match total {
+            None => dist,
+            Some(t) => map2(t, dist, |p, q, _| (p + q, E::one(), E::one()))?,
+        });
+    }
+    scale(total.expect("six levels"), 1.0 / N_SCALES as f64)
 }
 
 /// [`Nlpd`] of two images: shape (batch, channel, 1, 1).

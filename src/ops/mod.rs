@@ -17,6 +17,7 @@ pub(crate) mod conv;
 pub(crate) mod expand;
 pub(crate) mod fft;
 pub(crate) mod gain;
+pub(crate) mod nlpd;
 pub(crate) mod pad;
 #[cfg_attr(feature = "portable-cpu", allow(dead_code))]
 pub(crate) mod par;
@@ -44,6 +45,8 @@ pub use expand::{expand, ExpandKernel};
 pub use gain::Activation;
 #[doc(hidden)]
 pub use gain::{Gain, GainKernel};
+#[doc(hidden)]
+pub use nlpd::{NlpdKernel, NlpdPlan};
 pub use pad::{pad, PadKernel, PadMode};
 pub use pointwise::{map, map2, map2_halves, softplus, PointwiseKernel};
 pub use ps_stats::{ps_statistics, PsLayout, PsStatsKernel};

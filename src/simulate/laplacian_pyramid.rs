@@ -133,24 +133,36 @@ impl LaplacianPyramid {
         &self,
         x: Image<E, T, D>,
     ) -> Result<Vec<Image<E, T, D>>> {
+        let [_, _, h, w] = dims(&x);
         let mut levels = Vec::with_capacity(self.n_scales);
         let mut x = x;
-        for _ in 0..self.n_scales - 1 {
-            let [_, _, h, w] = dims(&x);
-            let down = separable_map(
-                x.with_empty_tape(),
-                &downsample_map(h, w, self.scale_filter)?,
-            )?;
-            let [_, _, hd, wd] = dims(&down);
-            let up = separable_map(
-                down.with_empty_tape(),
-                &upsample_map(hd, wd, (h % 2, w % 2), self.scale_filter)?,
-            )?;
+        for (down, up) in self.maps(h, w)? {
+            let down = separable_map(x.with_empty_tape(), &down)?;
+            let up = separable_map(down.with_empty_tape(), &up)?;
             levels.push(map2(x, up, |a, b, _| (a - b, E::one(), -E::one()))?);
             x = down;
         }
         levels.push(x);
         Ok(levels)
+    }
+
+    /// The (blur-downsample, upsample-blur) maps from each level of an (h, w) image to
+    /// the next coarser one and back, `n_scales - 1` pairs: level `i` is `x_i - up(down(x_i))`
+    /// and `x_{i + 1} = down(x_i)`.
+    ///
+    /// # Errors
+    /// As [`LaplacianPyramid::forward`].
+    pub(crate) fn maps(&self, h: usize, w: usize) -> Result<Vec<(SeparableMap, SeparableMap)>> {
+        let (mut h, mut w) = (h, w);
+        let mut maps = Vec::with_capacity(self.n_scales - 1);
+        for _ in 0..self.n_scales - 1 {
+            let down = downsample_map(h, w, self.scale_filter)?;
+            let (hd, wd) = down.output_size();
+            let up = upsample_map(hd, wd, (h % 2, w % 2), self.scale_filter)?;
+            maps.push((down, up));
+            (h, w) = (hd, wd);
+        }
+        Ok(maps)
     }
 
     /// The image whose pyramid is `levels` (plenoptic's `recon_pyr`).

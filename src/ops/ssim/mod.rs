@@ -67,10 +67,10 @@ impl SsimWindow {
     }
 }
 
-/// What a device's [`SsimKernel`] did.
+/// What a device's fused kernel ([`SsimKernel`], [`NlpdKernel`](crate::ops::NlpdKernel)) did.
 #[doc(hidden)]
 pub enum Fused<E: Float, T, D: dfdx::tensor::Storage<E>> {
-    /// The device computed the SSIM means.
+    /// The device computed the op (the SSIM means, NLPD).
     Done(Image<E, T, D>),
     /// The device has no fused kernel: the two images, handed back to be composed from
     /// other ops.
