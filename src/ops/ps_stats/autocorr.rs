@@ -43,17 +43,13 @@ pub(crate) fn autocorr(spec: &[C64], h: usize, wd: usize, w: usize) -> Vec<f64> 
         .map(|d| d.rem_euclid(h as isize) as usize)
         .collect();
     let mut picked = vec![0.0; w * w];
-    p.inverse_with(
+    p.inverse_rows(
         &mut s,
-        h,
-        |i, row| {
-            for (a, &r) in rows.iter().enumerate() {
-                if r == i {
-                    for (b, d2) in shifts(w).enumerate() {
-                        let j = d2.rem_euclid(wd as isize) as usize;
-                        picked[a * w + b] = row[j] / n2;
-                    }
-                }
+        &rows,
+        |a, row| {
+            for (b, d2) in shifts(w).enumerate() {
+                let j = d2.rem_euclid(wd as isize) as usize;
+                picked[a * w + b] = row[j] / n2;
             }
         },
         &mut wk.bufs,

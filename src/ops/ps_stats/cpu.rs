@@ -1,12 +1,12 @@
 //! The CPU's statistics op: [`super::host`] per image plane in f64, recorded on the tape
 //! through [`HostOp2`]. The forward keeps the intermediates its adjoint needs.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use dfdx::prelude::{Cpu, Tensor};
 
 use super::buffers::{self, Buf};
-use super::{host, resolution, PsLayout};
+use super::{adjoint, host, resolution, PsLayout};
 use crate::ops::pool::{self, Pooled};
 use crate::ops::tape::{run2, HostOp2};
 use crate::tensor::{dims, ByFloat, Float, PerFloat, Shape4, Tape};
@@ -36,71 +36,41 @@ static MAKE: ByFloat<Maker> = ByFloat {
 fn make<E: Float>(layout: Arc<PsLayout>, shape: [usize; 4]) -> Box<dyn HostOp2<E>> {
     let mut l = (*layout).clone();
     l.resolution = resolution::<E>();
-    Box::new(Stats {
+    Box::new(Stats::<E> {
         layout: l,
         shape,
         planes: Vec::new(),
-        pending: Mutex::new(Pending::default()),
     })
 }
 
-/// One image plane's inputs in f64 and what its forward kept.
-struct Plane {
+/// One image plane's image in f64, its bands, and what its forward kept.
+struct Plane<E: Float> {
     x: Buf,
-    y: Buf,
+    y: Pooled<E>,
     saved: host::Saved,
 }
 
-/// The gradient of the input whose adjoint has not run yet (one adjoint computes both).
-#[derive(Default)]
-struct Pending {
-    image: Option<Buf>,
-    bands: Option<Buf>,
-}
-
 /// The statistics of images of `shape` (batch, channel, h, w).
-struct Stats {
+struct Stats<E: Float> {
     layout: PsLayout,
     shape: [usize; 4],
-    planes: Vec<Plane>,
-    pending: Mutex<Pending>,
+    planes: Vec<Plane<E>>,
 }
 
-impl Stats {
-    /// Both inputs' gradients for the output's gradient `gy`.
-    fn both<E: Float>(&self, gy: &[E]) -> (Buf, Buf) {
+impl<E: Float> Stats<E> {
+    /// Plane `p`'s raw statistics' gradient for the output's gradient `gy`.
+    fn raw_grad(&self, gy: &[E], p: usize) -> Vec<f64> {
         let l = &self.layout;
-        let [b, c, h, w] = self.shape;
-        let (nx, ny, nk) = (h * w, l.bands_len, l.kept.len());
-        let mut gx = buffers::zeros(b * c * nx);
-        let mut gb = buffers::zeros(b * c * ny);
+        let nk = l.kept.len();
         let mut g = vec![0.0; l.raw_len()];
-        for (p, plane) in self.planes.iter().enumerate() {
-            g.iter_mut().for_each(|v| *v = 0.0);
-            for (k, &i) in l.kept.iter().enumerate() {
-                g[i] = gy[p * nk + k].as_f64();
-            }
-            host::adjoint(
-                l,
-                &plane.x,
-                &plane.y,
-                &plane.saved,
-                &g,
-                &mut gx[p * nx..(p + 1) * nx],
-                &mut gb[p * ny..(p + 1) * ny],
-            );
+        for (k, &i) in l.kept.iter().enumerate() {
+            g[i] = gy[p * nk + k].as_f64();
         }
-        (gx, gb)
+        g
     }
 }
 
-fn add_into<E: Float>(g: &mut [E], v: &[f64]) {
-    for (t, v) in g.iter_mut().zip(v) {
-        *t += E::of_f64(*v);
-    }
-}
-
-impl<E: Float> HostOp2<E> for Stats {
+impl<E: Float> HostOp2<E> for Stats<E> {
     fn out_shape(&self) -> Shape4 {
         let [b, c, _, _] = self.shape;
         (b, c, 1, self.layout.kept.len())
@@ -113,36 +83,40 @@ impl<E: Float> HostOp2<E> for Stats {
         let mut out = pool::take(b * c * nk);
         for p in 0..b * c {
             let x = buffers::collect(nx, xv[p * nx..(p + 1) * nx].iter().map(|v| v.as_f64()));
-            let y = buffers::collect(ny, yv[p * ny..(p + 1) * ny].iter().map(|v| v.as_f64()));
-            let (raw, saved) = host::forward(l, &x, &y);
+            let y = &yv[p * ny..(p + 1) * ny];
+            let (raw, saved) = host::forward(l, &x, y);
             for (o, &i) in out[p * nk..(p + 1) * nk].iter_mut().zip(&l.kept) {
                 *o = E::of_f64(raw[i]);
             }
             if grad {
-                self.planes.push(Plane { x, y, saved });
+                let mut yk = pool::take(ny);
+                yk.copy_from_slice(y);
+                self.planes.push(Plane { x, y: yk, saved });
             }
         }
         Ok(out)
     }
 
     fn adjoint_a(&self, gy: &[E], ga: &mut [E]) {
-        let taken = self.pending.lock().expect("lock").image.take();
-        let v = taken.unwrap_or_else(|| {
-            let (gx, gb) = self.both(gy);
-            self.pending.lock().expect("lock").bands = Some(gb);
-            gx
-        });
-        add_into(ga, &v);
+        let [_, _, h, w] = self.shape;
+        let nx = h * w;
+        for (p, plane) in self.planes.iter().enumerate() {
+            let g = self.raw_grad(gy, p);
+            adjoint::adjoint_image(&plane.x, &g, &mut ga[p * nx..(p + 1) * nx]);
+        }
     }
 
     fn adjoint_b(&self, gy: &[E], gb: &mut [E]) {
-        let taken = self.pending.lock().expect("lock").bands.take();
-        let v = taken.unwrap_or_else(|| {
-            let (gx, gb) = self.both(gy);
-            self.pending.lock().expect("lock").image = Some(gx);
-            gb
-        });
-        add_into(gb, &v);
+        let l = &self.layout;
+        let ny = l.bands_len;
+        let mut t = pool::take(ny);
+        for (p, plane) in self.planes.iter().enumerate() {
+            let g = self.raw_grad(gy, p);
+            adjoint::adjoint_bands(l, &plane.y, &plane.saved, &g, &mut t);
+            for (a, v) in gb[p * ny..(p + 1) * ny].iter_mut().zip(t.iter()) {
+                *a += *v;
+            }
+        }
     }
 }
 

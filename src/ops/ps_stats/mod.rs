@@ -4,6 +4,7 @@
 //! [`crate::simulate::PortillaSimoncelli`]) to plenoptic's statistics vector, with its
 //! adjoint written out.
 
+mod adjoint;
 mod autocorr;
 mod blocked;
 mod buffers;
