@@ -1,5 +1,7 @@
-//! The CPU's statistics op: [`super::host`] per image plane in f64, recorded on the tape
-//! through [`HostOp2`]. The forward keeps the intermediates its adjoint needs.
+//! The CPU's statistics op: per image plane, the layout's spectral bands (in the element
+//! type) and [`super::host`]'s statistics in f64, recorded on the tape through
+//! [`HostOp1`]. The forward keeps the bands and the intermediates its adjoint needs; the
+//! adjoint takes the bands' gradient through the spectral plan's adjoint to the image.
 
 use std::sync::Arc;
 
@@ -8,24 +10,23 @@ use dfdx::prelude::{Cpu, Tensor};
 use super::buffers::{self, Buf};
 use super::{adjoint, host, resolution, PsLayout};
 use crate::ops::pool::{self, Pooled};
-use crate::ops::tape::{run2, HostOp2};
+use crate::ops::tape::{run1, HostOp1};
 use crate::tensor::{dims, ByFloat, Float, PerFloat, Shape4, Tape};
 
 #[cfg(not(feature = "portable-cpu"))]
 impl<E: Float> super::PsStatsKernel<E> for Cpu {
     fn ps_statistics<T: Tape<E>>(
         x: crate::Image<E, T>,
-        bands: crate::Image<E, T>,
         layout: &Arc<PsLayout>,
     ) -> crate::Result<crate::Image<E, T>> {
-        Ok(ps_statistics(x, bands, layout))
+        Ok(ps_statistics(x, layout))
     }
 }
 
-/// The op's constructor for each element type, compiled here (see [`HostOp2`]).
+/// The op's constructor for each element type, compiled here (see [`HostOp1`]).
 struct Maker;
 impl PerFloat for Maker {
-    type Of<E: Float> = fn(Arc<PsLayout>, [usize; 4]) -> Box<dyn HostOp2<E>>;
+    type Of<E: Float> = fn(Arc<PsLayout>, [usize; 4]) -> Box<dyn HostOp1<E>>;
 }
 
 static MAKE: ByFloat<Maker> = ByFloat {
@@ -33,7 +34,7 @@ static MAKE: ByFloat<Maker> = ByFloat {
     double: make::<f64>,
 };
 
-fn make<E: Float>(layout: Arc<PsLayout>, shape: [usize; 4]) -> Box<dyn HostOp2<E>> {
+fn make<E: Float>(layout: Arc<PsLayout>, shape: [usize; 4]) -> Box<dyn HostOp1<E>> {
     let mut l = (*layout).clone();
     l.resolution = resolution::<E>();
     Box::new(Stats::<E> {
@@ -70,62 +71,57 @@ impl<E: Float> Stats<E> {
     }
 }
 
-impl<E: Float> HostOp2<E> for Stats<E> {
+impl<E: Float> HostOp1<E> for Stats<E> {
     fn out_shape(&self) -> Shape4 {
         let [b, c, _, _] = self.shape;
         (b, c, 1, self.layout.kept.len())
     }
 
-    fn forward(&mut self, xv: Pooled<E>, yv: &[E], grad: bool) -> crate::Result<Pooled<E>> {
+    fn forward(&mut self, xv: Pooled<E>, grad: bool) -> crate::Result<Pooled<E>> {
         let [b, c, h, w] = self.shape;
         let l = &self.layout;
         let (nx, ny, nk) = (h * w, l.bands_len, l.kept.len());
         let mut out = pool::take(b * c * nk);
+        let mut wk = l.plan.work::<E>();
         for p in 0..b * c {
-            let x = buffers::collect(nx, xv[p * nx..(p + 1) * nx].iter().map(|v| v.as_f64()));
-            let y = &yv[p * ny..(p + 1) * ny];
-            let (raw, saved) = host::forward(l, &x, y);
+            let xp = &xv[p * nx..(p + 1) * nx];
+            let mut y = pool::take(ny);
+            l.plan.analyze(xp, &mut y, &mut wk);
+            let x = buffers::collect(nx, xp.iter().map(|v| v.as_f64()));
+            let (raw, saved) = host::forward(l, &x, &y);
             for (o, &i) in out[p * nk..(p + 1) * nk].iter_mut().zip(&l.kept) {
                 *o = E::of_f64(raw[i]);
             }
             if grad {
-                let mut yk = pool::take(ny);
-                yk.copy_from_slice(y);
-                self.planes.push(Plane { x, y: yk, saved });
+                self.planes.push(Plane { x, y, saved });
             }
         }
+        l.plan.give_back(wk);
         Ok(out)
     }
 
-    fn adjoint_a(&self, gy: &[E], ga: &mut [E]) {
-        let [_, _, h, w] = self.shape;
-        let nx = h * w;
-        for (p, plane) in self.planes.iter().enumerate() {
-            let g = self.raw_grad(gy, p);
-            adjoint::adjoint_image(&plane.x, &g, &mut ga[p * nx..(p + 1) * nx]);
-        }
-    }
-
-    fn adjoint_b(&self, gy: &[E], gb: &mut [E]) {
+    fn adjoint(&self, gy: &[E], gx: &mut [E]) {
         let l = &self.layout;
-        let ny = l.bands_len;
+        let [_, _, h, w] = self.shape;
+        let (nx, ny) = (h * w, l.bands_len);
         let mut t = pool::take(ny);
+        let mut wk = l.plan.work::<E>();
         for (p, plane) in self.planes.iter().enumerate() {
             let g = self.raw_grad(gy, p);
+            let gxp = &mut gx[p * nx..(p + 1) * nx];
             adjoint::adjoint_bands(l, &plane.y, &plane.saved, &g, &mut t);
-            for (a, v) in gb[p * ny..(p + 1) * ny].iter_mut().zip(t.iter()) {
-                *a += *v;
-            }
+            l.plan.analyze_adjoint(&t, gxp, &mut wk);
+            adjoint::adjoint_image(&plane.x, &g, gxp);
         }
+        l.plan.give_back(wk);
     }
 }
 
 /// [`super::ps_statistics`] on the CPU.
 pub(crate) fn ps_statistics<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Cpu, T>,
-    bands: Tensor<Shape4, E, Cpu, T>,
     layout: &Arc<PsLayout>,
 ) -> Tensor<Shape4, E, Cpu, T> {
     let op = (E::pick(&MAKE))(layout.clone(), dims(&x));
-    run2(x, bands, op).expect("the statistics op refuses no values")
+    run1(x, op).expect("the statistics op refuses no values")
 }
