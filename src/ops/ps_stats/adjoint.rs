@@ -99,17 +99,15 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
     let var = saved.raw[1];
 
     // gradients of the centred moduli and their variances
-    let mut g_mag: Vec<Vec<Buf>> = (0..ns)
-        .map(|s| (0..no).map(|_| buffers::zeros(l.n_at(s))).collect())
-        .collect();
     let mut g_mv = vec![vec![0.0; no]; ns];
     let mut g_emag: Vec<Vec<Buf>> = (0..ns.saturating_sub(1))
         .map(|s| (0..no).map(|_| buffers::zeros(l.n_at(s))).collect())
         .collect();
     let mut g_ev = vec![vec![0.0; no]; ns.saturating_sub(1)];
+    // the autocorrelations' gradients (by window shift), and through them the
+    // variances', for the centred moduli and then the reconstructed images
+    let mut jobs = vec![];
     for s in 0..ns {
-        let (h, wd) = l.dims[s];
-        let nn = (h * wd) as f64;
         for o in 0..no {
             let v = p.mag_var[s][o];
             let ac = &saved.ac_mag[s][o];
@@ -122,9 +120,38 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
                 gacs[a] = ga / v;
                 g_mv[s][o] -= ga * ac[a] / (v * v);
             }
-            autocorr_adjoint(&saved.spec_mag[s][o], h, wd, w, &gacs, &mut g_mag[s][o]);
             g_mv[s][o] += g[gr.mag_std + o * ns + s] / (2.0 * v.sqrt());
+            jobs.push((&saved.spec_mag[s][o][..], s, gacs));
         }
+    }
+    let mut g_vrec = vec![0.0; ns + 1];
+    for k in 0..=ns {
+        let v = p.recon_var[k];
+        let ac = &saved.ac_rec[k];
+        let mut gacs = vec![0.0; w * w];
+        for a in 0..w * w {
+            if Some(a) == centre {
+                continue;
+            }
+            let ga = g[gr.acr + a * (ns + 1) + k];
+            gacs[a] = ga / v;
+            g_vrec[k] -= ga * ac[a] / (v * v);
+        }
+        jobs.push((&saved.spec_rec[k][..], k, gacs));
+    }
+    let mut g_ac = jobs.iter().map(|(spec, s, gacs)| {
+        let (h, wd) = l.dims[*s];
+        autocorr_adjoint(spec, h, wd, w, gacs)
+    });
+    let mut g_mag: Vec<Vec<Buf>> = (0..ns)
+        .map(|_| {
+            (0..no)
+                .map(|_| g_ac.next().expect("one per band"))
+                .collect()
+        })
+        .collect();
+    for s in 0..ns {
+        let nn = l.n_at(s) as f64;
         // cross-orientation correlations
         let mut terms = vec![];
         for o in 0..no {
@@ -277,19 +304,8 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
         let or = off.recon[k];
         let r = &p.recon[k][..nn];
         let v = p.recon_var[k];
-        let ac = &saved.ac_rec[k];
-        let mut gacs = vec![0.0; w * w];
-        let mut g_v = 0.0;
-        for a in 0..w * w {
-            if Some(a) == centre {
-                continue;
-            }
-            let ga = g[gr.acr + a * (ns + 1) + k];
-            gacs[a] = ga / v;
-            g_v -= ga * ac[a] / (v * v);
-        }
-        let mut gr_img = buffers::zeros(nn);
-        autocorr_adjoint(&saved.spec_rec[k], h, wd, w, &gacs, &mut gr_img);
+        let mut g_v = g_vrec[k];
+        let gr_img = g_ac.next().expect("one per reconstructed image");
         g_v += g[gr.std + k] / (2.0 * v.sqrt());
         let unstable = v / var < l.resolution;
         let (gs, gk) = if unstable {

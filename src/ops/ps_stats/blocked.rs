@@ -1,8 +1,11 @@
 //! Many dot products and many `y += a * x` over the same few long vectors, done block by
 //! block so each block of every vector is read from cache rather than memory once per pair.
 
-/// Values per block: a few dozen vectors' blocks fit in L1/L2 together.
-const BLOCK: usize = 512;
+/// Values per block of the dot products: a few dozen vectors' blocks fit in L1 together.
+const BLOCK: usize = 128;
+
+/// Values per block of the `y += a * x` sums (fewer, longer passes per destination).
+const AXPY_BLOCK: usize = 512;
 
 /// Values per chunk of the `y += a * x` sums (kept in registers while the terms add up).
 const LANES: usize = 8;
@@ -32,8 +35,8 @@ pub(crate) fn axpys(src: &[&[f64]], dst: &mut [&mut [f64]], terms: &[(f64, usize
         by_dst[k].push((c, j));
     }
     let body = n / LANES * LANES;
-    for i0 in (0..body).step_by(BLOCK) {
-        let i1 = (i0 + BLOCK).min(body);
+    for i0 in (0..body).step_by(AXPY_BLOCK) {
+        let i1 = (i0 + AXPY_BLOCK).min(body);
         for (y, ts) in dst.iter_mut().zip(&by_dst) {
             if ts.is_empty() {
                 continue;

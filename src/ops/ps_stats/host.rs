@@ -274,12 +274,19 @@ fn planes<E: Float>(l: &PsLayout, y: &[E], off: &Offsets) -> Planes {
             let rho = modulus(e, n);
             let mag = centred(&rho);
             vs.push(dot(&mag, &mag) / n as f64);
-            let (mut re, mut im) = (buffers::with_capacity(n), buffers::with_capacity(n));
-            for q in 0..n {
-                let (a, b, r) = (e[q].as_f64(), e[n + q].as_f64(), rho[q]);
-                re.push((a * a - b * b) / r);
-                im.push(2.0 * a * b / r);
-            }
+            let (ea, eb) = e.split_at(n);
+            let parts = || ea.iter().zip(&eb[..n]).zip(&rho[..n]);
+            let re = buffers::collect(
+                n,
+                parts().map(|((a, b), r)| {
+                    let (a, b) = (a.as_f64(), b.as_f64());
+                    (a * a - b * b) / r
+                }),
+            );
+            let im = buffers::collect(
+                n,
+                parts().map(|((a, b), r)| 2.0 * a.as_f64() * b.as_f64() / r),
+            );
             dbl[o] = re;
             dbl[no + o] = im;
             rs.push(rho);
@@ -352,14 +359,24 @@ fn forward_body<E: Float>(l: &PsLayout, x: &[f64], y: &[E]) -> (Vec<f64>, Saved)
     let mut out = vec![0.0; l.raw_len()];
     let (pix, _, _) = pixel_stats(x);
     out[..6].copy_from_slice(&pix);
+    // the autocorrelations of the centred moduli, then of the reconstructed images
+    let mut jobs: Vec<(&[f64], usize)> = vec![];
+    for s in 0..ns {
+        jobs.extend(p.mag[s].iter().map(|m| (&m[..], s)));
+    }
+    jobs.extend(p.recon.iter().enumerate().map(|(k, r)| (&r[..], k)));
+    let mut acs = jobs.into_iter().map(|(m, s)| {
+        let (h, wd) = l.dims[s];
+        let spec = spectrum(m, h, wd);
+        let ac = autocorr(&spec, h, wd, w);
+        (spec, ac)
+    });
     let mut spec_mag = vec![];
     let mut ac_mag = vec![];
     for s in 0..ns {
-        let (h, wd) = l.dims[s];
-        let (mut specs, mut acs) = (vec![], vec![]);
+        let (mut specs, mut acs_s) = (vec![], vec![]);
         for o in 0..no {
-            let spec = spectrum(&p.mag[s][o], h, wd);
-            let ac = autocorr(&spec, h, wd, w);
+            let (spec, ac) = acs.next().expect("one per band");
             let v = p.mag_var[s][o];
             for (a, r) in ac.iter().enumerate() {
                 out[g.acm + (a * no + o) * ns + s] =
@@ -367,10 +384,10 @@ fn forward_body<E: Float>(l: &PsLayout, x: &[f64], y: &[E]) -> (Vec<f64>, Saved)
             }
             out[g.mag_std + o * ns + s] = v.sqrt();
             specs.push(spec);
-            acs.push(ac);
+            acs_s.push(ac);
         }
         spec_mag.push(specs);
-        ac_mag.push(acs);
+        ac_mag.push(acs_s);
         // cross-orientation correlations (symmetric: each pair once)
         let n = l.n_at(s) as f64;
         let mags: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
@@ -388,8 +405,7 @@ fn forward_body<E: Float>(l: &PsLayout, x: &[f64], y: &[E]) -> (Vec<f64>, Saved)
         let (h, wd) = l.dims[k];
         let r = &p.recon[k][..];
         let v = p.recon_var[k];
-        let spec = spectrum(r, h, wd);
-        let ac = autocorr(&spec, h, wd, w);
+        let (spec, ac) = acs.next().expect("one per reconstructed image");
         for (a, c) in ac.iter().enumerate() {
             out[g.acr + a * (ns + 1) + k] = if a == (w / 2) * (w + 1) { 1.0 } else { c / v };
         }
