@@ -4,7 +4,7 @@ distance to a fixed target, gradient w.r.t. the image), thread CPU time per call
 1 torch thread, and 10 iterations of the texture exercise's coarse-to-fine metamer. Run
 by hand, right after `cargo bench --bench textures`:
 
-    python3 benches/textures_plenoptic.py
+    python3 benches/textures_plenoptic.py 2>/dev/null   # (stderr: the synthesis progress bars)
 """
 
 import statistics
