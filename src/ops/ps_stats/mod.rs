@@ -30,7 +30,7 @@ use crate::Device;
 /// 0 and 3 (torch's `finfo(dtype).resolution`, set per element type by the op).
 #[derive(Clone, Debug)]
 pub struct PsLayout {
-    /// The bands, in the order [`host`] reads them.
+    /// The bands, in the order the statistics read them.
     pub(crate) plan: Arc<SpectralPlan>,
     pub(crate) n_scales: usize,
     pub(crate) n_orientations: usize,
