@@ -3,9 +3,11 @@
 //! synthesis step's model work: the statistics, a squared distance to a fixed target
 //! representation, and the gradient with respect to the image.
 //!
-//! Times are the benchmark thread's CPU time, as in `benches/models.rs`. Run with
-//! `cargo bench --bench textures`; `benches/textures_plenoptic.py` times plenoptic 1.3.0
-//! the same way (run it by hand with a Python that has plenoptic, right after this).
+//! Times are the benchmark thread's CPU time by default, as in `benches/models.rs`;
+//! `PLENOPTIC_BENCH_CLOCK=process` gives the CPU time of all the process' threads and
+//! `PLENOPTIC_BENCH_CLOCK=wall` wall-clock time. Run with `cargo bench --bench textures`;
+//! `benches/textures_plenoptic.py` times plenoptic 1.3.0 the same way (run it by hand with
+//! a Python that has plenoptic, right after this).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -20,12 +22,35 @@ use plenoptic as po;
 use po::simulate::{PortillaSimoncelli, SteerablePyramidFreq};
 use po::Model;
 
+/// The clock `PLENOPTIC_BENCH_CLOCK` names: `thread` (the default), `process` or `wall`.
+fn now() -> Duration {
+    static CLOCK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let clock = CLOCK.get_or_init(|| std::env::var("PLENOPTIC_BENCH_CLOCK").unwrap_or_default());
+    match clock.as_str() {
+        "process" => {
+            let mut ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: clock_gettime writes one timespec into the pointer it is given.
+            let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+            assert_eq!(rc, 0, "clock_gettime failed");
+            Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+        }
+        "wall" => {
+            static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+            START.get_or_init(std::time::Instant::now).elapsed()
+        }
+        _ => thread_cpu_time(),
+    }
+}
+
 fn cpu_time<R>(iters: u64, mut f: impl FnMut() -> R) -> Duration {
-    let start = thread_cpu_time();
+    let start = now();
     for _ in 0..iters {
         black_box(f());
     }
-    thread_cpu_time() - start
+    now() - start
 }
 
 fn textures(c: &mut Criterion) {

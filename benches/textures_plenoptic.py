@@ -1,9 +1,10 @@
 """Times plenoptic 1.3.0's PortillaSimoncelli on reptile_skin 256x256 as
 benches/textures.rs times the port: forward (no_grad) and forward+backward (squared
 distance to a fixed target, gradient w.r.t. the image), thread CPU time per call,
-1 torch thread. Run by hand, right after `cargo bench --bench textures`:
+1 torch thread, and 10 iterations of the texture exercise's coarse-to-fine metamer. Run
+by hand, right after `cargo bench --bench textures`:
 
-    python3 benches/textures_plenoptic.py
+    python3 benches/textures_plenoptic.py 2>/dev/null   # (stderr: the synthesis progress bars)
 """
 
 import statistics
@@ -45,3 +46,19 @@ def forward_backward():
 for name, f in [("forward", forward), ("forward_backward", forward_backward)]:
     med, lo, hi = timed(f)
     print(f"plenoptic PS {name}: median {med:.1f} ms (min {lo:.1f}, max {hi:.1f}), thread CPU time")
+
+# the texture exercise's synthesis loop, as benches/textures.rs' metamer_ctf_256: 10
+# iterations of its coarse-to-fine metamer past the coarse stages (from iteration 18 on,
+# the whole model), per sample
+met = po.synth.MetamerCTF(img, ps, loss_function=po.tools.optim.l2_norm)
+met.setup(initial_image=torch.rand_like(img))
+met.synthesize(18, change_scale_criterion=None, ctf_iters_to_check=3)
+out = []
+for _ in range(5):
+    t = time.thread_time()
+    met.synthesize(10, change_scale_criterion=None, ctf_iters_to_check=3)
+    out.append((time.thread_time() - t) * 1e3)
+print(
+    f"plenoptic MetamerCTF 10 iterations: median {statistics.median(out):.0f} ms "
+    f"(min {min(out):.0f}, max {max(out):.0f}), thread CPU time"
+)

@@ -4,6 +4,7 @@
 
 use rustfft::num_complex::Complex;
 
+use super::buffers::{self, Buf};
 use crate::ops::fft;
 
 /// A complex f64 value.
@@ -43,17 +44,13 @@ pub(crate) fn autocorr(spec: &[C64], h: usize, wd: usize, w: usize) -> Vec<f64> 
         .map(|d| d.rem_euclid(h as isize) as usize)
         .collect();
     let mut picked = vec![0.0; w * w];
-    p.inverse_with(
+    p.inverse_rows(
         &mut s,
-        h,
-        |i, row| {
-            for (a, &r) in rows.iter().enumerate() {
-                if r == i {
-                    for (b, d2) in shifts(w).enumerate() {
-                        let j = d2.rem_euclid(wd as isize) as usize;
-                        picked[a * w + b] = row[j] / n2;
-                    }
-                }
+        &rows,
+        |a, row| {
+            for (b, d2) in shifts(w).enumerate() {
+                let j = d2.rem_euclid(wd as isize) as usize;
+                picked[a * w + b] = row[j] / n2;
             }
         },
         &mut wk.bufs,
@@ -62,18 +59,15 @@ pub(crate) fn autocorr(spec: &[C64], h: usize, wd: usize, w: usize) -> Vec<f64> 
     picked
 }
 
-/// Adds to `gm` the gradient of `sum_d gr[d] r[d]` (window shifts, `r` as [`autocorr`])
-/// with respect to `m`: `mean`-scaled `sum_d gr[d] (m[p + d] + m[p - d])`, by FFT from
-/// `spec`, the [`spectrum`] of `m`.
-pub(crate) fn autocorr_adjoint(
-    spec: &[C64],
-    h: usize,
-    wd: usize,
-    w: usize,
-    gr: &[f64],
-    gm: &mut [f64],
-) {
-    let mut k = super::buffers::zeros(h * wd);
+/// The gradient of `sum_d gr[d] r[d]` (window shifts, `r` as [`autocorr`]) with respect
+/// to `m`: `mean`-scaled `sum_d gr[d] (m[p + d] + m[p - d])`, by FFT from `spec`, the
+/// [`spectrum`] of `m` (`h x wd`, row-major).
+pub(crate) fn autocorr_adjoint(spec: &[C64], h: usize, wd: usize, w: usize, gr: &[f64]) -> Buf {
+    if gr.iter().all(|g| *g == 0.0) {
+        return buffers::zeros(h * wd);
+    }
+    // the kernel: zero but for the rows of the window's shifts and their opposites
+    let mut rows: Vec<(usize, Vec<f64>)> = vec![];
     let mut it = gr.iter();
     for d1 in shifts(w) {
         for d2 in shifts(w) {
@@ -81,24 +75,31 @@ pub(crate) fn autocorr_adjoint(
             for (a, b) in [(d1, d2), (-d1, -d2)] {
                 let i = a.rem_euclid(h as isize) as usize;
                 let j = b.rem_euclid(wd as isize) as usize;
-                k[i * wd + j] += g;
+                let r = match rows.iter().position(|(k, _)| *k == i) {
+                    Some(r) => r,
+                    None => {
+                        rows.push((i, vec![0.0; wd]));
+                        rows.len() - 1
+                    }
+                };
+                rows[r].1[j] += g;
             }
         }
     }
-    let mut s = spectrum(&k, h, wd);
-    s.iter_mut().zip(spec).for_each(|(a, b)| *a *= b);
     let p = fft::plan::<f64>(h, wd);
     let mut wk = p.work();
+    let mut s = vec![C64::new(0.0, 0.0); p.spec_len()];
+    let refs: Vec<(usize, &[f64])> = rows.iter().map(|(i, r)| (*i, &r[..])).collect();
+    p.forward_rows(&refs, &mut s, &mut wk.bufs);
+    s.iter_mut().zip(spec).for_each(|(a, b)| *a *= b);
     let n2 = ((h * wd) as f64).powi(2);
+    let mut gm = buffers::with_capacity(h * wd);
     p.inverse_with(
         &mut s,
         h,
-        |i, row| {
-            for (g, v) in gm[i * wd..(i + 1) * wd].iter_mut().zip(row) {
-                *g += v / n2;
-            }
-        },
+        |_, row| gm.extend(row.iter().map(|v| v / n2)),
         &mut wk.bufs,
     );
     p.give_back(wk);
+    gm
 }

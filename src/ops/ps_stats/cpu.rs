@@ -1,31 +1,32 @@
-//! The CPU's statistics op: [`super::host`] per image plane in f64, recorded on the tape
-//! through [`HostOp2`]. The forward keeps the intermediates its adjoint needs.
+//! The CPU's statistics op: per image plane, the layout's spectral bands (in the element
+//! type) and [`super::host`]'s statistics in f64, recorded on the tape through
+//! [`HostOp1`]. The forward keeps the bands and the intermediates its adjoint needs; the
+//! adjoint takes the bands' gradient through the spectral plan's adjoint to the image.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use dfdx::prelude::{Cpu, Tensor};
 
 use super::buffers::{self, Buf};
-use super::{host, resolution, PsLayout};
+use super::{adjoint, host, resolution, PsLayout};
 use crate::ops::pool::{self, Pooled};
-use crate::ops::tape::{run2, HostOp2};
+use crate::ops::tape::{run1, HostOp1};
 use crate::tensor::{dims, ByFloat, Float, PerFloat, Shape4, Tape};
 
 #[cfg(not(feature = "portable-cpu"))]
 impl<E: Float> super::PsStatsKernel<E> for Cpu {
     fn ps_statistics<T: Tape<E>>(
         x: crate::Image<E, T>,
-        bands: crate::Image<E, T>,
         layout: &Arc<PsLayout>,
     ) -> crate::Result<crate::Image<E, T>> {
-        Ok(ps_statistics(x, bands, layout))
+        Ok(ps_statistics(x, layout))
     }
 }
 
-/// The op's constructor for each element type, compiled here (see [`HostOp2`]).
+/// The op's constructor for each element type, compiled here (see [`HostOp1`]).
 struct Maker;
 impl PerFloat for Maker {
-    type Of<E: Float> = fn(Arc<PsLayout>, [usize; 4]) -> Box<dyn HostOp2<E>>;
+    type Of<E: Float> = fn(Arc<PsLayout>, [usize; 4]) -> Box<dyn HostOp1<E>>;
 }
 
 static MAKE: ByFloat<Maker> = ByFloat {
@@ -33,87 +34,60 @@ static MAKE: ByFloat<Maker> = ByFloat {
     double: make::<f64>,
 };
 
-fn make<E: Float>(layout: Arc<PsLayout>, shape: [usize; 4]) -> Box<dyn HostOp2<E>> {
+fn make<E: Float>(layout: Arc<PsLayout>, shape: [usize; 4]) -> Box<dyn HostOp1<E>> {
     let mut l = (*layout).clone();
     l.resolution = resolution::<E>();
-    Box::new(Stats {
+    Box::new(Stats::<E> {
         layout: l,
         shape,
         planes: Vec::new(),
-        pending: Mutex::new(Pending::default()),
     })
 }
 
-/// One image plane's inputs in f64 and what its forward kept.
-struct Plane {
+/// One image plane's image in f64, its bands, and what its forward kept.
+struct Plane<E: Float> {
     x: Buf,
-    y: Buf,
+    y: Pooled<E>,
     saved: host::Saved,
 }
 
-/// The gradient of the input whose adjoint has not run yet (one adjoint computes both).
-#[derive(Default)]
-struct Pending {
-    image: Option<Buf>,
-    bands: Option<Buf>,
-}
-
 /// The statistics of images of `shape` (batch, channel, h, w).
-struct Stats {
+struct Stats<E: Float> {
     layout: PsLayout,
     shape: [usize; 4],
-    planes: Vec<Plane>,
-    pending: Mutex<Pending>,
+    planes: Vec<Plane<E>>,
 }
 
-impl Stats {
-    /// Both inputs' gradients for the output's gradient `gy`.
-    fn both<E: Float>(&self, gy: &[E]) -> (Buf, Buf) {
+impl<E: Float> Stats<E> {
+    /// Plane `p`'s raw statistics' gradient for the output's gradient `gy`.
+    fn raw_grad(&self, gy: &[E], p: usize) -> Vec<f64> {
         let l = &self.layout;
-        let [b, c, h, w] = self.shape;
-        let (nx, ny, nk) = (h * w, l.bands_len, l.kept.len());
-        let mut gx = buffers::zeros(b * c * nx);
-        let mut gb = buffers::zeros(b * c * ny);
+        let nk = l.kept.len();
         let mut g = vec![0.0; l.raw_len()];
-        for (p, plane) in self.planes.iter().enumerate() {
-            g.iter_mut().for_each(|v| *v = 0.0);
-            for (k, &i) in l.kept.iter().enumerate() {
-                g[i] = gy[p * nk + k].as_f64();
-            }
-            host::adjoint(
-                l,
-                &plane.x,
-                &plane.y,
-                &plane.saved,
-                &g,
-                &mut gx[p * nx..(p + 1) * nx],
-                &mut gb[p * ny..(p + 1) * ny],
-            );
+        for (k, &i) in l.kept.iter().enumerate() {
+            g[i] = gy[p * nk + k].as_f64();
         }
-        (gx, gb)
+        g
     }
 }
 
-fn add_into<E: Float>(g: &mut [E], v: &[f64]) {
-    for (t, v) in g.iter_mut().zip(v) {
-        *t += E::of_f64(*v);
-    }
-}
-
-impl<E: Float> HostOp2<E> for Stats {
+impl<E: Float> HostOp1<E> for Stats<E> {
     fn out_shape(&self) -> Shape4 {
         let [b, c, _, _] = self.shape;
         (b, c, 1, self.layout.kept.len())
     }
 
-    fn forward(&mut self, xv: Pooled<E>, yv: &[E], grad: bool) -> crate::Result<Pooled<E>> {
+    fn forward(&mut self, xv: Pooled<E>, grad: bool) -> crate::Result<Pooled<E>> {
         let [b, c, h, w] = self.shape;
         let l = &self.layout;
         let (nx, ny, nk) = (h * w, l.bands_len, l.kept.len());
         let mut out = pool::take(b * c * nk);
+        let mut wk = l.plan.work::<E>();
         for p in 0..b * c {
-            let x = buffers::collect(nx, xv[p * nx..(p + 1) * nx].iter().map(|v| v.as_f64()));
-            let y = buffers::collect(ny, yv[p * ny..(p + 1) * ny].iter().map(|v| v.as_f64()));
+            let xp = &xv[p * nx..(p + 1) * nx];
+            let mut y = pool::take(ny);
+            l.plan.analyze(xp, &mut y, &mut wk);
+            let x = buffers::collect(nx, xp.iter().map(|v| v.as_f64()));
             let (raw, saved) = host::forward(l, &x, &y);
             for (o, &i) in out[p * nk..(p + 1) * nk].iter_mut().zip(&l.kept) {
                 *o = E::of_f64(raw[i]);
@@ -122,36 +96,32 @@ impl<E: Float> HostOp2<E> for Stats {
                 self.planes.push(Plane { x, y, saved });
             }
         }
+        l.plan.give_back(wk);
         Ok(out)
     }
 
-    fn adjoint_a(&self, gy: &[E], ga: &mut [E]) {
-        let taken = self.pending.lock().expect("lock").image.take();
-        let v = taken.unwrap_or_else(|| {
-            let (gx, gb) = self.both(gy);
-            self.pending.lock().expect("lock").bands = Some(gb);
-            gx
-        });
-        add_into(ga, &v);
-    }
-
-    fn adjoint_b(&self, gy: &[E], gb: &mut [E]) {
-        let taken = self.pending.lock().expect("lock").bands.take();
-        let v = taken.unwrap_or_else(|| {
-            let (gx, gb) = self.both(gy);
-            self.pending.lock().expect("lock").image = Some(gx);
-            gb
-        });
-        add_into(gb, &v);
+    fn adjoint(&self, gy: &[E], gx: &mut [E]) {
+        let l = &self.layout;
+        let [_, _, h, w] = self.shape;
+        let (nx, ny) = (h * w, l.bands_len);
+        let mut t = pool::take(ny);
+        let mut wk = l.plan.work::<E>();
+        for (p, plane) in self.planes.iter().enumerate() {
+            let g = self.raw_grad(gy, p);
+            let gxp = &mut gx[p * nx..(p + 1) * nx];
+            adjoint::adjoint_bands(l, &plane.y, &plane.saved, &g, &mut t);
+            l.plan.analyze_adjoint(&t, gxp, &mut wk);
+            adjoint::adjoint_image(&plane.x, &g, gxp);
+        }
+        l.plan.give_back(wk);
     }
 }
 
 /// [`super::ps_statistics`] on the CPU.
 pub(crate) fn ps_statistics<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Cpu, T>,
-    bands: Tensor<Shape4, E, Cpu, T>,
     layout: &Arc<PsLayout>,
 ) -> Tensor<Shape4, E, Cpu, T> {
     let op = (E::pick(&MAKE))(layout.clone(), dims(&x));
-    run2(x, bands, op).expect("the statistics op refuses no values")
+    run1(x, op).expect("the statistics op refuses no values")
 }

@@ -1,29 +1,31 @@
-//! The Portilla-Simoncelli statistics of one image plane from its spectral bands, and
-//! their adjoint, on the host in f64 (plenoptic 1.3.0's `PortillaSimoncelli.forward`
-//! after the pyramid, in its order).
+//! The Portilla-Simoncelli statistics of one image plane from its spectral bands, on the
+//! host in f64 (plenoptic 1.3.0's `PortillaSimoncelli.forward` after the pyramid, in its
+//! order); the bands are read in their element type. The adjoint is in
+//! [`super::adjoint`].
 
-use super::autocorr::{autocorr, autocorr_adjoint, spectrum, C64};
+use super::autocorr::{autocorr, spectrum, C64};
 use super::blocked;
 use super::buffers::{self, Buf};
 use super::PsLayout;
+use crate::tensor::Float;
 
 /// Where each input of the statistics lies in a plane's bands.
-struct Offsets {
+pub(super) struct Offsets {
     /// (scale, orientation) -> complex band (real part, then imaginary part).
-    band: Vec<Vec<usize>>,
+    pub band: Vec<Vec<usize>>,
     /// (scale, orientation) -> the next coarser band, expanded to this scale (complex).
-    expanded: Vec<Vec<usize>>,
-    highpass: usize,
+    pub expanded: Vec<Vec<usize>>,
+    pub highpass: usize,
     /// Reconstructed low-pass images, fine to coarse (scale k on grid k).
-    recon: Vec<usize>,
+    pub recon: Vec<usize>,
 }
 
 impl PsLayout {
-    fn n_at(&self, s: usize) -> usize {
+    pub(super) fn n_at(&self, s: usize) -> usize {
         self.dims[s].0 * self.dims[s].1
     }
 
-    fn offsets(&self) -> Offsets {
+    pub(super) fn offsets(&self) -> Offsets {
         let (ns, no) = (self.n_scales, self.n_orientations);
         let mut o = 0;
         let mut take = |n: usize| {
@@ -63,20 +65,20 @@ impl PsLayout {
 }
 
 /// Start of each statistic group in the raw vector.
-struct Groups {
-    acm: usize,
-    skew: usize,
-    kurt: usize,
-    acr: usize,
-    std: usize,
-    cross_ori: usize,
-    mag_std: usize,
-    csm: usize,
-    csr: usize,
-    hp: usize,
+pub(super) struct Groups {
+    pub acm: usize,
+    pub skew: usize,
+    pub kurt: usize,
+    pub acr: usize,
+    pub std: usize,
+    pub cross_ori: usize,
+    pub mag_std: usize,
+    pub csm: usize,
+    pub csr: usize,
+    pub hp: usize,
 }
 
-fn groups(l: &PsLayout) -> Groups {
+pub(super) fn groups(l: &PsLayout) -> Groups {
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let acm = 6;
     let skew = acm + w * w * no * ns;
@@ -102,87 +104,125 @@ fn groups(l: &PsLayout) -> Groups {
     }
 }
 
-fn mean(v: &[f64]) -> f64 {
+#[inline(always)]
+pub(super) fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
-/// `sum a * b`, in four interleaved partial sums (so it vectorises).
+/// `sum a * b`, in sixteen interleaved partial sums (so it vectorises and the additions
+/// do not wait on each other).
+#[inline(always)]
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    const K: usize = 16;
+    let (ca, cb) = (a.chunks_exact(K), b.chunks_exact(K));
     let tail: f64 = ca
         .remainder()
         .iter()
         .zip(cb.remainder())
         .map(|(x, y)| x * y)
         .sum();
-    let mut acc = [0.0; 4];
+    let mut acc = [0.0; K];
     for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
+        for k in 0..K {
             acc[k] += x[k] * y[k];
         }
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+    let mut w = K;
+    while w > 1 {
+        w /= 2;
+        for k in 0..w {
+            acc[k] += acc[k + w];
+        }
+    }
+    acc[0] + tail
+}
+
+/// `sum v * v` of values of any element type, in f64, with sixteen partial sums.
+#[inline(always)]
+pub(super) fn sum_sq<E: Float>(v: &[E]) -> f64 {
+    const K: usize = 16;
+    let c = v.chunks_exact(K);
+    let tail: f64 = c.remainder().iter().map(|x| x.as_f64() * x.as_f64()).sum();
+    let mut acc = [0.0; K];
+    for x in c {
+        for k in 0..K {
+            let a = x[k].as_f64();
+            acc[k] += a * a;
+        }
+    }
+    let mut w = K;
+    while w > 1 {
+        w /= 2;
+        for k in 0..w {
+            acc[k] += acc[k + w];
+        }
+    }
+    acc[0] + tail
 }
 
 /// |z| of a complex band (real part, then imaginary part, `n` each).
-fn modulus(c: &[f64], n: usize) -> Buf {
+#[inline(always)]
+fn modulus<E: Float>(c: &[E], n: usize) -> Buf {
+    let (re, im) = c.split_at(n);
     buffers::collect(
         n,
-        (0..n).map(|p| (c[p] * c[p] + c[n + p] * c[n + p]).sqrt()),
+        re.iter().zip(&im[..n]).map(|(a, b)| {
+            let (a, b) = (a.as_f64(), b.as_f64());
+            (a * a + b * b).sqrt()
+        }),
     )
 }
 
+/// The values of `v` in f64.
+#[inline(always)]
+fn widened<E: Float>(v: &[E]) -> Buf {
+    buffers::collect(v.len(), v.iter().map(|a| a.as_f64()))
+}
+
 /// `rho - mean(rho)`.
+#[inline(always)]
 fn centred(rho: &[f64]) -> Buf {
     let m = mean(rho);
     buffers::collect(rho.len(), rho.iter().map(|v| v - m))
 }
 
-/// Adds the gradient through `centred(|z|)` (`g` for the centred modulus) into the band's
-/// gradient `gc` (real part, then imaginary part).
-fn modulus_adjoint(c: &[f64], rho: &[f64], g: &[f64], gc: &mut [f64]) {
-    let n = rho.len();
-    let gm = mean(g);
-    for p in 0..n {
-        if rho[p] > 0.0 {
-            let gr = (g[p] - gm) / rho[p];
-            gc[p] += gr * c[p];
-            gc[n + p] += gr * c[n + p];
-        }
-    }
-}
-
 /// Intermediates of one plane's statistics.
-struct Planes {
+pub(super) struct Planes {
     /// (scale, orientation): modulus, centred modulus, its variance.
-    rho: Vec<Vec<Buf>>,
-    mag: Vec<Vec<Buf>>,
-    mag_var: Vec<Vec<f64>>,
+    pub rho: Vec<Vec<Buf>>,
+    pub mag: Vec<Vec<Buf>>,
+    pub mag_var: Vec<Vec<f64>>,
     /// Expanded bands: modulus, centred modulus and its variance, phase-doubled parts.
-    erho: Vec<Vec<Buf>>,
-    emag: Vec<Vec<Buf>>,
-    emag_var: Vec<Vec<f64>>,
+    pub erho: Vec<Vec<Buf>>,
+    pub emag: Vec<Vec<Buf>>,
+    pub emag_var: Vec<Vec<f64>>,
     /// Per scale: the doubled-phase real parts then imaginary parts (2 * n_orientations).
-    dbl: Vec<Vec<Buf>>,
-    dbl_var: Vec<Vec<f64>>,
-    re_var: Vec<Vec<f64>>,
-    recon_var: Vec<f64>,
+    pub dbl: Vec<Vec<Buf>>,
+    pub dbl_var: Vec<Vec<f64>>,
+    /// (scale, orientation) for all but the coarsest scale: the band's real part in f64
+    /// (the cross-scale correlations read it), and for every scale its variance.
+    pub re: Vec<Vec<Buf>>,
+    pub re_var: Vec<Vec<f64>>,
+    /// The reconstructed low-pass images in f64 and their variances.
+    pub recon: Vec<Buf>,
+    pub recon_var: Vec<f64>,
 }
 
 /// What the forward of one plane keeps for its adjoint.
 pub(crate) struct Saved {
     /// The raw statistics.
-    raw: Vec<f64>,
-    p: Planes,
+    pub(super) raw: Vec<f64>,
+    pub(super) p: Planes,
     /// (scale, orientation): the centred modulus' spectrum and autocorrelation.
-    spec_mag: Vec<Vec<Vec<C64>>>,
-    ac_mag: Vec<Vec<Vec<f64>>>,
+    pub(super) spec_mag: Vec<Vec<Vec<C64>>>,
+    pub(super) ac_mag: Vec<Vec<Vec<f64>>>,
     /// Per reconstructed image: its spectrum and autocorrelation.
-    spec_rec: Vec<Vec<C64>>,
-    ac_rec: Vec<Vec<f64>>,
+    pub(super) spec_rec: Vec<Vec<C64>>,
+    pub(super) ac_rec: Vec<Vec<f64>>,
 }
 
-fn planes(l: &PsLayout, y: &[f64], off: &Offsets) -> Planes {
+#[inline(always)]
+fn planes<E: Float>(l: &PsLayout, y: &[E], off: &Offsets) -> Planes {
     let (ns, no) = (l.n_scales, l.n_orientations);
     let mut p = Planes {
         rho: vec![],
@@ -193,18 +233,27 @@ fn planes(l: &PsLayout, y: &[f64], off: &Offsets) -> Planes {
         emag_var: vec![],
         dbl: vec![],
         dbl_var: vec![],
+        re: vec![],
         re_var: vec![],
+        recon: vec![],
         recon_var: vec![],
     };
     for s in 0..ns {
         let n = l.n_at(s);
         let (mut rs, mut ms, mut vs, mut rv) = (vec![], vec![], vec![], vec![]);
+        let mut re = vec![];
         for o in 0..no {
             let c = &y[off.band[s][o]..off.band[s][o] + 2 * n];
             let rho = modulus(c, n);
             let mag = centred(&rho);
             vs.push(dot(&mag, &mag) / n as f64);
-            rv.push(dot(&c[..n], &c[..n]) / n as f64);
+            if s + 1 < ns {
+                let r = widened(&c[..n]);
+                rv.push(dot(&r, &r) / n as f64);
+                re.push(r);
+            } else {
+                rv.push(sum_sq(&c[..n]) / n as f64);
+            }
             rs.push(rho);
             ms.push(mag);
         }
@@ -212,6 +261,9 @@ fn planes(l: &PsLayout, y: &[f64], off: &Offsets) -> Planes {
         p.mag.push(ms);
         p.mag_var.push(vs);
         p.re_var.push(rv);
+        if s + 1 < ns {
+            p.re.push(re);
+        }
     }
     for s in 0..ns.saturating_sub(1) {
         let n = l.n_at(s);
@@ -222,12 +274,19 @@ fn planes(l: &PsLayout, y: &[f64], off: &Offsets) -> Planes {
             let rho = modulus(e, n);
             let mag = centred(&rho);
             vs.push(dot(&mag, &mag) / n as f64);
-            let (mut re, mut im) = (buffers::with_capacity(n), buffers::with_capacity(n));
-            for q in 0..n {
-                let (a, b, r) = (e[q], e[n + q], rho[q]);
-                re.push((a * a - b * b) / r);
-                im.push(2.0 * a * b / r);
-            }
+            let (ea, eb) = e.split_at(n);
+            let parts = || ea.iter().zip(&eb[..n]).zip(&rho[..n]);
+            let re = buffers::collect(
+                n,
+                parts().map(|((a, b), r)| {
+                    let (a, b) = (a.as_f64(), b.as_f64());
+                    (a * a - b * b) / r
+                }),
+            );
+            let im = buffers::collect(
+                n,
+                parts().map(|((a, b), r)| 2.0 * a.as_f64() * b.as_f64() / r),
+            );
             dbl[o] = re;
             dbl[no + o] = im;
             rs.push(rho);
@@ -242,15 +301,17 @@ fn planes(l: &PsLayout, y: &[f64], off: &Offsets) -> Planes {
     }
     for k in 0..=ns {
         let n = l.n_at(k);
-        let r = &y[off.recon[k]..off.recon[k] + n];
-        p.recon_var.push(dot(r, r) / n as f64);
+        let r = widened(&y[off.recon[k]..off.recon[k] + n]);
+        p.recon_var.push(dot(&r, &r) / n as f64);
+        p.recon.push(r);
     }
     p
 }
 
 /// Pixel statistics of `x`: mean, unbiased variance, skew, kurtosis, min, max, and the
 /// central moments `mean(d^3)`, `mean(d^4)`.
-fn pixel_stats(x: &[f64]) -> ([f64; 6], f64, f64) {
+#[inline(always)]
+pub(super) fn pixel_stats(x: &[f64]) -> ([f64; 6], f64, f64) {
     let n = x.len() as f64;
     let m = mean(x);
     let (mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0);
@@ -273,7 +334,24 @@ fn pixel_stats(x: &[f64]) -> ([f64; 6], f64, f64) {
 
 /// The raw statistics (every entry, plenoptic's order) of one plane: image `x`, bands `y`.
 /// The raw statistics and what the adjoint needs.
-pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> (Vec<f64>, Saved) {
+pub(crate) fn forward<E: Float>(l: &PsLayout, x: &[f64], y: &[E]) -> (Vec<f64>, Saved) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above
+        return unsafe { forward_avx2(l, x, y) };
+    }
+    forward_body(l, x, y)
+}
+
+/// [`forward`] compiled for AVX2 (the same bits: no FMA contraction).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn forward_avx2<E: Float>(l: &PsLayout, x: &[f64], y: &[E]) -> (Vec<f64>, Saved) {
+    forward_body(l, x, y)
+}
+
+#[inline(always)]
+fn forward_body<E: Float>(l: &PsLayout, x: &[f64], y: &[E]) -> (Vec<f64>, Saved) {
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
     let g = groups(l);
@@ -281,14 +359,24 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> (Vec<f64>, Saved) {
     let mut out = vec![0.0; l.raw_len()];
     let (pix, _, _) = pixel_stats(x);
     out[..6].copy_from_slice(&pix);
+    // the autocorrelations of the centred moduli, then of the reconstructed images
+    let mut jobs: Vec<(&[f64], usize)> = vec![];
+    for s in 0..ns {
+        jobs.extend(p.mag[s].iter().map(|m| (&m[..], s)));
+    }
+    jobs.extend(p.recon.iter().enumerate().map(|(k, r)| (&r[..], k)));
+    let mut acs = jobs.into_iter().map(|(m, s)| {
+        let (h, wd) = l.dims[s];
+        let spec = spectrum(m, h, wd);
+        let ac = autocorr(&spec, h, wd, w);
+        (spec, ac)
+    });
     let mut spec_mag = vec![];
     let mut ac_mag = vec![];
     for s in 0..ns {
-        let (h, wd) = l.dims[s];
-        let (mut specs, mut acs) = (vec![], vec![]);
+        let (mut specs, mut acs_s) = (vec![], vec![]);
         for o in 0..no {
-            let spec = spectrum(&p.mag[s][o], h, wd);
-            let ac = autocorr(&spec, h, wd, w);
+            let (spec, ac) = acs.next().expect("one per band");
             let v = p.mag_var[s][o];
             for (a, r) in ac.iter().enumerate() {
                 out[g.acm + (a * no + o) * ns + s] =
@@ -296,10 +384,10 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> (Vec<f64>, Saved) {
             }
             out[g.mag_std + o * ns + s] = v.sqrt();
             specs.push(spec);
-            acs.push(ac);
+            acs_s.push(ac);
         }
         spec_mag.push(specs);
-        ac_mag.push(acs);
+        ac_mag.push(acs_s);
         // cross-orientation correlations (symmetric: each pair once)
         let n = l.n_at(s) as f64;
         let mags: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
@@ -315,10 +403,9 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> (Vec<f64>, Saved) {
     let (mut spec_rec, mut ac_rec) = (vec![], vec![]);
     for k in 0..=ns {
         let (h, wd) = l.dims[k];
-        let r = &y[off.recon[k]..off.recon[k] + h * wd];
+        let r = &p.recon[k][..];
         let v = p.recon_var[k];
-        let spec = spectrum(r, h, wd);
-        let ac = autocorr(&spec, h, wd, w);
+        let (spec, ac) = acs.next().expect("one per reconstructed image");
         for (a, c) in ac.iter().enumerate() {
             out[g.acr + a * (ns + 1) + k] = if a == (w / 2) * (w + 1) { 1.0 } else { c / v };
         }
@@ -338,7 +425,7 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> (Vec<f64>, Saved) {
         // the finer scale's moduli and real parts against the coarser one's expanded
         // moduli and phase-doubled parts
         let mut a: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
-        a.extend((0..no).map(|o| &y[off.band[s][o]..off.band[s][o] + nn]));
+        a.extend(p.re[s].iter().map(|v| &v[..]));
         let mut b: Vec<&[f64]> = p.emag[s].iter().map(|v| &v[..]).collect();
         b.extend(p.dbl[s].iter().map(|v| &v[..]));
         let mut pairs = vec![];
@@ -359,7 +446,7 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> (Vec<f64>, Saved) {
         }
     }
     let hp = &y[off.highpass..off.highpass + l.n_at(0)];
-    out[g.hp] = dot(hp, hp) / l.n_at(0) as f64;
+    out[g.hp] = sum_sq(hp) / l.n_at(0) as f64;
     let saved = Saved {
         raw: out.clone(),
         p,
@@ -369,261 +456,4 @@ pub(crate) fn forward(l: &PsLayout, x: &[f64], y: &[f64]) -> (Vec<f64>, Saved) {
         ac_rec,
     };
     (out, saved)
-}
-
-/// The gradients of `sum(g * forward(x, y))` with respect to `x` and `y`, added into
-/// `gx` and `gy` (`saved`: what [`forward`] kept).
-pub(crate) fn adjoint(
-    l: &PsLayout,
-    x: &[f64],
-    y: &[f64],
-    saved: &Saved,
-    g: &[f64],
-    gx: &mut [f64],
-    gy: &mut [f64],
-) {
-    let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
-    let off = l.offsets();
-    let gr = groups(l);
-    let p = &saved.p;
-    let centre = Some((w / 2) * (w + 1));
-
-    // pixel statistics
-    let (pix, m3, m4) = pixel_stats(x);
-    let n = x.len() as f64;
-    let (m, var) = (pix[0], pix[1]);
-    let gv = g[1] - 1.5 * m3 * var.powf(-2.5) * g[2] - 2.0 * m4 * var.powi(-3) * g[3];
-    let (g3, g4) = (g[2] * var.powf(-1.5), g[3] / (var * var));
-    let mean_d2 = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n;
-    let mean_d3 = m3;
-    for (gxp, v) in gx.iter_mut().zip(x) {
-        let d = v - m;
-        *gxp += g[0] / n
-            + gv * 2.0 * d / (n - 1.0)
-            + g3 * 3.0 / n * (d * d - mean_d2)
-            + g4 * 4.0 / n * (d * d * d - mean_d3);
-    }
-    for (idx, target) in [(4, pix[4]), (5, pix[5])] {
-        if g[idx] != 0.0 {
-            let count = x.iter().filter(|v| **v == target).count() as f64;
-            for (gxp, v) in gx.iter_mut().zip(x) {
-                if *v == target {
-                    *gxp += g[idx] / count;
-                }
-            }
-        }
-    }
-
-    // gradients of the centred moduli and their variances
-    let mut g_mag: Vec<Vec<Buf>> = (0..ns)
-        .map(|s| (0..no).map(|_| buffers::zeros(l.n_at(s))).collect())
-        .collect();
-    let mut g_mv = vec![vec![0.0; no]; ns];
-    let mut g_emag: Vec<Vec<Buf>> = (0..ns.saturating_sub(1))
-        .map(|s| (0..no).map(|_| buffers::zeros(l.n_at(s))).collect())
-        .collect();
-    let mut g_ev = vec![vec![0.0; no]; ns.saturating_sub(1)];
-    for s in 0..ns {
-        let (h, wd) = l.dims[s];
-        let nn = (h * wd) as f64;
-        for o in 0..no {
-            let v = p.mag_var[s][o];
-            let ac = &saved.ac_mag[s][o];
-            let mut gacs = vec![0.0; w * w];
-            for a in 0..w * w {
-                if Some(a) == centre {
-                    continue;
-                }
-                let ga = g[gr.acm + (a * no + o) * ns + s];
-                gacs[a] = ga / v;
-                g_mv[s][o] -= ga * ac[a] / (v * v);
-            }
-            autocorr_adjoint(&saved.spec_mag[s][o], h, wd, w, &gacs, &mut g_mag[s][o]);
-            g_mv[s][o] += g[gr.mag_std + o * ns + s] / (2.0 * v.sqrt());
-        }
-        // cross-orientation correlations
-        let mut terms = vec![];
-        for o in 0..no {
-            for o2 in 0..no {
-                let gc = g[gr.cross_ori + (o * no + o2) * ns + s];
-                if gc == 0.0 {
-                    continue;
-                }
-                let (v, v2) = (p.mag_var[s][o], p.mag_var[s][o2]);
-                let c = saved.raw[gr.cross_ori + (o * no + o2) * ns + s];
-                let gp = gc / (v * v2).sqrt() / nn;
-                terms.push((gp, o2, o));
-                terms.push((gp, o, o2));
-                g_mv[s][o] -= 0.5 * c * gc / v;
-                g_mv[s][o2] -= 0.5 * c * gc / v2;
-            }
-        }
-        let src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
-        let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
-        blocked::axpys(&src, &mut dst, &terms);
-    }
-    for s in 0..ns.saturating_sub(1) {
-        let nn = l.n_at(s);
-        let nf = nn as f64;
-        // the phase-doubled bands' gradients, summed over the finer orientations
-        let mut g_dbl: Vec<Buf> = (0..2 * no).map(|_| buffers::zeros(nn)).collect();
-        let mut g_dv = vec![0.0; 2 * no];
-        let mut g_re: Vec<Buf> = (0..no).map(|_| buffers::zeros(nn)).collect();
-        let mut g_vr = vec![0.0; no];
-        // terms (coefficient, source, destination) over sources [mag, emag, re, dbl] and
-        // destinations [g_mag, g_emag, g_re, g_dbl]
-        let mut terms = vec![];
-        for o1 in 0..no {
-            let v1 = p.mag_var[s][o1];
-            for o2 in 0..no {
-                let gc = g[gr.csm + (o1 * no + o2) * (ns - 1) + s];
-                if gc == 0.0 {
-                    continue;
-                }
-                let v2 = p.emag_var[s][o2];
-                let den = (v1 * v2).sqrt();
-                let c = saved.raw[gr.csm + (o1 * no + o2) * (ns - 1) + s];
-                let gp = gc / den / nf;
-                terms.push((gp, no + o2, o1));
-                terms.push((gp, o1, no + o2));
-                g_mv[s][o1] -= 0.5 * c * gc / v1;
-                g_ev[s][o2] -= 0.5 * c * gc / v2;
-            }
-            // real parts against the phase-doubled coarser bands
-            let vr = p.re_var[s][o1];
-            for q in 0..2 * no {
-                let gc = g[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
-                if gc == 0.0 {
-                    continue;
-                }
-                let vq = p.dbl_var[s][q];
-                let den = (vr * vq).sqrt();
-                let c = saved.raw[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
-                let gp = gc / den / nf;
-                terms.push((gp, 3 * no + q, 2 * no + o1));
-                terms.push((gp, 2 * no + o1, 3 * no + q));
-                g_vr[o1] -= 0.5 * c * gc / vr;
-                g_dv[q] -= 0.5 * c * gc / vq;
-            }
-        }
-        {
-            let band = |o: usize| &y[off.band[s][o]..off.band[s][o] + nn];
-            let mut src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
-            src.extend(p.emag[s].iter().map(|v| &v[..]));
-            src.extend((0..no).map(band));
-            src.extend(p.dbl[s].iter().map(|v| &v[..]));
-            let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
-            dst.extend(g_emag[s].iter_mut().map(|v| &mut v[..]));
-            dst.extend(g_re.iter_mut().map(|v| &mut v[..]));
-            dst.extend(g_dbl.iter_mut().map(|v| &mut v[..]));
-            blocked::axpys(&src, &mut dst, &terms);
-        }
-        for o1 in 0..no {
-            let ob = off.band[s][o1];
-            let c = g_vr[o1] * 2.0 / nf;
-            let re = &y[ob..ob + nn];
-            for ((gy, gre), re) in gy[ob..ob + nn].iter_mut().zip(&g_re[o1]).zip(re) {
-                *gy += gre + c * re;
-            }
-        }
-        // through the phase doubling of the expanded band, orientation by orientation
-        {
-            for o in 0..no {
-                let oe = off.expanded[s][o];
-                let e = &y[oe..oe + 2 * nn];
-                for q in [o, no + o] {
-                    if g_dv[q] != 0.0 {
-                        for (gd, d) in g_dbl[q].iter_mut().zip(&p.dbl[s][q]) {
-                            *gd += g_dv[q] * 2.0 * d / nf;
-                        }
-                    }
-                }
-                let (gre, gim) = (&g_dbl[o], &g_dbl[no + o]);
-                for i in 0..nn {
-                    let (a, b, r) = (e[i], e[nn + i], p.erho[s][o][i]);
-                    if r == 0.0 {
-                        continue;
-                    }
-                    let (u, t) = ((a * a - b * b) / r, 2.0 * a * b / r);
-                    let r2 = r * r;
-                    gy[oe + i] += gre[i] * (2.0 * a - u * a / r2 * r) / r
-                        + gim[i] * (2.0 * b - t * a / r2 * r) / r;
-                    gy[oe + nn + i] += gre[i] * (-2.0 * b - u * b / r2 * r) / r
-                        + gim[i] * (2.0 * a - t * b / r2 * r) / r;
-                }
-            }
-        }
-        for o in 0..no {
-            let oe = off.expanded[s][o];
-            let mut ge = std::mem::take(&mut g_emag[s][o]);
-            for (gq, m) in ge.iter_mut().zip(&p.emag[s][o]) {
-                *gq += g_ev[s][o] * 2.0 * m / nf;
-            }
-            modulus_adjoint(
-                &y[oe..oe + 2 * nn],
-                &p.erho[s][o],
-                &ge,
-                &mut gy[oe..oe + 2 * nn],
-            );
-        }
-    }
-    for s in 0..ns {
-        let nf = l.n_at(s) as f64;
-        let nn = l.n_at(s);
-        for o in 0..no {
-            let ob = off.band[s][o];
-            let mut gm = std::mem::take(&mut g_mag[s][o]);
-            for (gq, m) in gm.iter_mut().zip(&p.mag[s][o]) {
-                *gq += g_mv[s][o] * 2.0 * m / nf;
-            }
-            modulus_adjoint(
-                &y[ob..ob + 2 * nn],
-                &p.rho[s][o],
-                &gm,
-                &mut gy[ob..ob + 2 * nn],
-            );
-        }
-    }
-
-    // reconstructed low-pass images
-    for k in 0..=ns {
-        let (h, wd) = l.dims[k];
-        let nn = h * wd;
-        let nf = nn as f64;
-        let or = off.recon[k];
-        let r = &y[or..or + nn];
-        let v = p.recon_var[k];
-        let ac = &saved.ac_rec[k];
-        let mut gacs = vec![0.0; w * w];
-        let mut g_v = 0.0;
-        for a in 0..w * w {
-            if Some(a) == centre {
-                continue;
-            }
-            let ga = g[gr.acr + a * (ns + 1) + k];
-            gacs[a] = ga / v;
-            g_v -= ga * ac[a] / (v * v);
-        }
-        let mut gr_img = buffers::zeros(nn);
-        autocorr_adjoint(&saved.spec_rec[k], h, wd, w, &gacs, &mut gr_img);
-        g_v += g[gr.std + k] / (2.0 * v.sqrt());
-        let unstable = v / var < l.resolution;
-        let (gs, gk) = if unstable {
-            (0.0, 0.0)
-        } else {
-            (g[gr.skew + k], g[gr.kurt + k])
-        };
-        let m3 = r.iter().map(|a| a * a * a).sum::<f64>() / nf;
-        let m4 = r.iter().map(|a| (a * a) * (a * a)).sum::<f64>() / nf;
-        g_v += -1.5 * m3 * v.powf(-2.5) * gs - 2.0 * m4 * v.powi(-3) * gk;
-        let (c3, c4) = (gs * v.powf(-1.5) * 3.0 / nf, gk / (v * v) * 4.0 / nf);
-        for i in 0..nn {
-            let a = r[i];
-            gy[or + i] += gr_img[i] + g_v * 2.0 * a / nf + c3 * a * a + c4 * a * a * a;
-        }
-    }
-    let nh = l.n_at(0);
-    for i in 0..nh {
-        gy[off.highpass + i] += g[gr.hp] * 2.0 * y[off.highpass + i] / nh as f64;
-    }
 }

@@ -1,9 +1,11 @@
-//! The Portilla-Simoncelli statistics op: from an image and its spectral bands (the
+//! The Portilla-Simoncelli statistics op: from an image, through its spectral bands (the
 //! complex steerable pyramid, the coarser bands expanded one scale up, the residual
-//! highpass and the reconstructed low-pass images; see
-//! [`crate::simulate::PortillaSimoncelli`]) to plenoptic's statistics vector, with its
-//! adjoint written out.
+//! highpass and the reconstructed low-pass images, computed inside the op by the
+//! layout's [`SpectralPlan`]; see [`crate::simulate::PortillaSimoncelli`]), to
+//! plenoptic's statistics vector, with its adjoint written out. The bands never leave the
+//! op: its adjoint hands their gradient straight to the spectral plan's adjoint.
 
+mod adjoint;
 mod autocorr;
 mod blocked;
 mod buffers;
@@ -18,15 +20,18 @@ use std::sync::Arc;
 pub(crate) use buffers::clear as free_buffers;
 
 use crate::error::{Error, Result};
+use crate::ops::SpectralPlan;
 use crate::tensor::{dims, Float, Image, Tape};
 use crate::Device;
 
-/// What [`ps_statistics`] needs to read its bands: the scales, orientations and
-/// autocorrelation width, each scale's grid, which raw statistics are kept, and the
+/// What [`ps_statistics`] needs: the spectral plan of its bands, the scales, orientations
+/// and autocorrelation width, each scale's grid, which raw statistics are kept, and the
 /// variance ratio below which skew and kurtosis of a reconstructed image are replaced by
 /// 0 and 3 (torch's `finfo(dtype).resolution`, set per element type by the op).
 #[derive(Clone, Debug)]
 pub struct PsLayout {
+    /// The bands, in the order the statistics read them.
+    pub(crate) plan: Arc<SpectralPlan>,
     pub(crate) n_scales: usize,
     pub(crate) n_orientations: usize,
     pub(crate) width: usize,
@@ -34,7 +39,7 @@ pub struct PsLayout {
     pub(crate) dims: Vec<(usize, usize)>,
     /// Indices of the kept raw statistics.
     pub(crate) kept: Vec<usize>,
-    /// Length of the bands input per plane.
+    /// Length of the bands per plane (`plan.len()`).
     pub(crate) bands_len: usize,
     pub(crate) resolution: f64,
 }
@@ -44,7 +49,6 @@ pub trait PsStatsKernel<E: Float>: dfdx::tensor::Storage<E> {
     /// [`ps_statistics`] on this device.
     fn ps_statistics<T: Tape<E, Self>>(
         x: Image<E, T, Self>,
-        bands: Image<E, T, Self>,
         layout: &Arc<PsLayout>,
     ) -> Result<Image<E, T, Self>>;
 }
@@ -55,25 +59,23 @@ pub(crate) fn resolution<E: Float>() -> f64 {
     10f64.powi(-((-eps.log10()).floor() as i32))
 }
 
-/// The kept statistics (batch, channel, 1, kept) of image `x` (batch, channel, h, w) and
-/// its bands (batch, channel, 1, n), on the tape of both.
+/// The kept statistics (batch, channel, 1, kept) of image `x` (batch, channel, h, w),
+/// differentiable with respect to `x`.
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] when the shapes do not fit `layout`; [`Error::Unavailable`]
-/// on the GPU (no GPU kernel yet).
+/// [`Error::ShapeMismatch`] when `x`'s height and width are not the layout's;
+/// [`Error::Unavailable`] on the GPU (no GPU kernel yet).
 pub fn ps_statistics<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Image<E, T, D>,
-    bands: Image<E, T, D>,
     layout: &Arc<PsLayout>,
 ) -> Result<Image<E, T, D>> {
-    let [b, c, h, w] = dims(&x);
-    let [b2, c2, one, n] = dims(&bands);
-    if (h, w) != layout.dims[0] || (b2, c2, one, n) != (b, c, 1, layout.bands_len) {
+    let [_, _, h, w] = dims(&x);
+    if (h, w) != layout.dims[0] || (h, w) != (layout.plan.h, layout.plan.w) {
         return Err(Error::shape_mismatch(
-            "Portilla-Simoncelli statistics: image and bands against the layout",
-            [b, c, layout.dims[0].0, layout.dims[0].1, layout.bands_len],
-            [b, c, h, w, n],
+            "Portilla-Simoncelli statistics: image height and width against the layout",
+            [layout.dims[0].0, layout.dims[0].1],
+            [h, w],
         ));
     }
-    D::ps_statistics(x, bands, layout)
+    D::ps_statistics(x, layout)
 }

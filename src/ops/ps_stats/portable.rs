@@ -18,7 +18,6 @@ macro_rules! portable_kernel {
         impl super::PsStatsKernel<$e> for $dev {
             fn ps_statistics<T: crate::Tape<$e, $dev>>(
                 _x: crate::Image<$e, T, $dev>,
-                _bands: crate::Image<$e, T, $dev>,
                 _layout: &std::sync::Arc<super::PsLayout>,
             ) -> crate::Result<crate::Image<$e, T, $dev>> {
                 Err(unavailable())

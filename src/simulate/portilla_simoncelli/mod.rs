@@ -10,7 +10,7 @@ pub use layout::STAT_NAMES;
 
 use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::ops::{ps_statistics, spectral_analysis, PsLayout, SpectralPlan};
+use crate::ops::{ps_statistics, PsLayout};
 use crate::simulate::{CoarseToFine, Model, RepresentationGroups, Scale, SteerablePyramidFreq};
 use crate::tensor::{dims, image_from_vec, to_cpu, Float, Image, Tape};
 
@@ -47,7 +47,6 @@ pub struct PortillaSimoncelli {
     n_scales: usize,
     n_orientations: usize,
     spatial_corr_width: usize,
-    plan: Arc<SpectralPlan>,
     layout: Arc<PsLayout>,
     groups: Vec<layout::Group>,
     /// Scale of each kept statistic.
@@ -140,12 +139,13 @@ impl PortillaSimoncelliBuilder {
             }
         }
         let layout = PsLayout {
+            bands_len: plan.len(),
+            plan: Arc::new(plan),
             n_scales: n,
             n_orientations: no,
             width: cw,
             dims: pyr.masks().dims.clone(),
             kept,
-            bands_len: plan.len(),
             resolution: 0.0,
         };
         Ok(PortillaSimoncelli {
@@ -153,7 +153,6 @@ impl PortillaSimoncelliBuilder {
             n_scales: n,
             n_orientations: no,
             spatial_corr_width: cw,
-            plan: Arc::new(plan),
             layout: Arc::new(layout),
             groups,
             rep_scales,
@@ -407,9 +406,7 @@ impl Model for PortillaSimoncelli {
         x: Image<E, T, D>,
     ) -> Result<Image<E, T, D>> {
         self.check_input(&x)?;
-        let xr: Image<E, T, D> = x.retaped();
-        let bands = spectral_analysis(x, &self.plan)?;
-        ps_statistics(xr, bands, &self.layout)
+        ps_statistics(x, &self.layout)
     }
 
     /// [`Self::representation_for_plotting`] of batch entry 0, in 3 rows (2 for one
@@ -449,8 +446,6 @@ impl CoarseToFine for PortillaSimoncelli {
         let idx = self.scale_indices(scales)?;
         let mut layout = (*self.layout).clone();
         layout.kept = idx.iter().map(|&i| self.layout.kept[i]).collect();
-        let xr: Image<E, T, D> = x.retaped();
-        let bands = spectral_analysis(x, &self.plan)?;
-        ps_statistics(xr, bands, &Arc::new(layout))
+        ps_statistics(x, &Arc::new(layout))
     }
 }

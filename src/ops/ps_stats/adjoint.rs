@@ -1,0 +1,334 @@
+//! The adjoint of [`super::host::forward`]: the image's gradient (through the pixel
+//! statistics) and the bands' gradient, in f64, written in the bands' element type.
+
+use super::autocorr::autocorr_adjoint;
+use super::blocked;
+use super::buffers::{self, Buf};
+use super::host::{groups, mean, pixel_stats, Saved};
+use super::PsLayout;
+use crate::tensor::Float;
+
+/// Adds the gradient of `sum(g * forward(x, y))` with respect to the image `x` (it enters
+/// only the pixel statistics) into `gx`.
+pub(crate) fn adjoint_image<E: Float>(x: &[f64], g: &[f64], gx: &mut [E]) {
+    let (pix, m3, m4) = pixel_stats(x);
+    let n = x.len() as f64;
+    let (m, var) = (pix[0], pix[1]);
+    let gv = g[1] - 1.5 * m3 * var.powf(-2.5) * g[2] - 2.0 * m4 * var.powi(-3) * g[3];
+    let (g3, g4) = (g[2] * var.powf(-1.5), g[3] / (var * var));
+    let mean_d2 = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n;
+    let mean_d3 = m3;
+    // min and max: the gradient shared by the pixels that take the value
+    let count = |t: f64| x.iter().filter(|v| **v == t).count() as f64;
+    let (gmin, gmax) = (
+        if g[4] != 0.0 {
+            g[4] / count(pix[4])
+        } else {
+            0.0
+        },
+        if g[5] != 0.0 {
+            g[5] / count(pix[5])
+        } else {
+            0.0
+        },
+    );
+    for (gxp, v) in gx.iter_mut().zip(x) {
+        let d = v - m;
+        let mut t = g[0] / n
+            + gv * 2.0 * d / (n - 1.0)
+            + g3 * 3.0 / n * (d * d - mean_d2)
+            + g4 * 4.0 / n * (d * d * d - mean_d3);
+        if *v == pix[4] {
+            t += gmin;
+        }
+        if *v == pix[5] {
+            t += gmax;
+        }
+        *gxp += E::of_f64(t);
+    }
+}
+
+/// The gradient of `sum(g * forward(x, y))` with respect to the bands `y`, written into
+/// `gy` (every value is written: its previous contents do not matter). `saved`: what
+/// [`super::host::forward`] kept.
+pub(crate) fn adjoint_bands<E: Float>(
+    l: &PsLayout,
+    y: &[E],
+    saved: &Saved,
+    g: &[f64],
+    gy: &mut [E],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above
+        return unsafe { adjoint_bands_avx2(l, y, saved, g, gy) };
+    }
+    adjoint_bands_body(l, y, saved, g, gy)
+}
+
+/// [`adjoint_bands`] compiled for AVX2 (the same bits: no FMA contraction).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn adjoint_bands_avx2<E: Float>(
+    l: &PsLayout,
+    y: &[E],
+    saved: &Saved,
+    g: &[f64],
+    gy: &mut [E],
+) {
+    adjoint_bands_body(l, y, saved, g, gy)
+}
+
+/// `g + c * m` in place (`c` times the centred values `m`: the gradient through their
+/// variance), and the mean of the result.
+#[inline(always)]
+fn plus_scaled_mean(g: &mut [f64], c: f64, m: &[f64], nf: f64) -> f64 {
+    for (gq, m) in g.iter_mut().zip(m) {
+        *gq += c * 2.0 * m / nf;
+    }
+    mean(g)
+}
+
+#[inline(always)]
+fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64], gy: &mut [E]) {
+    let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
+    let off = l.offsets();
+    let gr = groups(l);
+    let p = &saved.p;
+    let centre = Some((w / 2) * (w + 1));
+    let var = saved.raw[1];
+
+    // gradients of the centred moduli and their variances
+    let mut g_mv = vec![vec![0.0; no]; ns];
+    let mut g_emag: Vec<Vec<Buf>> = (0..ns.saturating_sub(1))
+        .map(|s| (0..no).map(|_| buffers::zeros(l.n_at(s))).collect())
+        .collect();
+    let mut g_ev = vec![vec![0.0; no]; ns.saturating_sub(1)];
+    // the autocorrelations' gradients (by window shift), and through them the
+    // variances', for the centred moduli and then the reconstructed images
+    let mut jobs = vec![];
+    for s in 0..ns {
+        for o in 0..no {
+            let v = p.mag_var[s][o];
+            let ac = &saved.ac_mag[s][o];
+            let mut gacs = vec![0.0; w * w];
+            for a in 0..w * w {
+                if Some(a) == centre {
+                    continue;
+                }
+                let ga = g[gr.acm + (a * no + o) * ns + s];
+                gacs[a] = ga / v;
+                g_mv[s][o] -= ga * ac[a] / (v * v);
+            }
+            g_mv[s][o] += g[gr.mag_std + o * ns + s] / (2.0 * v.sqrt());
+            jobs.push((&saved.spec_mag[s][o][..], s, gacs));
+        }
+    }
+    let mut g_vrec = vec![0.0; ns + 1];
+    for k in 0..=ns {
+        let v = p.recon_var[k];
+        let ac = &saved.ac_rec[k];
+        let mut gacs = vec![0.0; w * w];
+        for a in 0..w * w {
+            if Some(a) == centre {
+                continue;
+            }
+            let ga = g[gr.acr + a * (ns + 1) + k];
+            gacs[a] = ga / v;
+            g_vrec[k] -= ga * ac[a] / (v * v);
+        }
+        jobs.push((&saved.spec_rec[k][..], k, gacs));
+    }
+    let mut g_ac = jobs.iter().map(|(spec, s, gacs)| {
+        let (h, wd) = l.dims[*s];
+        autocorr_adjoint(spec, h, wd, w, gacs)
+    });
+    let mut g_mag: Vec<Vec<Buf>> = (0..ns)
+        .map(|_| {
+            (0..no)
+                .map(|_| g_ac.next().expect("one per band"))
+                .collect()
+        })
+        .collect();
+    for s in 0..ns {
+        let nn = l.n_at(s) as f64;
+        // cross-orientation correlations
+        let mut terms = vec![];
+        for o in 0..no {
+            for o2 in 0..no {
+                let gc = g[gr.cross_ori + (o * no + o2) * ns + s];
+                if gc == 0.0 {
+                    continue;
+                }
+                let (v, v2) = (p.mag_var[s][o], p.mag_var[s][o2]);
+                let c = saved.raw[gr.cross_ori + (o * no + o2) * ns + s];
+                let gp = gc / (v * v2).sqrt() / nn;
+                terms.push((gp, o2, o));
+                terms.push((gp, o, o2));
+                g_mv[s][o] -= 0.5 * c * gc / v;
+                g_mv[s][o2] -= 0.5 * c * gc / v2;
+            }
+        }
+        let src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+        let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
+        blocked::axpys(&src, &mut dst, &terms);
+    }
+    // the bands' real parts' gradients from the cross-scale correlations, and through
+    // their variances, per scale but the coarsest
+    let mut g_re: Vec<Vec<Buf>> = vec![];
+    let mut g_vr: Vec<Vec<f64>> = vec![];
+    for s in 0..ns.saturating_sub(1) {
+        let nn = l.n_at(s);
+        let nf = nn as f64;
+        // the phase-doubled bands' gradients, summed over the finer orientations
+        let mut g_dbl: Vec<Buf> = (0..2 * no).map(|_| buffers::zeros(nn)).collect();
+        let mut g_dv = vec![0.0; 2 * no];
+        let mut g_res: Vec<Buf> = (0..no).map(|_| buffers::zeros(nn)).collect();
+        let mut g_vrs = vec![0.0; no];
+        // terms (coefficient, source, destination) over sources [mag, emag, re, dbl] and
+        // destinations [g_mag, g_emag, g_re, g_dbl]
+        let mut terms = vec![];
+        for o1 in 0..no {
+            let v1 = p.mag_var[s][o1];
+            for o2 in 0..no {
+                let gc = g[gr.csm + (o1 * no + o2) * (ns - 1) + s];
+                if gc == 0.0 {
+                    continue;
+                }
+                let v2 = p.emag_var[s][o2];
+                let den = (v1 * v2).sqrt();
+                let c = saved.raw[gr.csm + (o1 * no + o2) * (ns - 1) + s];
+                let gp = gc / den / nf;
+                terms.push((gp, no + o2, o1));
+                terms.push((gp, o1, no + o2));
+                g_mv[s][o1] -= 0.5 * c * gc / v1;
+                g_ev[s][o2] -= 0.5 * c * gc / v2;
+            }
+            // real parts against the phase-doubled coarser bands
+            let vr = p.re_var[s][o1];
+            for q in 0..2 * no {
+                let gc = g[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
+                if gc == 0.0 {
+                    continue;
+                }
+                let vq = p.dbl_var[s][q];
+                let den = (vr * vq).sqrt();
+                let c = saved.raw[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
+                let gp = gc / den / nf;
+                terms.push((gp, 3 * no + q, 2 * no + o1));
+                terms.push((gp, 2 * no + o1, 3 * no + q));
+                g_vrs[o1] -= 0.5 * c * gc / vr;
+                g_dv[q] -= 0.5 * c * gc / vq;
+            }
+        }
+        {
+            let mut src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+            src.extend(p.emag[s].iter().map(|v| &v[..]));
+            src.extend(p.re[s].iter().map(|v| &v[..]));
+            src.extend(p.dbl[s].iter().map(|v| &v[..]));
+            let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
+            dst.extend(g_emag[s].iter_mut().map(|v| &mut v[..]));
+            dst.extend(g_res.iter_mut().map(|v| &mut v[..]));
+            dst.extend(g_dbl.iter_mut().map(|v| &mut v[..]));
+            blocked::axpys(&src, &mut dst, &terms);
+        }
+        // the expanded bands, in one pass per orientation: through the phase doubling
+        // (re = (a^2 - b^2) / r, im = 2ab / r, r = |a + ib|) and through the centred
+        // modulus
+        for o in 0..no {
+            let oe = off.expanded[s][o];
+            let ge = &mut g_emag[s][o];
+            let gm = plus_scaled_mean(ge, g_ev[s][o], &p.emag[s][o], nf);
+            let (cre, cim) = (g_dv[o], g_dv[no + o]);
+            let (dre, dim) = (&p.dbl[s][o][..nn], &p.dbl[s][no + o][..nn]);
+            let (gre, gim) = (&g_dbl[o][..nn], &g_dbl[no + o][..nn]);
+            let (ea, eb) = y[oe..oe + 2 * nn].split_at(nn);
+            let (gya, gyb) = gy[oe..oe + 2 * nn].split_at_mut(nn);
+            let (rho, ge) = (&p.erho[s][o][..nn], &ge[..nn]);
+            for i in 0..nn {
+                let (a, b, r) = (ea[i].as_f64(), eb[i].as_f64(), rho[i]);
+                let inv = if r > 0.0 { 1.0 / r } else { 0.0 };
+                let gu = gre[i] + cre * 2.0 * dre[i] / nf;
+                let gt = gim[i] + cim * 2.0 * dim[i] / nf;
+                let (u, t) = ((a * a - b * b) * inv, 2.0 * a * b * inv);
+                let q = gu * u + gt * t;
+                let gmod = (ge[i] - gm) * inv;
+                gya[i] = E::of_f64(inv * (2.0 * (gu * a + gt * b) - a * inv * q) + gmod * a);
+                gyb[i] = E::of_f64(inv * (2.0 * (gt * a - gu * b) - b * inv * q) + gmod * b);
+            }
+        }
+        g_re.push(g_res);
+        g_vr.push(g_vrs);
+    }
+    // the bands, in one pass per band: through the centred modulus and (but at the
+    // coarsest scale) the real part's cross-scale correlations and variance
+    for s in 0..ns {
+        let nn = l.n_at(s);
+        let nf = nn as f64;
+        for o in 0..no {
+            let ob = off.band[s][o];
+            let gmv = &mut g_mag[s][o];
+            let gm = plus_scaled_mean(gmv, g_mv[s][o], &p.mag[s][o], nf);
+            let (ca, cb) = y[ob..ob + 2 * nn].split_at(nn);
+            let (gya, gyb) = gy[ob..ob + 2 * nn].split_at_mut(nn);
+            let (rho, gmv) = (&p.rho[s][o][..nn], &gmv[..nn]);
+            let modulus = |i: usize| {
+                let (a, b, r) = (ca[i].as_f64(), cb[i].as_f64(), rho[i]);
+                let inv = if r > 0.0 { 1.0 / r } else { 0.0 };
+                let gr = (gmv[i] - gm) * inv;
+                (gr * a, gr * b)
+            };
+            if s + 1 < ns {
+                let (gre, re) = (&g_re[s][o][..nn], &p.re[s][o][..nn]);
+                let c = g_vr[s][o] * 2.0 / nf;
+                for i in 0..nn {
+                    let (ma, mb) = modulus(i);
+                    gya[i] = E::of_f64((gre[i] + c * re[i]) + ma);
+                    gyb[i] = E::of_f64(mb);
+                }
+            } else {
+                for i in 0..nn {
+                    let (ma, mb) = modulus(i);
+                    gya[i] = E::of_f64(ma);
+                    gyb[i] = E::of_f64(mb);
+                }
+            }
+        }
+    }
+
+    // reconstructed low-pass images
+    for k in 0..=ns {
+        let (h, wd) = l.dims[k];
+        let nn = h * wd;
+        let nf = nn as f64;
+        let or = off.recon[k];
+        let r = &p.recon[k][..nn];
+        let v = p.recon_var[k];
+        let mut g_v = g_vrec[k];
+        let gr_img = g_ac.next().expect("one per reconstructed image");
+        g_v += g[gr.std + k] / (2.0 * v.sqrt());
+        let unstable = v / var < l.resolution;
+        let (gs, gk) = if unstable {
+            (0.0, 0.0)
+        } else {
+            (g[gr.skew + k], g[gr.kurt + k])
+        };
+        let m3 = r.iter().map(|a| a * a * a).sum::<f64>() / nf;
+        let m4 = r.iter().map(|a| (a * a) * (a * a)).sum::<f64>() / nf;
+        g_v += -1.5 * m3 * v.powf(-2.5) * gs - 2.0 * m4 * v.powi(-3) * gk;
+        let (c3, c4) = (gs * v.powf(-1.5) * 3.0 / nf, gk / (v * v) * 4.0 / nf);
+        let gyr = &mut gy[or..or + nn];
+        for i in 0..nn {
+            let a = r[i];
+            gyr[i] = E::of_f64(gr_img[i] + g_v * 2.0 * a / nf + c3 * a * a + c4 * a * a * a);
+        }
+    }
+    let nh = l.n_at(0);
+    let (hp, ghp) = (
+        &y[off.highpass..off.highpass + nh],
+        &mut gy[off.highpass..off.highpass + nh],
+    );
+    for (t, v) in ghp.iter_mut().zip(hp) {
+        *t = E::of_f64(g[gr.hp] * 2.0 * v.as_f64() / nh as f64);
+    }
+}
