@@ -24,6 +24,49 @@ pub(crate) fn pieces<T: Send>(data: &mut [T], size: usize, f: impl Fn(usize, &mu
     }
 }
 
+/// [`pieces`] over three slices cut alike: `f(i, (a_i, b_i, c_i))`.
+pub(crate) fn pieces3<T: Send>(
+    a: &mut [T],
+    b: &mut [T],
+    c: &mut [T],
+    size: usize,
+    f: impl Fn(usize, (&mut [T], &mut [T], &mut [T])) + Sync,
+) {
+    if worth(a.len().div_ceil(size.max(1)), size) {
+        a.par_chunks_mut(size)
+            .zip(b.par_chunks_mut(size))
+            .zip(c.par_chunks_mut(size))
+            .enumerate()
+            .for_each(|(i, ((a, b), c))| f(i, (a, b, c)));
+    } else {
+        a.chunks_mut(size)
+            .zip(b.chunks_mut(size))
+            .zip(c.chunks_mut(size))
+            .enumerate()
+            .for_each(|(i, ((a, b), c))| f(i, (a, b, c)));
+    }
+}
+
+/// [`pieces`] over two slices cut alike: `f(i, (a_i, b_i))`.
+pub(crate) fn pieces2<T: Send>(
+    a: &mut [T],
+    b: &mut [T],
+    size: usize,
+    f: impl Fn(usize, (&mut [T], &mut [T])) + Sync,
+) {
+    if worth(a.len().div_ceil(size.max(1)), size) {
+        a.par_chunks_mut(size)
+            .zip(b.par_chunks_mut(size))
+            .enumerate()
+            .for_each(|(i, (a, b))| f(i, (a, b)));
+    } else {
+        a.chunks_mut(size)
+            .zip(b.chunks_mut(size))
+            .enumerate()
+            .for_each(|(i, (a, b))| f(i, (a, b)));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,6 +78,25 @@ mod tests {
             pieces(&mut v, size, |i, p| p.iter_mut().for_each(|x| *x += i + 1));
             let want: Vec<usize> = (0..n).map(|j| j / size + 1).collect();
             assert_eq!(v, want, "n {n} size {size}");
+        }
+    }
+
+    #[test]
+    fn pieces2_and_pieces3_cut_every_slice_alike() {
+        for (n, size) in [(10usize, 3usize), (1 << 16, 1 << 12)] {
+            let want: Vec<usize> = (0..n).map(|j| j / size + 1).collect();
+            let (mut a, mut b, mut c) = (vec![0usize; n], vec![0usize; n], vec![0usize; n]);
+            pieces3(&mut a, &mut b, &mut c, size, |i, (a, b, c)| {
+                for s in [a, b, c] {
+                    s.iter_mut().for_each(|x| *x += i + 1);
+                }
+            });
+            assert_eq!((&a, &b, &c), (&want, &want, &want), "n {n} size {size}");
+            let (mut a, mut b) = (vec![0usize; n], vec![0usize; n]);
+            pieces2(&mut a, &mut b, size, |i, (a, b)| {
+                a.iter_mut().chain(b.iter_mut()).for_each(|x| *x += i + 1)
+            });
+            assert_eq!((&a, &b), (&want, &want), "n {n} size {size}");
         }
     }
 }

@@ -4,8 +4,6 @@
 use dfdx::prelude::{Cpu, Tensor};
 
 use crate::error::Result;
-use rayon::prelude::*;
-
 use crate::ops::par;
 use crate::ops::pool::{self, Pooled};
 use crate::ops::tape::{read, record1, record2, values};
@@ -92,21 +90,11 @@ pub(crate) fn map_values<E: Float, F: Fn(E, usize) -> (E, E) + Sync>(
     f: &F,
 ) -> Pooled<E> {
     let mut der = pool::take(if grad { out.len() } else { 0 });
-    let n = out.len().div_ceil(plane.max(1));
     if grad {
         // indexed loops over slices of one length vectorise; long zips do not
-        let one = |p: usize, (x, d): (&mut [E], &mut [E])| fill2(x, d, |v| f(v, p % c));
-        if par::worth(n, plane) {
-            out.par_chunks_mut(plane)
-                .zip(der.par_chunks_mut(plane))
-                .enumerate()
-                .for_each(|(p, xd)| one(p, xd));
-        } else {
-            out.chunks_mut(plane)
-                .zip(der.chunks_mut(plane))
-                .enumerate()
-                .for_each(|(p, xd)| one(p, xd));
-        }
+        par::pieces2(out, &mut der, plane, |p, (x, d)| {
+            fill2(x, d, |v| f(v, p % c))
+        });
     } else {
         par::pieces(out, plane, |p, x| {
             x.iter_mut().for_each(|v| *v = f(*v, p % c).0)
@@ -128,25 +116,11 @@ pub(crate) fn map2_values<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync>(
 ) -> (Pooled<E>, Pooled<E>) {
     let cap = if grad { out.len() } else { 0 };
     let (mut d1, mut d2) = (pool::take(cap), pool::take(cap));
-    let n = out.len().div_ceil(plane.max(1));
     if grad {
-        let one = |p: usize, ((o, d1), d2): ((&mut [E], &mut [E]), &mut [E])| {
+        par::pieces3(out, &mut d1, &mut d2, plane, |p, (o, d1, d2)| {
             let b = &bv[p * plane..][..o.len()];
             fill3(o, b, d1, d2, |x, y| f(x, y, p % c));
-        };
-        if par::worth(n, plane) {
-            out.par_chunks_mut(plane)
-                .zip(d1.par_chunks_mut(plane))
-                .zip(d2.par_chunks_mut(plane))
-                .enumerate()
-                .for_each(|(p, t)| one(p, t));
-        } else {
-            out.chunks_mut(plane)
-                .zip(d1.chunks_mut(plane))
-                .zip(d2.chunks_mut(plane))
-                .enumerate()
-                .for_each(|(p, t)| one(p, t));
-        }
+        });
     } else {
         par::pieces(out, plane, |p, o| {
             for (o, y) in o.iter_mut().zip(&bv[p * plane..]) {
@@ -180,24 +154,11 @@ pub(crate) fn halves_values<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync>(
         (first, second, ch)
     };
     if grad {
-        let one = |p: usize, ((dst, d1), d2): ((&mut [E], &mut [E]), &mut [E])| {
+        par::pieces3(&mut out, &mut d1, &mut d2, plane, |p, (dst, d1, d2)| {
             let (first, second, ch) = halves(p);
             dst.copy_from_slice(first);
             fill3(dst, second, d1, d2, |a, b| f(a, b, ch));
-        };
-        if par::worth(b * k, plane) {
-            out.par_chunks_mut(plane)
-                .zip(d1.par_chunks_mut(plane))
-                .zip(d2.par_chunks_mut(plane))
-                .enumerate()
-                .for_each(|(p, t)| one(p, t));
-        } else {
-            out.chunks_mut(plane)
-                .zip(d1.chunks_mut(plane))
-                .zip(d2.chunks_mut(plane))
-                .enumerate()
-                .for_each(|(p, t)| one(p, t));
-        }
+        });
     } else {
         par::pieces(&mut out, plane, |p, dst| {
             let (first, second, ch) = halves(p);
