@@ -127,6 +127,12 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
             acc[k] += x[k] * y[k];
         }
     }
+    halving_sum(acc) + tail
+}
+
+/// The sum of `acc`'s lanes, added in halves (lane `k` with lane `k + w/2`) down to one.
+#[inline(always)]
+fn halving_sum<const K: usize>(mut acc: [f64; K]) -> f64 {
     let mut w = K;
     while w > 1 {
         w /= 2;
@@ -134,7 +140,7 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
             acc[k] += acc[k + w];
         }
     }
-    acc[0] + tail
+    acc[0]
 }
 
 /// `sum v * v` of values of any element type, in f64, with sixteen partial sums.
@@ -150,14 +156,7 @@ pub(super) fn sum_sq<E: Float>(v: &[E]) -> f64 {
             acc[k] += a * a;
         }
     }
-    let mut w = K;
-    while w > 1 {
-        w /= 2;
-        for k in 0..w {
-            acc[k] += acc[k + w];
-        }
-    }
-    acc[0] + tail
+    halving_sum(acc) + tail
 }
 
 /// |z| of a complex band (real part, then imaginary part, `n` each).
