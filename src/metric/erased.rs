@@ -286,7 +286,7 @@ impl crate::metric::Ssim {
     pub fn dissimilarity(self) -> FnMetric {
         from_fn(move |a, b| {
             let s = Metric::forward(&self, a, b)?;
-            crate::ops::map(s, |v, _| (1.0 - v, -1.0))
+            crate::ops::pointwise::inlined::map(s, |v, _| (1.0 - v, -1.0))
         })
         .named("1-SSIM")
     }

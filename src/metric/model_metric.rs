@@ -4,7 +4,8 @@
 use super::Metric;
 use crate::device::Device;
 use crate::error::Result;
-use crate::ops::{map, mse};
+use crate::ops::mse;
+use crate::ops::pointwise::inlined::map;
 use crate::simulate::Model;
 use crate::tensor::{Float, Image, Tape};
 

@@ -8,7 +8,8 @@ use super::ssim::{checked_pair, smaller_than_window, ssim_parts, window, Carrier
 use super::Metric;
 use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::ops::{map, separable_map, SeparableMap};
+use crate::ops::pointwise::inlined::map;
+use crate::ops::{separable_map, SeparableMap};
 use crate::tensor::{dims, Float, Image, Tape};
 use crate::warnings;
 

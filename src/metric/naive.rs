@@ -4,7 +4,7 @@ use super::pair::{broadcast_pair, plane_mean};
 use super::Metric;
 use crate::device::Device;
 use crate::error::Result;
-use crate::ops::map2;
+use crate::ops::pointwise::inlined::map2;
 use crate::tensor::{Float, Image, Tape};
 
 /// Mean squared error over height and width, one value per batch element and channel

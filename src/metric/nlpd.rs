@@ -13,7 +13,8 @@ use super::Metric;
 use crate::device::Device;
 use crate::error::Result;
 use crate::ops::nlpd::{nlpd as nlpd_fused, EPSILON};
-use crate::ops::{conv2d_same, map, map2, Fused, NlpdPlan, PadMode};
+use crate::ops::pointwise::inlined::{map, map2};
+use crate::ops::{conv2d_same, Fused, NlpdPlan, PadMode};
 use crate::simulate::LaplacianPyramid;
 use crate::tensor::{dims, Float, Image, Tape};
 

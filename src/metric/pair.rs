@@ -6,7 +6,8 @@ use dfdx::prelude::{PutTape, SplitTape};
 
 use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::ops::{expand, map, separable_map, SeparableMap};
+use crate::ops::pointwise::inlined::map;
+use crate::ops::{expand, separable_map, SeparableMap};
 use crate::tensor::{dims, Float, Image, Tape};
 use crate::warnings;
 
@@ -106,5 +107,5 @@ pub(crate) fn mul<E: Float, D: Device<E>, T: Tape<E, D>>(
     x: Image<E, T, D>,
     y: Image<E, T, D>,
 ) -> Result<Image<E, T, D>> {
-    crate::ops::map2(x, y, |a, b, _| (a * b, b, a))
+    crate::ops::pointwise::inlined::map2(x, y, |a, b, _| (a * b, b, a))
 }

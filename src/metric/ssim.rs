@@ -10,8 +10,9 @@ use super::pair::{
 use super::Metric;
 use crate::device::Device;
 use crate::error::Result;
+use crate::ops::pointwise::inlined::{map, map2};
 use crate::ops::ssim::{ssim_mean, C1, C2};
-use crate::ops::{map, map2, separable_map, Fused, PadMode, SeparableMap, SsimWindow};
+use crate::ops::{separable_map, Fused, PadMode, SeparableMap, SsimWindow};
 use crate::tensor::{dims, Float, Image, Tape};
 use crate::warnings;
 

@@ -7,7 +7,8 @@ use dfdx::prelude::WithEmptyTape;
 
 use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::ops::{map2, separable_map, PadMode, SeparableMap};
+use crate::ops::pointwise::inlined::map2;
+use crate::ops::{separable_map, PadMode, SeparableMap};
 use crate::tensor::{dims, Float, Image, Tape};
 
 /// pyrtools' `binom5`: `[1, 4, 6, 4, 1] / 16 * sqrt(2)` (the 2-D filter `binom5 ⊗ binom5`

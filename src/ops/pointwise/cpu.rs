@@ -7,7 +7,54 @@ use crate::error::Result;
 use crate::ops::par;
 use crate::ops::pool::{self, Pooled};
 use crate::ops::tape::{read, record1, record2, values};
-use crate::tensor::{dims, Float, Shape4, Tape};
+use crate::tensor::{dims, ByFloat, Float, PerFloat, Shape4, Tape};
+
+/// A map's function of one image: `f(value, channel)` gives the output and its derivative.
+type MapFn<'a, E> = dyn Fn(E, usize) -> (E, E) + Sync + 'a;
+/// A map's function of two images: the output and its derivatives with respect to both.
+type Map2Fn<'a, E> = dyn Fn(E, E, usize) -> (E, E, E) + Sync + 'a;
+
+/// The loops of [`map`], [`map2`] and [`map2_halves`] and of their adjoints for one
+/// element type, taking the function as a trait object.
+#[allow(clippy::type_complexity)]
+pub(crate) struct Loops<E: Float> {
+    map: fn(&mut [E], usize, usize, bool, &MapFn<'_, E>) -> Pooled<E>,
+    map2: fn(&mut [E], &[E], usize, usize, bool, &Map2Fn<'_, E>) -> (Pooled<E>, Pooled<E>),
+    halves:
+        fn(&[E], usize, usize, usize, bool, &Map2Fn<'_, E>) -> (Pooled<E>, Pooled<E>, Pooled<E>),
+    /// [`mul_add`], the adjoints' loop.
+    mul_add: fn(&mut [E], &[E], &[E]),
+    /// [`halves_adjoint`].
+    halves_adjoint: fn(&[E], &mut [E], &[E], &[E], usize, usize, usize),
+}
+
+/// [`Loops`] by element type.
+struct LoopsOf;
+impl PerFloat for LoopsOf {
+    type Of<E: Float> = Loops<E>;
+}
+
+// The loops are compiled here, once per element type, and reached through these function
+// pointers: a crate that maps with its own closure (an evcxr notebook cell, compiled with
+// little optimisation) compiles only the thin tape wiring, and its closure runs inside
+// this crate's optimised loop. Were the loops generic over the closure, each cell would
+// compile them at its own optimisation level (at opt-level 0, 2.6 times slower).
+static LOOPS: ByFloat<LoopsOf> = ByFloat {
+    single: Loops {
+        map: map_dyn::<f32>,
+        map2: map2_dyn::<f32>,
+        halves: halves_dyn::<f32>,
+        mul_add: mul_add::<f32>,
+        halves_adjoint: halves_adjoint::<f32>,
+    },
+    double: Loops {
+        map: map_dyn::<f64>,
+        map2: map2_dyn::<f64>,
+        halves: halves_dyn::<f64>,
+        mul_add: mul_add::<f64>,
+        halves_adjoint: halves_adjoint::<f64>,
+    },
+};
 
 #[cfg(not(feature = "portable-cpu"))]
 impl<E: Float> super::PointwiseKernel<E> for Cpu {
@@ -30,6 +77,55 @@ impl<E: Float> super::PointwiseKernel<E> for Cpu {
     ) -> crate::Result<crate::Image<E, T>> {
         map2_halves(x, f)
     }
+    fn map_inlined<T: Tape<E>>(
+        x: crate::Image<E, T>,
+        f: impl Fn(E, usize) -> (E, E) + Sync,
+    ) -> crate::Result<crate::Image<E, T>> {
+        Ok(map_with(x, |out, c, plane, grad| {
+            map_values(out, c, plane, grad, &f)
+        }))
+    }
+    fn map2_inlined<T: Tape<E>>(
+        a: crate::Image<E, T>,
+        b: crate::Image<E, T>,
+        f: impl Fn(E, E, usize) -> (E, E, E) + Sync,
+    ) -> crate::Result<crate::Image<E, T>> {
+        map2_with(a, b, |out, bv, c, plane, grad| {
+            map2_values(out, bv, c, plane, grad, &f)
+        })
+    }
+}
+
+fn map_dyn<E: Float>(
+    out: &mut [E],
+    c: usize,
+    plane: usize,
+    grad: bool,
+    f: &MapFn<'_, E>,
+) -> Pooled<E> {
+    map_values(out, c, plane, grad, f)
+}
+
+fn map2_dyn<E: Float>(
+    out: &mut [E],
+    bv: &[E],
+    c: usize,
+    plane: usize,
+    grad: bool,
+    f: &Map2Fn<'_, E>,
+) -> (Pooled<E>, Pooled<E>) {
+    map2_values(out, bv, c, plane, grad, f)
+}
+
+fn halves_dyn<E: Float>(
+    xv: &[E],
+    b: usize,
+    c2: usize,
+    plane: usize,
+    grad: bool,
+    f: &Map2Fn<'_, E>,
+) -> (Pooled<E>, Pooled<E>, Pooled<E>) {
+    halves_values(xv, b, c2, plane, grad, f)
 }
 
 /// [`super::map`] on the CPU.
@@ -37,9 +133,20 @@ pub(crate) fn map<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Cpu, T>,
     f: impl Fn(E, usize) -> (E, E) + Sync,
 ) -> Tensor<Shape4, E, Cpu, T> {
+    let map = E::pick(&LOOPS).map;
+    map_with(x, |out, c, plane, grad| map(out, c, plane, grad, &f))
+}
+
+/// [`super::map`] on the CPU, its values and derivatives computed in place by
+/// `values_of(out, c, plane, grad)` (`out` holds `x`'s values).
+fn map_with<E: Float, T: Tape<E>>(
+    x: Tensor<Shape4, E, Cpu, T>,
+    values_of: impl FnOnce(&mut [E], usize, usize, bool) -> Pooled<E>,
+) -> Tensor<Shape4, E, Cpu, T> {
     let [b, c, h, w] = dims(&x);
     let (x, mut out) = values(x);
-    let der = map_values(&mut out, c, h * w, T::OWNS_TAPE, &f);
+    let der = values_of(&mut out, c, h * w, T::OWNS_TAPE);
+    let mul_add = E::pick(&LOOPS).mul_add;
     record1(x, out, (b, c, h, w), move |gy, gx| mul_add(gx, gy, &der))
 }
 
@@ -49,13 +156,25 @@ pub(crate) fn map2<E: Float, T: Tape<E>>(
     b: Tensor<Shape4, E, Cpu, T>,
     f: impl Fn(E, E, usize) -> (E, E, E) + Sync,
 ) -> Result<Tensor<Shape4, E, Cpu, T>> {
+    let map2 = E::pick(&LOOPS).map2;
+    map2_with(a, b, |out, bv, c, plane, grad| {
+        map2(out, bv, c, plane, grad, &f)
+    })
+}
+
+/// [`super::map2`] on the CPU, its values and derivatives computed by `values(out, b, c,
+/// plane, grad)` (`out` holds `a`'s values).
+fn map2_with<E: Float, T: Tape<E>>(
+    a: Tensor<Shape4, E, Cpu, T>,
+    b: Tensor<Shape4, E, Cpu, T>,
+    values_of: impl FnOnce(&mut [E], &[E], usize, usize, bool) -> (Pooled<E>, Pooled<E>),
+) -> Result<Tensor<Shape4, E, Cpu, T>> {
     let (da, db) = (dims(&a), dims(&b));
     crate::ops::checks::same_shape("element-wise op on", da, db)?;
     let [_, c, h, w] = da;
     let (a, mut out) = values(a);
-    let (b, (d1, d2)) = read(b, |bv| {
-        map2_values(&mut out, bv, c, h * w, T::OWNS_TAPE, &f)
-    });
+    let (b, (d1, d2)) = read(b, |bv| values_of(&mut out, bv, c, h * w, T::OWNS_TAPE));
+    let mul_add = E::pick(&LOOPS).mul_add;
     Ok(record2(
         a,
         b,
@@ -73,8 +192,10 @@ pub(crate) fn map2_halves<E: Float, T: Tape<E>>(
 ) -> Result<Tensor<Shape4, E, Cpu, T>> {
     let [b, c2, h, w] = dims(&x);
     crate::ops::checks::halves(c2)?;
-    let (x, (out, d1, d2)) = read(x, |xv| halves_values(xv, b, c2, h * w, T::OWNS_TAPE, &f));
+    let halves = E::pick(&LOOPS).halves;
+    let (x, (out, d1, d2)) = read(x, |xv| halves(xv, b, c2, h * w, T::OWNS_TAPE, &f));
     let k = c2 / 2;
+    let halves_adjoint = E::pick(&LOOPS).halves_adjoint;
     Ok(record1(x, out, (b, k, h, w), move |gy, gx| {
         halves_adjoint(gy, gx, &d1, &d2, b, c2, h * w)
     }))
@@ -82,7 +203,7 @@ pub(crate) fn map2_halves<E: Float, T: Tape<E>>(
 
 /// `out[i] = f(out[i], channel).0` in place; returns the derivatives when `grad`.
 #[inline(always)]
-pub(crate) fn map_values<E: Float, F: Fn(E, usize) -> (E, E) + Sync>(
+pub(crate) fn map_values<E: Float, F: Fn(E, usize) -> (E, E) + Sync + ?Sized>(
     out: &mut [E],
     c: usize,
     plane: usize,
@@ -106,7 +227,7 @@ pub(crate) fn map_values<E: Float, F: Fn(E, usize) -> (E, E) + Sync>(
 /// `out[i] = f(out[i], b[i], channel).0` in place; returns the derivatives with respect to
 /// both inputs when `grad`.
 #[inline(always)]
-pub(crate) fn map2_values<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync>(
+pub(crate) fn map2_values<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync + ?Sized>(
     out: &mut [E],
     bv: &[E],
     c: usize,
@@ -134,7 +255,7 @@ pub(crate) fn map2_values<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync>(
 /// `f(first half, second half, channel)` of `xv`'s `c2` channels: the values and, when
 /// `grad`, the derivatives with respect to each half.
 #[inline(always)]
-pub(crate) fn halves_values<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync>(
+pub(crate) fn halves_values<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync + ?Sized>(
     xv: &[E],
     b: usize,
     c2: usize,

@@ -5,10 +5,10 @@
 use dfdx::prelude::{Cpu, Tensor};
 
 use super::SeparableMap;
-use crate::ops::pool;
+use crate::ops::pool::{self, Pooled};
 use crate::ops::separable::Row;
 use crate::ops::tape::{read, record1};
-use crate::tensor::{dims, Float, Shape4, Tape};
+use crate::tensor::{dims, ByFloat, Float, PerFloat, Shape4, Tape};
 
 #[cfg(not(feature = "portable-cpu"))]
 impl<E: Float> super::SeparableMapKernel<E> for Cpu {
@@ -117,45 +117,94 @@ fn apply_plane<E: Float>(
     }
 }
 
+/// The planes' loops of one element type, reached through [`KERNELS`] so that they are
+/// compiled here, optimised, even when the op is called from a crate built with little
+/// optimisation (an evcxr notebook cell).
+#[allow(clippy::type_complexity)]
+struct Kernels<E: Float> {
+    forward: fn(&[E], [usize; 4], (usize, usize), &RowsE<E>, &RowsE<E>) -> Pooled<E>,
+    adjoint: fn(&[E], &mut [E], [usize; 4], (usize, usize), &RowsE<E>, &RowsE<E>),
+}
+
+struct KernelsOf;
+impl PerFloat for KernelsOf {
+    type Of<E: Float> = Kernels<E>;
+}
+
+static KERNELS: ByFloat<KernelsOf> = ByFloat {
+    single: Kernels {
+        forward: forward_planes::<f32>,
+        adjoint: adjoint_planes::<f32>,
+    },
+    double: Kernels {
+        forward: forward_planes::<f64>,
+        adjoint: adjoint_planes::<f64>,
+    },
+};
+
+/// `A X Bᵀ` for every plane of `xv` (shape `[b, c, h, w]`), into planes of size `(ho, wo)`.
+fn forward_planes<E: Float>(
+    xv: &[E],
+    [b, c, h, w]: [usize; 4],
+    (ho, wo): (usize, usize),
+    ra: &RowsE<E>,
+    rb: &RowsE<E>,
+) -> Pooled<E> {
+    let mut out = pool::take(b * c * ho * wo);
+    let (mut z, mut zt) = (pool::take((ho * w).max(wo * ho)), pool::take(w * ho));
+    for p in 0..b * c {
+        apply_plane(
+            &xv[p * h * w..(p + 1) * h * w],
+            w,
+            ra,
+            rb,
+            &mut z,
+            &mut zt,
+            &mut out[p * ho * wo..(p + 1) * ho * wo],
+            false,
+        );
+    }
+    out
+}
+
+/// The adjoint of [`forward_planes`]: adds `Aᵀ G B` of every plane of `gy` into `gx`.
+fn adjoint_planes<E: Float>(
+    gy: &[E],
+    gx: &mut [E],
+    [b, c, h, w]: [usize; 4],
+    (ho, wo): (usize, usize),
+    ra: &RowsE<E>,
+    rb: &RowsE<E>,
+) {
+    let (at, bt) = (transpose(ra, h), transpose(rb, w));
+    let (mut z, mut zt) = (pool::take((h * wo).max(w * h)), pool::take(wo * h));
+    for p in 0..b * c {
+        apply_plane(
+            &gy[p * ho * wo..(p + 1) * ho * wo],
+            wo,
+            &at,
+            &bt,
+            &mut z,
+            &mut zt,
+            &mut gx[p * h * w..(p + 1) * h * w],
+            true,
+        );
+    }
+}
+
 /// [`super::separable_map`] on the CPU (the input's size checked by the caller).
 pub(crate) fn separable_map<E: Float, T: Tape<E>>(
     x: Tensor<Shape4, E, Cpu, T>,
     map: &SeparableMap,
 ) -> Tensor<Shape4, E, Cpu, T> {
-    let [b, c, h, w] = dims(&x);
-    let (ho, wo) = map.output_size();
+    let shape = dims(&x);
+    let [b, c, _, _] = shape;
+    let size = map.output_size();
     let (ra, rb) = (to_e::<E>(map.rows()), to_e::<E>(map.cols()));
-    let (x, out) = read(x, |xv| {
-        let mut out = pool::take(b * c * ho * wo);
-        let (mut z, mut zt) = (pool::take((ho * w).max(wo * ho)), pool::take(w * ho));
-        for p in 0..b * c {
-            apply_plane(
-                &xv[p * h * w..(p + 1) * h * w],
-                w,
-                &ra,
-                &rb,
-                &mut z,
-                &mut zt,
-                &mut out[p * ho * wo..(p + 1) * ho * wo],
-                false,
-            );
-        }
-        out
-    });
-    record1(x, out, (b, c, ho, wo), move |gy, gx| {
-        let (at, bt) = (transpose(&ra, h), transpose(&rb, w));
-        let (mut z, mut zt) = (pool::take((h * wo).max(w * h)), pool::take(wo * h));
-        for p in 0..b * c {
-            apply_plane(
-                &gy[p * ho * wo..(p + 1) * ho * wo],
-                wo,
-                &at,
-                &bt,
-                &mut z,
-                &mut zt,
-                &mut gx[p * h * w..(p + 1) * h * w],
-                true,
-            );
-        }
+    let k = E::pick(&KERNELS);
+    let (forward, adjoint) = (k.forward, k.adjoint);
+    let (x, out) = read(x, |xv| forward(xv, shape, size, &ra, &rb));
+    record1(x, out, (b, c, size.0, size.1), move |gy, gx| {
+        adjoint(gy, gx, shape, size, &ra, &rb)
     })
 }
