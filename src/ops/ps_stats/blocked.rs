@@ -24,8 +24,15 @@ pub(crate) fn dots(a: &[&[f64]], b: &[&[f64]], pairs: &[(usize, usize)]) -> Vec<
     out
 }
 
+/// Destinations updated together when they take the same sources in the same order:
+/// each source chunk is loaded once for all of them.
+const GROUP: usize = 4;
+
 /// `dst[k] += c * src[j]` for each `(c, j, k)` of `terms` (all vectors of one length).
-/// The terms of one destination are summed in registers, chunk by chunk, and stored once.
+/// The terms of one destination are summed in registers, chunk by chunk, in their order
+/// in `terms`, and stored once; destinations with the same list of sources are done
+/// together, up to [`GROUP`] at a time (the same additions in the same order: the same
+/// bits).
 #[inline(always)]
 pub(crate) fn axpys(src: &[&[f64]], dst: &mut [&mut [f64]], terms: &[(f64, usize, usize)]) {
     let n = src.first().map_or(0, |v| v.len());
@@ -34,23 +41,43 @@ pub(crate) fn axpys(src: &[&[f64]], dst: &mut [&mut [f64]], terms: &[(f64, usize
     for &(c, j, k) in terms {
         by_dst[k].push((c, j));
     }
+    let same = |a: &[(f64, usize)], b: &[(f64, usize)]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.1 == y.1)
+    };
+    // runs of consecutive destinations with the same sources: (first, count)
+    let mut runs = vec![];
+    let mut k = 0;
+    while k < dst.len() {
+        let mut e = k + 1;
+        while e < dst.len() && e - k < GROUP && same(&by_dst[k], &by_dst[e]) {
+            e += 1;
+        }
+        if !by_dst[k].is_empty() {
+            runs.push((k, e - k));
+        }
+        k = e;
+    }
+    // per run: the sources, and per source the coefficients of the run's destinations
+    let plans: Vec<(Vec<usize>, Vec<[f64; GROUP]>)> = runs
+        .iter()
+        .map(|&(k, g)| {
+            let js = by_dst[k].iter().map(|t| t.1).collect();
+            let cs = (0..by_dst[k].len())
+                .map(|t| std::array::from_fn(|d| if d < g { by_dst[k + d][t].0 } else { 0.0 }))
+                .collect();
+            (js, cs)
+        })
+        .collect();
     let body = n / LANES * LANES;
     for i0 in (0..body).step_by(AXPY_BLOCK) {
         let i1 = (i0 + AXPY_BLOCK).min(body);
-        for (y, ts) in dst.iter_mut().zip(&by_dst) {
-            if ts.is_empty() {
-                continue;
-            }
-            for p in (i0..i1).step_by(LANES) {
-                let yc: &mut [f64; LANES] = (&mut y[p..p + LANES]).try_into().expect("chunk");
-                let mut acc = *yc;
-                for &(c, j) in ts {
-                    let x: &[f64; LANES] = src[j][p..p + LANES].try_into().expect("chunk");
-                    for l in 0..LANES {
-                        acc[l] += c * x[l];
-                    }
-                }
-                *yc = acc;
+        for (&(k, g), (js, cs)) in runs.iter().zip(&plans) {
+            let ys = &mut dst[k..k + g];
+            match g {
+                4 => run::<4>(src, ys, js, cs, i0, i1),
+                3 => run::<3>(src, ys, js, cs, i0, i1),
+                2 => run::<2>(src, ys, js, cs, i0, i1),
+                _ => run::<1>(src, ys, js, cs, i0, i1),
             }
         }
     }
@@ -59,6 +86,37 @@ pub(crate) fn axpys(src: &[&[f64]], dst: &mut [&mut [f64]], terms: &[(f64, usize
             for p in body..n {
                 y[p] += c * src[j][p];
             }
+        }
+    }
+}
+
+/// The sums of [`axpys`] on values `i0..i1` (whole chunks) for `G` destinations `ys`
+/// taking sources `js` with coefficients `cs` (per source, one per destination).
+#[inline(always)]
+fn run<const G: usize>(
+    src: &[&[f64]],
+    ys: &mut [&mut [f64]],
+    js: &[usize],
+    cs: &[[f64; GROUP]],
+    i0: usize,
+    i1: usize,
+) {
+    let ys: &mut [&mut [f64]; G] = ys.try_into().expect("a run of G destinations");
+    let ys: [&mut [f64]; G] = ys.each_mut().map(|y| &mut y[i0..i1]);
+    let xs: Vec<&[f64]> = js.iter().map(|&j| &src[j][i0..i1]).collect();
+    for p in (0..i1 - i0).step_by(LANES) {
+        let mut acc: [[f64; LANES]; G] =
+            std::array::from_fn(|d| ys[d][p..p + LANES].try_into().expect("chunk"));
+        for (x, c) in xs.iter().zip(cs) {
+            let x: &[f64; LANES] = x[p..p + LANES].try_into().expect("chunk");
+            for d in 0..G {
+                for l in 0..LANES {
+                    acc[d][l] += c[d] * x[l];
+                }
+            }
+        }
+        for d in 0..G {
+            ys[d][p..p + LANES].copy_from_slice(&acc[d]);
         }
     }
 }
