@@ -28,6 +28,14 @@ pub(crate) fn clear() {
 
 /// An empty buffer with room for `n` values.
 pub(crate) fn with_capacity(n: usize) -> Buf {
+    let mut b = scratch(n);
+    b.0.clear();
+    b
+}
+
+/// A buffer of `n` values whose contents are unspecified (a kept buffer's old values:
+/// for a caller that writes every value before it reads any).
+pub(crate) fn scratch(n: usize) -> Buf {
     {
         let found = FREE
             .try_with(|f| {
@@ -43,11 +51,12 @@ pub(crate) fn with_capacity(n: usize) -> Buf {
             .ok()
             .flatten();
         if let Some(mut v) = found {
-            v.clear();
+            v.truncate(n);
+            v.resize(n, 0.0);
             return Buf(v);
         }
     }
-    Buf(Vec::with_capacity(n))
+    Buf(vec![0.0; n])
 }
 
 /// A buffer of `n` zeros.
