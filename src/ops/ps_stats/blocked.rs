@@ -46,7 +46,11 @@ pub(crate) fn dots(a: &[&[f64]], b: &[&[f64]], pairs: &[(usize, usize)]) -> Vec<
     acc.into_iter()
         .zip(pairs)
         .map(|(s, &(i, j))| {
-            let tail: f64 = a[i][body..].iter().zip(&b[j][body..]).map(|(x, y)| x * y).sum();
+            let tail: f64 = a[i][body..]
+                .iter()
+                .zip(&b[j][body..])
+                .map(|(x, y)| x * y)
+                .sum();
             super::host::halving_sum(s) + tail
         })
         .collect()
