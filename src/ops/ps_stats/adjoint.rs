@@ -101,7 +101,7 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
     // gradients of the centred moduli and their variances
     let mut g_mv = vec![vec![0.0; no]; ns];
     let mut g_emag: Vec<Vec<Buf>> = (0..ns.saturating_sub(1))
-        .map(|s| (0..no).map(|_| buffers::zeros(l.n_at(s))).collect())
+        .map(|s| (0..no).map(|_| buffers::scratch(l.n_at(s))).collect())
         .collect();
     let mut g_ev = vec![vec![0.0; no]; ns.saturating_sub(1)];
     // the autocorrelations' gradients (by window shift), and through them the
@@ -171,7 +171,7 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
         }
         let src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
         let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
-        blocked::axpys(&src, &mut dst, &terms);
+        blocked::axpys(&src, &mut dst, &terms, no);
     }
     // the bands' real parts' gradients from the cross-scale correlations, and through
     // their variances, per scale but the coarsest
@@ -181,9 +181,9 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
         let nn = l.n_at(s);
         let nf = nn as f64;
         // the phase-doubled bands' gradients, summed over the finer orientations
-        let mut g_dbl: Vec<Buf> = (0..2 * no).map(|_| buffers::zeros(nn)).collect();
+        let mut g_dbl: Vec<Buf> = (0..2 * no).map(|_| buffers::scratch(nn)).collect();
         let mut g_dv = vec![0.0; 2 * no];
-        let mut g_res: Vec<Buf> = (0..no).map(|_| buffers::zeros(nn)).collect();
+        let mut g_res: Vec<Buf> = (0..no).map(|_| buffers::scratch(nn)).collect();
         let mut g_vrs = vec![0.0; no];
         // terms (coefficient, source, destination) over sources [mag, emag, re, dbl] and
         // destinations [g_mag, g_emag, g_re, g_dbl]
@@ -230,7 +230,7 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
             dst.extend(g_emag[s].iter_mut().map(|v| &mut v[..]));
             dst.extend(g_res.iter_mut().map(|v| &mut v[..]));
             dst.extend(g_dbl.iter_mut().map(|v| &mut v[..]));
-            blocked::axpys(&src, &mut dst, &terms);
+            blocked::axpys(&src, &mut dst, &terms, no);
         }
         // the expanded bands, in one pass per orientation: through the phase doubling
         // (re = (a^2 - b^2) / r, im = 2ab / r, r = |a + ib|) and through the centred

@@ -11,54 +11,191 @@ const AXPY_BLOCK: usize = 512;
 const LANES: usize = 8;
 
 /// `dot(a[i], b[j])` for each pair `(i, j)` of `pairs` (all vectors of one length).
+/// Each pair sums in [`LANES`] partial sums (lane `l` takes the values at `p = l mod
+/// LANES` in order), added in halves at the end, then the values past the last whole
+/// chunk. Consecutive pairs with the same `a[i]` (up to [`GROUP`]) are summed together,
+/// loading each chunk of `a[i]` once.
 #[inline(always)]
 pub(crate) fn dots(a: &[&[f64]], b: &[&[f64]], pairs: &[(usize, usize)]) -> Vec<f64> {
     let n = a.first().map_or(0, |v| v.len());
-    let mut out = vec![0.0; pairs.len()];
-    for i0 in (0..n).step_by(BLOCK) {
-        let i1 = (i0 + BLOCK).min(n);
-        for (o, &(i, j)) in out.iter_mut().zip(pairs) {
-            *o += super::host::dot(&a[i][i0..i1], &b[j][i0..i1]);
+    // runs of consecutive pairs with the same first vector: (first pair, count)
+    let mut runs = vec![];
+    let mut k = 0;
+    while k < pairs.len() {
+        let mut e = k + 1;
+        while e < pairs.len() && e - k < GROUP && pairs[e].0 == pairs[k].0 {
+            e += 1;
+        }
+        runs.push((k, e - k));
+        k = e;
+    }
+    let mut acc = vec![[0.0; LANES]; pairs.len()];
+    let body = n / LANES * LANES;
+    for i0 in (0..body).step_by(BLOCK) {
+        let i1 = (i0 + BLOCK).min(body);
+        for &(k, g) in &runs {
+            let (pr, ac) = (&pairs[k..k + g], &mut acc[k..k + g]);
+            match g {
+                4 => dot_run::<4>(a, b, pr, ac, i0, i1),
+                3 => dot_run::<3>(a, b, pr, ac, i0, i1),
+                2 => dot_run::<2>(a, b, pr, ac, i0, i1),
+                _ => dot_run::<1>(a, b, pr, ac, i0, i1),
+            }
         }
     }
-    out
+    acc.into_iter()
+        .zip(pairs)
+        .map(|(s, &(i, j))| {
+            let tail: f64 = a[i][body..]
+                .iter()
+                .zip(&b[j][body..])
+                .map(|(x, y)| x * y)
+                .sum();
+            super::host::halving_sum(s) + tail
+        })
+        .collect()
 }
 
-/// `dst[k] += c * src[j]` for each `(c, j, k)` of `terms` (all vectors of one length).
-/// The terms of one destination are summed in registers, chunk by chunk, and stored once.
+/// The partial sums of [`dots`] on values `i0..i1` (whole chunks) for `G` pairs with the
+/// same first vector.
 #[inline(always)]
-pub(crate) fn axpys(src: &[&[f64]], dst: &mut [&mut [f64]], terms: &[(f64, usize, usize)]) {
+fn dot_run<const G: usize>(
+    a: &[&[f64]],
+    b: &[&[f64]],
+    pairs: &[(usize, usize)],
+    acc: &mut [[f64; LANES]],
+    i0: usize,
+    i1: usize,
+) {
+    let x = &a[pairs[0].0][i0..i1];
+    let ys: [&[f64]; G] = std::array::from_fn(|d| &b[pairs[d].1][i0..i1]);
+    let mut s: [[f64; LANES]; G] = std::array::from_fn(|d| acc[d]);
+    for p in (0..i1 - i0).step_by(LANES) {
+        let x: &[f64; LANES] = x[p..p + LANES].try_into().expect("chunk");
+        for d in 0..G {
+            let y: &[f64; LANES] = ys[d][p..p + LANES].try_into().expect("chunk");
+            for l in 0..LANES {
+                s[d][l] += x[l] * y[l];
+            }
+        }
+    }
+    acc[..G].copy_from_slice(&s);
+}
+
+/// Destinations updated together when they take the same sources in the same order:
+/// each source chunk is loaded once for all of them.
+const GROUP: usize = 4;
+
+/// `dst[k] += c * src[j]` for each `(c, j, k)` of `terms` (all vectors of one length);
+/// the destinations from index `fresh` on start from zero instead (their previous
+/// contents are not read). The terms of one destination are summed in registers, chunk
+/// by chunk, in their order in `terms`, and stored once; destinations with the same list
+/// of sources are done together, up to [`GROUP`] at a time (the same additions in the
+/// same order: the same bits).
+#[inline(always)]
+pub(crate) fn axpys(
+    src: &[&[f64]],
+    dst: &mut [&mut [f64]],
+    terms: &[(f64, usize, usize)],
+    fresh: usize,
+) {
     let n = src.first().map_or(0, |v| v.len());
     // the terms of each destination, in their order in `terms`
     let mut by_dst: Vec<Vec<(f64, usize)>> = vec![Vec::new(); dst.len()];
     for &(c, j, k) in terms {
         by_dst[k].push((c, j));
     }
+    let same = |a: &[(f64, usize)], b: &[(f64, usize)]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.1 == y.1)
+    };
+    // runs of consecutive destinations with the same sources (and the same start):
+    // (first, count)
+    let mut runs = vec![];
+    let mut k = 0;
+    while k < dst.len() {
+        let mut e = k + 1;
+        while e < dst.len()
+            && e - k < GROUP
+            && (e < fresh) == (k < fresh)
+            && same(&by_dst[k], &by_dst[e])
+        {
+            e += 1;
+        }
+        if !by_dst[k].is_empty() {
+            runs.push((k, e - k));
+        } else if k >= fresh {
+            dst[k..e].iter_mut().for_each(|y| y.fill(0.0));
+        }
+        k = e;
+    }
+    // per run: the sources, and per source the coefficients of the run's destinations
+    let plans: Vec<(Vec<usize>, Vec<[f64; GROUP]>)> = runs
+        .iter()
+        .map(|&(k, g)| {
+            let js = by_dst[k].iter().map(|t| t.1).collect();
+            let cs = (0..by_dst[k].len())
+                .map(|t| std::array::from_fn(|d| if d < g { by_dst[k + d][t].0 } else { 0.0 }))
+                .collect();
+            (js, cs)
+        })
+        .collect();
     let body = n / LANES * LANES;
     for i0 in (0..body).step_by(AXPY_BLOCK) {
         let i1 = (i0 + AXPY_BLOCK).min(body);
-        for (y, ts) in dst.iter_mut().zip(&by_dst) {
-            if ts.is_empty() {
-                continue;
-            }
-            for p in (i0..i1).step_by(LANES) {
-                let yc: &mut [f64; LANES] = (&mut y[p..p + LANES]).try_into().expect("chunk");
-                let mut acc = *yc;
-                for &(c, j) in ts {
-                    let x: &[f64; LANES] = src[j][p..p + LANES].try_into().expect("chunk");
-                    for l in 0..LANES {
-                        acc[l] += c * x[l];
-                    }
-                }
-                *yc = acc;
+        for (&(k, g), (js, cs)) in runs.iter().zip(&plans) {
+            let ys = &mut dst[k..k + g];
+            let zero = k >= fresh;
+            match g {
+                4 => run::<4>(src, ys, js, cs, i0..i1, zero),
+                3 => run::<3>(src, ys, js, cs, i0..i1, zero),
+                2 => run::<2>(src, ys, js, cs, i0..i1, zero),
+                _ => run::<1>(src, ys, js, cs, i0..i1, zero),
             }
         }
     }
-    for (y, ts) in dst.iter_mut().zip(&by_dst) {
+    for (k, (y, ts)) in dst.iter_mut().zip(&by_dst).enumerate() {
+        if k >= fresh && !ts.is_empty() {
+            y[body..].fill(0.0);
+        }
         for &(c, j) in ts {
             for p in body..n {
                 y[p] += c * src[j][p];
             }
+        }
+    }
+}
+
+/// The sums of [`axpys`] on the values `r` (whole chunks) for `G` destinations `ys`
+/// taking sources `js` with coefficients `cs` (per source, one per destination), from
+/// zero with `zero`.
+#[inline(always)]
+fn run<const G: usize>(
+    src: &[&[f64]],
+    ys: &mut [&mut [f64]],
+    js: &[usize],
+    cs: &[[f64; GROUP]],
+    r: std::ops::Range<usize>,
+    zero: bool,
+) {
+    let ys: &mut [&mut [f64]; G] = ys.try_into().expect("a run of G destinations");
+    let ys: [&mut [f64]; G] = ys.each_mut().map(|y| &mut y[r.clone()]);
+    let xs: Vec<&[f64]> = js.iter().map(|&j| &src[j][r.clone()]).collect();
+    for p in (0..r.len()).step_by(LANES) {
+        let mut acc: [[f64; LANES]; G] = if zero {
+            [[0.0; LANES]; G]
+        } else {
+            std::array::from_fn(|d| ys[d][p..p + LANES].try_into().expect("chunk"))
+        };
+        for (x, c) in xs.iter().zip(cs) {
+            let x: &[f64; LANES] = x[p..p + LANES].try_into().expect("chunk");
+            for d in 0..G {
+                for l in 0..LANES {
+                    acc[d][l] += c[d] * x[l];
+                }
+            }
+        }
+        for d in 0..G {
+            ys[d][p..p + LANES].copy_from_slice(&acc[d]);
         }
     }
 }

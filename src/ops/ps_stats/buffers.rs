@@ -26,28 +26,44 @@ pub(crate) fn clear() {
     let _ = FREE.try_with(|f| *f.borrow_mut() = Vec::new());
 }
 
+/// The smallest kept buffer with room for `n` values, if any (its old values in place).
+fn reused(n: usize) -> Option<Vec<f64>> {
+    FREE.try_with(|f| {
+        let mut f = f.borrow_mut();
+        let best = f
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.capacity() >= n)
+            .min_by_key(|(_, v)| v.capacity())
+            .map(|(i, _)| i);
+        best.map(|i| f.swap_remove(i))
+    })
+    .ok()
+    .flatten()
+}
+
 /// An empty buffer with room for `n` values.
 pub(crate) fn with_capacity(n: usize) -> Buf {
-    {
-        let found = FREE
-            .try_with(|f| {
-                let mut f = f.borrow_mut();
-                let best = f
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, v)| v.capacity() >= n)
-                    .min_by_key(|(_, v)| v.capacity())
-                    .map(|(i, _)| i);
-                best.map(|i| f.swap_remove(i))
-            })
-            .ok()
-            .flatten();
-        if let Some(mut v) = found {
+    match reused(n) {
+        Some(mut v) => {
             v.clear();
-            return Buf(v);
+            Buf(v)
         }
+        None => Buf(Vec::with_capacity(n)),
     }
-    Buf(Vec::with_capacity(n))
+}
+
+/// A buffer of `n` values whose contents are unspecified (a kept buffer's old values:
+/// for a caller that writes every value before it reads any).
+pub(crate) fn scratch(n: usize) -> Buf {
+    match reused(n) {
+        Some(mut v) => {
+            v.truncate(n);
+            v.resize(n, 0.0);
+            Buf(v)
+        }
+        None => Buf(vec![0.0; n]),
+    }
 }
 
 /// A buffer of `n` zeros.

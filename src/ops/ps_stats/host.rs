@@ -104,35 +104,33 @@ pub(super) fn groups(l: &PsLayout) -> Groups {
     }
 }
 
-#[inline(always)]
-pub(super) fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
-}
+/// Partial sums of the statistics' reductions (so they vectorise and the additions do not
+/// wait on each other).
+const K: usize = 16;
 
-/// `sum a * b`, in sixteen interleaved partial sums (so it vectorises and the additions
-/// do not wait on each other).
+/// `sum v`, in [`K`] interleaved partial sums added in halves, then the values past the
+/// last whole chunk.
 #[inline(always)]
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    const K: usize = 16;
-    let (ca, cb) = (a.chunks_exact(K), b.chunks_exact(K));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+pub(super) fn lane_sum(v: &[f64]) -> f64 {
+    let c = v.chunks_exact(K);
+    let tail: f64 = c.remainder().iter().sum();
     let mut acc = [0.0; K];
-    for (x, y) in ca.zip(cb) {
+    for x in c {
         for k in 0..K {
-            acc[k] += x[k] * y[k];
+            acc[k] += x[k];
         }
     }
     halving_sum(acc) + tail
 }
 
+#[inline(always)]
+pub(super) fn mean(v: &[f64]) -> f64 {
+    lane_sum(v) / v.len() as f64
+}
+
 /// The sum of `acc`'s lanes, added in halves (lane `k` with lane `k + w/2`) down to one.
 #[inline(always)]
-fn halving_sum<const K: usize>(mut acc: [f64; K]) -> f64 {
+pub(super) fn halving_sum<const K: usize>(mut acc: [f64; K]) -> f64 {
     let mut w = K;
     while w > 1 {
         w /= 2;
@@ -143,10 +141,9 @@ fn halving_sum<const K: usize>(mut acc: [f64; K]) -> f64 {
     acc[0]
 }
 
-/// `sum v * v` of values of any element type, in f64, with sixteen partial sums.
+/// `sum v * v` of values of any element type, in f64, with [`K`] partial sums.
 #[inline(always)]
 pub(super) fn sum_sq<E: Float>(v: &[E]) -> f64 {
-    const K: usize = 16;
     let c = v.chunks_exact(K);
     let tail: f64 = c.remainder().iter().map(|x| x.as_f64() * x.as_f64()).sum();
     let mut acc = [0.0; K];
@@ -159,30 +156,68 @@ pub(super) fn sum_sq<E: Float>(v: &[E]) -> f64 {
     halving_sum(acc) + tail
 }
 
-/// |z| of a complex band (real part, then imaginary part, `n` each).
+/// A new buffer of `n` values `f(i)` (in f64, `i < n`), with the sums over `i` of the
+/// `S` values `g(f(i), i)`, each in [`K`] partial sums ([`dot`]'s order). One pass.
 #[inline(always)]
-fn modulus<E: Float>(c: &[E], n: usize) -> Buf {
+fn map_sums<const S: usize>(
+    n: usize,
+    f: impl Fn(usize) -> f64,
+    g: impl Fn(f64, usize) -> [f64; S],
+) -> (Buf, [f64; S]) {
+    let mut out = buffers::scratch(n);
+    let mut acc = [[0.0; K]; S];
+    let body = n / K * K;
+    for (c, o) in out[..body].chunks_exact_mut(K).enumerate() {
+        for k in 0..K {
+            let i = c * K + k;
+            let v = f(i);
+            o[k] = v;
+            let t = g(v, i);
+            for s in 0..S {
+                acc[s][k] += t[s];
+            }
+        }
+    }
+    let mut tail = [0.0; S];
+    for (i, o) in out.iter_mut().enumerate().skip(body) {
+        let v = f(i);
+        *o = v;
+        let t = g(v, i);
+        for s in 0..S {
+            tail[s] += t[s];
+        }
+    }
+    (out, std::array::from_fn(|s| halving_sum(acc[s]) + tail[s]))
+}
+
+/// |z| of a complex band (real part, then imaginary part, `n` each), and its sum.
+#[inline(always)]
+fn modulus<E: Float>(c: &[E], n: usize) -> (Buf, f64) {
     let (re, im) = c.split_at(n);
-    buffers::collect(
+    let (re, im) = (&re[..n], &im[..n]);
+    let (b, [s]) = map_sums(
         n,
-        re.iter().zip(&im[..n]).map(|(a, b)| {
-            let (a, b) = (a.as_f64(), b.as_f64());
+        |i| {
+            let (a, b) = (re[i].as_f64(), im[i].as_f64());
             (a * a + b * b).sqrt()
-        }),
-    )
+        },
+        |v, _| [v],
+    );
+    (b, s)
 }
 
-/// The values of `v` in f64.
+/// The values of `v` in f64, and the sum of their squares.
 #[inline(always)]
-fn widened<E: Float>(v: &[E]) -> Buf {
-    buffers::collect(v.len(), v.iter().map(|a| a.as_f64()))
+fn widened<E: Float>(v: &[E]) -> (Buf, f64) {
+    let (b, [s]) = map_sums(v.len(), |i| v[i].as_f64(), |x, _| [x * x]);
+    (b, s)
 }
 
-/// `rho - mean(rho)`.
+/// `rho - m`, and the sum of its squares.
 #[inline(always)]
-fn centred(rho: &[f64]) -> Buf {
-    let m = mean(rho);
-    buffers::collect(rho.len(), rho.iter().map(|v| v - m))
+fn centred(rho: &[f64], m: f64) -> (Buf, f64) {
+    let (b, [s]) = map_sums(rho.len(), |i| rho[i] - m, |x, _| [x * x]);
+    (b, s)
 }
 
 /// Intermediates of one plane's statistics.
@@ -243,12 +278,12 @@ fn planes<E: Float>(l: &PsLayout, y: &[E], off: &Offsets) -> Planes {
         let mut re = vec![];
         for o in 0..no {
             let c = &y[off.band[s][o]..off.band[s][o] + 2 * n];
-            let rho = modulus(c, n);
-            let mag = centred(&rho);
-            vs.push(dot(&mag, &mag) / n as f64);
+            let (rho, sum) = modulus(c, n);
+            let (mag, sq) = centred(&rho, sum / n as f64);
+            vs.push(sq / n as f64);
             if s + 1 < ns {
-                let r = widened(&c[..n]);
-                rv.push(dot(&r, &r) / n as f64);
+                let (r, sq) = widened(&c[..n]);
+                rv.push(sq / n as f64);
                 re.push(r);
             } else {
                 rv.push(sum_sq(&c[..n]) / n as f64);
@@ -268,31 +303,32 @@ fn planes<E: Float>(l: &PsLayout, y: &[E], off: &Offsets) -> Planes {
         let n = l.n_at(s);
         let (mut rs, mut ms, mut vs) = (vec![], vec![], vec![]);
         let mut dbl: Vec<Buf> = (0..2 * no).map(|_| Buf::default()).collect();
+        let mut dbl_var = vec![0.0; 2 * no];
         for o in 0..no {
             let e = &y[off.expanded[s][o]..off.expanded[s][o] + 2 * n];
-            let rho = modulus(e, n);
-            let mag = centred(&rho);
-            vs.push(dot(&mag, &mag) / n as f64);
+            let (rho, sum) = modulus(e, n);
+            let (mag, sq) = centred(&rho, sum / n as f64);
+            vs.push(sq / n as f64);
             let (ea, eb) = e.split_at(n);
-            let parts = || ea.iter().zip(&eb[..n]).zip(&rho[..n]);
-            let re = buffers::collect(
+            let (ea, eb, r) = (&ea[..n], &eb[..n], &rho[..n]);
+            let sq = |x: f64, _| [x * x];
+            let (re, [sq_re]) = map_sums(
                 n,
-                parts().map(|((a, b), r)| {
-                    let (a, b) = (a.as_f64(), b.as_f64());
-                    (a * a - b * b) / r
-                }),
+                |i| {
+                    let (a, b) = (ea[i].as_f64(), eb[i].as_f64());
+                    (a * a - b * b) / r[i]
+                },
+                sq,
             );
-            let im = buffers::collect(
-                n,
-                parts().map(|((a, b), r)| 2.0 * a.as_f64() * b.as_f64() / r),
-            );
+            let (im, [sq_im]) = map_sums(n, |i| 2.0 * ea[i].as_f64() * eb[i].as_f64() / r[i], sq);
             dbl[o] = re;
             dbl[no + o] = im;
+            dbl_var[o] = sq_re / n as f64;
+            dbl_var[no + o] = sq_im / n as f64;
             rs.push(rho);
             ms.push(mag);
         }
-        p.dbl_var
-            .push(dbl.iter().map(|q| dot(q, q) / n as f64).collect());
+        p.dbl_var.push(dbl_var);
         p.dbl.push(dbl);
         p.erho.push(rs);
         p.emag.push(ms);
@@ -300,8 +336,8 @@ fn planes<E: Float>(l: &PsLayout, y: &[E], off: &Offsets) -> Planes {
     }
     for k in 0..=ns {
         let n = l.n_at(k);
-        let r = widened(&y[off.recon[k]..off.recon[k] + n]);
-        p.recon_var.push(dot(&r, &r) / n as f64);
+        let (r, sq) = widened(&y[off.recon[k]..off.recon[k] + n]);
+        p.recon_var.push(sq / n as f64);
         p.recon.push(r);
     }
     p
