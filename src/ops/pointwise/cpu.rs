@@ -40,21 +40,20 @@ impl PerFloat for LoopsOf {
 // this crate's optimised loop. Were the loops generic over the closure, each cell would
 // compile them at its own optimisation level (at opt-level 0, 2.6 times slower).
 static LOOPS: ByFloat<LoopsOf> = ByFloat {
-    single: Loops {
-        map: map_dyn::<f32>,
-        map2: map2_dyn::<f32>,
-        halves: halves_dyn::<f32>,
-        mul_add: mul_add::<f32>,
-        halves_adjoint: halves_adjoint::<f32>,
-    },
-    double: Loops {
-        map: map_dyn::<f64>,
-        map2: map2_dyn::<f64>,
-        halves: halves_dyn::<f64>,
-        mul_add: mul_add::<f64>,
-        halves_adjoint: halves_adjoint::<f64>,
-    },
+    single: loops::<f32>(),
+    double: loops::<f64>(),
 };
+
+/// [`Loops`] for `E` (the closures only fix the trait objects' lifetimes).
+const fn loops<E: Float>() -> Loops<E> {
+    Loops {
+        map: |out, c, plane, grad, f| map_values(out, c, plane, grad, f),
+        map2: |out, bv, c, plane, grad, f| map2_values(out, bv, c, plane, grad, f),
+        halves: |xv, b, c2, plane, grad, f| halves_values(xv, b, c2, plane, grad, f),
+        mul_add: mul_add::<E>,
+        halves_adjoint: halves_adjoint::<E>,
+    }
+}
 
 #[cfg(not(feature = "portable-cpu"))]
 impl<E: Float> super::PointwiseKernel<E> for Cpu {
@@ -94,38 +93,6 @@ impl<E: Float> super::PointwiseKernel<E> for Cpu {
             map2_values(out, bv, c, plane, grad, &f)
         })
     }
-}
-
-fn map_dyn<E: Float>(
-    out: &mut [E],
-    c: usize,
-    plane: usize,
-    grad: bool,
-    f: &MapFn<'_, E>,
-) -> Pooled<E> {
-    map_values(out, c, plane, grad, f)
-}
-
-fn map2_dyn<E: Float>(
-    out: &mut [E],
-    bv: &[E],
-    c: usize,
-    plane: usize,
-    grad: bool,
-    f: &Map2Fn<'_, E>,
-) -> (Pooled<E>, Pooled<E>) {
-    map2_values(out, bv, c, plane, grad, f)
-}
-
-fn halves_dyn<E: Float>(
-    xv: &[E],
-    b: usize,
-    c2: usize,
-    plane: usize,
-    grad: bool,
-    f: &Map2Fn<'_, E>,
-) -> (Pooled<E>, Pooled<E>, Pooled<E>) {
-    halves_values(xv, b, c2, plane, grad, f)
 }
 
 /// [`super::map`] on the CPU.
