@@ -5,7 +5,9 @@
 //! Metamer times are wall-clock by default; with `PLENOPTIC_BENCH_CLOCK=thread` they are
 //! the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), which other processes on
 //! a shared machine inflate less. Eigendistortion lines give both wall and CPU time. Run with `cargo bench --bench synthesis`; `cargo bench --bench
-//! synthesis metamer` runs the metamer part only, `... eigendistortion` the other.
+//! synthesis metamer` runs the metamer part only, `... eigendistortion` the other, and
+//! `... eigendistortion/lgc/power` the eigendistortions whose name and method contain
+//! the words after the slashes.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -42,8 +44,14 @@ fn bench_metamer<M: Model>(c: &mut Criterion, name: &str, model: M, batch: usize
     });
 }
 
-fn eigendistortion<M: Model + Clone>(name: &str, img: &Image<f32>, model: &M) {
+fn eigendistortion<M: Model + Clone>(name: &str, img: &Image<f32>, model: &M, only: &[&str]) {
     for method in [Method::Power, Method::Lobpcg] {
+        let label = format!("{name} {method:?}").to_lowercase();
+        if !only.iter().all(|w| label.contains(w)) {
+            continue;
+        }
+        // the same starting vectors whichever cases run
+        po::tools::set_seed(0);
         let mut eig = Eigendistortion::new(img.clone(), model.clone()).unwrap();
         let (wall, cpu) = (Instant::now(), thread_cpu_time());
         eig.synthesize()
@@ -84,12 +92,24 @@ fn main() {
         c.final_summary();
     }
     if wants("eigendistortion") {
+        // `eigendistortion/lgc/power`: only the cases whose name and method contain the
+        // words after the slashes
+        let words: Vec<String> = filter
+            .as_deref()
+            .map(|f| f.split('/').skip(1).map(str::to_lowercase).collect())
+            .unwrap_or_default();
+        let only: Vec<&str> = words.iter().map(String::as_str).collect();
         let einstein = po::data::einstein().unwrap();
         let curie = po::data::curie().unwrap();
-        eigendistortion("gaussian einstein", &einstein, &gaussian());
-        eigendistortion("center_surround einstein", &einstein, &center_surround());
-        eigendistortion("lgc einstein", &einstein, &lgc());
-        eigendistortion("lgc curie", &curie, &lgc());
-        eigendistortion("center_surround curie", &curie, &center_surround());
+        eigendistortion("gaussian einstein", &einstein, &gaussian(), &only);
+        eigendistortion(
+            "center_surround einstein",
+            &einstein,
+            &center_surround(),
+            &only,
+        );
+        eigendistortion("lgc einstein", &einstein, &lgc(), &only);
+        eigendistortion("lgc curie", &curie, &lgc(), &only);
+        eigendistortion("center_surround curie", &curie, &center_surround(), &only);
     }
 }

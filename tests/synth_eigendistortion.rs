@@ -667,3 +667,70 @@ fn load_tol() {
     .unwrap();
     assert!(eig.is_synthesized());
 }
+
+/// `x` times the batch size: not item by item (a batch of inputs changes every output).
+#[derive(Clone)]
+struct TimesBatch;
+
+impl po::Model for TimesBatch {
+    fn forward<E: po::Float, D: po::Device<E>, T: po::Tape<E, D>>(
+        &self,
+        x: po::Image<E, T, D>,
+    ) -> po::Result<po::Image<E, T, D>> {
+        let b = E::of_f64(po::dims(&x)[0] as f64);
+        po::ops::map(x, move |v, _| (v * b, b))
+    }
+}
+
+/// Refuses batches above one.
+#[derive(Clone)]
+struct OneAtATime;
+
+impl po::Model for OneAtATime {
+    fn forward<E: po::Float, D: po::Device<E>, T: po::Tape<E, D>>(
+        &self,
+        x: po::Image<E, T, D>,
+    ) -> po::Result<po::Image<E, T, D>> {
+        if po::dims(&x)[0] > 1 {
+            return Err(po::Error::invalid("batch", "one image at a time"));
+        }
+        po::ops::map(x, |v, _| (v * v, v + v))
+    }
+}
+
+#[test]
+fn jacobian_products_of_models_that_are_not_item_by_item() {
+    // J v evaluates its shifted inputs as one batch; these models must not see it
+    let x: Image<f64> = po::cast(&crop(16));
+    let v: Vec<f64> = (0..256)
+        .map(|i| ((i * 31) % 17) as f64 / 8.0 - 1.0)
+        .collect();
+    let vi = po::image_from_vec(v.clone(), &[1, 1, 16, 16]).unwrap();
+    for _ in 0..2 {
+        let jv = jacobian_vector_product(&TimesBatch, &x, &vi)
+            .unwrap()
+            .as_vec();
+        let gap = jv
+            .iter()
+            .zip(&v)
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(gap < 1e-10, "TimesBatch: J v off by {gap}");
+    }
+    let xv = x.as_vec();
+    let jv = jacobian_vector_product(&OneAtATime, &x, &vi)
+        .unwrap()
+        .as_vec();
+    for ((j, a), b) in jv.iter().zip(&xv).zip(&v) {
+        assert!(
+            (j - 2.0 * a * b).abs() < 1e-9,
+            "OneAtATime: {j} against {}",
+            2.0 * a * b
+        );
+    }
+    // and a power-method eigendistortion of the batch-scaling model: J^T J = I
+    let mut eig = Eigendistortion::new(crop(16), TimesBatch).unwrap();
+    eig.synthesize().max_iter(20).progress(false).run().unwrap();
+    for l in eig.eigenvalues().unwrap() {
+        assert!((l - 1.0).abs() < 1e-9, "eigenvalue {l}");
+    }
+}

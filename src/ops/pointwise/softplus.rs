@@ -42,7 +42,8 @@ fn exp_neg_f32(a: f32) -> f32 {
     const LN2_LO: f32 = 1.428_606_8e-6;
     const ROUND: f32 = 12_582_912.0; // 1.5 * 2^23: adding it rounds to an integer
     let y = -a;
-    let k = (y * LOG2E + ROUND) - ROUND;
+    let shifted = y * LOG2E + ROUND;
+    let k = shifted - ROUND;
     let r = (y - k * LN2_HI) - k * LN2_LO;
     let p = 1.0
         + r * (1.0
@@ -50,7 +51,10 @@ fn exp_neg_f32(a: f32) -> f32 {
                 + r * (1.0 / 6.0
                     + r * (1.0 / 24.0
                         + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    let scale = f32::from_bits(((k as i32 + 127) as u32) << 23);
+    // k as an integer, read from the bits of `shifted` (whose unit is 1, so its low
+    // mantissa bits hold k): `k as i32` would be a scalar conversion in the vector loop
+    let ki = shifted.to_bits().wrapping_sub(ROUND.to_bits()) as i32;
+    let scale = f32::from_bits(((ki + 127) as u32) << 23);
     p * scale
 }
 
