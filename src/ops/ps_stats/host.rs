@@ -156,37 +156,40 @@ pub(super) fn sum_sq<E: Float>(v: &[E]) -> f64 {
     halving_sum(acc) + tail
 }
 
-/// A new buffer of `n` values `f(i)` (in f64, `i < n`), with the sums over `i` of the
-/// `S` values `g(f(i), i)`, each in [`K`] partial sums ([`dot`]'s order). One pass.
+/// A new buffer of `n` values, with the sums of the `S` values `g(v)` over its values `v`,
+/// each in [`K`] partial sums ([`lane_sum`]'s order). One pass: `f(out, i)` writes the
+/// values at `i..i + out.len()` into `out` (whole chunks of [`K`], then the rest), and
+/// the buffer is filled chunk by chunk (never zeroed first).
 #[inline(always)]
 fn map_sums<const S: usize>(
     n: usize,
-    f: impl Fn(usize) -> f64,
-    g: impl Fn(f64, usize) -> [f64; S],
+    f: impl Fn(&mut [f64], usize),
+    g: impl Fn(f64) -> [f64; S],
 ) -> (Buf, [f64; S]) {
-    let mut out = buffers::scratch(n);
+    let mut out = buffers::with_capacity(n);
     let mut acc = [[0.0; K]; S];
     let body = n / K * K;
-    for (c, o) in out[..body].chunks_exact_mut(K).enumerate() {
+    let mut v = [0.0; K];
+    for i in (0..body).step_by(K) {
+        f(&mut v, i);
         for k in 0..K {
-            let i = c * K + k;
-            let v = f(i);
-            o[k] = v;
-            let t = g(v, i);
+            let t = g(v[k]);
             for s in 0..S {
                 acc[s][k] += t[s];
             }
         }
+        out.extend_from_slice(&v);
     }
     let mut tail = [0.0; S];
-    for (i, o) in out.iter_mut().enumerate().skip(body) {
-        let v = f(i);
-        *o = v;
-        let t = g(v, i);
+    let rest = &mut v[..n - body];
+    f(rest, body);
+    for &x in rest.iter() {
+        let t = g(x);
         for s in 0..S {
             tail[s] += t[s];
         }
     }
+    out.extend_from_slice(rest);
     (out, std::array::from_fn(|s| halving_sum(acc[s]) + tail[s]))
 }
 
@@ -197,11 +200,14 @@ fn modulus<E: Float>(c: &[E], n: usize) -> (Buf, f64) {
     let (re, im) = (&re[..n], &im[..n]);
     let (b, [s]) = map_sums(
         n,
-        |i| {
-            let (a, b) = (re[i].as_f64(), im[i].as_f64());
-            (a * a + b * b).sqrt()
+        |o, i| {
+            let (re, im) = (&re[i..i + o.len()], &im[i..i + o.len()]);
+            for ((o, a), b) in o.iter_mut().zip(re).zip(im) {
+                let (a, b) = (a.as_f64(), b.as_f64());
+                *o = (a * a + b * b).sqrt();
+            }
         },
-        |v, _| [v],
+        |v| [v],
     );
     (b, s)
 }
@@ -209,14 +215,56 @@ fn modulus<E: Float>(c: &[E], n: usize) -> (Buf, f64) {
 /// The values of `v` in f64, and the sum of their squares.
 #[inline(always)]
 fn widened<E: Float>(v: &[E]) -> (Buf, f64) {
-    let (b, [s]) = map_sums(v.len(), |i| v[i].as_f64(), |x, _| [x * x]);
+    let (b, [s]) = map_sums(
+        v.len(),
+        |o, i| {
+            let v = &v[i..i + o.len()];
+            for (o, a) in o.iter_mut().zip(v) {
+                *o = a.as_f64();
+            }
+        },
+        |x| [x * x],
+    );
     (b, s)
 }
 
 /// `rho - m`, and the sum of its squares.
 #[inline(always)]
 fn centred(rho: &[f64], m: f64) -> (Buf, f64) {
-    let (b, [s]) = map_sums(rho.len(), |i| rho[i] - m, |x, _| [x * x]);
+    let (b, [s]) = map_sums(
+        rho.len(),
+        |o, i| {
+            let rho = &rho[i..i + o.len()];
+            for (o, a) in o.iter_mut().zip(rho) {
+                *o = a - m;
+            }
+        },
+        |x| [x * x],
+    );
+    (b, s)
+}
+
+/// The phase-doubled parts of the complex values `ea + i eb` of modulus `r`:
+/// `(a^2 - b^2) / r` with `dbl_im` false, `2ab / r` with it true; and the sum of their
+/// squares.
+#[inline(always)]
+fn doubled<E: Float>(ea: &[E], eb: &[E], r: &[f64], dbl_im: bool) -> (Buf, f64) {
+    let (b, [s]) = map_sums(
+        r.len(),
+        |o, i| {
+            let n = o.len();
+            let (ea, eb, r) = (&ea[i..i + n], &eb[i..i + n], &r[i..i + n]);
+            for (((o, a), b), r) in o.iter_mut().zip(ea).zip(eb).zip(r) {
+                let (a, b) = (a.as_f64(), b.as_f64());
+                *o = if dbl_im {
+                    2.0 * a * b / r
+                } else {
+                    (a * a - b * b) / r
+                };
+            }
+        },
+        |x| [x * x],
+    );
     (b, s)
 }
 
@@ -311,16 +359,8 @@ fn planes<E: Float>(l: &PsLayout, y: &[E], off: &Offsets) -> Planes {
             vs.push(sq / n as f64);
             let (ea, eb) = e.split_at(n);
             let (ea, eb, r) = (&ea[..n], &eb[..n], &rho[..n]);
-            let sq = |x: f64, _| [x * x];
-            let (re, [sq_re]) = map_sums(
-                n,
-                |i| {
-                    let (a, b) = (ea[i].as_f64(), eb[i].as_f64());
-                    (a * a - b * b) / r[i]
-                },
-                sq,
-            );
-            let (im, [sq_im]) = map_sums(n, |i| 2.0 * ea[i].as_f64() * eb[i].as_f64() / r[i], sq);
+            let (re, sq_re) = doubled(ea, eb, r, false);
+            let (im, sq_im) = doubled(ea, eb, r, true);
             dbl[o] = re;
             dbl[no + o] = im;
             dbl_var[o] = sq_re / n as f64;

@@ -130,6 +130,12 @@ impl SpectralBand {
     }
 }
 
+/// Where [`SpectralPlan`]'s bands go: added into a slice, or appended to a buffer.
+enum Out<'a, E> {
+    Add(&'a mut [E]),
+    Append(&'a mut Vec<E>),
+}
+
 /// The runs of consecutive values of `rows`: `(j, rows[j], len)`.
 fn runs(rows: &[usize]) -> Vec<(usize, usize, usize)> {
     let mut out: Vec<(usize, usize, usize)> = Vec::new();
@@ -310,14 +316,13 @@ impl SpectralPlan {
 
     /// From the transposed image spectrum in `wk.spec`, each band's
     /// `scale(band) * inverse_dft(mask' * crop(spec))` (mask' the mask, conjugated with
-    /// `conj`), written as real (and imaginary) planes into `out` (added with `add`).
+    /// `conj`), as real (and imaginary) planes added into or appended to `out`.
     fn to_bands<E: Float>(
         &self,
         wk: &mut Work<E>,
         conj: bool,
         scale: impl Fn(&SpectralBand) -> f64,
-        out: &mut [E],
-        add: bool,
+        mut out: Out<'_, E>,
     ) {
         let hh = self.h;
         let Work { fft, spec, z } = wk;
@@ -344,22 +349,24 @@ impl SpectralPlan {
             // the inverse DFT of the transposed spectrum, transposed: the band, row-major
             let t = fft.fft2_t_pruned(z, bw, bh, true, &b.live, &[0..bh]);
             let s = E::of_f64(scale(b));
-            let re = &mut out[o..o + n];
-            if add {
-                re.iter_mut()
-                    .zip(t.iter())
-                    .for_each(|(a, v)| *a += v.re * s);
-            } else {
-                re.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.re * s);
-            }
-            if b.imag {
-                let im = &mut out[o + n..o + 2 * n];
-                if add {
-                    im.iter_mut()
+            match &mut out {
+                Out::Add(out) => {
+                    let re = &mut out[o..o + n];
+                    re.iter_mut()
                         .zip(t.iter())
-                        .for_each(|(a, v)| *a += v.im * s);
-                } else {
-                    im.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.im * s);
+                        .for_each(|(a, v)| *a += v.re * s);
+                    if b.imag {
+                        let im = &mut out[o + n..o + 2 * n];
+                        im.iter_mut()
+                            .zip(t.iter())
+                            .for_each(|(a, v)| *a += v.im * s);
+                    }
+                }
+                Out::Append(out) => {
+                    out.extend(t.iter().map(|v| v.re * s));
+                    if b.imag {
+                        out.extend(t.iter().map(|v| v.im * s));
+                    }
                 }
             }
             o += b.len();
@@ -421,10 +428,12 @@ impl SpectralPlan {
         }
     }
 
-    /// The op: the bands of one `h x w` image plane `x` into `out` (`len()` values).
-    pub(crate) fn analyze<E: Float>(&self, x: &[E], out: &mut [E], wk: &mut Work<E>) {
+    /// The op: the bands of one `h x w` image plane `x` (`len()` values) appended to
+    /// `out`.
+    pub(crate) fn analyze<E: Float>(&self, x: &[E], out: &mut Vec<E>, wk: &mut Work<E>) {
         self.spectrum_of(x, wk);
-        self.to_bands(wk, false, |b| 1.0 / (b.h * b.w) as f64, out, false);
+        let scale = |b: &SpectralBand| 1.0 / (b.h * b.w) as f64;
+        self.to_bands(wk, false, scale, Out::Append(out));
     }
 
     /// The adjoint of [`Self::analyze`]: the image-plane gradient for the bands'
@@ -447,6 +456,6 @@ impl SpectralPlan {
     pub(crate) fn synthesize_adjoint<E: Float>(&self, g: &[E], gy: &mut [E], wk: &mut Work<E>) {
         self.spectrum_of(g, wk);
         let n = 1.0 / (self.h * self.w) as f64;
-        self.to_bands(wk, true, |_| n, gy, true);
+        self.to_bands(wk, true, |_| n, Out::Add(gy));
     }
 }
