@@ -74,6 +74,11 @@ impl<E: Float> Fft2<E> {
             .clone()
     }
 
+    /// Swaps the last transform's result (its whole buffer) with `v`.
+    pub(crate) fn take_result(&mut self, v: &mut Vec<Complex<E>>) {
+        std::mem::swap(&mut self.t, v);
+    }
+
     /// The unnormalised 2-D DFT (`inverse`: the conjugate transform, still unnormalised)
     /// of the row-major `rows x cols` array `a` (overwritten), returned transposed: the
     /// result's entry (r, c) is at `[c * rows + r]`.
@@ -116,13 +121,15 @@ impl<E: Float> Fft2<E> {
         let t = &mut self.t[..rows * cols];
         if cols > 1 {
             for r in live {
-                row_plan.process_with_scratch(&mut a[r.start * cols..r.end * cols], &mut self.scratch);
+                row_plan
+                    .process_with_scratch(&mut a[r.start * cols..r.end * cols], &mut self.scratch);
             }
         }
         for c in wanted {
             transpose(a, t, rows, cols, c.clone());
             if rows > 1 {
-                col_plan.process_with_scratch(&mut t[c.start * rows..c.end * rows], &mut self.scratch);
+                col_plan
+                    .process_with_scratch(&mut t[c.start * rows..c.end * rows], &mut self.scratch);
             }
         }
         t

@@ -310,8 +310,9 @@ impl SpectralPlan {
         for (a, &v) in a.iter_mut().zip(x) {
             *a = Complex::new(v, E::zero());
         }
-        let t = wk.fft.fft2_t(a, h, w, false);
-        wk.spec[..h * w].copy_from_slice(t);
+        wk.fft.fft2_t(a, h, w, false);
+        // the result's buffer becomes the spectrum (no copy)
+        wk.fft.take_result(&mut wk.spec);
     }
 
     /// From the transposed image spectrum in `wk.spec`, each band's
@@ -410,7 +411,13 @@ impl SpectralPlan {
                 let tl = &t[l * bh..(l + 1) * bh];
                 let ml = &m[l * bh..(l + 1) * bh];
                 for &(j, r, len) in &b.row_runs {
-                    mul_add(&mut col[r..r + len], &tl[j..j + len], &ml[j..j + len], s, conj);
+                    mul_add(
+                        &mut col[r..r + len],
+                        &tl[j..j + len],
+                        &ml[j..j + len],
+                        s,
+                        conj,
+                    );
                 }
             }
             o += b.len();
