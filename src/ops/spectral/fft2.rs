@@ -89,7 +89,14 @@ impl<E: Float> Fft2<E> {
         cols: usize,
         inverse: bool,
     ) -> &mut [Complex<E>] {
-        self.fft2_t_pruned(a, rows, cols, inverse, &[0..rows], &[0..cols])
+        self.fft2_t_pruned(
+            a,
+            rows,
+            cols,
+            inverse,
+            std::slice::from_ref(&(0..rows)),
+            std::slice::from_ref(&(0..cols)),
+        )
     }
 
     /// [`Self::fft2_t`] for an `a` that is zero but for the rows in the ranges `live`,

@@ -348,7 +348,9 @@ impl SpectralPlan {
                 }
             }
             // the inverse DFT of the transposed spectrum, transposed: the band, row-major
-            let t = fft.fft2_t_pruned(z, bw, bh, true, &b.live, &[0..bh]);
+            let all = 0..bh;
+            let all = std::slice::from_ref(&all);
+            let t = fft.fft2_t_pruned(z, bw, bh, true, &b.live, all);
             let s = E::of_f64(scale(b));
             match &mut out {
                 Out::Add(out) => {
@@ -402,7 +404,9 @@ impl SpectralPlan {
                 }
             }
             // the band's DFT, transposed (bw x bh), as the mask (but in its zero columns)
-            let t = fft.fft2_t_pruned(z, bh, bw, false, &[0..bh], &b.live);
+            let all = 0..bh;
+            let all = std::slice::from_ref(&all);
+            let t = fft.fft2_t_pruned(z, bh, bw, false, all, &b.live);
             let s = E::of_f64(scale(b));
             let m = (E::pick(&MASK))(b);
             for l in b.live.iter().flat_map(|r| r.clone()) {
