@@ -4,7 +4,7 @@
 use super::autocorr::autocorr_adjoint;
 use super::blocked;
 use super::buffers::{self, Buf};
-use super::host::{groups, mean, pixel_stats, Saved};
+use super::host::{abs, groups, mean, pixel_stats, Saved};
 use super::PsLayout;
 use crate::tensor::Float;
 
@@ -244,9 +244,9 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
             let (gre, gim) = (&g_dbl[o][..nn], &g_dbl[no + o][..nn]);
             let (ea, eb) = y[oe..oe + 2 * nn].split_at(nn);
             let (gya, gyb) = gy[oe..oe + 2 * nn].split_at_mut(nn);
-            let (rho, ge) = (&p.erho[s][o][..nn], &ge[..nn]);
+            let ge = &ge[..nn];
             for i in 0..nn {
-                let (a, b, r) = (ea[i].as_f64(), eb[i].as_f64(), rho[i]);
+                let (a, b, r) = (ea[i].as_f64(), eb[i].as_f64(), abs(ea[i], eb[i]));
                 let inv = if r > 0.0 { 1.0 / r } else { 0.0 };
                 let gu = gre[i] + cre * 2.0 * dre[i] / nf;
                 let gt = gim[i] + cim * 2.0 * dim[i] / nf;
@@ -271,9 +271,9 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
             let gm = plus_scaled_mean(gmv, g_mv[s][o], &p.mag[s][o], nf);
             let (ca, cb) = y[ob..ob + 2 * nn].split_at(nn);
             let (gya, gyb) = gy[ob..ob + 2 * nn].split_at_mut(nn);
-            let (rho, gmv) = (&p.rho[s][o][..nn], &gmv[..nn]);
+            let gmv = &gmv[..nn];
             let modulus = |i: usize| {
-                let (a, b, r) = (ca[i].as_f64(), cb[i].as_f64(), rho[i]);
+                let (a, b, r) = (ca[i].as_f64(), cb[i].as_f64(), abs(ca[i], cb[i]));
                 let inv = if r > 0.0 { 1.0 / r } else { 0.0 };
                 let gr = (gmv[i] - gm) * inv;
                 (gr * a, gr * b)

@@ -85,7 +85,7 @@ impl<E: Float> HostOp1<E> for Stats<E> {
         let mut wk = l.plan.work::<E>();
         for p in 0..b * c {
             let xp = &xv[p * nx..(p + 1) * nx];
-            let mut y = pool::take(ny);
+            let mut y = pool::take_empty(ny);
             l.plan.analyze(xp, &mut y, &mut wk);
             let x = buffers::collect(nx, xp.iter().map(|v| v.as_f64()));
             let (raw, saved) = host::forward(l, &x, &y);

@@ -156,78 +156,131 @@ pub(super) fn sum_sq<E: Float>(v: &[E]) -> f64 {
     halving_sum(acc) + tail
 }
 
-/// A new buffer of `n` values `f(i)` (in f64, `i < n`), with the sums over `i` of the
-/// `S` values `g(f(i), i)`, each in [`K`] partial sums ([`dot`]'s order). One pass.
+/// `O` new buffers of `n` values each, with the sum of `g(o, v)` over the values `v` of
+/// each buffer `o`, in [`K`] partial sums ([`lane_sum`]'s order). One pass:
+/// `f(out, i, len)` writes the values at `i..i + len` into `out[o][..len]` (whole chunks
+/// of [`K`], then the rest), and the buffers are filled chunk by chunk (never zeroed
+/// first).
 #[inline(always)]
-fn map_sums<const S: usize>(
+fn map_sums<const O: usize>(
     n: usize,
-    f: impl Fn(usize) -> f64,
-    g: impl Fn(f64, usize) -> [f64; S],
-) -> (Buf, [f64; S]) {
-    let mut out = buffers::scratch(n);
-    let mut acc = [[0.0; K]; S];
+    f: impl Fn(&mut [[f64; K]; O], usize, usize),
+    g: impl Fn(usize, f64) -> f64,
+) -> ([Buf; O], [f64; O]) {
+    let mut out: [Buf; O] = std::array::from_fn(|_| buffers::with_capacity(n));
+    let mut acc = [[0.0; K]; O];
     let body = n / K * K;
-    for (c, o) in out[..body].chunks_exact_mut(K).enumerate() {
-        for k in 0..K {
-            let i = c * K + k;
-            let v = f(i);
-            o[k] = v;
-            let t = g(v, i);
-            for s in 0..S {
-                acc[s][k] += t[s];
+    let mut v = [[0.0; K]; O];
+    for i in (0..body).step_by(K) {
+        f(&mut v, i, K);
+        for o in 0..O {
+            for k in 0..K {
+                acc[o][k] += g(o, v[o][k]);
             }
+            out[o].extend_from_slice(&v[o]);
         }
     }
-    let mut tail = [0.0; S];
-    for (i, o) in out.iter_mut().enumerate().skip(body) {
-        let v = f(i);
-        *o = v;
-        let t = g(v, i);
-        for s in 0..S {
-            tail[s] += t[s];
+    let mut tail = [0.0; O];
+    let rest = n - body;
+    f(&mut v, body, rest);
+    for o in 0..O {
+        for &x in &v[o][..rest] {
+            tail[o] += g(o, x);
         }
+        out[o].extend_from_slice(&v[o][..rest]);
     }
-    (out, std::array::from_fn(|s| halving_sum(acc[s]) + tail[s]))
+    (out, std::array::from_fn(|o| halving_sum(acc[o]) + tail[o]))
 }
 
-/// |z| of a complex band (real part, then imaginary part, `n` each), and its sum.
+/// |a + ib| in f64.
 #[inline(always)]
-fn modulus<E: Float>(c: &[E], n: usize) -> (Buf, f64) {
+pub(super) fn abs<E: Float>(a: E, b: E) -> f64 {
+    let (a, b) = (a.as_f64(), b.as_f64());
+    (a * a + b * b).sqrt()
+}
+
+/// The mean of |z| over a complex band (real part, then imaginary part, `n` each).
+#[inline(always)]
+fn mean_modulus<E: Float>(c: &[E], n: usize) -> f64 {
     let (re, im) = c.split_at(n);
     let (re, im) = (&re[..n], &im[..n]);
-    let (b, [s]) = map_sums(
-        n,
-        |i| {
-            let (a, b) = (re[i].as_f64(), im[i].as_f64());
-            (a * a + b * b).sqrt()
-        },
-        |v, _| [v],
-    );
-    (b, s)
+    let (rc, ic) = (re.chunks_exact(K), im.chunks_exact(K));
+    let tail: f64 = rc
+        .remainder()
+        .iter()
+        .zip(ic.remainder())
+        .map(|(a, b)| abs(*a, *b))
+        .sum();
+    let mut acc = [0.0; K];
+    for (a, b) in rc.zip(ic) {
+        for k in 0..K {
+            acc[k] += abs(a[k], b[k]);
+        }
+    }
+    (halving_sum(acc) + tail) / n as f64
 }
 
 /// The values of `v` in f64, and the sum of their squares.
 #[inline(always)]
 fn widened<E: Float>(v: &[E]) -> (Buf, f64) {
-    let (b, [s]) = map_sums(v.len(), |i| v[i].as_f64(), |x, _| [x * x]);
+    let ([b], [s]) = map_sums(
+        v.len(),
+        |o, i, n| {
+            for (o, a) in o[0][..n].iter_mut().zip(&v[i..i + n]) {
+                *o = a.as_f64();
+            }
+        },
+        |_, x| x * x,
+    );
     (b, s)
 }
 
-/// `rho - m`, and the sum of its squares.
+/// The centred modulus `|z| - m` of a complex band (real part, then imaginary part, `n`
+/// each), and the sum of its squares.
 #[inline(always)]
-fn centred(rho: &[f64], m: f64) -> (Buf, f64) {
-    let (b, [s]) = map_sums(rho.len(), |i| rho[i] - m, |x, _| [x * x]);
+fn centred<E: Float>(c: &[E], n: usize, m: f64) -> (Buf, f64) {
+    let (re, im) = c.split_at(n);
+    let ([b], [s]) = map_sums(
+        n,
+        |o, i, len| {
+            let (re, im) = (&re[i..i + len], &im[i..i + len]);
+            for ((o, a), b) in o[0][..len].iter_mut().zip(re).zip(im) {
+                *o = abs(*a, *b) - m;
+            }
+        },
+        |_, x| x * x,
+    );
     (b, s)
+}
+
+/// For a complex band `a + ib` (real part, then imaginary part, `n` each) of modulus `r`
+/// and mean modulus `m`: the centred modulus `r - m` and the phase-doubled parts
+/// `(a^2 - b^2) / r` and `2ab / r`, with the sums of their squares. One pass.
+#[inline(always)]
+fn centred_doubled<E: Float>(c: &[E], n: usize, m: f64) -> ([Buf; 3], [f64; 3]) {
+    let (re, im) = c.split_at(n);
+    map_sums(
+        n,
+        |o, i, len| {
+            let (re, im) = (&re[i..i + len], &im[i..i + len]);
+            for k in 0..len {
+                let r = abs(re[k], im[k]);
+                let (a, b) = (re[k].as_f64(), im[k].as_f64());
+                o[0][k] = r - m;
+                o[1][k] = (a * a - b * b) / r;
+                o[2][k] = 2.0 * a * b / r;
+            }
+        },
+        |_, x| x * x,
+    )
 }
 
 /// Intermediates of one plane's statistics.
 pub(super) struct Planes {
-    /// (scale, orientation): modulus, centred modulus, its variance.
-    pub rho: Vec<Vec<Buf>>,
+    /// (scale, orientation): centred modulus, its variance.
     pub mag: Vec<Vec<Buf>>,
     pub mag_var: Vec<Vec<f64>>,
-    /// Expanded bands: modulus, centred modulus and its variance, phase-doubled parts.
-    pub erho: Vec<Vec<Buf>>,
+    /// Expanded bands: centred modulus and its variance, phase-doubled parts.
     pub emag: Vec<Vec<Buf>>,
     pub emag_var: Vec<Vec<f64>>,
     /// Per scale: the doubled-phase real parts then imaginary parts (2 * n_orientations).
@@ -259,10 +312,8 @@ pub(crate) struct Saved {
 fn planes<E: Float>(l: &PsLayout, y: &[E], off: &Offsets) -> Planes {
     let (ns, no) = (l.n_scales, l.n_orientations);
     let mut p = Planes {
-        rho: vec![],
         mag: vec![],
         mag_var: vec![],
-        erho: vec![],
         emag: vec![],
         emag_var: vec![],
         dbl: vec![],
@@ -274,12 +325,11 @@ fn planes<E: Float>(l: &PsLayout, y: &[E], off: &Offsets) -> Planes {
     };
     for s in 0..ns {
         let n = l.n_at(s);
-        let (mut rs, mut ms, mut vs, mut rv) = (vec![], vec![], vec![], vec![]);
+        let (mut ms, mut vs, mut rv) = (vec![], vec![], vec![]);
         let mut re = vec![];
         for o in 0..no {
             let c = &y[off.band[s][o]..off.band[s][o] + 2 * n];
-            let (rho, sum) = modulus(c, n);
-            let (mag, sq) = centred(&rho, sum / n as f64);
+            let (mag, sq) = centred(c, n, mean_modulus(c, n));
             vs.push(sq / n as f64);
             if s + 1 < ns {
                 let (r, sq) = widened(&c[..n]);
@@ -288,10 +338,8 @@ fn planes<E: Float>(l: &PsLayout, y: &[E], off: &Offsets) -> Planes {
             } else {
                 rv.push(sum_sq(&c[..n]) / n as f64);
             }
-            rs.push(rho);
             ms.push(mag);
         }
-        p.rho.push(rs);
         p.mag.push(ms);
         p.mag_var.push(vs);
         p.re_var.push(rv);
@@ -301,36 +349,21 @@ fn planes<E: Float>(l: &PsLayout, y: &[E], off: &Offsets) -> Planes {
     }
     for s in 0..ns.saturating_sub(1) {
         let n = l.n_at(s);
-        let (mut rs, mut ms, mut vs) = (vec![], vec![], vec![]);
+        let (mut ms, mut vs) = (vec![], vec![]);
         let mut dbl: Vec<Buf> = (0..2 * no).map(|_| Buf::default()).collect();
         let mut dbl_var = vec![0.0; 2 * no];
         for o in 0..no {
             let e = &y[off.expanded[s][o]..off.expanded[s][o] + 2 * n];
-            let (rho, sum) = modulus(e, n);
-            let (mag, sq) = centred(&rho, sum / n as f64);
+            let ([mag, re, im], [sq, sq_re, sq_im]) = centred_doubled(e, n, mean_modulus(e, n));
             vs.push(sq / n as f64);
-            let (ea, eb) = e.split_at(n);
-            let (ea, eb, r) = (&ea[..n], &eb[..n], &rho[..n]);
-            let sq = |x: f64, _| [x * x];
-            let (re, [sq_re]) = map_sums(
-                n,
-                |i| {
-                    let (a, b) = (ea[i].as_f64(), eb[i].as_f64());
-                    (a * a - b * b) / r[i]
-                },
-                sq,
-            );
-            let (im, [sq_im]) = map_sums(n, |i| 2.0 * ea[i].as_f64() * eb[i].as_f64() / r[i], sq);
             dbl[o] = re;
             dbl[no + o] = im;
             dbl_var[o] = sq_re / n as f64;
             dbl_var[no + o] = sq_im / n as f64;
-            rs.push(rho);
             ms.push(mag);
         }
         p.dbl_var.push(dbl_var);
         p.dbl.push(dbl);
-        p.erho.push(rs);
         p.emag.push(ms);
         p.emag_var.push(vs);
     }

@@ -37,12 +37,18 @@ impl<E: Float> Default for Fft2<E> {
     }
 }
 
-/// `t[c * rows + r] = a[r * cols + c]`, by tiles.
-fn transpose<E: Float>(a: &[Complex<E>], t: &mut [Complex<E>], rows: usize, cols: usize) {
+/// `t[c * rows + r] = a[r * cols + c]` for the columns `c` in `cs`, by tiles.
+fn transpose<E: Float>(
+    a: &[Complex<E>],
+    t: &mut [Complex<E>],
+    rows: usize,
+    cols: usize,
+    cs: std::ops::Range<usize>,
+) {
     for r0 in (0..rows).step_by(TILE) {
         let r1 = (r0 + TILE).min(rows);
-        for c0 in (0..cols).step_by(TILE) {
-            let c1 = (c0 + TILE).min(cols);
+        for c0 in cs.clone().step_by(TILE) {
+            let c1 = (c0 + TILE).min(cs.end);
             for r in r0..r1 {
                 let src = &a[r * cols + c0..r * cols + c1];
                 for (k, v) in src.iter().enumerate() {
@@ -68,6 +74,11 @@ impl<E: Float> Fft2<E> {
             .clone()
     }
 
+    /// Swaps the last transform's result (its whole buffer) with `v`.
+    pub(crate) fn take_result(&mut self, v: &mut Vec<Complex<E>>) {
+        std::mem::swap(&mut self.t, v);
+    }
+
     /// The unnormalised 2-D DFT (`inverse`: the conjugate transform, still unnormalised)
     /// of the row-major `rows x cols` array `a` (overwritten), returned transposed: the
     /// result's entry (r, c) is at `[c * rows + r]`.
@@ -77,6 +88,29 @@ impl<E: Float> Fft2<E> {
         rows: usize,
         cols: usize,
         inverse: bool,
+    ) -> &mut [Complex<E>] {
+        self.fft2_t_pruned(
+            a,
+            rows,
+            cols,
+            inverse,
+            std::slice::from_ref(&(0..rows)),
+            std::slice::from_ref(&(0..cols)),
+        )
+    }
+
+    /// [`Self::fft2_t`] for an `a` that is zero but for the rows in the ranges `live`,
+    /// of which only the result's columns in the ranges `wanted` are needed: the zero
+    /// rows' transforms are skipped, and the result's other columns (rows of the
+    /// returned transposed array) are left unspecified.
+    pub(crate) fn fft2_t_pruned(
+        &mut self,
+        a: &mut [Complex<E>],
+        rows: usize,
+        cols: usize,
+        inverse: bool,
+        live: &[std::ops::Range<usize>],
+        wanted: &[std::ops::Range<usize>],
     ) -> &mut [Complex<E>] {
         debug_assert_eq!(a.len(), rows * cols);
         let row_plan = self.plan(cols, inverse);
@@ -93,11 +127,17 @@ impl<E: Float> Fft2<E> {
         }
         let t = &mut self.t[..rows * cols];
         if cols > 1 {
-            row_plan.process_with_scratch(a, &mut self.scratch);
+            for r in live {
+                row_plan
+                    .process_with_scratch(&mut a[r.start * cols..r.end * cols], &mut self.scratch);
+            }
         }
-        transpose(a, t, rows, cols);
-        if rows > 1 {
-            col_plan.process_with_scratch(t, &mut self.scratch);
+        for c in wanted {
+            transpose(a, t, rows, cols, c.clone());
+            if rows > 1 {
+                col_plan
+                    .process_with_scratch(&mut t[c.start * rows..c.end * rows], &mut self.scratch);
+            }
         }
         t
     }

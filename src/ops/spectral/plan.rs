@@ -21,10 +21,13 @@ use crate::tensor::{ByFloat, Float, PerFloat};
 pub struct SpectralBand {
     pub(crate) h: usize,
     pub(crate) w: usize,
-    /// For each row of the band's unshifted spectrum, the image spectrum's row.
-    rows: Vec<usize>,
     /// For each column of the band's unshifted spectrum, the image spectrum's column.
     cols: Vec<usize>,
+    /// Runs of consecutive rows: `(j, r, len)` maps the band's rows `j..j + len` to the
+    /// image spectrum's rows `r..r + len`.
+    row_runs: Vec<(usize, usize, usize)>,
+    /// The ranges of the band's columns where the mask is not all zero.
+    live: Vec<std::ops::Range<usize>>,
     /// The mask in the band's unshifted layout, transposed (`[l * h + j]` for row `j`,
     /// column `l`).
     mask: Vec<C64>,
@@ -74,11 +77,13 @@ impl SpectralBand {
                 mask[l * h + j] = C64::new(re, im);
             }
         }
+        let rows = map(h, bh);
         let mut b = SpectralBand {
             h,
             w,
-            rows: map(h, bh),
+            row_runs: runs(&rows),
             cols: map(w, bw),
+            live: Vec::new(),
             mask,
             mask32: Vec::new(),
             imag,
@@ -87,7 +92,23 @@ impl SpectralBand {
         b
     }
 
+    /// Whether the mask's column `l` is zero.
+    fn zero_column(&self, l: usize) -> bool {
+        let h = self.h;
+        self.mask[l * h..(l + 1) * h]
+            .iter()
+            .all(|m| m.re == 0.0 && m.im == 0.0)
+    }
+
     fn sync32(&mut self) {
+        let mut live: Vec<std::ops::Range<usize>> = Vec::new();
+        for l in (0..self.w).filter(|&l| !self.zero_column(l)) {
+            match live.last_mut() {
+                Some(r) if r.end == l => r.end = l + 1,
+                _ => live.push(l..l + 1),
+            }
+        }
+        self.live = live;
         self.mask32 = self
             .mask
             .iter()
@@ -106,6 +127,50 @@ impl SpectralBand {
         b.mask.iter_mut().for_each(|m| *m *= s);
         b.sync32();
         b
+    }
+}
+
+/// Where [`SpectralPlan`]'s bands go: added into a slice, or appended to a buffer.
+enum Out<'a, E> {
+    Add(&'a mut [E]),
+    Append(&'a mut Vec<E>),
+}
+
+/// The runs of consecutive values of `rows`: `(j, rows[j], len)`.
+fn runs(rows: &[usize]) -> Vec<(usize, usize, usize)> {
+    let mut out: Vec<(usize, usize, usize)> = Vec::new();
+    for (j, &r) in rows.iter().enumerate() {
+        match out.last_mut() {
+            Some((_, r0, len)) if *r0 + *len == r => *len += 1,
+            _ => out.push((j, r, 1)),
+        }
+    }
+    out
+}
+
+/// `z[j] = a[j] * m[j]` (with `conj`, `a[j] * conj(m[j])`).
+#[inline(always)]
+fn mul_into<E: Float>(z: &mut [Complex<E>], a: &[Complex<E>], m: &[Complex<E>], conj: bool) {
+    if conj {
+        for ((z, a), m) in z.iter_mut().zip(a).zip(m) {
+            *z = Complex::new(a.re * m.re + a.im * m.im, a.im * m.re - a.re * m.im);
+        }
+    } else {
+        for ((z, a), m) in z.iter_mut().zip(a).zip(m) {
+            *z = Complex::new(a.re * m.re - a.im * m.im, a.re * m.im + a.im * m.re);
+        }
+    }
+}
+
+/// `c[j] += t[j] * m[j] * s` (with `conj`, `t[j] * conj(m[j]) * s`).
+#[inline(always)]
+fn mul_add<E: Float>(c: &mut [Complex<E>], t: &[Complex<E>], m: &[Complex<E>], s: E, conj: bool) {
+    let sgn = if conj { -E::one() } else { E::one() };
+    for ((c, t), m) in c.iter_mut().zip(t).zip(m) {
+        let mi = m.im * sgn;
+        let re = t.re * m.re - t.im * mi;
+        let im = t.re * mi + t.im * m.re;
+        *c = Complex::new(c.re + re * s, c.im + im * s);
     }
 }
 
@@ -245,20 +310,20 @@ impl SpectralPlan {
         for (a, &v) in a.iter_mut().zip(x) {
             *a = Complex::new(v, E::zero());
         }
-        let t = wk.fft.fft2_t(a, h, w, false);
-        wk.spec[..h * w].copy_from_slice(t);
+        wk.fft.fft2_t(a, h, w, false);
+        // the result's buffer becomes the spectrum (no copy)
+        wk.fft.take_result(&mut wk.spec);
     }
 
     /// From the transposed image spectrum in `wk.spec`, each band's
     /// `scale(band) * inverse_dft(mask' * crop(spec))` (mask' the mask, conjugated with
-    /// `conj`), written as real (and imaginary) planes into `out` (added with `add`).
+    /// `conj`), as real (and imaginary) planes added into or appended to `out`.
     fn to_bands<E: Float>(
         &self,
         wk: &mut Work<E>,
         conj: bool,
         scale: impl Fn(&SpectralBand) -> f64,
-        out: &mut [E],
-        add: bool,
+        mut out: Out<'_, E>,
     ) {
         let hh = self.h;
         let Work { fft, spec, z } = wk;
@@ -268,40 +333,43 @@ impl SpectralPlan {
             let n = bh * bw;
             let m = (E::pick(&MASK))(b);
             let z = sized(z, n);
-            // the band's spectrum, transposed: (bw x bh)
+            // the band's spectrum, transposed: (bw x bh); the mask's zero columns are
+            // zero rows here, which the transform skips
             for (l, &c) in b.cols.iter().enumerate() {
                 let col = &spec[c * hh..(c + 1) * hh];
                 let zl = &mut z[l * bh..(l + 1) * bh];
+                if !b.live.iter().any(|r| r.contains(&l)) {
+                    zl.fill(zero());
+                    continue;
+                }
                 let ml = &m[l * bh..(l + 1) * bh];
-                if conj {
-                    for ((zv, &r), mv) in zl.iter_mut().zip(&b.rows).zip(ml) {
-                        *zv = col[r] * mv.conj();
-                    }
-                } else {
-                    for ((zv, &r), mv) in zl.iter_mut().zip(&b.rows).zip(ml) {
-                        *zv = col[r] * mv;
-                    }
+                for &(j, r, len) in &b.row_runs {
+                    mul_into(&mut zl[j..j + len], &col[r..r + len], &ml[j..j + len], conj);
                 }
             }
             // the inverse DFT of the transposed spectrum, transposed: the band, row-major
-            let t = fft.fft2_t(z, bw, bh, true);
+            let all = 0..bh;
+            let all = std::slice::from_ref(&all);
+            let t = fft.fft2_t_pruned(z, bw, bh, true, &b.live, all);
             let s = E::of_f64(scale(b));
-            let re = &mut out[o..o + n];
-            if add {
-                re.iter_mut()
-                    .zip(t.iter())
-                    .for_each(|(a, v)| *a += v.re * s);
-            } else {
-                re.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.re * s);
-            }
-            if b.imag {
-                let im = &mut out[o + n..o + 2 * n];
-                if add {
-                    im.iter_mut()
+            match &mut out {
+                Out::Add(out) => {
+                    let re = &mut out[o..o + n];
+                    re.iter_mut()
                         .zip(t.iter())
-                        .for_each(|(a, v)| *a += v.im * s);
-                } else {
-                    im.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.im * s);
+                        .for_each(|(a, v)| *a += v.re * s);
+                    if b.imag {
+                        let im = &mut out[o + n..o + 2 * n];
+                        im.iter_mut()
+                            .zip(t.iter())
+                            .for_each(|(a, v)| *a += v.im * s);
+                    }
+                }
+                Out::Append(out) => {
+                    out.extend(t.iter().map(|v| v.re * s));
+                    if b.imag {
+                        out.extend(t.iter().map(|v| v.im * s));
+                    }
                 }
             }
             o += b.len();
@@ -335,17 +403,25 @@ impl SpectralPlan {
                     *zv = Complex::new(re, E::zero());
                 }
             }
-            // the band's DFT, transposed (bw x bh), as the mask
-            let t = fft.fft2_t(z, bh, bw, false);
+            // the band's DFT, transposed (bw x bh), as the mask (but in its zero columns)
+            let all = 0..bh;
+            let all = std::slice::from_ref(&all);
+            let t = fft.fft2_t_pruned(z, bh, bw, false, all, &b.live);
             let s = E::of_f64(scale(b));
             let m = (E::pick(&MASK))(b);
-            for (l, &c) in b.cols.iter().enumerate() {
+            for l in b.live.iter().flat_map(|r| r.clone()) {
+                let c = b.cols[l];
                 let col = &mut spec[c * hh..(c + 1) * hh];
                 let tl = &t[l * bh..(l + 1) * bh];
                 let ml = &m[l * bh..(l + 1) * bh];
-                for ((&r, tv), mv) in b.rows.iter().zip(tl).zip(ml) {
-                    let mv = if conj { mv.conj() } else { *mv };
-                    col[r] = col[r] + tv * mv * s;
+                for &(j, r, len) in &b.row_runs {
+                    mul_add(
+                        &mut col[r..r + len],
+                        &tl[j..j + len],
+                        &ml[j..j + len],
+                        s,
+                        conj,
+                    );
                 }
             }
             o += b.len();
@@ -363,10 +439,12 @@ impl SpectralPlan {
         }
     }
 
-    /// The op: the bands of one `h x w` image plane `x` into `out` (`len()` values).
-    pub(crate) fn analyze<E: Float>(&self, x: &[E], out: &mut [E], wk: &mut Work<E>) {
+    /// The op: the bands of one `h x w` image plane `x` (`len()` values) appended to
+    /// `out`.
+    pub(crate) fn analyze<E: Float>(&self, x: &[E], out: &mut Vec<E>, wk: &mut Work<E>) {
         self.spectrum_of(x, wk);
-        self.to_bands(wk, false, |b| 1.0 / (b.h * b.w) as f64, out, false);
+        let scale = |b: &SpectralBand| 1.0 / (b.h * b.w) as f64;
+        self.to_bands(wk, false, scale, Out::Append(out));
     }
 
     /// The adjoint of [`Self::analyze`]: the image-plane gradient for the bands'
@@ -389,6 +467,6 @@ impl SpectralPlan {
     pub(crate) fn synthesize_adjoint<E: Float>(&self, g: &[E], gy: &mut [E], wk: &mut Work<E>) {
         self.spectrum_of(g, wk);
         let n = 1.0 / (self.h * self.w) as f64;
-        self.to_bands(wk, true, |_| n, gy, true);
+        self.to_bands(wk, true, |_| n, Out::Add(gy));
     }
 }
