@@ -734,3 +734,42 @@ fn jacobian_products_of_models_that_are_not_item_by_item() {
         assert!((l - 1.0).abs() < 1e-9, "eigenvalue {l}");
     }
 }
+
+#[test]
+fn products_reusing_buffers_match_plain_passes() {
+    // J^T u and J v run with the CPU's buffers reused between calls (f64): they must give
+    // what one plain taped pass gives, for a model with its own reused buffers (PS)
+    use dfdx::prelude::{SumTo, Trace};
+    use dfdx::tensor_ops::Backward;
+    use po::Model;
+    let model = po::simulate::PortillaSimoncelli::builder((32, 32))
+        .n_scales(2)
+        .spatial_corr_width(5)
+        .build()
+        .unwrap();
+    let x: Image<f64> = po::cast(&crop(32));
+    let y = model.apply(&x).unwrap();
+    let d = po::dims(&y);
+    let n: usize = d.iter().product();
+    let u = po::image_from_vec(
+        (0..n)
+            .map(|i| ((i * 37) % 23) as f64 / 11.0 - 1.0)
+            .collect(),
+        &d,
+    )
+    .unwrap();
+    let plain = {
+        let out = model.forward(x.leaky_trace()).unwrap();
+        let grads = (out * u.clone()).sum::<(), _>().backward();
+        grads.get(&x).as_vec()
+    };
+    for _ in 0..2 {
+        let jtu = vector_jacobian_product(&model, &x, &u).unwrap().as_vec();
+        let scale = plain.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let gap = jtu
+            .iter()
+            .zip(&plain)
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(gap <= 1e-12 * scale, "J^T u off by {gap} (scale {scale})");
+    }
+}
