@@ -15,7 +15,7 @@ use dfdx::tensor::Tape as _;
 
 use crate::device::{cpu, Device, Kind};
 use crate::error::{Error, Result};
-use crate::ops::pool::{self, Pooled, ReuseTensors};
+use crate::ops::pool::{self, Pooled};
 use crate::synthesize::erased::{ErasedModel, ErasedModelF64, Taped};
 #[cfg(feature = "cuda")]
 use crate::synthesize::erased::{GpuImage, GpuTaped};
@@ -139,8 +139,6 @@ pub(crate) struct Linearized<'a> {
     /// Whether the model maps a batch item by item (checked once, see
     /// [`Linearized::eval_each`]); `None` before the check.
     itemwise: Cell<Option<bool>>,
-    /// CPU buffers and tensors reused from one product to the next.
-    reuse: ReuseTensors,
 }
 
 /// The f64 forward passes of an erased model on one device (the CPU, and the GPU with the
@@ -225,10 +223,6 @@ const RECHECK: usize = 16;
 /// faster: 17.3 against 21.6 s for LuminanceGainControl's on curie.
 const BATCH_FROM: usize = 4;
 
-/// How often (in products) [`Linearized`] frees the reused tensors that no call took
-/// again (a model that makes tensors from new buffers leaves one per call).
-const TRIM_EVERY: usize = 64;
-
 impl<'a> Linearized<'a> {
     /// Linearizes `model` at `x` (any batch; computations in f64).
     pub fn new(model: &'a dyn ErasedModelF64, x: Image<f64>) -> Result<Self> {
@@ -243,7 +237,6 @@ impl<'a> Linearized<'a> {
             jvps: Cell::new(0),
             nonlinear: Cell::new(false),
             itemwise: Cell::new(None),
-            reuse: pool::reuse_tensors(),
             model,
             x,
             xv,
@@ -366,9 +359,6 @@ impl<'a> Linearized<'a> {
         let h = FD_REL_STEP * self.x_scale / vmax;
         let calls = self.jvps.get();
         self.jvps.set(calls + 1);
-        if calls % TRIM_EVERY == TRIM_EVERY - 1 {
-            self.reuse.trim();
-        }
         let trusted = calls >= LINEAR_CHECKS && !self.nonlinear.get();
         let extrapolate = !(trusted && calls % RECHECK != 0);
         // x + h v, x - h v (and the same for h / 2), evaluated as one batch
