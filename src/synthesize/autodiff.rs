@@ -296,8 +296,9 @@ impl<'a> Linearized<'a> {
     /// first item's output equals its output alone); a model that mixes items, or
     /// refuses the larger batch, is evaluated one input at a time from then on.
     fn eval_each(&self, xs: Vec<Vec<f64>>) -> Result<Vec<Vec<f64>>> {
+        let one_at_a_time = |xs: Vec<Vec<f64>>| xs.into_iter().map(|x| self.eval(x)).collect();
         if xs.len() < BATCH_FROM || self.itemwise.get() == Some(false) {
-            return xs.into_iter().map(|x| self.eval(x)).collect();
+            return one_at_a_time(xs);
         }
         let [b, c, h, w] = dims(&self.x);
         let k = xs.len();
@@ -305,15 +306,11 @@ impl<'a> Linearized<'a> {
             None => Some(self.eval(xs[0].clone())?),
             Some(_) => None,
         };
-        let mut all = pool::take::<f64>(k * xs[0].len());
-        for (dst, x) in all.chunks_mut(xs[0].len()).zip(&xs) {
-            dst.copy_from_slice(x);
-        }
-        let out = match self.eval_shaped(all.into_vec(), (k * b, c, h, w)) {
+        let out = match self.eval_shaped(xs.concat(), (k * b, c, h, w)) {
             Ok(out) if out.len() == k * self.n_out() => out,
             _ if first.is_some() => {
                 self.itemwise.set(Some(false));
-                return xs.into_iter().map(|x| self.eval(x)).collect();
+                return one_at_a_time(xs);
             }
             Ok(out) => {
                 return Err(Error::shape_mismatch(
@@ -334,7 +331,7 @@ impl<'a> Linearized<'a> {
             let itemwise = gap <= 1e-12 * size;
             self.itemwise.set(Some(itemwise));
             if !itemwise {
-                return xs.into_iter().map(|x| self.eval(x)).collect();
+                return one_at_a_time(xs);
             }
         }
         Ok(parts)
