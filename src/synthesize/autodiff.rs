@@ -136,6 +136,9 @@ pub(crate) struct Linearized<'a> {
     jvps: Cell<usize>,
     /// Whether a check found a third-order term (then the extrapolation stays).
     nonlinear: Cell<bool>,
+    /// Whether a check found a second-order term (then products take the central
+    /// difference, not the one-sided one).
+    curved: Cell<bool>,
     /// Whether the model maps a batch item by item (checked once, see
     /// [`Linearized::eval_each`]); `None` before the check.
     itemwise: Cell<Option<bool>>,
@@ -236,6 +239,7 @@ impl<'a> Linearized<'a> {
             kind,
             jvps: Cell::new(0),
             nonlinear: Cell::new(false),
+            curved: Cell::new(false),
             itemwise: Cell::new(None),
             model,
             x,
@@ -347,7 +351,11 @@ impl<'a> Linearized<'a> {
     /// none in the first [`LINEAR_CHECKS`] products (`D(h)` and `D(h/2)` equal to within
     /// 1e-10 of their size: a model linear or quadratic in its input), later products
     /// take `D(h)` alone, two forward passes, and check again every [`RECHECK`]-th
-    /// product, returning to the extrapolation for good when a check fails.
+    /// product, returning to the extrapolation for good when a check fails. Where the
+    /// checks found no second-order term either (the one-sided `(f(x + h v) - f(x)) / h`
+    /// equal to `D(h)` to within 1e-10: a model affine in its input, such as a
+    /// convolution), later products take the one-sided difference, one forward pass
+    /// (`f(x)` is kept), until a check finds a second-order term.
     pub fn jvp(&self, v: &[f64]) -> Result<Vec<f64>> {
         let vmax = v.iter().fold(0.0f64, |m, a| m.max(a.abs()));
         if vmax == 0.0 {
@@ -358,6 +366,11 @@ impl<'a> Linearized<'a> {
         self.jvps.set(calls + 1);
         let trusted = calls >= LINEAR_CHECKS && !self.nonlinear.get();
         let extrapolate = !(trusted && calls % RECHECK != 0);
+        if !extrapolate && !self.curved.get() {
+            let fp = self.eval(self.xv.iter().zip(v).map(|(x, d)| x + h * d).collect())?;
+            let inv = 1.0 / h;
+            return Ok(fp.iter().zip(&self.y).map(|(a, b)| (a - b) * inv).collect());
+        }
         // x + h v, x - h v (and the same for h / 2), evaluated as one batch
         let steps: &[f64] = if extrapolate { &[h, 0.5 * h] } else { &[h] };
         let points = steps
@@ -377,12 +390,21 @@ impl<'a> Linearized<'a> {
         }
         let d2 = central(1);
         let size = d1.iter().fold(0.0f64, |m, a| m.max(a.abs()));
-        let gap = d1
-            .iter()
-            .zip(&d2)
-            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-        if gap > 1e-10 * size {
+        let gap = |d: &[f64]| {
+            d.iter()
+                .zip(&d1)
+                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()))
+        };
+        if gap(&d2) > 1e-10 * size {
             self.nonlinear.set(true);
+        }
+        let one_sided: Vec<f64> = outs[0]
+            .iter()
+            .zip(&self.y)
+            .map(|(a, b)| (a - b) / h)
+            .collect();
+        if gap(&one_sided) > 1e-10 * size {
+            self.curved.set(true);
         }
         Ok(d2
             .iter()
@@ -486,7 +508,21 @@ pub fn jacobian(model: &dyn ErasedModelF64, image: &Image<f64>) -> Result<Vec<Ve
 mod tests {
     use super::*;
     use crate::simulate::{Gaussian, LuminanceGainControl};
+    use crate::tensor::Tape;
     use crate::PadMode;
+
+    /// A model quadratic in its input: the square of another model's output.
+    struct Squared<M>(M);
+
+    impl<M: crate::Model> crate::Model for Squared<M> {
+        fn forward<E: Float, D: Device<E>, T: Tape<E, D>>(
+            &self,
+            x: Image<E, T, D>,
+        ) -> Result<Image<E, T, D>> {
+            let two = E::of_f64(2.0);
+            crate::ops::map(self.0.forward(x)?, move |v, _| (v * v, two * v))
+        }
+    }
 
     /// `lin.jvp` of `n` products against the exact `J v` (the Jacobian's rows): the worst
     /// error relative to the largest `|J v|`.
@@ -522,7 +558,27 @@ mod tests {
         let lin = Linearized::new(&gaussian, x.clone()).unwrap();
         let err = worst_jvp_error(&lin, 40);
         assert!(err < 1e-10, "Gaussian: {err:e}");
-        assert!(!lin.nonlinear.get(), "a linear model takes D(h) alone");
+        assert!(
+            !lin.nonlinear.get(),
+            "a linear model drops the extrapolation"
+        );
+        assert!(
+            !lin.curved.get(),
+            "a linear model takes the one-sided difference"
+        );
+        // quadratic: the one-sided difference would be off by about 1e-3
+        let squared = Squared(gaussian);
+        let lin = Linearized::new(&squared, x.clone()).unwrap();
+        let err = worst_jvp_error(&lin, 40);
+        assert!(err < 1e-10, "squared Gaussian: {err:e}");
+        assert!(
+            !lin.nonlinear.get(),
+            "a quadratic model drops the extrapolation"
+        );
+        assert!(
+            lin.curved.get(),
+            "a quadratic model keeps the central difference"
+        );
         let lgc = LuminanceGainControl::builder((7, 7))
             .pad_mode(PadMode::Circular)
             .build()
