@@ -398,13 +398,15 @@ impl<'a> Linearized<'a> {
         if gap(&d2) > 1e-10 * size {
             self.nonlinear.set(true);
         }
-        let one_sided: Vec<f64> = outs[0]
-            .iter()
-            .zip(&self.y)
-            .map(|(a, b)| (a - b) / h)
-            .collect();
-        if gap(&one_sided) > 1e-10 * size {
-            self.curved.set(true);
+        if !self.curved.get() {
+            let one_sided: Vec<f64> = outs[0]
+                .iter()
+                .zip(&self.y)
+                .map(|(a, b)| (a - b) / h)
+                .collect();
+            if gap(&one_sided) > 1e-10 * size {
+                self.curved.set(true);
+            }
         }
         Ok(d2
             .iter()
