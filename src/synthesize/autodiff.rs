@@ -15,7 +15,7 @@ use dfdx::tensor::Tape as _;
 
 use crate::device::{cpu, Device, Kind};
 use crate::error::{Error, Result};
-use crate::ops::pool::{self, Pooled};
+use crate::ops::pool::{self, Pooled, ReuseTensors};
 use crate::synthesize::erased::{ErasedModel, ErasedModelF64, Taped};
 #[cfg(feature = "cuda")]
 use crate::synthesize::erased::{GpuImage, GpuTaped};
@@ -142,6 +142,12 @@ pub(crate) struct Linearized<'a> {
     /// Whether the model maps a batch item by item (checked once, see
     /// [`Linearized::eval_each`]); `None` before the check.
     itemwise: Cell<Option<bool>>,
+    /// CPU buffers and tensors reused from one product to the next, once the checks found a
+    /// third-order term: each product then evaluates four inputs as one batch, whose
+    /// image-sized buffers (2 MB and more in f64) would otherwise be fresh memory, paid
+    /// in page faults, every time. (For the one- and two-pass products of other models
+    /// reuse measured no faster.)
+    reuse: std::cell::OnceCell<ReuseTensors>,
 }
 
 /// The f64 forward passes of an erased model on one device (the CPU, and the GPU with the
@@ -226,6 +232,10 @@ const RECHECK: usize = 16;
 /// faster: 17.3 against 21.6 s for LuminanceGainControl's on curie.
 const BATCH_FROM: usize = 4;
 
+/// How often (in products) [`Linearized`] frees the reused tensors that no call took
+/// again (a model that makes tensors from new buffers leaves one per call).
+const TRIM_EVERY: usize = 64;
+
 impl<'a> Linearized<'a> {
     /// Linearizes `model` at `x` (any batch; computations in f64).
     pub fn new(model: &'a dyn ErasedModelF64, x: Image<f64>) -> Result<Self> {
@@ -241,6 +251,7 @@ impl<'a> Linearized<'a> {
             nonlinear: Cell::new(false),
             curved: Cell::new(false),
             itemwise: Cell::new(None),
+            reuse: std::cell::OnceCell::new(),
             model,
             x,
             xv,
@@ -364,6 +375,11 @@ impl<'a> Linearized<'a> {
         let h = FD_REL_STEP * self.x_scale / vmax;
         let calls = self.jvps.get();
         self.jvps.set(calls + 1);
+        if let Some(reuse) = self.reuse.get() {
+            if calls % TRIM_EVERY == TRIM_EVERY - 1 {
+                reuse.trim();
+            }
+        }
         let trusted = calls >= LINEAR_CHECKS && !self.nonlinear.get();
         let extrapolate = !(trusted && calls % RECHECK != 0);
         if !extrapolate && !self.curved.get() {
@@ -397,6 +413,7 @@ impl<'a> Linearized<'a> {
         };
         if gap(&d2) > 1e-10 * size {
             self.nonlinear.set(true);
+            self.reuse.get_or_init(pool::reuse_tensors);
         }
         if !self.curved.get() {
             let one_sided: Vec<f64> = outs[0]
@@ -586,7 +603,12 @@ mod tests {
             .build()
             .unwrap();
         let lin = Linearized::new(&lgc, x).unwrap();
-        let err = worst_jvp_error(&lin, 40);
+        // past TRIM_EVERY products: reused buffers, then a trim of the reused tensors
+        let err = worst_jvp_error(&lin, TRIM_EVERY + 6);
+        assert!(
+            lin.reuse.get().is_some(),
+            "four-input products reuse buffers"
+        );
         assert!(
             lin.nonlinear.get(),
             "the gain control has a third-order term"
