@@ -28,6 +28,7 @@ pub(crate) mod reduce;
 pub(crate) mod roll;
 pub(crate) mod separable;
 pub(crate) mod separable_map;
+pub(crate) mod simd;
 pub(crate) mod spectral;
 pub(crate) mod ssim;
 pub(crate) mod svd;

@@ -20,6 +20,7 @@ use super::maps::{axpy, Map};
 use super::{NlpdPlan, EPSILON};
 use crate::error::Result;
 use crate::ops::pool::{self, Pooled};
+use crate::ops::simd;
 use crate::ops::tape::{run2, HostOp2};
 use crate::tensor::{check_finite, dims, ByFloat, Float, PerFloat, Shape4, Tape};
 
@@ -356,8 +357,7 @@ impl<E: Float> NlpdOp<E> {
         total / g.levels.len() as f64
     }
 
-    /// [`NlpdOp::plane`] compiled for AVX2 when the CPU has it (checked at run time),
-    /// else for the baseline target; both give the same bits (no FMA contraction).
+    /// [`NlpdOp::plane`] compiled for AVX2 when the CPU has it ([`simd::avx2`]).
     fn plane_dispatch(
         &self,
         x: [&[E]; 2],
@@ -365,40 +365,18 @@ impl<E: Float> NlpdOp<E> {
         den: [&mut [E]; 2],
         roots: &mut [f64],
     ) -> f64 {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above
-            return unsafe { self.plane_avx2(x, y, den, roots) };
-        }
-        self.plane(x, y, den, roots)
+        simd::avx2(
+            #[inline(always)]
+            || self.plane(x, y, den, roots),
+        )
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn plane_avx2(
-        &self,
-        x: [&[E]; 2],
-        y: [&mut [E]; 2],
-        den: [&mut [E]; 2],
-        roots: &mut [f64],
-    ) -> f64 {
-        self.plane(x, y, den, roots)
-    }
-
-    /// [`NlpdOp::gradients`], compiled as [`NlpdOp::plane_dispatch`].
+    /// [`NlpdOp::gradients`] compiled for AVX2 when the CPU has it ([`simd::avx2`]).
     fn gradients_dispatch(&self, gy: &[E]) -> Vec<E> {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above
-            return unsafe { self.gradients_avx2(gy) };
-        }
-        self.gradients(gy)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn gradients_avx2(&self, gy: &[E]) -> Vec<E> {
-        self.gradients(gy)
+        simd::avx2(
+            #[inline(always)]
+            || self.gradients(gy),
+        )
     }
 
     /// Both gradients for the outputs' gradient `gy`.

@@ -6,6 +6,7 @@ use dfdx::prelude::{Cpu, Tensor};
 use crate::error::Result;
 use crate::ops::par;
 use crate::ops::pool::{self, Pooled};
+use crate::ops::simd;
 use crate::ops::tape::{read, record1, record2, values};
 use crate::tensor::{dims, ByFloat, Float, PerFloat, Shape4, Tape};
 
@@ -289,22 +290,13 @@ pub(crate) fn mul_add<E: Float>(acc: &mut [E], g: &[E], d: &[E]) {
     }
 }
 
-/// `(x[i], d[i]) = f(x[i])`, compiled for AVX2 when the CPU has it (checked at run time:
-/// the same bits, eight lanes per instruction), else for the baseline target.
+/// `(x[i], d[i]) = f(x[i])`, compiled for AVX2 when the CPU has it ([`simd::avx2`]).
 #[inline(always)]
 fn fill2<E: Float>(x: &mut [E], d: &mut [E], f: impl Fn(E) -> (E, E)) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above
-        return unsafe { fill2_avx2(x, d, f) };
-    }
-    fill2_loop(x, d, f)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn fill2_avx2<E: Float>(x: &mut [E], d: &mut [E], f: impl Fn(E) -> (E, E)) {
-    fill2_loop(x, d, f)
+    simd::avx2(
+        #[inline(always)]
+        || fill2_loop(x, d, f),
+    )
 }
 
 /// [`fill2`]'s loop. Separate slices as arguments tell the compiler they do not overlap,
@@ -327,24 +319,10 @@ fn fill3<E: Float>(
     d2: &mut [E],
     f: impl Fn(E, E) -> (E, E, E),
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above
-        return unsafe { fill3_avx2(a, b, d1, d2, f) };
-    }
-    fill3_loop(a, b, d1, d2, f)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn fill3_avx2<E: Float>(
-    a: &mut [E],
-    b: &[E],
-    d1: &mut [E],
-    d2: &mut [E],
-    f: impl Fn(E, E) -> (E, E, E),
-) {
-    fill3_loop(a, b, d1, d2, f)
+    simd::avx2(
+        #[inline(always)]
+        || fill3_loop(a, b, d1, d2, f),
+    )
 }
 
 /// [`fill3`]'s loop, vectorisable as [`fill2_loop`]'s.

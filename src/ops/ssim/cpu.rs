@@ -16,6 +16,7 @@ use dfdx::prelude::{Cpu, Tensor};
 use super::{Axis, SsimWindow, C1, C2};
 use crate::error::Result;
 use crate::ops::pool::{self, Pooled};
+use crate::ops::simd;
 use crate::ops::tape::{run2, HostOp2};
 use crate::tensor::{dims, ByFloat, Float, PerFloat, Shape4, Tape};
 
@@ -310,37 +311,20 @@ impl<E: Float> SsimOp<E> {
         (self.rows.out, self.cols.out)
     }
 
-    /// [`SsimOp::plane`] compiled for AVX2 when the CPU has it (checked at run time),
-    /// else for the baseline target; both give the same bits (no FMA contraction).
+    /// [`SsimOp::plane`] compiled for AVX2 when the CPU has it ([`simd::avx2`]).
     fn plane_dispatch(&self, a: &[E], b: &[E], keep: Option<(&mut [E], usize)>) -> (f64, f64) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above
-            return unsafe { self.plane_avx2(a, b, keep) };
-        }
-        self.plane(a, b, keep)
+        simd::avx2(
+            #[inline(always)]
+            || self.plane(a, b, keep),
+        )
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn plane_avx2(&self, a: &[E], b: &[E], keep: Option<(&mut [E], usize)>) -> (f64, f64) {
-        self.plane(a, b, keep)
-    }
-
-    /// [`SsimOp::gradients`], compiled as [`SsimOp::plane_dispatch`].
+    /// [`SsimOp::gradients`] compiled for AVX2 when the CPU has it ([`simd::avx2`]).
     fn gradients_dispatch(&self, gy: &[E]) -> [Pooled<E>; 2] {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above
-            return unsafe { self.gradients_avx2(gy) };
-        }
-        self.gradients(gy)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn gradients_avx2(&self, gy: &[E]) -> [Pooled<E>; 2] {
-        self.gradients(gy)
+        simd::avx2(
+            #[inline(always)]
+            || self.gradients(gy),
+        )
     }
 
     /// One plane's forward pass: its output and the weight sum (or pixel count); the
