@@ -86,9 +86,14 @@ impl<E: Float> HostOp1<E> for Stats<E> {
         for p in 0..b * c {
             let xp = &xv[p * nx..(p + 1) * nx];
             let mut y = pool::take(ny);
-            l.plan.analyze(xp, &mut y, &mut wk);
+            // each band's first statistics pass right after the band, on its thread
+            let lent = buffers::lend();
+            let done = l.plan.analyze_then(xp, &mut y, &mut wk, |i, band| {
+                lent.run(|| host::band_job(l, i, band))
+            });
+            drop(lent);
             let x = buffers::collect(nx, xp.iter().map(|v| v.as_f64()));
-            let (raw, saved) = host::forward(l, &x, &y);
+            let (raw, saved) = host::forward(l, &x, &y, done);
             for (o, &i) in out[p * nk..(p + 1) * nk].iter_mut().zip(&l.kept) {
                 *o = E::of_f64(raw[i]);
             }

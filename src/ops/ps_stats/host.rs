@@ -312,7 +312,7 @@ pub(crate) struct Saved {
 /// A piece of the forward's first pass: one band's intermediates and (for the bands and
 /// the reconstructed images) its autocorrelation.
 #[derive(Clone, Copy)]
-enum Job {
+pub(crate) enum Job {
     /// (scale, orientation) of a band.
     Band(usize, usize),
     /// (scale, orientation) of an expanded band.
@@ -322,7 +322,7 @@ enum Job {
 }
 
 /// What a [`Job`] computes.
-enum Done {
+pub(crate) enum Done {
     /// Centred modulus and its variance; the real part (but at the coarsest scale) and
     /// its variance; the centred modulus' spectrum and autocorrelation.
     Band(Buf, f64, Option<Buf>, f64, Vec<C64>, Vec<f64>),
@@ -349,14 +349,13 @@ pub(super) fn avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Runs one [`Job`] on the bands `y`.
+/// Runs one [`Job`] on its band's values `c`.
 #[inline(always)]
-fn run_job<E: Float>(l: &PsLayout, y: &[E], off: &Offsets, job: Job) -> Done {
+fn run_job<E: Float>(l: &PsLayout, c: &[E], job: Job) -> Done {
     let (ns, w) = (l.n_scales, l.width);
     match job {
-        Job::Band(s, o) => {
+        Job::Band(s, _) => {
             let n = l.n_at(s);
-            let c = &y[off.band[s][o]..off.band[s][o] + 2 * n];
             let (mag, sq) = centred(c, n, mean_modulus(c, n));
             let (re, rv) = if s + 1 < ns {
                 let (r, sq) = widened(&c[..n]);
@@ -369,16 +368,15 @@ fn run_job<E: Float>(l: &PsLayout, y: &[E], off: &Offsets, job: Job) -> Done {
             let ac = autocorr(&spec, h, wd, w);
             Done::Band(mag, sq / n as f64, re, rv, spec, ac)
         }
-        Job::Expanded(s, o) => {
+        Job::Expanded(s, _) => {
             let n = l.n_at(s);
-            let e = &y[off.expanded[s][o]..off.expanded[s][o] + 2 * n];
-            let (bufs, sq) = centred_doubled(e, n, mean_modulus(e, n));
+            let (bufs, sq) = centred_doubled(c, n, mean_modulus(c, n));
             Done::Expanded(bufs, sq.map(|q| q / n as f64))
         }
         Job::Recon(k) => {
             let (h, wd) = l.dims[k];
             let n = h * wd;
-            let (r, sq) = widened(&y[off.recon[k]..off.recon[k] + n]);
+            let (r, sq) = widened(&c[..n]);
             let spec = spectrum(&r, h, wd);
             let ac = autocorr(&spec, h, wd, w);
             let nf = n as f64;
@@ -389,15 +387,38 @@ fn run_job<E: Float>(l: &PsLayout, y: &[E], off: &Offsets, job: Job) -> Done {
     }
 }
 
-/// The forward's first pass: every band's intermediates and autocorrelations, the
-/// bands shared out over threads ([`par::map`]). Returns the intermediates, the centred
-/// moduli's spectra and autocorrelations, the reconstructed images' spectra,
-/// autocorrelations and third and fourth moments.
+/// The forward's first pass on band `i` of the layout's plan (its values `c`), run by
+/// [`crate::ops::SpectralPlan::analyze_then`] right after the band is computed, on the
+/// thread that computed it: its intermediates and autocorrelation (none for the highpass
+/// residual).
+pub(crate) fn band_job<E: Float>(l: &PsLayout, i: usize, c: &[E]) -> Option<(Job, Done)> {
+    let (ns, no) = (l.n_scales, l.n_orientations);
+    let (nb, ne) = (ns * no, ns.saturating_sub(1) * no);
+    let job = if i < nb {
+        Job::Band(i / no, i % no)
+    } else if i < nb + ne {
+        Job::Expanded((i - nb) / no, (i - nb) % no)
+    } else if i == nb + ne {
+        return None;
+    } else {
+        Job::Recon(i - nb - ne - 1)
+    };
+    Some((
+        job,
+        avx2(
+            #[inline(always)]
+            || run_job(l, c, job),
+        ),
+    ))
+}
+
+/// The forward's first pass gathered: from every band's [`band_job`], the
+/// intermediates, the centred moduli's spectra and autocorrelations, the reconstructed
+/// images' spectra, autocorrelations and third and fourth moments.
 #[allow(clippy::type_complexity)]
-fn planes<E: Float>(
+fn planes(
     l: &PsLayout,
-    y: &[E],
-    off: &Offsets,
+    done: Vec<Option<(Job, Done)>>,
 ) -> (
     Planes,
     Vec<Vec<Vec<C64>>>,
@@ -405,25 +426,6 @@ fn planes<E: Float>(
     Vec<(Vec<C64>, Vec<f64>, f64, f64)>,
 ) {
     let (ns, no) = (l.n_scales, l.n_orientations);
-    let mut jobs = vec![];
-    for s in 0..ns {
-        jobs.extend((0..no).map(|o| Job::Band(s, o)));
-        if s + 1 < ns {
-            jobs.extend((0..no).map(|o| Job::Expanded(s, o)));
-        }
-        jobs.push(Job::Recon(s));
-    }
-    jobs.push(Job::Recon(ns));
-    let total = y.len();
-    let lent = buffers::lend();
-    let done = par::map(jobs.clone(), total, |j| {
-        lent.run(|| {
-            avx2(
-                #[inline(always)]
-                || run_job(l, y, off, j),
-            )
-        })
-    });
     let mut p = Planes {
         mag: (0..ns).map(|_| vec![]).collect(),
         mag_var: vec![vec![0.0; no]; ns],
@@ -441,7 +443,7 @@ fn planes<E: Float>(
     let mut spec_mag: Vec<Vec<Vec<C64>>> = (0..ns).map(|_| vec![]).collect();
     let mut ac_mag: Vec<Vec<Vec<f64>>> = (0..ns).map(|_| vec![]).collect();
     let mut rec: Vec<Option<(Vec<C64>, Vec<f64>, f64, f64)>> = (0..=ns).map(|_| None).collect();
-    for (j, d) in jobs.into_iter().zip(done) {
+    for (j, d) in done.into_iter().flatten() {
         match (j, d) {
             (Job::Band(s, o), Done::Band(mag, v, re, rv, spec, ac)) => {
                 p.mag[s].push(mag);
@@ -504,11 +506,17 @@ pub(super) fn pixel_stats(x: &[f64]) -> ([f64; 6], f64, f64) {
 /// The raw statistics and what the adjoint needs. The bands' intermediates, then the
 /// correlations between them, are computed in independent pieces shared out over
 /// threads, each piece whole on one thread (the same bits on any number of threads).
-pub(crate) fn forward<E: Float>(l: &PsLayout, x: &[f64], y: &[E]) -> (Vec<f64>, Saved) {
+/// `done`: every band's [`band_job`], in the plan's order.
+pub(crate) fn forward<E: Float>(
+    l: &PsLayout,
+    x: &[f64],
+    y: &[E],
+    done: Vec<Option<(Job, Done)>>,
+) -> (Vec<f64>, Saved) {
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
     let g = groups(l);
-    let (p, spec_mag, ac_mag, rec) = planes(l, y, &off);
+    let (p, spec_mag, ac_mag, rec) = planes(l, done);
     let mut out = vec![0.0; l.raw_len()];
     let (pix, _, _) = avx2(
         #[inline(always)]

@@ -323,25 +323,43 @@ impl SpectralPlan {
         out: &mut [E],
         add: bool,
     ) {
+        self.to_bands_then(wk, conj, scale, out, add, |_, _| ());
+    }
+
+    /// [`Self::to_bands`], running `then(i, values)` on each band `i` right after it is
+    /// written, on the thread that wrote it; its results in the bands' order.
+    fn to_bands_then<E: Float, R: Send>(
+        &self,
+        wk: &mut Work<E>,
+        conj: bool,
+        scale: impl Fn(&SpectralBand) -> f64 + Sync,
+        out: &mut [E],
+        add: bool,
+        then: impl Fn(usize, &[E]) -> R + Sync,
+    ) -> Vec<R> {
         let spec = &wk.spec[..self.h * self.w];
         let mut jobs = Vec::with_capacity(self.bands.len());
         let mut rest = out;
-        for b in &self.bands {
+        for (i, b) in self.bands.iter().enumerate() {
             let (o, r) = rest.split_at_mut(b.len());
-            jobs.push((b, o));
+            jobs.push((i, b, o));
             rest = r;
         }
         if !par::worth(jobs.len(), self.len() / jobs.len().max(1)) {
-            for (b, o) in jobs {
-                self.to_band(b, spec, &mut wk.fft, &mut wk.z, conj, scale(b), o, add);
-            }
-            return;
+            return jobs
+                .into_iter()
+                .map(|(i, b, o)| {
+                    self.to_band(b, spec, &mut wk.fft, &mut wk.z, conj, scale(b), o, add);
+                    then(i, o)
+                })
+                .collect();
         }
-        par::map(jobs, self.len(), |(b, o)| {
+        par::map(jobs, self.len(), |(i, b, o)| {
             let mut w = self.work::<E>();
             self.to_band(b, spec, &mut w.fft, &mut w.z, conj, scale(b), o, add);
             self.give_back(w);
-        });
+            then(i, o)
+        })
     }
 
     /// One band of [`Self::to_bands`] from the transposed image spectrum `spec`, into
@@ -533,9 +551,22 @@ impl SpectralPlan {
     /// The op: the bands of one `h x w` image plane `x` written into `out` (`len()`
     /// values).
     pub(crate) fn analyze<E: Float>(&self, x: &[E], out: &mut [E], wk: &mut Work<E>) {
+        self.analyze_then(x, out, wk, |_, _| ());
+    }
+
+    /// [`Self::analyze`], running `then(i, values)` on each band `i` right after it is
+    /// written (while it is in cache), on the thread that wrote it; its results in the
+    /// bands' order.
+    pub(crate) fn analyze_then<E: Float, R: Send>(
+        &self,
+        x: &[E],
+        out: &mut [E],
+        wk: &mut Work<E>,
+        then: impl Fn(usize, &[E]) -> R + Sync,
+    ) -> Vec<R> {
         self.spectrum_of(x, wk);
         let scale = |b: &SpectralBand| 1.0 / (b.h * b.w) as f64;
-        self.to_bands(wk, false, scale, out, false);
+        self.to_bands_then(wk, false, scale, out, false, then)
     }
 
     /// The adjoint of [`Self::analyze`]: the image-plane gradient for the bands'
