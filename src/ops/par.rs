@@ -24,6 +24,22 @@ pub(crate) fn pieces<T: Send>(data: &mut [T], size: usize, f: impl Fn(usize, &mu
     }
 }
 
+/// `f(job)` for each of `jobs`, the results in the jobs' order: on several threads
+/// when there are several jobs, `total` elements of work in all reach the threshold of
+/// [`worth`] and the pool has more than one thread, else in order on this thread. Each job
+/// runs whole on one thread (rayon hands them out one at a time, so uneven jobs balance).
+pub(crate) fn map<T: Send, R: Send>(
+    jobs: Vec<T>,
+    total: usize,
+    f: impl Fn(T) -> R + Sync + Send,
+) -> Vec<R> {
+    if jobs.len() > 1 && total >= MIN_PARALLEL && rayon::current_num_threads() > 1 {
+        jobs.into_par_iter().with_max_len(1).map(f).collect()
+    } else {
+        jobs.into_iter().map(f).collect()
+    }
+}
+
 /// [`pieces`] over three slices cut alike: `f(i, (a_i, b_i, c_i))`.
 pub(crate) fn pieces3<T: Send>(
     a: &mut [T],
@@ -78,6 +94,14 @@ mod tests {
             pieces(&mut v, size, |i, p| p.iter_mut().for_each(|x| *x += i + 1));
             let want: Vec<usize> = (0..n).map(|j| j / size + 1).collect();
             assert_eq!(v, want, "n {n} size {size}");
+        }
+    }
+
+    #[test]
+    fn map_keeps_the_jobs_order() {
+        for n in [0usize, 1, 3, 100] {
+            let got = map((0..n).collect(), 1 << 20, |i| i * i);
+            assert_eq!(got, (0..n).map(|i| i * i).collect::<Vec<_>>());
         }
     }
 

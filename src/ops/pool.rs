@@ -59,18 +59,6 @@ pub(crate) fn take<E: Float>(n: usize) -> Pooled<E> {
     Pooled(v)
 }
 
-/// [`take`] emptied: a buffer with room for `n` elements and none in it, for a caller
-/// that appends every value (outside a synthesis loop nothing is zeroed first).
-pub(crate) fn take_empty<E: Float>(n: usize) -> Pooled<E> {
-    let mut v = if reusing() {
-        take(n)
-    } else {
-        Pooled(Vec::with_capacity(n))
-    };
-    v.0.clear();
-    v
-}
-
 impl<E: Float> Pooled<E> {
     /// The buffer, no longer given back.
     pub(crate) fn into_vec(mut self) -> Vec<E> {

@@ -4,8 +4,9 @@
 use super::autocorr::autocorr_adjoint;
 use super::blocked;
 use super::buffers::{self, Buf};
-use super::host::{abs, groups, mean, pixel_stats, Saved};
+use super::host::{abs, avx2, groups, mean, pixel_stats, Saved};
 use super::PsLayout;
+use crate::ops::par;
 use crate::tensor::Float;
 
 /// Adds the gradient of `sum(g * forward(x, y))` with respect to the image `x` (it enters
@@ -50,7 +51,9 @@ pub(crate) fn adjoint_image<E: Float>(x: &[f64], g: &[f64], gx: &mut [E]) {
 
 /// The gradient of `sum(g * forward(x, y))` with respect to the bands `y`, written into
 /// `gy` (every value is written: its previous contents do not matter). `saved`: what
-/// [`super::host::forward`] kept.
+/// [`super::host::forward`] kept. The autocorrelations' adjoints, the correlations'
+/// sums and the per-band passes are independent pieces shared out over threads, each
+/// whole on one thread (the same bits on any number of threads).
 pub(crate) fn adjoint_bands<E: Float>(
     l: &PsLayout,
     y: &[E],
@@ -58,39 +61,19 @@ pub(crate) fn adjoint_bands<E: Float>(
     g: &[f64],
     gy: &mut [E],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above
-        return unsafe { adjoint_bands_avx2(l, y, saved, g, gy) };
-    }
-    adjoint_bands_body(l, y, saved, g, gy)
+    let lent = buffers::lend();
+    lent.run(|| adjoint_bands_lent(l, y, saved, g, gy, &lent));
 }
 
-/// [`adjoint_bands`] compiled for AVX2 (the same bits: no FMA contraction).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn adjoint_bands_avx2<E: Float>(
+/// [`adjoint_bands`] with the calling thread's kept buffers `lent` (to this thread too).
+fn adjoint_bands_lent<E: Float>(
     l: &PsLayout,
     y: &[E],
     saved: &Saved,
     g: &[f64],
     gy: &mut [E],
+    lent: &buffers::Lent,
 ) {
-    adjoint_bands_body(l, y, saved, g, gy)
-}
-
-/// `g + c * m` in place (`c` times the centred values `m`: the gradient through their
-/// variance), and the mean of the result.
-#[inline(always)]
-fn plus_scaled_mean(g: &mut [f64], c: f64, m: &[f64], nf: f64) -> f64 {
-    for (gq, m) in g.iter_mut().zip(m) {
-        *gq += c * 2.0 * m / nf;
-    }
-    mean(g)
-}
-
-#[inline(always)]
-fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64], gy: &mut [E]) {
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
     let gr = groups(l);
@@ -98,11 +81,8 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
     let centre = Some((w / 2) * (w + 1));
     let var = saved.raw[1];
 
-    // gradients of the centred moduli and their variances
+    // gradients of the centred moduli's and the expanded moduli's variances
     let mut g_mv = vec![vec![0.0; no]; ns];
-    let mut g_emag: Vec<Vec<Buf>> = (0..ns.saturating_sub(1))
-        .map(|s| (0..no).map(|_| buffers::scratch(l.n_at(s))).collect())
-        .collect();
     let mut g_ev = vec![vec![0.0; no]; ns.saturating_sub(1)];
     // the autocorrelations' gradients (by window shift), and through them the
     // variances', for the centred moduli and then the reconstructed images
@@ -139,10 +119,12 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
         }
         jobs.push((&saved.spec_rec[k][..], k, gacs));
     }
-    let mut g_ac = jobs.iter().map(|(spec, s, gacs)| {
-        let (h, wd) = l.dims[*s];
-        autocorr_adjoint(spec, h, wd, w, gacs)
-    });
+    let total = jobs.iter().map(|(_, s, _)| l.n_at(*s)).sum();
+    let mut g_ac = par::map(jobs, total, |(spec, s, gacs)| {
+        let (h, wd) = l.dims[s];
+        lent.run(|| autocorr_adjoint(spec, h, wd, w, &gacs))
+    })
+    .into_iter();
     let mut g_mag: Vec<Vec<Buf>> = (0..ns)
         .map(|_| {
             (0..no)
@@ -150,10 +132,23 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
                 .collect()
         })
         .collect();
+    let g_rec: Vec<Buf> = g_ac.collect();
+
+    // per scale, the correlations' gradients: sums of `y += a * x` over the sources
+    // [mag, emag, re, dbl] into the destinations [g_mag, g_emag, g_re, g_dbl] (all but
+    // the coarsest scale; there only the moduli), cross-orientation terms first
+    let mut g_emag: Vec<Vec<Buf>> = vec![];
+    let mut g_re: Vec<Vec<Buf>> = vec![];
+    let mut g_vr: Vec<Vec<f64>> = vec![];
+    // the phase-doubled bands' gradients, summed over the finer orientations, and their
+    // variances'
+    let mut g_dbl: Vec<Vec<Buf>> = vec![];
+    let mut g_dv: Vec<Vec<f64>> = vec![];
     for s in 0..ns {
-        let nn = l.n_at(s) as f64;
-        // cross-orientation correlations
+        let nn = l.n_at(s);
+        let nf = nn as f64;
         let mut terms = vec![];
+        // cross-orientation correlations
         for o in 0..no {
             for o2 in 0..no {
                 let gc = g[gr.cross_ori + (o * no + o2) * ns + s];
@@ -162,32 +157,24 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
                 }
                 let (v, v2) = (p.mag_var[s][o], p.mag_var[s][o2]);
                 let c = saved.raw[gr.cross_ori + (o * no + o2) * ns + s];
-                let gp = gc / (v * v2).sqrt() / nn;
+                let gp = gc / (v * v2).sqrt() / nf;
                 terms.push((gp, o2, o));
                 terms.push((gp, o, o2));
                 g_mv[s][o] -= 0.5 * c * gc / v;
                 g_mv[s][o2] -= 0.5 * c * gc / v2;
             }
         }
-        let src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
-        let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
-        blocked::axpys(&src, &mut dst, &terms, no);
-    }
-    // the bands' real parts' gradients from the cross-scale correlations, and through
-    // their variances, per scale but the coarsest
-    let mut g_re: Vec<Vec<Buf>> = vec![];
-    let mut g_vr: Vec<Vec<f64>> = vec![];
-    for s in 0..ns.saturating_sub(1) {
-        let nn = l.n_at(s);
-        let nf = nn as f64;
-        // the phase-doubled bands' gradients, summed over the finer orientations
-        let mut g_dbl: Vec<Buf> = (0..2 * no).map(|_| buffers::scratch(nn)).collect();
-        let mut g_dv = vec![0.0; 2 * no];
+        if s + 1 == ns {
+            let src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+            let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
+            blocked::axpys(&src, &mut dst, &terms, no);
+            continue;
+        }
+        let mut g_dbls: Vec<Buf> = (0..2 * no).map(|_| buffers::scratch(nn)).collect();
+        let mut g_dvs = vec![0.0; 2 * no];
+        let mut g_emags: Vec<Buf> = (0..no).map(|_| buffers::scratch(nn)).collect();
         let mut g_res: Vec<Buf> = (0..no).map(|_| buffers::scratch(nn)).collect();
         let mut g_vrs = vec![0.0; no];
-        // terms (coefficient, source, destination) over sources [mag, emag, re, dbl] and
-        // destinations [g_mag, g_emag, g_re, g_dbl]
-        let mut terms = vec![];
         for o1 in 0..no {
             let v1 = p.mag_var[s][o1];
             for o2 in 0..no {
@@ -218,7 +205,7 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
                 terms.push((gp, 3 * no + q, 2 * no + o1));
                 terms.push((gp, 2 * no + o1, 3 * no + q));
                 g_vrs[o1] -= 0.5 * c * gc / vr;
-                g_dv[q] -= 0.5 * c * gc / vq;
+                g_dvs[q] -= 0.5 * c * gc / vq;
             }
         }
         {
@@ -227,108 +214,164 @@ fn adjoint_bands_body<E: Float>(l: &PsLayout, y: &[E], saved: &Saved, g: &[f64],
             src.extend(p.re[s].iter().map(|v| &v[..]));
             src.extend(p.dbl[s].iter().map(|v| &v[..]));
             let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
-            dst.extend(g_emag[s].iter_mut().map(|v| &mut v[..]));
+            dst.extend(g_emags.iter_mut().map(|v| &mut v[..]));
             dst.extend(g_res.iter_mut().map(|v| &mut v[..]));
-            dst.extend(g_dbl.iter_mut().map(|v| &mut v[..]));
+            dst.extend(g_dbls.iter_mut().map(|v| &mut v[..]));
             blocked::axpys(&src, &mut dst, &terms, no);
         }
-        // the expanded bands, in one pass per orientation: through the phase doubling
-        // (re = (a^2 - b^2) / r, im = 2ab / r, r = |a + ib|) and through the centred
-        // modulus
-        for o in 0..no {
-            let oe = off.expanded[s][o];
-            let ge = &mut g_emag[s][o];
-            let gm = plus_scaled_mean(ge, g_ev[s][o], &p.emag[s][o], nf);
-            let (cre, cim) = (g_dv[o], g_dv[no + o]);
-            let (dre, dim) = (&p.dbl[s][o][..nn], &p.dbl[s][no + o][..nn]);
-            let (gre, gim) = (&g_dbl[o][..nn], &g_dbl[no + o][..nn]);
-            let (ea, eb) = y[oe..oe + 2 * nn].split_at(nn);
-            let (gya, gyb) = gy[oe..oe + 2 * nn].split_at_mut(nn);
-            let ge = &ge[..nn];
-            for i in 0..nn {
-                let (a, b, r) = (ea[i].as_f64(), eb[i].as_f64(), abs(ea[i], eb[i]));
-                let inv = if r > 0.0 { 1.0 / r } else { 0.0 };
-                let gu = gre[i] + cre * 2.0 * dre[i] / nf;
-                let gt = gim[i] + cim * 2.0 * dim[i] / nf;
-                let (u, t) = ((a * a - b * b) * inv, 2.0 * a * b * inv);
-                let q = gu * u + gt * t;
-                let gmod = (ge[i] - gm) * inv;
-                gya[i] = E::of_f64(inv * (2.0 * (gu * a + gt * b) - a * inv * q) + gmod * a);
-                gyb[i] = E::of_f64(inv * (2.0 * (gt * a - gu * b) - b * inv * q) + gmod * b);
-            }
-        }
+        g_emag.push(g_emags);
         g_re.push(g_res);
         g_vr.push(g_vrs);
-    }
-    // the bands, in one pass per band: through the centred modulus and (but at the
-    // coarsest scale) the real part's cross-scale correlations and variance
-    for s in 0..ns {
-        let nn = l.n_at(s);
-        let nf = nn as f64;
-        for o in 0..no {
-            let ob = off.band[s][o];
-            let gmv = &mut g_mag[s][o];
-            let gm = plus_scaled_mean(gmv, g_mv[s][o], &p.mag[s][o], nf);
-            let (ca, cb) = y[ob..ob + 2 * nn].split_at(nn);
-            let (gya, gyb) = gy[ob..ob + 2 * nn].split_at_mut(nn);
-            let gmv = &gmv[..nn];
-            let modulus = |i: usize| {
-                let (a, b, r) = (ca[i].as_f64(), cb[i].as_f64(), abs(ca[i], cb[i]));
-                let inv = if r > 0.0 { 1.0 / r } else { 0.0 };
-                let gr = (gmv[i] - gm) * inv;
-                (gr * a, gr * b)
-            };
-            if s + 1 < ns {
-                let (gre, re) = (&g_re[s][o][..nn], &p.re[s][o][..nn]);
-                let c = g_vr[s][o] * 2.0 / nf;
-                for i in 0..nn {
-                    let (ma, mb) = modulus(i);
-                    gya[i] = E::of_f64((gre[i] + c * re[i]) + ma);
-                    gyb[i] = E::of_f64(mb);
-                }
-            } else {
-                for i in 0..nn {
-                    let (ma, mb) = modulus(i);
-                    gya[i] = E::of_f64(ma);
-                    gyb[i] = E::of_f64(mb);
-                }
-            }
-        }
+        g_dbl.push(g_dbls);
+        g_dv.push(g_dvs);
     }
 
-    // reconstructed low-pass images
-    for k in 0..=ns {
-        let (h, wd) = l.dims[k];
-        let nn = h * wd;
-        let nf = nn as f64;
-        let or = off.recon[k];
-        let r = &p.recon[k][..nn];
-        let v = p.recon_var[k];
-        let mut g_v = g_vrec[k];
-        let gr_img = g_ac.next().expect("one per reconstructed image");
-        g_v += g[gr.std + k] / (2.0 * v.sqrt());
-        let unstable = v / var < l.resolution;
-        let (gs, gk) = if unstable {
-            (0.0, 0.0)
-        } else {
-            (g[gr.skew + k], g[gr.kurt + k])
-        };
-        let m3 = r.iter().map(|a| a * a * a).sum::<f64>() / nf;
-        let m4 = r.iter().map(|a| (a * a) * (a * a)).sum::<f64>() / nf;
-        g_v += -1.5 * m3 * v.powf(-2.5) * gs - 2.0 * m4 * v.powi(-3) * gk;
-        let (c3, c4) = (gs * v.powf(-1.5) * 3.0 / nf, gk / (v * v) * 4.0 / nf);
-        let gyr = &mut gy[or..or + nn];
-        for i in 0..nn {
-            let a = r[i];
-            gyr[i] = E::of_f64(gr_img[i] + g_v * 2.0 * a / nf + c3 * a * a + c4 * a * a * a);
+    // the per-band passes, each writing its own part of `gy` (laid out as the offsets:
+    // bands, expanded bands, the highpass residual, the reconstructed images)
+    let mut parts: Vec<(usize, usize, Part)> = vec![];
+    let mut g_mag_it = g_mag.iter_mut().flatten();
+    for s in 0..ns {
+        for o in 0..no {
+            let gm = g_mag_it.next().expect("one per band");
+            parts.push((off.band[s][o], 2 * l.n_at(s), Part::Band(s, o, gm)));
         }
     }
-    let nh = l.n_at(0);
-    let (hp, ghp) = (
-        &y[off.highpass..off.highpass + nh],
-        &mut gy[off.highpass..off.highpass + nh],
-    );
-    for (t, v) in ghp.iter_mut().zip(hp) {
-        *t = E::of_f64(g[gr.hp] * 2.0 * v.as_f64() / nh as f64);
+    let mut g_emag_it = g_emag.iter_mut().flatten();
+    for s in 0..ns.saturating_sub(1) {
+        for o in 0..no {
+            let ge = g_emag_it.next().expect("one per expanded band");
+            parts.push((off.expanded[s][o], 2 * l.n_at(s), Part::Expanded(s, o, ge)));
+        }
     }
+    parts.push((off.highpass, l.n_at(0), Part::Highpass));
+    for (k, gr_img) in g_rec.iter().enumerate() {
+        parts.push((off.recon[k], l.n_at(k), Part::Recon(k, gr_img)));
+    }
+    let mut jobs = Vec::with_capacity(parts.len());
+    let mut rest = gy;
+    let mut at = 0;
+    for (o, n, part) in parts {
+        debug_assert_eq!(o, at, "the parts of the bands follow each other");
+        let (a, r) = rest.split_at_mut(n);
+        rest = r;
+        at = o + n;
+        jobs.push((part, a));
+    }
+    let total = l.bands_len;
+    par::map(jobs, total, |(part, gy)| {
+        avx2(
+            #[inline(always)]
+            || match part {
+                Part::Band(s, o, gmv) => {
+                    let nn = l.n_at(s);
+                    let nf = nn as f64;
+                    let ob = off.band[s][o];
+                    let gm = plus_scaled_mean(gmv, g_mv[s][o], &p.mag[s][o], nf);
+                    let (ca, cb) = y[ob..ob + 2 * nn].split_at(nn);
+                    let (gya, gyb) = gy.split_at_mut(nn);
+                    let gmv = &gmv[..nn];
+                    let modulus = |i: usize| {
+                        let (a, b, r) = (ca[i].as_f64(), cb[i].as_f64(), abs(ca[i], cb[i]));
+                        let inv = if r > 0.0 { 1.0 / r } else { 0.0 };
+                        let gr = (gmv[i] - gm) * inv;
+                        (gr * a, gr * b)
+                    };
+                    if s + 1 < ns {
+                        let (gre, re) = (&g_re[s][o][..nn], &p.re[s][o][..nn]);
+                        let c = g_vr[s][o] * 2.0 / nf;
+                        for i in 0..nn {
+                            let (ma, mb) = modulus(i);
+                            gya[i] = E::of_f64((gre[i] + c * re[i]) + ma);
+                            gyb[i] = E::of_f64(mb);
+                        }
+                    } else {
+                        for i in 0..nn {
+                            let (ma, mb) = modulus(i);
+                            gya[i] = E::of_f64(ma);
+                            gyb[i] = E::of_f64(mb);
+                        }
+                    }
+                }
+                // through the phase doubling (re = (a^2 - b^2) / r, im = 2ab / r,
+                // r = |a + ib|) and through the centred modulus
+                Part::Expanded(s, o, ge) => {
+                    let nn = l.n_at(s);
+                    let nf = nn as f64;
+                    let oe = off.expanded[s][o];
+                    let gm = plus_scaled_mean(ge, g_ev[s][o], &p.emag[s][o], nf);
+                    let (cre, cim) = (g_dv[s][o], g_dv[s][no + o]);
+                    let (dre, dim) = (&p.dbl[s][o][..nn], &p.dbl[s][no + o][..nn]);
+                    let (gre, gim) = (&g_dbl[s][o][..nn], &g_dbl[s][no + o][..nn]);
+                    let (ea, eb) = y[oe..oe + 2 * nn].split_at(nn);
+                    let (gya, gyb) = gy.split_at_mut(nn);
+                    let ge = &ge[..nn];
+                    for i in 0..nn {
+                        let (a, b, r) = (ea[i].as_f64(), eb[i].as_f64(), abs(ea[i], eb[i]));
+                        let inv = if r > 0.0 { 1.0 / r } else { 0.0 };
+                        let gu = gre[i] + cre * 2.0 * dre[i] / nf;
+                        let gt = gim[i] + cim * 2.0 * dim[i] / nf;
+                        let (u, t) = ((a * a - b * b) * inv, 2.0 * a * b * inv);
+                        let q = gu * u + gt * t;
+                        let gmod = (ge[i] - gm) * inv;
+                        gya[i] =
+                            E::of_f64(inv * (2.0 * (gu * a + gt * b) - a * inv * q) + gmod * a);
+                        gyb[i] =
+                            E::of_f64(inv * (2.0 * (gt * a - gu * b) - b * inv * q) + gmod * b);
+                    }
+                }
+                Part::Highpass => {
+                    let nh = l.n_at(0);
+                    let hp = &y[off.highpass..off.highpass + nh];
+                    for (t, v) in gy.iter_mut().zip(hp) {
+                        *t = E::of_f64(g[gr.hp] * 2.0 * v.as_f64() / nh as f64);
+                    }
+                }
+                Part::Recon(k, gr_img) => {
+                    let (h, wd) = l.dims[k];
+                    let nn = h * wd;
+                    let nf = nn as f64;
+                    let r = &p.recon[k][..nn];
+                    let v = p.recon_var[k];
+                    let mut g_v = g_vrec[k];
+                    g_v += g[gr.std + k] / (2.0 * v.sqrt());
+                    let unstable = v / var < l.resolution;
+                    let (gs, gk) = if unstable {
+                        (0.0, 0.0)
+                    } else {
+                        (g[gr.skew + k], g[gr.kurt + k])
+                    };
+                    let m3 = r.iter().map(|a| a * a * a).sum::<f64>() / nf;
+                    let m4 = r.iter().map(|a| (a * a) * (a * a)).sum::<f64>() / nf;
+                    g_v += -1.5 * m3 * v.powf(-2.5) * gs - 2.0 * m4 * v.powi(-3) * gk;
+                    let (c3, c4) = (gs * v.powf(-1.5) * 3.0 / nf, gk / (v * v) * 4.0 / nf);
+                    for i in 0..nn {
+                        let a = r[i];
+                        gy[i] =
+                            E::of_f64(gr_img[i] + g_v * 2.0 * a / nf + c3 * a * a + c4 * a * a * a);
+                    }
+                }
+            },
+        )
+    });
+}
+
+/// One per-band pass of [`adjoint_bands`], with the gradient buffer it finishes.
+enum Part<'a> {
+    /// (scale, orientation), the centred modulus' gradient.
+    Band(usize, usize, &'a mut Buf),
+    /// (scale, orientation), the expanded modulus' gradient.
+    Expanded(usize, usize, &'a mut Buf),
+    Highpass,
+    /// The reconstructed image, its autocorrelation's gradient.
+    Recon(usize, &'a Buf),
+}
+
+/// `g + c * m` in place (`c` times the centred values `m`: the gradient through their
+/// variance), and the mean of the result.
+#[inline(always)]
+fn plus_scaled_mean(g: &mut [f64], c: f64, m: &[f64], nf: f64) -> f64 {
+    for (gq, m) in g.iter_mut().zip(m) {
+        *gq += c * 2.0 * m / nf;
+    }
+    mean(g)
 }

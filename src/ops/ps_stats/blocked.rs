@@ -1,6 +1,8 @@
 //! Many dot products and many `y += a * x` over the same few long vectors, done block by
 //! block so each block of every vector is read from cache rather than memory once per pair.
 
+use crate::ops::par;
+
 /// Values per block of the dot products: a few dozen vectors' blocks fit in L1 together.
 const BLOCK: usize = 128;
 
@@ -9,6 +11,10 @@ const AXPY_BLOCK: usize = 512;
 
 /// Values per chunk of the `y += a * x` sums (kept in registers while the terms add up).
 const LANES: usize = 8;
+
+/// Values per piece of work of the `y += a * x` sums that may go to another thread (a
+/// multiple of [`AXPY_BLOCK`]).
+const AXPY_CHUNK: usize = 16 * AXPY_BLOCK;
 
 /// `dot(a[i], b[j])` for each pair `(i, j)` of `pairs` (all vectors of one length).
 /// Each pair sums in [`LANES`] partial sums (lane `l` takes the values at `p = l mod
@@ -91,8 +97,8 @@ const GROUP: usize = 4;
 /// contents are not read). The terms of one destination are summed in registers, chunk
 /// by chunk, in their order in `terms`, and stored once; destinations with the same list
 /// of sources are done together, up to [`GROUP`] at a time (the same additions in the
-/// same order: the same bits).
-#[inline(always)]
+/// same order: the same bits). Chunks of [`AXPY_CHUNK`] values are shared out over
+/// threads ([`par::map`]), each whole on one thread.
 pub(crate) fn axpys(
     src: &[&[f64]],
     dst: &mut [&mut [f64]],
@@ -140,19 +146,40 @@ pub(crate) fn axpys(
         })
         .collect();
     let body = n / LANES * LANES;
-    for i0 in (0..body).step_by(AXPY_BLOCK) {
-        let i1 = (i0 + AXPY_BLOCK).min(body);
-        for (&(k, g), (js, cs)) in runs.iter().zip(&plans) {
-            let ys = &mut dst[k..k + g];
-            let zero = k >= fresh;
-            match g {
-                4 => run::<4>(src, ys, js, cs, i0..i1, zero),
-                3 => run::<3>(src, ys, js, cs, i0..i1, zero),
-                2 => run::<2>(src, ys, js, cs, i0..i1, zero),
-                _ => run::<1>(src, ys, js, cs, i0..i1, zero),
-            }
+    // whole chunks of the values, each destination cut alike: the chunks are independent
+    // (every value's sum is the same whichever chunk it is in), shared out over threads
+    let total = body * (src.len() + dst.len());
+    let mut chunks: Vec<(usize, Vec<&mut [f64]>)> = (0..body)
+        .step_by(AXPY_CHUNK)
+        .map(|i0| (i0, Vec::with_capacity(dst.len())))
+        .collect();
+    for y in dst.iter_mut() {
+        for (c, piece) in y[..body].chunks_mut(AXPY_CHUNK).enumerate() {
+            chunks[c].1.push(piece);
         }
     }
+    par::map(chunks, total, |(c0, mut ys)| {
+        super::host::avx2(
+            #[inline(always)]
+            || {
+                let len = ys.first().map_or(0, |y| y.len());
+                for i0 in (0..len).step_by(AXPY_BLOCK) {
+                    let i1 = (i0 + AXPY_BLOCK).min(len);
+                    for (&(k, g), (js, cs)) in runs.iter().zip(&plans) {
+                        let ys = &mut ys[k..k + g];
+                        let zero = k >= fresh;
+                        let r = (c0 + i0)..(c0 + i1);
+                        match g {
+                            4 => run::<4>(src, ys, js, cs, r, i0, zero),
+                            3 => run::<3>(src, ys, js, cs, r, i0, zero),
+                            2 => run::<2>(src, ys, js, cs, r, i0, zero),
+                            _ => run::<1>(src, ys, js, cs, r, i0, zero),
+                        }
+                    }
+                }
+            },
+        )
+    });
     for (k, (y, ts)) in dst.iter_mut().zip(&by_dst).enumerate() {
         if k >= fresh && !ts.is_empty() {
             y[body..].fill(0.0);
@@ -165,9 +192,9 @@ pub(crate) fn axpys(
     }
 }
 
-/// The sums of [`axpys`] on the values `r` (whole chunks) for `G` destinations `ys`
-/// taking sources `js` with coefficients `cs` (per source, one per destination), from
-/// zero with `zero`.
+/// The sums of [`axpys`] on the sources' values `r` (whole chunks of [`LANES`]) for `G`
+/// destinations `ys` (pieces whose value `y0` is the sources' `r.start`) taking sources
+/// `js` with coefficients `cs` (per source, one per destination), from zero with `zero`.
 #[inline(always)]
 fn run<const G: usize>(
     src: &[&[f64]],
@@ -175,10 +202,11 @@ fn run<const G: usize>(
     js: &[usize],
     cs: &[[f64; GROUP]],
     r: std::ops::Range<usize>,
+    y0: usize,
     zero: bool,
 ) {
     let ys: &mut [&mut [f64]; G] = ys.try_into().expect("a run of G destinations");
-    let ys: [&mut [f64]; G] = ys.each_mut().map(|y| &mut y[r.clone()]);
+    let ys: [&mut [f64]; G] = ys.each_mut().map(|y| &mut y[y0..y0 + r.len()]);
     let xs: Vec<&[f64]> = js.iter().map(|&j| &src[j][r.clone()]).collect();
     for p in (0..r.len()).step_by(LANES) {
         let mut acc: [[f64; LANES]; G] = if zero {

@@ -4,17 +4,71 @@
 //! Like [`crate::ops::pool`]'s buffers they are kept only while a
 //! [`ReuseTensors`](crate::ops::pool::ReuseTensors) guard lives (at most [`KEEP`] per
 //! thread), and freed when the thread's last guard drops ([`clear`]); outside synthesis
-//! loops a dropped buffer is freed at once.
+//! loops a dropped buffer is freed at once. The statistics' parallel sections lend the
+//! calling thread's kept buffers to their tasks ([`lend`]), whichever threads run them.
 
 use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
 
 use crate::ops::pool::reusing;
 /// Buffers kept per thread; more are freed.
 const KEEP: usize = 256;
 
+/// Buffers lent by a thread to the tasks of a parallel section.
+type Shared = Arc<Mutex<Vec<Vec<f64>>>>;
+
 thread_local! {
     static FREE: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
+    /// The lent buffers of the section whose task this thread runs, if any.
+    static LENT: RefCell<Option<Shared>> = const { RefCell::new(None) };
+}
+
+/// The calling thread's kept buffers, lent to the tasks of a parallel section: a task run
+/// through [`Lent::run`] takes and gives back buffers there, on whatever thread it runs.
+/// Dropped (on the calling thread), the buffers return to that thread's free list.
+/// Outside synthesis loops nothing is kept, and nothing is lent.
+pub(crate) struct Lent(Option<Shared>);
+
+/// Lends this thread's kept buffers (see [`Lent`]).
+pub(crate) fn lend() -> Lent {
+    if !reusing() {
+        return Lent(None);
+    }
+    let v = FREE
+        .try_with(|f| std::mem::take(&mut *f.borrow_mut()))
+        .unwrap_or_default();
+    Lent(Some(Arc::new(Mutex::new(v))))
+}
+
+impl Lent {
+    /// `f()` taking and giving back buffers from the lent ones.
+    pub(crate) fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.0.is_none() {
+            return f();
+        }
+        let prev = LENT.with(|l| l.replace(self.0.clone()));
+        let r = f();
+        LENT.with(|l| *l.borrow_mut() = prev);
+        r
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        let Some(shared) = self.0.take() else { return };
+        let v = std::mem::take(&mut *shared.lock().unwrap_or_else(|e| e.into_inner()));
+        let _ = FREE.try_with(|f| {
+            let mut f = f.borrow_mut();
+            let room = KEEP.saturating_sub(f.len());
+            f.extend(v.into_iter().take(room));
+        });
+    }
+}
+
+/// The lent buffers of the section this thread works for, if any.
+fn lent() -> Option<Shared> {
+    LENT.try_with(|l| l.borrow().clone()).ok().flatten()
 }
 
 /// A buffer given back to this thread's free list when dropped.
@@ -28,8 +82,7 @@ pub(crate) fn clear() {
 
 /// The smallest kept buffer with room for `n` values, if any (its old values in place).
 fn reused(n: usize) -> Option<Vec<f64>> {
-    FREE.try_with(|f| {
-        let mut f = f.borrow_mut();
+    let pick = |f: &mut Vec<Vec<f64>>| {
         let best = f
             .iter()
             .enumerate()
@@ -37,9 +90,11 @@ fn reused(n: usize) -> Option<Vec<f64>> {
             .min_by_key(|(_, v)| v.capacity())
             .map(|(i, _)| i);
         best.map(|i| f.swap_remove(i))
-    })
-    .ok()
-    .flatten()
+    };
+    if let Some(shared) = lent() {
+        return pick(&mut shared.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+    FREE.try_with(|f| pick(&mut f.borrow_mut())).ok().flatten()
 }
 
 /// An empty buffer with room for `n` values.
@@ -95,7 +150,17 @@ impl DerefMut for Buf {
 
 impl Drop for Buf {
     fn drop(&mut self) {
-        if self.0.capacity() == 0 || !reusing() {
+        if self.0.capacity() == 0 {
+            return;
+        }
+        if let Some(shared) = lent() {
+            let mut f = shared.lock().unwrap_or_else(|e| e.into_inner());
+            if f.len() < KEEP {
+                f.push(std::mem::take(&mut self.0));
+            }
+            return;
+        }
+        if !reusing() {
             return;
         }
         let v = std::mem::take(&mut self.0);

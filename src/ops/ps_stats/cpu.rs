@@ -85,10 +85,15 @@ impl<E: Float> HostOp1<E> for Stats<E> {
         let mut wk = l.plan.work::<E>();
         for p in 0..b * c {
             let xp = &xv[p * nx..(p + 1) * nx];
-            let mut y = pool::take_empty(ny);
-            l.plan.analyze(xp, &mut y, &mut wk);
+            let mut y = pool::take(ny);
+            // each band's first statistics pass right after the band, on its thread
+            let lent = buffers::lend();
+            let done = l.plan.analyze_then(xp, &mut y, &mut wk, |i, band| {
+                lent.run(|| host::band_job(l, i, band))
+            });
+            drop(lent);
             let x = buffers::collect(nx, xp.iter().map(|v| v.as_f64()));
-            let (raw, saved) = host::forward(l, &x, &y);
+            let (raw, saved) = host::forward(l, &x, &y, done);
             for (o, &i) in out[p * nk..(p + 1) * nk].iter_mut().zip(&l.kept) {
                 *o = E::of_f64(raw[i]);
             }
@@ -124,4 +129,68 @@ pub(crate) fn ps_statistics<E: Float, T: Tape<E>>(
 ) -> Tensor<Shape4, E, Cpu, T> {
     let op = (E::pick(&MAKE))(layout.clone(), dims(&x));
     run1(x, op).expect("the statistics op refuses no values")
+}
+
+// (the statistics have no portable kernel: under `portable-cpu` they are unavailable)
+#[cfg(all(test, not(feature = "portable-cpu")))]
+mod tests {
+    use dfdx::prelude::*;
+
+    use crate::ops::pool::reuse_tensors;
+    use crate::simulate::{Model, PortillaSimoncelli};
+    use crate::tensor::Float;
+
+    /// The statistics and their gradient (for a fixed seed) of a 128x128 image, bit for
+    /// bit, computed on a pool of `threads` threads (inside a synthesis loop's buffer
+    /// reuse with `reuse`, twice, so the second call reuses the first one's buffers).
+    fn stats_and_grad<E: Float>(threads: usize, reuse: bool) -> (Vec<u64>, Vec<u64>)
+    where
+        Cpu: crate::Device<E>,
+    {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let _guard = reuse.then(reuse_tensors);
+            let ps = PortillaSimoncelli::builder((128, 128))
+                .n_scales(3)
+                .build()
+                .unwrap();
+            let v = (0..128 * 128)
+                .map(|i| E::of_f64(((i * 7919 % 251) as f64 / 251.0).sin()))
+                .collect();
+            let x = crate::tensor::image_from_vec(v, &[1, 1, 128, 128]).unwrap();
+            let mut last = (vec![], vec![]);
+            for _ in 0..if reuse { 2 } else { 1 } {
+                let rep = ps.forward(x.leaky_trace()).unwrap();
+                let r = rep.as_vec();
+                let seed: Vec<E> = (0..r.len())
+                    .map(|i| E::of_f64(((i % 13) as f64 - 6.0) / 7.0))
+                    .collect();
+                let g = crate::ops::backward_with(rep, seed)
+                    .unwrap()
+                    .get(&x)
+                    .as_vec();
+                let bits = |v: Vec<E>| v.iter().map(|a| a.as_f64().to_bits()).collect();
+                last = (bits(r), bits(g));
+            }
+            last
+        })
+    }
+
+    /// The statistics' pieces run whole on one thread each: the same bits on one, two or
+    /// three threads, with and without buffer reuse.
+    #[test]
+    fn the_same_bits_on_any_number_of_threads() {
+        let one = stats_and_grad::<f32>(1, false);
+        for (threads, reuse) in [(2, false), (3, false), (2, true), (1, true)] {
+            assert!(
+                stats_and_grad::<f32>(threads, reuse) == one,
+                "f32, {threads} threads, reuse {reuse}"
+            );
+        }
+        let one = stats_and_grad::<f64>(1, false);
+        assert!(stats_and_grad::<f64>(2, true) == one, "f64, 2 threads");
+    }
 }

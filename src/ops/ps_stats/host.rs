@@ -7,6 +7,7 @@ use super::autocorr::{autocorr, spectrum, C64};
 use super::blocked;
 use super::buffers::{self, Buf};
 use super::PsLayout;
+use crate::ops::par;
 use crate::tensor::Float;
 
 /// Where each input of the statistics lies in a plane's bands.
@@ -308,72 +309,173 @@ pub(crate) struct Saved {
     pub(super) ac_rec: Vec<Vec<f64>>,
 }
 
+/// A piece of the forward's first pass: one band's intermediates and (for the bands and
+/// the reconstructed images) its autocorrelation.
+#[derive(Clone, Copy)]
+pub(crate) enum Job {
+    /// (scale, orientation) of a band.
+    Band(usize, usize),
+    /// (scale, orientation) of an expanded band.
+    Expanded(usize, usize),
+    /// A reconstructed image.
+    Recon(usize),
+}
+
+/// What a [`Job`] computes.
+pub(crate) enum Done {
+    /// Centred modulus and its variance; the real part (but at the coarsest scale) and
+    /// its variance; the centred modulus' spectrum and autocorrelation.
+    Band(Buf, f64, Option<Buf>, f64, Vec<C64>, Vec<f64>),
+    /// Centred modulus and its variance, phase-doubled parts and their variances.
+    Expanded([Buf; 3], [f64; 3]),
+    /// The image in f64, its variance, spectrum and autocorrelation, `mean(r^3)` and
+    /// `mean(r^4)`.
+    Recon(Buf, f64, Vec<C64>, Vec<f64>, f64, f64),
+}
+
+/// `f()` compiled for AVX2 where the CPU has it (the same bits: no FMA contraction).
 #[inline(always)]
-fn planes<E: Float>(l: &PsLayout, y: &[E], off: &Offsets) -> Planes {
+pub(super) fn avx2<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        /// `f()` with AVX2 enabled.
+        #[target_feature(enable = "avx2")]
+        unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        // SAFETY: the CPU has AVX2, checked just above
+        return unsafe { with_avx2(f) };
+    }
+    f()
+}
+
+/// Runs one [`Job`] on its band's values `c`.
+#[inline(always)]
+fn run_job<E: Float>(l: &PsLayout, c: &[E], job: Job) -> Done {
+    let (ns, w) = (l.n_scales, l.width);
+    match job {
+        Job::Band(s, _) => {
+            let n = l.n_at(s);
+            let (mag, sq) = centred(c, n, mean_modulus(c, n));
+            let (re, rv) = if s + 1 < ns {
+                let (r, sq) = widened(&c[..n]);
+                (Some(r), sq / n as f64)
+            } else {
+                (None, sum_sq(&c[..n]) / n as f64)
+            };
+            let (h, wd) = l.dims[s];
+            let spec = spectrum(&mag, h, wd);
+            let ac = autocorr(&spec, h, wd, w);
+            Done::Band(mag, sq / n as f64, re, rv, spec, ac)
+        }
+        Job::Expanded(s, _) => {
+            let n = l.n_at(s);
+            let (bufs, sq) = centred_doubled(c, n, mean_modulus(c, n));
+            Done::Expanded(bufs, sq.map(|q| q / n as f64))
+        }
+        Job::Recon(k) => {
+            let (h, wd) = l.dims[k];
+            let n = h * wd;
+            let (r, sq) = widened(&c[..n]);
+            let spec = spectrum(&r, h, wd);
+            let ac = autocorr(&spec, h, wd, w);
+            let nf = n as f64;
+            let m3 = r.iter().map(|a| a * a * a).sum::<f64>() / nf;
+            let m4 = r.iter().map(|a| (a * a) * (a * a)).sum::<f64>() / nf;
+            Done::Recon(r, sq / nf, spec, ac, m3, m4)
+        }
+    }
+}
+
+/// The forward's first pass on band `i` of the layout's plan (its values `c`), run by
+/// [`crate::ops::SpectralPlan::analyze_then`] right after the band is computed, on the
+/// thread that computed it: its intermediates and autocorrelation (none for the highpass
+/// residual).
+pub(crate) fn band_job<E: Float>(l: &PsLayout, i: usize, c: &[E]) -> Option<(Job, Done)> {
+    let (ns, no) = (l.n_scales, l.n_orientations);
+    let (nb, ne) = (ns * no, ns.saturating_sub(1) * no);
+    let job = if i < nb {
+        Job::Band(i / no, i % no)
+    } else if i < nb + ne {
+        Job::Expanded((i - nb) / no, (i - nb) % no)
+    } else if i == nb + ne {
+        return None;
+    } else {
+        Job::Recon(i - nb - ne - 1)
+    };
+    Some((
+        job,
+        avx2(
+            #[inline(always)]
+            || run_job(l, c, job),
+        ),
+    ))
+}
+
+/// The forward's first pass gathered: from every band's [`band_job`], the
+/// intermediates, the centred moduli's spectra and autocorrelations, the reconstructed
+/// images' spectra, autocorrelations and third and fourth moments.
+#[allow(clippy::type_complexity)]
+fn planes(
+    l: &PsLayout,
+    done: Vec<Option<(Job, Done)>>,
+) -> (
+    Planes,
+    Vec<Vec<Vec<C64>>>,
+    Vec<Vec<Vec<f64>>>,
+    Vec<(Vec<C64>, Vec<f64>, f64, f64)>,
+) {
     let (ns, no) = (l.n_scales, l.n_orientations);
     let mut p = Planes {
-        mag: vec![],
-        mag_var: vec![],
-        emag: vec![],
-        emag_var: vec![],
-        dbl: vec![],
-        dbl_var: vec![],
-        re: vec![],
-        re_var: vec![],
-        recon: vec![],
-        recon_var: vec![],
+        mag: (0..ns).map(|_| vec![]).collect(),
+        mag_var: vec![vec![0.0; no]; ns],
+        emag: (0..ns.saturating_sub(1)).map(|_| vec![]).collect(),
+        emag_var: vec![vec![0.0; no]; ns.saturating_sub(1)],
+        dbl: (0..ns.saturating_sub(1))
+            .map(|_| (0..2 * no).map(|_| Buf::default()).collect())
+            .collect(),
+        dbl_var: vec![vec![0.0; 2 * no]; ns.saturating_sub(1)],
+        re: (0..ns.saturating_sub(1)).map(|_| vec![]).collect(),
+        re_var: vec![vec![0.0; no]; ns],
+        recon: (0..=ns).map(|_| Buf::default()).collect(),
+        recon_var: vec![0.0; ns + 1],
     };
-    for s in 0..ns {
-        let n = l.n_at(s);
-        let (mut ms, mut vs, mut rv) = (vec![], vec![], vec![]);
-        let mut re = vec![];
-        for o in 0..no {
-            let c = &y[off.band[s][o]..off.band[s][o] + 2 * n];
-            let (mag, sq) = centred(c, n, mean_modulus(c, n));
-            vs.push(sq / n as f64);
-            if s + 1 < ns {
-                let (r, sq) = widened(&c[..n]);
-                rv.push(sq / n as f64);
-                re.push(r);
-            } else {
-                rv.push(sum_sq(&c[..n]) / n as f64);
+    let mut spec_mag: Vec<Vec<Vec<C64>>> = (0..ns).map(|_| vec![]).collect();
+    let mut ac_mag: Vec<Vec<Vec<f64>>> = (0..ns).map(|_| vec![]).collect();
+    let mut rec: Vec<Option<(Vec<C64>, Vec<f64>, f64, f64)>> = (0..=ns).map(|_| None).collect();
+    for (j, d) in done.into_iter().flatten() {
+        match (j, d) {
+            (Job::Band(s, o), Done::Band(mag, v, re, rv, spec, ac)) => {
+                p.mag[s].push(mag);
+                p.mag_var[s][o] = v;
+                p.re_var[s][o] = rv;
+                if let Some(re) = re {
+                    p.re[s].push(re);
+                }
+                spec_mag[s].push(spec);
+                ac_mag[s].push(ac);
             }
-            ms.push(mag);
-        }
-        p.mag.push(ms);
-        p.mag_var.push(vs);
-        p.re_var.push(rv);
-        if s + 1 < ns {
-            p.re.push(re);
+            (Job::Expanded(s, o), Done::Expanded([mag, re, im], [v, vre, vim])) => {
+                p.emag[s].push(mag);
+                p.emag_var[s][o] = v;
+                p.dbl[s][o] = re;
+                p.dbl[s][no + o] = im;
+                p.dbl_var[s][o] = vre;
+                p.dbl_var[s][no + o] = vim;
+            }
+            (Job::Recon(k), Done::Recon(r, v, spec, ac, m3, m4)) => {
+                p.recon[k] = r;
+                p.recon_var[k] = v;
+                rec[k] = Some((spec, ac, m3, m4));
+            }
+            _ => unreachable!("each job's own result"),
         }
     }
-    for s in 0..ns.saturating_sub(1) {
-        let n = l.n_at(s);
-        let (mut ms, mut vs) = (vec![], vec![]);
-        let mut dbl: Vec<Buf> = (0..2 * no).map(|_| Buf::default()).collect();
-        let mut dbl_var = vec![0.0; 2 * no];
-        for o in 0..no {
-            let e = &y[off.expanded[s][o]..off.expanded[s][o] + 2 * n];
-            let ([mag, re, im], [sq, sq_re, sq_im]) = centred_doubled(e, n, mean_modulus(e, n));
-            vs.push(sq / n as f64);
-            dbl[o] = re;
-            dbl[no + o] = im;
-            dbl_var[o] = sq_re / n as f64;
-            dbl_var[no + o] = sq_im / n as f64;
-            ms.push(mag);
-        }
-        p.dbl_var.push(dbl_var);
-        p.dbl.push(dbl);
-        p.emag.push(ms);
-        p.emag_var.push(vs);
-    }
-    for k in 0..=ns {
-        let n = l.n_at(k);
-        let (r, sq) = widened(&y[off.recon[k]..off.recon[k] + n]);
-        p.recon_var.push(sq / n as f64);
-        p.recon.push(r);
-    }
-    p
+    let rec = rec
+        .into_iter()
+        .map(|r| r.expect("one per reconstructed image"))
+        .collect();
+    (p, spec_mag, ac_mag, rec)
 }
 
 /// Pixel statistics of `x`: mean, unbiased variance, skew, kurtosis, min, max, and the
@@ -401,120 +503,119 @@ pub(super) fn pixel_stats(x: &[f64]) -> ([f64; 6], f64, f64) {
 }
 
 /// The raw statistics (every entry, plenoptic's order) of one plane: image `x`, bands `y`.
-/// The raw statistics and what the adjoint needs.
-pub(crate) fn forward<E: Float>(l: &PsLayout, x: &[f64], y: &[E]) -> (Vec<f64>, Saved) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above
-        return unsafe { forward_avx2(l, x, y) };
-    }
-    forward_body(l, x, y)
-}
-
-/// [`forward`] compiled for AVX2 (the same bits: no FMA contraction).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn forward_avx2<E: Float>(l: &PsLayout, x: &[f64], y: &[E]) -> (Vec<f64>, Saved) {
-    forward_body(l, x, y)
-}
-
-#[inline(always)]
-fn forward_body<E: Float>(l: &PsLayout, x: &[f64], y: &[E]) -> (Vec<f64>, Saved) {
+/// The raw statistics and what the adjoint needs. The bands' intermediates, then the
+/// correlations between them, are computed in independent pieces shared out over
+/// threads, each piece whole on one thread (the same bits on any number of threads).
+/// `done`: every band's [`band_job`], in the plan's order.
+pub(crate) fn forward<E: Float>(
+    l: &PsLayout,
+    x: &[f64],
+    y: &[E],
+    done: Vec<Option<(Job, Done)>>,
+) -> (Vec<f64>, Saved) {
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
     let g = groups(l);
-    let p = planes(l, y, &off);
+    let (p, spec_mag, ac_mag, rec) = planes(l, done);
     let mut out = vec![0.0; l.raw_len()];
-    let (pix, _, _) = pixel_stats(x);
+    let (pix, _, _) = avx2(
+        #[inline(always)]
+        || pixel_stats(x),
+    );
     out[..6].copy_from_slice(&pix);
-    // the autocorrelations of the centred moduli, then of the reconstructed images
-    let mut jobs: Vec<(&[f64], usize)> = vec![];
+    // the correlations: per scale the cross-orientation ones (each pair once), and but at
+    // the coarsest scale the cross-scale ones per finer orientation (the finer scale's
+    // modulus and real part against the coarser one's expanded moduli and phase-doubled
+    // parts)
+    let mut jobs: Vec<(usize, Option<usize>)> = vec![];
     for s in 0..ns {
-        jobs.extend(p.mag[s].iter().map(|m| (&m[..], s)));
+        jobs.push((s, None));
+        if s + 1 < ns {
+            jobs.extend((0..no).map(|o1| (s, Some(o1))));
+        }
     }
-    jobs.extend(p.recon.iter().enumerate().map(|(k, r)| (&r[..], k)));
-    let mut acs = jobs.into_iter().map(|(m, s)| {
-        let (h, wd) = l.dims[s];
-        let spec = spectrum(m, h, wd);
-        let ac = autocorr(&spec, h, wd, w);
-        (spec, ac)
+    let total = jobs.iter().map(|&(s, _)| 12 * l.n_at(s)).sum();
+    let dots = par::map(jobs.clone(), total, |(s, o1)| {
+        avx2(
+            #[inline(always)]
+            || match o1 {
+                None => {
+                    let mags: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+                    let pairs: Vec<(usize, usize)> = (0..no)
+                        .flat_map(|o| (0..=o).map(move |o2| (o, o2)))
+                        .collect();
+                    blocked::dots(&mags, &mags, &pairs)
+                }
+                Some(o1) => {
+                    let a: Vec<&[f64]> = vec![&p.mag[s][o1][..], &p.re[s][o1][..]];
+                    let mut b: Vec<&[f64]> = p.emag[s].iter().map(|v| &v[..]).collect();
+                    b.extend(p.dbl[s].iter().map(|v| &v[..]));
+                    let mut pairs: Vec<(usize, usize)> = (0..no).map(|o2| (0, o2)).collect();
+                    pairs.extend((0..2 * no).map(|q| (1, no + q)));
+                    blocked::dots(&a, &b, &pairs)
+                }
+            },
+        )
     });
-    let mut spec_mag = vec![];
-    let mut ac_mag = vec![];
+    for ((s, o1), d) in jobs.into_iter().zip(dots) {
+        let n = l.n_at(s) as f64;
+        let mut d = d.into_iter();
+        match o1 {
+            None => {
+                for o in 0..no {
+                    for o2 in 0..=o {
+                        let c = d.next().expect("pair")
+                            / n
+                            / (p.mag_var[s][o] * p.mag_var[s][o2]).sqrt();
+                        out[g.cross_ori + (o * no + o2) * ns + s] = c;
+                        out[g.cross_ori + (o2 * no + o) * ns + s] = c;
+                    }
+                }
+            }
+            Some(o1) => {
+                for o2 in 0..no {
+                    let c =
+                        d.next().expect("pair") / n / (p.mag_var[s][o1] * p.emag_var[s][o2]).sqrt();
+                    out[g.csm + (o1 * no + o2) * (ns - 1) + s] = c;
+                }
+                for q in 0..2 * no {
+                    let c =
+                        d.next().expect("pair") / n / (p.re_var[s][o1] * p.dbl_var[s][q]).sqrt();
+                    out[g.csr + (o1 * 2 * no + q) * (ns - 1) + s] = c;
+                }
+            }
+        }
+    }
+    // the autocorrelations of the centred moduli, then of the reconstructed images
     for s in 0..ns {
-        let (mut specs, mut acs_s) = (vec![], vec![]);
         for o in 0..no {
-            let (spec, ac) = acs.next().expect("one per band");
+            let ac = &ac_mag[s][o];
             let v = p.mag_var[s][o];
             for (a, r) in ac.iter().enumerate() {
                 out[g.acm + (a * no + o) * ns + s] =
                     if a == (w / 2) * (w + 1) { 1.0 } else { r / v };
             }
             out[g.mag_std + o * ns + s] = v.sqrt();
-            specs.push(spec);
-            acs_s.push(ac);
-        }
-        spec_mag.push(specs);
-        ac_mag.push(acs_s);
-        // cross-orientation correlations (symmetric: each pair once)
-        let n = l.n_at(s) as f64;
-        let mags: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
-        let pairs: Vec<(usize, usize)> = (0..no)
-            .flat_map(|o| (0..=o).map(move |o2| (o, o2)))
-            .collect();
-        for (&(o, o2), d) in pairs.iter().zip(blocked::dots(&mags, &mags, &pairs)) {
-            let c = d / n / (p.mag_var[s][o] * p.mag_var[s][o2]).sqrt();
-            out[g.cross_ori + (o * no + o2) * ns + s] = c;
-            out[g.cross_ori + (o2 * no + o) * ns + s] = c;
         }
     }
     let (mut spec_rec, mut ac_rec) = (vec![], vec![]);
-    for k in 0..=ns {
-        let (h, wd) = l.dims[k];
-        let r = &p.recon[k][..];
+    for (k, (spec, ac, m3, m4)) in rec.into_iter().enumerate() {
         let v = p.recon_var[k];
-        let (spec, ac) = acs.next().expect("one per reconstructed image");
         for (a, c) in ac.iter().enumerate() {
             out[g.acr + a * (ns + 1) + k] = if a == (w / 2) * (w + 1) { 1.0 } else { c / v };
         }
         out[g.std + k] = v.sqrt();
-        let n = (h * wd) as f64;
         let unstable = v / pix[1] < l.resolution;
-        let m3 = r.iter().map(|a| a * a * a).sum::<f64>() / n;
-        let m4 = r.iter().map(|a| (a * a) * (a * a)).sum::<f64>() / n;
         out[g.skew + k] = if unstable { 0.0 } else { m3 / v.powf(1.5) };
         out[g.kurt + k] = if unstable { 3.0 } else { m4 / (v * v) };
         spec_rec.push(spec);
         ac_rec.push(ac);
     }
-    for s in 0..ns.saturating_sub(1) {
-        let nn = l.n_at(s);
-        let n = nn as f64;
-        // the finer scale's moduli and real parts against the coarser one's expanded
-        // moduli and phase-doubled parts
-        let mut a: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
-        a.extend(p.re[s].iter().map(|v| &v[..]));
-        let mut b: Vec<&[f64]> = p.emag[s].iter().map(|v| &v[..]).collect();
-        b.extend(p.dbl[s].iter().map(|v| &v[..]));
-        let mut pairs = vec![];
-        for o1 in 0..no {
-            pairs.extend((0..no).map(|o2| (o1, o2)));
-            pairs.extend((0..2 * no).map(|q| (no + o1, no + q)));
-        }
-        let mut d = blocked::dots(&a, &b, &pairs).into_iter();
-        for o1 in 0..no {
-            for o2 in 0..no {
-                let c = d.next().expect("pair") / n / (p.mag_var[s][o1] * p.emag_var[s][o2]).sqrt();
-                out[g.csm + (o1 * no + o2) * (ns - 1) + s] = c;
-            }
-            for q in 0..2 * no {
-                let c = d.next().expect("pair") / n / (p.re_var[s][o1] * p.dbl_var[s][q]).sqrt();
-                out[g.csr + (o1 * 2 * no + q) * (ns - 1) + s] = c;
-            }
-        }
-    }
     let hp = &y[off.highpass..off.highpass + l.n_at(0)];
-    out[g.hp] = sum_sq(hp) / l.n_at(0) as f64;
+    out[g.hp] = avx2(
+        #[inline(always)]
+        || sum_sq(hp),
+    ) / l.n_at(0) as f64;
     let saved = Saved {
         raw: out.clone(),
         p,

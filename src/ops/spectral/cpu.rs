@@ -75,19 +75,15 @@ impl<E: Float> HostOp1<E> for Spectral {
     fn forward(&mut self, x: Pooled<E>, _grad: bool) -> crate::Result<Pooled<E>> {
         let [b, c, _, _] = self.shape;
         let (n_in, n_out) = self.sizes();
-        let mut out = if self.synth {
-            pool::take(b * c * n_out)
-        } else {
-            pool::take_empty(b * c * n_out)
-        };
+        let mut out = pool::take(b * c * n_out);
         let mut wk = self.plan.work::<E>();
         for p in 0..b * c {
             let x = &x[p * n_in..(p + 1) * n_in];
+            let o = &mut out[p * n_out..(p + 1) * n_out];
             if self.synth {
-                self.plan
-                    .synthesize(x, &mut out[p * n_out..(p + 1) * n_out], &mut wk);
+                self.plan.synthesize(x, o, &mut wk);
             } else {
-                self.plan.analyze(x, &mut out, &mut wk);
+                self.plan.analyze(x, o, &mut wk);
             }
         }
         self.plan.give_back(wk);

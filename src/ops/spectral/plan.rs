@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use rustfft::num_complex::Complex;
 
 use super::fft2::{Fft2, C64};
+use crate::ops::par;
 use crate::tensor::{ByFloat, Float, PerFloat};
 
 /// One output band of a [`SpectralPlan`]: the centred `h x w` crop of the image's
@@ -128,12 +129,6 @@ impl SpectralBand {
         b.sync32();
         b
     }
-}
-
-/// Where [`SpectralPlan`]'s bands go: added into a slice, or appended to a buffer.
-enum Out<'a, E> {
-    Add(&'a mut [E]),
-    Append(&'a mut Vec<E>),
 }
 
 /// The runs of consecutive values of `rows`: `(j, rows[j], len)`.
@@ -317,114 +312,228 @@ impl SpectralPlan {
 
     /// From the transposed image spectrum in `wk.spec`, each band's
     /// `scale(band) * inverse_dft(mask' * crop(spec))` (mask' the mask, conjugated with
-    /// `conj`), as real (and imaginary) planes added into or appended to `out`.
+    /// `conj`), as real (and imaginary) planes written into `out` (`self.len()` values),
+    /// or with `add` added into it. The bands are independent: shared out over threads
+    /// ([`par::map`]), each computed whole by one.
     fn to_bands<E: Float>(
         &self,
         wk: &mut Work<E>,
         conj: bool,
-        scale: impl Fn(&SpectralBand) -> f64,
-        mut out: Out<'_, E>,
+        scale: impl Fn(&SpectralBand) -> f64 + Sync,
+        out: &mut [E],
+        add: bool,
+    ) {
+        self.to_bands_then(wk, conj, scale, out, add, |_, _| ());
+    }
+
+    /// [`Self::to_bands`], running `then(i, values)` on each band `i` right after it is
+    /// written, on the thread that wrote it; its results in the bands' order.
+    fn to_bands_then<E: Float, R: Send>(
+        &self,
+        wk: &mut Work<E>,
+        conj: bool,
+        scale: impl Fn(&SpectralBand) -> f64 + Sync,
+        out: &mut [E],
+        add: bool,
+        then: impl Fn(usize, &[E]) -> R + Sync,
+    ) -> Vec<R> {
+        let spec = &wk.spec[..self.h * self.w];
+        let mut jobs = Vec::with_capacity(self.bands.len());
+        let mut rest = out;
+        for (i, b) in self.bands.iter().enumerate() {
+            let (o, r) = rest.split_at_mut(b.len());
+            jobs.push((i, b, o));
+            rest = r;
+        }
+        if !par::worth(jobs.len(), self.len() / jobs.len().max(1)) {
+            return jobs
+                .into_iter()
+                .map(|(i, b, o)| {
+                    self.to_band(b, spec, &mut wk.fft, &mut wk.z, conj, scale(b), o, add);
+                    then(i, o)
+                })
+                .collect();
+        }
+        par::map(jobs, self.len(), |(i, b, o)| {
+            let mut w = self.work::<E>();
+            self.to_band(b, spec, &mut w.fft, &mut w.z, conj, scale(b), o, add);
+            self.give_back(w);
+            then(i, o)
+        })
+    }
+
+    /// One band of [`Self::to_bands`] from the transposed image spectrum `spec`, into
+    /// `out` (its `b.len()` values), with the transform's buffers `fft` and `z`.
+    #[allow(clippy::too_many_arguments)]
+    fn to_band<E: Float>(
+        &self,
+        b: &SpectralBand,
+        spec: &[Complex<E>],
+        fft: &mut Fft2<E>,
+        z: &mut Vec<Complex<E>>,
+        conj: bool,
+        scale: f64,
+        out: &mut [E],
+        add: bool,
     ) {
         let hh = self.h;
-        let Work { fft, spec, z } = wk;
-        let mut o = 0;
-        for b in &self.bands {
-            let (bh, bw) = (b.h, b.w);
-            let n = bh * bw;
-            let m = (E::pick(&MASK))(b);
-            let z = sized(z, n);
-            // the band's spectrum, transposed: (bw x bh); the mask's zero columns are
-            // zero rows here, which the transform skips
-            for (l, &c) in b.cols.iter().enumerate() {
-                let col = &spec[c * hh..(c + 1) * hh];
-                let zl = &mut z[l * bh..(l + 1) * bh];
-                if !b.live.iter().any(|r| r.contains(&l)) {
-                    zl.fill(zero());
-                    continue;
-                }
-                let ml = &m[l * bh..(l + 1) * bh];
-                for &(j, r, len) in &b.row_runs {
-                    mul_into(&mut zl[j..j + len], &col[r..r + len], &ml[j..j + len], conj);
-                }
+        let (bh, bw) = (b.h, b.w);
+        let n = bh * bw;
+        let m = (E::pick(&MASK))(b);
+        let z = sized(z, n);
+        // the band's spectrum, transposed: (bw x bh); the mask's zero columns are
+        // zero rows here, which the transform skips
+        for (l, &c) in b.cols.iter().enumerate() {
+            let col = &spec[c * hh..(c + 1) * hh];
+            let zl = &mut z[l * bh..(l + 1) * bh];
+            if !b.live.iter().any(|r| r.contains(&l)) {
+                zl.fill(zero());
+                continue;
             }
-            // the inverse DFT of the transposed spectrum, transposed: the band, row-major
-            let all = 0..bh;
-            let all = std::slice::from_ref(&all);
-            let t = fft.fft2_t_pruned(z, bw, bh, true, &b.live, all);
-            let s = E::of_f64(scale(b));
-            match &mut out {
-                Out::Add(out) => {
-                    let re = &mut out[o..o + n];
-                    re.iter_mut()
-                        .zip(t.iter())
-                        .for_each(|(a, v)| *a += v.re * s);
-                    if b.imag {
-                        let im = &mut out[o + n..o + 2 * n];
-                        im.iter_mut()
-                            .zip(t.iter())
-                            .for_each(|(a, v)| *a += v.im * s);
-                    }
-                }
-                Out::Append(out) => {
-                    out.extend(t.iter().map(|v| v.re * s));
-                    if b.imag {
-                        out.extend(t.iter().map(|v| v.im * s));
-                    }
-                }
+            let ml = &m[l * bh..(l + 1) * bh];
+            for &(j, r, len) in &b.row_runs {
+                mul_into(&mut zl[j..j + len], &col[r..r + len], &ml[j..j + len], conj);
             }
-            o += b.len();
+        }
+        // the inverse DFT of the transposed spectrum, transposed: the band, row-major
+        let all = 0..bh;
+        let all = std::slice::from_ref(&all);
+        let t = fft.fft2_t_pruned(z, bw, bh, true, &b.live, all);
+        let s = E::of_f64(scale);
+        let (re, im) = out.split_at_mut(n);
+        if add {
+            re.iter_mut()
+                .zip(t.iter())
+                .for_each(|(a, v)| *a += v.re * s);
+            if b.imag {
+                im.iter_mut()
+                    .zip(t.iter())
+                    .for_each(|(a, v)| *a += v.im * s);
+            }
+        } else {
+            re.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.re * s);
+            if b.imag {
+                im.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.im * s);
+            }
         }
     }
 
     /// The transposed image spectrum `sum over bands of pad(mask' * scale(band) *
     /// dft(band))` into `wk.spec`, the bands read from `y` (real and imaginary planes).
+    /// The bands are summed in two groups of about equal work, fixed by the plan
+    /// ([`Self::halves`]), each in the bands' order, then the second group's sum added to
+    /// the first's: the two groups run on two threads when [`par::worth`] it, with the
+    /// same result on one.
     fn spectrum_of_bands<E: Float>(
         &self,
         y: &[E],
         wk: &mut Work<E>,
         conj: bool,
-        scale: impl Fn(&SpectralBand) -> f64,
+        scale: impl Fn(&SpectralBand) -> f64 + Sync,
+    ) {
+        let n = self.h * self.w;
+        let (first, second) = self.halves();
+        let mut offs = self.offsets();
+        offs.push(self.len());
+        let group =
+            |bands: std::ops::Range<usize>, wk: &mut Work<E>, spec: &mut Vec<Complex<E>>| {
+                let spec = sized(spec, n);
+                spec.iter_mut().for_each(|v| *v = zero());
+                for i in bands {
+                    let b = &self.bands[i];
+                    let yb = &y[offs[i]..offs[i + 1]];
+                    self.add_band(b, yb, &mut wk.fft, &mut wk.z, spec, conj, scale(b));
+                }
+            };
+        if second.is_empty() {
+            let mut spec = std::mem::take(&mut wk.spec);
+            group(first, wk, &mut spec);
+            wk.spec = spec;
+            return;
+        }
+        let mut w2 = self.work::<E>();
+        let mut spec = std::mem::take(&mut wk.spec);
+        let mut spec2 = std::mem::take(&mut w2.spec);
+        if par::worth(2, self.len() / 2) {
+            rayon::join(
+                || group(first, wk, &mut spec),
+                || group(second, &mut w2, &mut spec2),
+            );
+        } else {
+            group(first, wk, &mut spec);
+            group(second, &mut w2, &mut spec2);
+        }
+        for (a, b) in spec[..n].iter_mut().zip(&spec2[..n]) {
+            *a = Complex::new(a.re + b.re, a.im + b.im);
+        }
+        wk.spec = spec;
+        w2.spec = spec2;
+        self.give_back(w2);
+    }
+
+    /// The bands `0..k` and `k..` of [`Self::spectrum_of_bands`]'s two groups: `k` the
+    /// first band at which the transforms' sizes (elements) before it reach half.
+    fn halves(&self) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let total: usize = self.bands.iter().map(|b| b.h * b.w).sum();
+        let mut acc = 0;
+        let mut k = self.bands.len();
+        for (i, b) in self.bands.iter().enumerate() {
+            if 2 * acc >= total {
+                k = i;
+                break;
+            }
+            acc += b.h * b.w;
+        }
+        (0..k, k..self.bands.len())
+    }
+
+    /// Adds `pad(mask' * scale * dft(band))` of one band (its values `y`, real then
+    /// imaginary plane) into the transposed spectrum `spec`, with the transform's
+    /// buffers `fft` and `z`.
+    #[allow(clippy::too_many_arguments)]
+    fn add_band<E: Float>(
+        &self,
+        b: &SpectralBand,
+        y: &[E],
+        fft: &mut Fft2<E>,
+        z: &mut Vec<Complex<E>>,
+        spec: &mut [Complex<E>],
+        conj: bool,
+        scale: f64,
     ) {
         let hh = self.h;
-        let Work { fft, spec, z } = wk;
-        let spec = sized(spec, self.h * self.w);
-        spec.iter_mut().for_each(|v| *v = zero());
-        let mut o = 0;
-        for b in &self.bands {
-            let (bh, bw) = (b.h, b.w);
-            let n = bh * bw;
-            let z = sized(z, n);
-            if b.imag {
-                for ((zv, &re), &im) in z.iter_mut().zip(&y[o..o + n]).zip(&y[o + n..o + 2 * n]) {
-                    *zv = Complex::new(re, im);
-                }
-            } else {
-                for (zv, &re) in z.iter_mut().zip(&y[o..o + n]) {
-                    *zv = Complex::new(re, E::zero());
-                }
+        let (bh, bw) = (b.h, b.w);
+        let n = bh * bw;
+        let z = sized(z, n);
+        if b.imag {
+            for ((zv, &re), &im) in z.iter_mut().zip(&y[..n]).zip(&y[n..2 * n]) {
+                *zv = Complex::new(re, im);
             }
-            // the band's DFT, transposed (bw x bh), as the mask (but in its zero columns)
-            let all = 0..bh;
-            let all = std::slice::from_ref(&all);
-            let t = fft.fft2_t_pruned(z, bh, bw, false, all, &b.live);
-            let s = E::of_f64(scale(b));
-            let m = (E::pick(&MASK))(b);
-            for l in b.live.iter().flat_map(|r| r.clone()) {
-                let c = b.cols[l];
-                let col = &mut spec[c * hh..(c + 1) * hh];
-                let tl = &t[l * bh..(l + 1) * bh];
-                let ml = &m[l * bh..(l + 1) * bh];
-                for &(j, r, len) in &b.row_runs {
-                    mul_add(
-                        &mut col[r..r + len],
-                        &tl[j..j + len],
-                        &ml[j..j + len],
-                        s,
-                        conj,
-                    );
-                }
+        } else {
+            for (zv, &re) in z.iter_mut().zip(&y[..n]) {
+                *zv = Complex::new(re, E::zero());
             }
-            o += b.len();
+        }
+        // the band's DFT, transposed (bw x bh), as the mask (but in its zero columns)
+        let all = 0..bh;
+        let all = std::slice::from_ref(&all);
+        let t = fft.fft2_t_pruned(z, bh, bw, false, all, &b.live);
+        let s = E::of_f64(scale);
+        let m = (E::pick(&MASK))(b);
+        for l in b.live.iter().flat_map(|r| r.clone()) {
+            let c = b.cols[l];
+            let col = &mut spec[c * hh..(c + 1) * hh];
+            let tl = &t[l * bh..(l + 1) * bh];
+            let ml = &m[l * bh..(l + 1) * bh];
+            for &(j, r, len) in &b.row_runs {
+                mul_add(
+                    &mut col[r..r + len],
+                    &tl[j..j + len],
+                    &ml[j..j + len],
+                    s,
+                    conj,
+                );
+            }
         }
     }
 
@@ -439,12 +548,25 @@ impl SpectralPlan {
         }
     }
 
-    /// The op: the bands of one `h x w` image plane `x` (`len()` values) appended to
-    /// `out`.
-    pub(crate) fn analyze<E: Float>(&self, x: &[E], out: &mut Vec<E>, wk: &mut Work<E>) {
+    /// The op: the bands of one `h x w` image plane `x` written into `out` (`len()`
+    /// values).
+    pub(crate) fn analyze<E: Float>(&self, x: &[E], out: &mut [E], wk: &mut Work<E>) {
+        self.analyze_then(x, out, wk, |_, _| ());
+    }
+
+    /// [`Self::analyze`], running `then(i, values)` on each band `i` right after it is
+    /// written (while it is in cache), on the thread that wrote it; its results in the
+    /// bands' order.
+    pub(crate) fn analyze_then<E: Float, R: Send>(
+        &self,
+        x: &[E],
+        out: &mut [E],
+        wk: &mut Work<E>,
+        then: impl Fn(usize, &[E]) -> R + Sync,
+    ) -> Vec<R> {
         self.spectrum_of(x, wk);
         let scale = |b: &SpectralBand| 1.0 / (b.h * b.w) as f64;
-        self.to_bands(wk, false, scale, Out::Append(out));
+        self.to_bands_then(wk, false, scale, out, false, then)
     }
 
     /// The adjoint of [`Self::analyze`]: the image-plane gradient for the bands'
@@ -467,6 +589,6 @@ impl SpectralPlan {
     pub(crate) fn synthesize_adjoint<E: Float>(&self, g: &[E], gy: &mut [E], wk: &mut Work<E>) {
         self.spectrum_of(g, wk);
         let n = 1.0 / (self.h * self.w) as f64;
-        self.to_bands(wk, true, |_| n, Out::Add(gy));
+        self.to_bands(wk, true, |_| n, gy, true);
     }
 }
