@@ -4,9 +4,10 @@
 use super::autocorr::autocorr_adjoint;
 use super::blocked;
 use super::buffers::{self, Buf};
-use super::host::{abs, avx2, groups, mean, pixel_stats, Saved};
+use super::host::{abs, groups, mean, pixel_stats, Saved};
 use super::PsLayout;
 use crate::ops::par;
+use crate::ops::simd::avx2;
 use crate::tensor::Float;
 
 /// Adds the gradient of `sum(g * forward(x, y))` with respect to the image `x` (it enters

@@ -159,7 +159,7 @@ pub(crate) fn axpys(
         }
     }
     par::map(chunks, total, |(c0, mut ys)| {
-        super::host::avx2(
+        crate::ops::simd::avx2(
             #[inline(always)]
             || {
                 let len = ys.first().map_or(0, |y| y.len());

@@ -8,6 +8,7 @@ use super::blocked;
 use super::buffers::{self, Buf};
 use super::PsLayout;
 use crate::ops::par;
+use crate::ops::simd::avx2;
 use crate::tensor::Float;
 
 /// Where each input of the statistics lies in a plane's bands.
@@ -331,22 +332,6 @@ pub(crate) enum Done {
     /// The image in f64, its variance, spectrum and autocorrelation, `mean(r^3)` and
     /// `mean(r^4)`.
     Recon(Buf, f64, Vec<C64>, Vec<f64>, f64, f64),
-}
-
-/// `f()` compiled for AVX2 where the CPU has it (the same bits: no FMA contraction).
-#[inline(always)]
-pub(super) fn avx2<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        /// `f()` with AVX2 enabled.
-        #[target_feature(enable = "avx2")]
-        unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        // SAFETY: the CPU has AVX2, checked just above
-        return unsafe { with_avx2(f) };
-    }
-    f()
 }
 
 /// Runs one [`Job`] on its band's values `c`.
