@@ -2,9 +2,10 @@
 //! a loop over `[T; LANES]` arrays has no bounds checks and keeps [`LANES`] independent
 //! f64 partial sums, so the compiler vectorises it.
 
-/// Defines `fn $name` (signature as written) running `$body`, compiled for AVX2 as well
-/// as for the baseline target ([`crate::ops::simd::avx2`], which says why both give the
-/// same bits).
+/// Defines `fn $name` (signature as written) running `$body`, compiled twice: for AVX,
+/// called when the CPU has it (checked at run time), and for the baseline target.
+/// Without FMA contraction both give the same bits; AVX only does twice as many lanes
+/// per instruction.
 macro_rules! avx_dispatch {
     (
         $(#[$m:meta])*
@@ -15,10 +16,17 @@ macro_rules! avx_dispatch {
         fn $name<$(const $c: bool),*>($($arg: $ty),*) -> $ret {
             #[inline(always)]
             fn body<$(const $c: bool),*>($($arg: $ty),*) -> $ret $body
-            $crate::ops::simd::avx2(
-                #[inline(always)]
-                || body::<$($c),*>($($arg),*),
-            )
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx")]
+            unsafe fn avx<$(const $c: bool),*>($($arg: $ty),*) -> $ret {
+                body::<$($c),*>($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx") {
+                // SAFETY: the CPU has AVX, checked just above
+                return unsafe { avx::<$($c),*>($($arg),*) };
+            }
+            body::<$($c),*>($($arg),*)
         }
     };
 }

@@ -110,7 +110,7 @@ avx_dispatch! {
     /// The update loop of [`HostMoments::step`]: reads the gradient `g` and
     /// `[m, v, vmax, param]`, writes the new moments and image. Separate slices as arguments
     /// tell the compiler that the outputs alias nothing, which it needs to vectorise the loop;
-    /// compiled for AVX2 too (see [`avx_dispatch`]).
+    /// compiled for AVX too (see [`avx_dispatch`]).
 fn kernel<const LOW_W1: bool, const AMS: bool>(
     c: &Coefs,
     g: &[f32],
