@@ -9,7 +9,12 @@ const MIN_PARALLEL: usize = 1 << 14;
 
 /// Whether work of `n` items of `size` elements each is worth splitting.
 pub(crate) fn worth(n: usize, size: usize) -> bool {
-    n > 1 && n * size >= MIN_PARALLEL && rayon::current_num_threads() > 1
+    worth_jobs(n, n * size)
+}
+
+/// Whether `n` jobs of `total` elements of work in all are worth sharing out.
+fn worth_jobs(n: usize, total: usize) -> bool {
+    n > 1 && total >= MIN_PARALLEL && rayon::current_num_threads() > 1
 }
 
 /// `f(i, piece)` for every `size`-element piece `i` of `data`, on several threads when
@@ -24,16 +29,16 @@ pub(crate) fn pieces<T: Send>(data: &mut [T], size: usize, f: impl Fn(usize, &mu
     }
 }
 
-/// `f(job)` for each of `jobs`, the results in the jobs' order: on several threads
-/// when there are several jobs, `total` elements of work in all reach the threshold of
-/// [`worth`] and the pool has more than one thread, else in order on this thread. Each job
-/// runs whole on one thread (rayon hands them out one at a time, so uneven jobs balance).
+/// `f(job)` for each of `jobs`, the results in the jobs' order: on several threads when
+/// the jobs, `total` elements of work in all, are worth sharing out (as for [`worth`]),
+/// else in order on this thread. Each job runs whole on one thread (rayon hands them out
+/// one at a time, so uneven jobs balance).
 pub(crate) fn map<T: Send, R: Send>(
     jobs: Vec<T>,
     total: usize,
     f: impl Fn(T) -> R + Sync + Send,
 ) -> Vec<R> {
-    if jobs.len() > 1 && total >= MIN_PARALLEL && rayon::current_num_threads() > 1 {
+    if worth_jobs(jobs.len(), total) {
         jobs.into_par_iter().with_max_len(1).map(f).collect()
     } else {
         jobs.into_iter().map(f).collect()

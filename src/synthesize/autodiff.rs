@@ -236,6 +236,18 @@ const BATCH_FROM: usize = 4;
 /// again (a model that makes tensors from new buffers leaves one per call).
 const TRIM_EVERY: usize = 64;
 
+/// The largest `|a_i|` (0 for none).
+fn max_abs(a: &[f64]) -> f64 {
+    a.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+}
+
+/// The largest `|a_i - b_i|` (0 for none).
+fn max_gap(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()))
+}
+
 impl<'a> Linearized<'a> {
     /// Linearizes `model` at `x` (any batch; computations in f64).
     pub fn new(model: &'a dyn ErasedModelF64, x: Image<f64>) -> Result<Self> {
@@ -243,7 +255,7 @@ impl<'a> Linearized<'a> {
         let y_shape = dims(&yt);
         let y = host_vec(&yt);
         let xv = host_vec(&x);
-        let x_scale = xv.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
+        let x_scale = max_abs(&xv).max(1.0);
         let kind = crate::device::current();
         Ok(Linearized {
             kind,
@@ -338,12 +350,7 @@ impl<'a> Linearized<'a> {
         };
         let parts: Vec<Vec<f64>> = out.chunks(self.n_out()).map(<[f64]>::to_vec).collect();
         if let Some(alone) = first {
-            let size = alone.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            let gap = alone
-                .iter()
-                .zip(&parts[0])
-                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-            let itemwise = gap <= 1e-12 * size;
+            let itemwise = max_gap(&alone, &parts[0]) <= 1e-12 * max_abs(&alone);
             self.itemwise.set(Some(itemwise));
             if !itemwise {
                 return one_at_a_time(xs);
@@ -368,7 +375,7 @@ impl<'a> Linearized<'a> {
     /// convolution), later products take the one-sided difference, one forward pass
     /// (`f(x)` is kept), until a check finds a second-order term.
     pub fn jvp(&self, v: &[f64]) -> Result<Vec<f64>> {
-        let vmax = v.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+        let vmax = max_abs(v);
         if vmax == 0.0 {
             return Ok(vec![0.0; self.n_out()]);
         }
@@ -382,18 +389,20 @@ impl<'a> Linearized<'a> {
         }
         let trusted = calls >= LINEAR_CHECKS && !self.nonlinear.get();
         let extrapolate = !(trusted && calls % RECHECK != 0);
-        if !extrapolate && !self.curved.get() {
-            let fp = self.eval(self.xv.iter().zip(v).map(|(x, d)| x + h * d).collect())?;
+        // x + s v
+        let shifted =
+            |s: f64| -> Vec<f64> { self.xv.iter().zip(v).map(|(x, d)| x + s * d).collect() };
+        // (f(x + h v) - f(x)) / h
+        let one_sided = |fp: &[f64]| -> Vec<f64> {
             let inv = 1.0 / h;
-            return Ok(fp.iter().zip(&self.y).map(|(a, b)| (a - b) * inv).collect());
+            fp.iter().zip(&self.y).map(|(a, b)| (a - b) * inv).collect()
+        };
+        if !extrapolate && !self.curved.get() {
+            return Ok(one_sided(&self.eval(shifted(h))?));
         }
         // x + h v, x - h v (and the same for h / 2), evaluated as one batch
         let steps: &[f64] = if extrapolate { &[h, 0.5 * h] } else { &[h] };
-        let points = steps
-            .iter()
-            .flat_map(|&h| [h, -h])
-            .map(|s| self.xv.iter().zip(v).map(|(x, d)| x + s * d).collect())
-            .collect();
+        let points = steps.iter().flat_map(|&h| [h, -h]).map(shifted).collect();
         let outs = self.eval_each(points)?;
         let central = |i: usize| -> Vec<f64> {
             let inv = 1.0 / (2.0 * steps[i]);
@@ -405,25 +414,13 @@ impl<'a> Linearized<'a> {
             return Ok(d1);
         }
         let d2 = central(1);
-        let size = d1.iter().fold(0.0f64, |m, a| m.max(a.abs()));
-        let gap = |d: &[f64]| {
-            d.iter()
-                .zip(&d1)
-                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()))
-        };
-        if gap(&d2) > 1e-10 * size {
+        let size = max_abs(&d1);
+        if max_gap(&d2, &d1) > 1e-10 * size {
             self.nonlinear.set(true);
             self.reuse.get_or_init(pool::reuse_tensors);
         }
-        if !self.curved.get() {
-            let one_sided: Vec<f64> = outs[0]
-                .iter()
-                .zip(&self.y)
-                .map(|(a, b)| (a - b) / h)
-                .collect();
-            if gap(&one_sided) > 1e-10 * size {
-                self.curved.set(true);
-            }
+        if !self.curved.get() && max_gap(&one_sided(&outs[0]), &d1) > 1e-10 * size {
+            self.curved.set(true);
         }
         Ok(d2
             .iter()
@@ -557,12 +554,7 @@ mod tests {
                 .map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum())
                 .collect();
             let got = lin.jvp(&v).unwrap();
-            let size = exact.iter().fold(0.0f64, |m, a| m.max(a.abs()));
-            let err = got
-                .iter()
-                .zip(&exact)
-                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-            worst = worst.max(err / size);
+            worst = worst.max(max_gap(&got, &exact) / max_abs(&exact));
         }
         worst
     }

@@ -313,22 +313,10 @@ impl SpectralPlan {
     /// From the transposed image spectrum in `wk.spec`, each band's
     /// `scale(band) * inverse_dft(mask' * crop(spec))` (mask' the mask, conjugated with
     /// `conj`), as real (and imaginary) planes written into `out` (`self.len()` values),
-    /// or with `add` added into it. The bands are independent: shared out over threads
-    /// ([`par::map`]), each computed whole by one.
-    fn to_bands<E: Float>(
-        &self,
-        wk: &mut Work<E>,
-        conj: bool,
-        scale: impl Fn(&SpectralBand) -> f64 + Sync,
-        out: &mut [E],
-        add: bool,
-    ) {
-        self.to_bands_then(wk, conj, scale, out, add, |_, _| ());
-    }
-
-    /// [`Self::to_bands`], running `then(i, values)` on each band `i` right after it is
-    /// written, on the thread that wrote it; its results in the bands' order.
-    fn to_bands_then<E: Float, R: Send>(
+    /// or with `add` added into it; then `then(i, values)` on each band `i` right after it
+    /// is written, on the thread that wrote it, its results in the bands' order. The bands
+    /// are independent: shared out over threads ([`par::map`]), each computed whole by one.
+    fn to_bands<E: Float, R: Send>(
         &self,
         wk: &mut Work<E>,
         conj: bool,
@@ -566,7 +554,7 @@ impl SpectralPlan {
     ) -> Vec<R> {
         self.spectrum_of(x, wk);
         let scale = |b: &SpectralBand| 1.0 / (b.h * b.w) as f64;
-        self.to_bands_then(wk, false, scale, out, false, then)
+        self.to_bands(wk, false, scale, out, false, then)
     }
 
     /// The adjoint of [`Self::analyze`]: the image-plane gradient for the bands'
@@ -589,6 +577,6 @@ impl SpectralPlan {
     pub(crate) fn synthesize_adjoint<E: Float>(&self, g: &[E], gy: &mut [E], wk: &mut Work<E>) {
         self.spectrum_of(g, wk);
         let n = 1.0 / (self.h * self.w) as f64;
-        self.to_bands(wk, true, |_| n, gy, true);
+        self.to_bands(wk, true, |_| n, gy, true, |_, _| ());
     }
 }
