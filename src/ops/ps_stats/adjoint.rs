@@ -1,10 +1,11 @@
 //! The adjoint of [`super::host::forward`]: the image's gradient (through the pixel
-//! statistics) and the bands' gradient, in f64, written in the bands' element type.
+//! statistics, in f64) and the bands' gradient (in the bands' element type, as the
+//! forward's intermediates).
 
 use super::autocorr::autocorr_adjoint;
 use super::blocked;
-use super::buffers::{self, Buf};
-use super::host::{abs, groups, mean, pixel_stats, Saved};
+use super::buffers::{self, Buf, Kept};
+use super::host::{abs, groups, mean, moments34, pixel_stats, Saved};
 use super::PsLayout;
 use crate::ops::par;
 use crate::ops::simd::avx2;
@@ -55,25 +56,25 @@ pub(crate) fn adjoint_image<E: Float>(x: &[f64], g: &[f64], gx: &mut [E]) {
 /// [`super::host::forward`] kept. The autocorrelations' adjoints, the correlations'
 /// sums and the per-band passes are independent pieces shared out over threads, each
 /// whole on one thread (the same bits on any number of threads).
-pub(crate) fn adjoint_bands<E: Float>(
+pub(crate) fn adjoint_bands<E: Kept>(
     l: &PsLayout,
     y: &[E],
-    saved: &Saved,
+    saved: &Saved<E>,
     g: &[f64],
     gy: &mut [E],
 ) {
-    let lent = buffers::lend();
+    let lent = buffers::lend::<E>();
     lent.run(|| adjoint_bands_lent(l, y, saved, g, gy, &lent));
 }
 
 /// [`adjoint_bands`] with the calling thread's kept buffers `lent` (to this thread too).
-fn adjoint_bands_lent<E: Float>(
+fn adjoint_bands_lent<E: Kept>(
     l: &PsLayout,
     y: &[E],
-    saved: &Saved,
+    saved: &Saved<E>,
     g: &[f64],
     gy: &mut [E],
-    lent: &buffers::Lent,
+    lent: &buffers::Lent<E>,
 ) {
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
@@ -126,24 +127,24 @@ fn adjoint_bands_lent<E: Float>(
         lent.run(|| autocorr_adjoint(spec, h, wd, w, &gacs))
     })
     .into_iter();
-    let mut g_mag: Vec<Vec<Buf>> = (0..ns)
+    let mut g_mag: Vec<Vec<Buf<E>>> = (0..ns)
         .map(|_| {
             (0..no)
                 .map(|_| g_ac.next().expect("one per band"))
                 .collect()
         })
         .collect();
-    let g_rec: Vec<Buf> = g_ac.collect();
+    let g_rec: Vec<Buf<E>> = g_ac.collect();
 
     // per scale, the correlations' gradients: sums of `y += a * x` over the sources
     // [mag, emag, re, dbl] into the destinations [g_mag, g_emag, g_re, g_dbl] (all but
     // the coarsest scale; there only the moduli), cross-orientation terms first
-    let mut g_emag: Vec<Vec<Buf>> = vec![];
-    let mut g_re: Vec<Vec<Buf>> = vec![];
+    let mut g_emag: Vec<Vec<Buf<E>>> = vec![];
+    let mut g_re: Vec<Vec<Buf<E>>> = vec![];
     let mut g_vr: Vec<Vec<f64>> = vec![];
     // the phase-doubled bands' gradients, summed over the finer orientations, and their
     // variances'
-    let mut g_dbl: Vec<Vec<Buf>> = vec![];
+    let mut g_dbl: Vec<Vec<Buf<E>>> = vec![];
     let mut g_dv: Vec<Vec<f64>> = vec![];
     for s in 0..ns {
         let nn = l.n_at(s);
@@ -166,15 +167,15 @@ fn adjoint_bands_lent<E: Float>(
             }
         }
         if s + 1 == ns {
-            let src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
-            let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
+            let src: Vec<&[E]> = p.mag[s].iter().map(|v| &v[..]).collect();
+            let mut dst: Vec<&mut [E]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
             blocked::axpys(&src, &mut dst, &terms, no);
             continue;
         }
-        let mut g_dbls: Vec<Buf> = (0..2 * no).map(|_| buffers::scratch(nn)).collect();
+        let mut g_dbls: Vec<Buf<E>> = (0..2 * no).map(|_| buffers::scratch(nn)).collect();
         let mut g_dvs = vec![0.0; 2 * no];
-        let mut g_emags: Vec<Buf> = (0..no).map(|_| buffers::scratch(nn)).collect();
-        let mut g_res: Vec<Buf> = (0..no).map(|_| buffers::scratch(nn)).collect();
+        let mut g_emags: Vec<Buf<E>> = (0..no).map(|_| buffers::scratch(nn)).collect();
+        let mut g_res: Vec<Buf<E>> = (0..no).map(|_| buffers::scratch(nn)).collect();
         let mut g_vrs = vec![0.0; no];
         for o1 in 0..no {
             let v1 = p.mag_var[s][o1];
@@ -210,11 +211,11 @@ fn adjoint_bands_lent<E: Float>(
             }
         }
         {
-            let mut src: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+            let mut src: Vec<&[E]> = p.mag[s].iter().map(|v| &v[..]).collect();
             src.extend(p.emag[s].iter().map(|v| &v[..]));
             src.extend(p.re[s].iter().map(|v| &v[..]));
             src.extend(p.dbl[s].iter().map(|v| &v[..]));
-            let mut dst: Vec<&mut [f64]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
+            let mut dst: Vec<&mut [E]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
             dst.extend(g_emags.iter_mut().map(|v| &mut v[..]));
             dst.extend(g_res.iter_mut().map(|v| &mut v[..]));
             dst.extend(g_dbls.iter_mut().map(|v| &mut v[..]));
@@ -229,7 +230,7 @@ fn adjoint_bands_lent<E: Float>(
 
     // the per-band passes, each writing its own part of `gy` (laid out as the offsets:
     // bands, expanded bands, the highpass residual, the reconstructed images)
-    let mut parts: Vec<(usize, usize, Part)> = vec![];
+    let mut parts: Vec<(usize, usize, Part<E>)> = vec![];
     let mut g_mag_it = g_mag.iter_mut().flatten();
     for s in 0..ns {
         for o in 0..no {
@@ -268,28 +269,33 @@ fn adjoint_bands_lent<E: Float>(
                     let nf = nn as f64;
                     let ob = off.band[s][o];
                     let gm = plus_scaled_mean(gmv, g_mv[s][o], &p.mag[s][o], nf);
+                    let gm = E::of_f64(gm);
                     let (ca, cb) = y[ob..ob + 2 * nn].split_at(nn);
                     let (gya, gyb) = gy.split_at_mut(nn);
                     let gmv = &gmv[..nn];
                     let modulus = |i: usize| {
-                        let (a, b, r) = (ca[i].as_f64(), cb[i].as_f64(), abs(ca[i], cb[i]));
-                        let inv = if r > 0.0 { 1.0 / r } else { 0.0 };
+                        let (a, b, r) = (ca[i], cb[i], abs(ca[i], cb[i]));
+                        let inv = if r > E::zero() {
+                            E::one() / r
+                        } else {
+                            E::zero()
+                        };
                         let gr = (gmv[i] - gm) * inv;
                         (gr * a, gr * b)
                     };
                     if s + 1 < ns {
                         let (gre, re) = (&g_re[s][o][..nn], &p.re[s][o][..nn]);
-                        let c = g_vr[s][o] * 2.0 / nf;
+                        let c = E::of_f64(g_vr[s][o] * 2.0 / nf);
                         for i in 0..nn {
                             let (ma, mb) = modulus(i);
-                            gya[i] = E::of_f64((gre[i] + c * re[i]) + ma);
-                            gyb[i] = E::of_f64(mb);
+                            gya[i] = (gre[i] + c * re[i]) + ma;
+                            gyb[i] = mb;
                         }
                     } else {
                         for i in 0..nn {
                             let (ma, mb) = modulus(i);
-                            gya[i] = E::of_f64(ma);
-                            gyb[i] = E::of_f64(mb);
+                            gya[i] = ma;
+                            gyb[i] = mb;
                         }
                     }
                 }
@@ -299,32 +305,39 @@ fn adjoint_bands_lent<E: Float>(
                     let nn = l.n_at(s);
                     let nf = nn as f64;
                     let oe = off.expanded[s][o];
-                    let gm = plus_scaled_mean(ge, g_ev[s][o], &p.emag[s][o], nf);
-                    let (cre, cim) = (g_dv[s][o], g_dv[s][no + o]);
+                    let gm = E::of_f64(plus_scaled_mean(ge, g_ev[s][o], &p.emag[s][o], nf));
+                    let (cre, cim) = (
+                        E::of_f64(g_dv[s][o] * 2.0),
+                        E::of_f64(g_dv[s][no + o] * 2.0),
+                    );
                     let (dre, dim) = (&p.dbl[s][o][..nn], &p.dbl[s][no + o][..nn]);
                     let (gre, gim) = (&g_dbl[s][o][..nn], &g_dbl[s][no + o][..nn]);
                     let (ea, eb) = y[oe..oe + 2 * nn].split_at(nn);
                     let (gya, gyb) = gy.split_at_mut(nn);
                     let ge = &ge[..nn];
+                    let (two, nf) = (E::of_f64(2.0), E::of_f64(nf));
                     for i in 0..nn {
-                        let (a, b, r) = (ea[i].as_f64(), eb[i].as_f64(), abs(ea[i], eb[i]));
-                        let inv = if r > 0.0 { 1.0 / r } else { 0.0 };
-                        let gu = gre[i] + cre * 2.0 * dre[i] / nf;
-                        let gt = gim[i] + cim * 2.0 * dim[i] / nf;
-                        let (u, t) = ((a * a - b * b) * inv, 2.0 * a * b * inv);
+                        let (a, b, r) = (ea[i], eb[i], abs(ea[i], eb[i]));
+                        let inv = if r > E::zero() {
+                            E::one() / r
+                        } else {
+                            E::zero()
+                        };
+                        let gu = gre[i] + cre * dre[i] / nf;
+                        let gt = gim[i] + cim * dim[i] / nf;
+                        let (u, t) = ((a * a - b * b) * inv, two * a * b * inv);
                         let q = gu * u + gt * t;
                         let gmod = (ge[i] - gm) * inv;
-                        gya[i] =
-                            E::of_f64(inv * (2.0 * (gu * a + gt * b) - a * inv * q) + gmod * a);
-                        gyb[i] =
-                            E::of_f64(inv * (2.0 * (gt * a - gu * b) - b * inv * q) + gmod * b);
+                        gya[i] = inv * (two * (gu * a + gt * b) - a * inv * q) + gmod * a;
+                        gyb[i] = inv * (two * (gt * a - gu * b) - b * inv * q) + gmod * b;
                     }
                 }
                 Part::Highpass => {
                     let nh = l.n_at(0);
                     let hp = &y[off.highpass..off.highpass + nh];
+                    let (c, nh) = (E::of_f64(g[gr.hp] * 2.0), E::of_f64(nh as f64));
                     for (t, v) in gy.iter_mut().zip(hp) {
-                        *t = E::of_f64(g[gr.hp] * 2.0 * v.as_f64() / nh as f64);
+                        *t = c * *v / nh;
                     }
                 }
                 Part::Recon(k, gr_img) => {
@@ -341,14 +354,15 @@ fn adjoint_bands_lent<E: Float>(
                     } else {
                         (g[gr.skew + k], g[gr.kurt + k])
                     };
-                    let m3 = r.iter().map(|a| a * a * a).sum::<f64>() / nf;
-                    let m4 = r.iter().map(|a| (a * a) * (a * a)).sum::<f64>() / nf;
+                    let (m3, m4) = moments34(r);
+                    let (m3, m4) = (m3 / nf, m4 / nf);
                     g_v += -1.5 * m3 * v.powf(-2.5) * gs - 2.0 * m4 * v.powi(-3) * gk;
                     let (c3, c4) = (gs * v.powf(-1.5) * 3.0 / nf, gk / (v * v) * 4.0 / nf);
+                    let (c2, c3, c4) = (E::of_f64(g_v * 2.0), E::of_f64(c3), E::of_f64(c4));
+                    let nf = E::of_f64(nf);
                     for i in 0..nn {
                         let a = r[i];
-                        gy[i] =
-                            E::of_f64(gr_img[i] + g_v * 2.0 * a / nf + c3 * a * a + c4 * a * a * a);
+                        gy[i] = gr_img[i] + c2 * a / nf + c3 * a * a + c4 * a * a * a;
                     }
                 }
             },
@@ -357,22 +371,23 @@ fn adjoint_bands_lent<E: Float>(
 }
 
 /// One per-band pass of [`adjoint_bands`], with the gradient buffer it finishes.
-enum Part<'a> {
+enum Part<'a, E: Kept> {
     /// (scale, orientation), the centred modulus' gradient.
-    Band(usize, usize, &'a mut Buf),
+    Band(usize, usize, &'a mut Buf<E>),
     /// (scale, orientation), the expanded modulus' gradient.
-    Expanded(usize, usize, &'a mut Buf),
+    Expanded(usize, usize, &'a mut Buf<E>),
     Highpass,
     /// The reconstructed image, its autocorrelation's gradient.
-    Recon(usize, &'a Buf),
+    Recon(usize, &'a Buf<E>),
 }
 
 /// `g + c * m` in place (`c` times the centred values `m`: the gradient through their
 /// variance), and the mean of the result.
 #[inline(always)]
-fn plus_scaled_mean(g: &mut [f64], c: f64, m: &[f64], nf: f64) -> f64 {
+fn plus_scaled_mean<E: Float>(g: &mut [E], c: f64, m: &[E], nf: f64) -> f64 {
+    let (c, nf) = (E::of_f64(c * 2.0), E::of_f64(nf));
     for (gq, m) in g.iter_mut().zip(m) {
-        *gq += c * 2.0 * m / nf;
+        *gq += c * *m / nf;
     }
     mean(g)
 }

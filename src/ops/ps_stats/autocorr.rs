@@ -1,14 +1,11 @@
 //! Circular autocorrelations at the centred window's shifts, and their adjoint, by real
-//! 2-D FFTs in f64 ([`crate::ops::fft`]'s cached plans); the forward keeps the spectrum
-//! the adjoint needs.
+//! 2-D FFTs in the element type ([`crate::ops::fft`]'s cached plans); the forward keeps
+//! the spectrum the adjoint needs.
 
 use rustfft::num_complex::Complex;
 
-use super::buffers::{self, Buf};
+use super::buffers::{self, Buf, Kept};
 use crate::ops::fft;
-
-/// A complex f64 value.
-pub(crate) type C64 = Complex<f64>;
 
 /// The shifts of the centred `w x w` autocorrelation window: -(w/2) ..= (w+1)/2 - 1.
 fn shifts(w: usize) -> impl Iterator<Item = isize> + Clone {
@@ -17,10 +14,10 @@ fn shifts(w: usize) -> impl Iterator<Item = isize> + Clone {
 }
 
 /// The real 2-D DFT of the row-major `h x wd` array `m`, in [`fft::Plan2`]'s layout.
-pub(crate) fn spectrum(m: &[f64], h: usize, wd: usize) -> Vec<C64> {
-    let p = fft::plan::<f64>(h, wd);
+pub(crate) fn spectrum<S: Kept>(m: &[S], h: usize, wd: usize) -> Vec<Complex<S>> {
+    let p = fft::plan::<S>(h, wd);
     let mut wk = p.work();
-    let mut out = vec![C64::new(0.0, 0.0); p.spec_len()];
+    let mut out = vec![Complex::new(S::zero(), S::zero()); p.spec_len()];
     p.forward_with(
         h,
         wd,
@@ -34,10 +31,13 @@ pub(crate) fn spectrum(m: &[f64], h: usize, wd: usize) -> Vec<C64> {
 
 /// The circular autocorrelation `r[d] = mean_p m[p] m[p + d]` at the window's shifts,
 /// row-major `w x w`, from `spec`, the [`spectrum`] of `m` (`h x wd`).
-pub(crate) fn autocorr(spec: &[C64], h: usize, wd: usize, w: usize) -> Vec<f64> {
-    let p = fft::plan::<f64>(h, wd);
+pub(crate) fn autocorr<S: Kept>(spec: &[Complex<S>], h: usize, wd: usize, w: usize) -> Vec<f64> {
+    let p = fft::plan::<S>(h, wd);
     let mut wk = p.work();
-    let mut s: Vec<C64> = spec.iter().map(|z| C64::new(z.norm_sqr(), 0.0)).collect();
+    let mut s: Vec<Complex<S>> = spec
+        .iter()
+        .map(|z| Complex::new(z.norm_sqr(), S::zero()))
+        .collect();
     let n2 = ((h * wd) as f64).powi(2);
     // rows of the inverse at the window's row shifts
     let rows: Vec<usize> = shifts(w)
@@ -50,7 +50,7 @@ pub(crate) fn autocorr(spec: &[C64], h: usize, wd: usize, w: usize) -> Vec<f64> 
         |a, row| {
             for (b, d2) in shifts(w).enumerate() {
                 let j = d2.rem_euclid(wd as isize) as usize;
-                picked[a * w + b] = row[j] / n2;
+                picked[a * w + b] = row[j].as_f64() / n2;
             }
         },
         &mut wk.bufs,
@@ -62,12 +62,18 @@ pub(crate) fn autocorr(spec: &[C64], h: usize, wd: usize, w: usize) -> Vec<f64> 
 /// The gradient of `sum_d gr[d] r[d]` (window shifts, `r` as [`autocorr`]) with respect
 /// to `m`: `mean`-scaled `sum_d gr[d] (m[p + d] + m[p - d])`, by FFT from `spec`, the
 /// [`spectrum`] of `m` (`h x wd`, row-major).
-pub(crate) fn autocorr_adjoint(spec: &[C64], h: usize, wd: usize, w: usize, gr: &[f64]) -> Buf {
+pub(crate) fn autocorr_adjoint<S: Kept>(
+    spec: &[Complex<S>],
+    h: usize,
+    wd: usize,
+    w: usize,
+    gr: &[f64],
+) -> Buf<S> {
     if gr.iter().all(|g| *g == 0.0) {
         return buffers::zeros(h * wd);
     }
     // the kernel: zero but for the rows of the window's shifts and their opposites
-    let mut rows: Vec<(usize, Vec<f64>)> = vec![];
+    let mut rows: Vec<(usize, Vec<S>)> = vec![];
     let mut it = gr.iter();
     for d1 in shifts(w) {
         for d2 in shifts(w) {
@@ -78,26 +84,26 @@ pub(crate) fn autocorr_adjoint(spec: &[C64], h: usize, wd: usize, w: usize, gr: 
                 let r = match rows.iter().position(|(k, _)| *k == i) {
                     Some(r) => r,
                     None => {
-                        rows.push((i, vec![0.0; wd]));
+                        rows.push((i, vec![S::zero(); wd]));
                         rows.len() - 1
                     }
                 };
-                rows[r].1[j] += g;
+                rows[r].1[j] += S::of_f64(g);
             }
         }
     }
-    let p = fft::plan::<f64>(h, wd);
+    let p = fft::plan::<S>(h, wd);
     let mut wk = p.work();
-    let mut s = vec![C64::new(0.0, 0.0); p.spec_len()];
-    let refs: Vec<(usize, &[f64])> = rows.iter().map(|(i, r)| (*i, &r[..])).collect();
+    let mut s = vec![Complex::new(S::zero(), S::zero()); p.spec_len()];
+    let refs: Vec<(usize, &[S])> = rows.iter().map(|(i, r)| (*i, &r[..])).collect();
     p.forward_rows(&refs, &mut s, &mut wk.bufs);
-    s.iter_mut().zip(spec).for_each(|(a, b)| *a *= b);
+    s.iter_mut().zip(spec).for_each(|(a, b)| *a = *a * *b);
     let n2 = ((h * wd) as f64).powi(2);
     let mut gm = buffers::with_capacity(h * wd);
     p.inverse_with(
         &mut s,
         h,
-        |_, row| gm.extend(row.iter().map(|v| v / n2)),
+        |_, row| gm.extend(row.iter().map(|v| S::of_f64(v.as_f64() / n2))),
         &mut wk.bufs,
     );
     p.give_back(wk);

@@ -2,6 +2,7 @@
 //! block so each block of every vector is read from cache rather than memory once per pair.
 
 use crate::ops::par;
+use crate::tensor::Float;
 
 /// Values per block of the dot products: a few dozen vectors' blocks fit in L1 together.
 const BLOCK: usize = 128;
@@ -16,13 +17,14 @@ const LANES: usize = 8;
 /// multiple of [`AXPY_BLOCK`]).
 const AXPY_CHUNK: usize = 16 * AXPY_BLOCK;
 
-/// `dot(a[i], b[j])` for each pair `(i, j)` of `pairs` (all vectors of one length).
+/// `dot(a[i], b[j])` in f64 for each pair `(i, j)` of `pairs` (all vectors of one
+/// length).
 /// Each pair sums in [`LANES`] partial sums (lane `l` takes the values at `p = l mod
 /// LANES` in order), added in halves at the end, then the values past the last whole
 /// chunk. Consecutive pairs with the same `a[i]` (up to [`GROUP`]) are summed together,
 /// loading each chunk of `a[i]` once.
 #[inline(always)]
-pub(crate) fn dots(a: &[&[f64]], b: &[&[f64]], pairs: &[(usize, usize)]) -> Vec<f64> {
+pub(crate) fn dots<S: Float>(a: &[&[S]], b: &[&[S]], pairs: &[(usize, usize)]) -> Vec<f64> {
     let n = a.first().map_or(0, |v| v.len());
     // runs of consecutive pairs with the same first vector: (first pair, count)
     let mut runs = vec![];
@@ -42,10 +44,10 @@ pub(crate) fn dots(a: &[&[f64]], b: &[&[f64]], pairs: &[(usize, usize)]) -> Vec<
         for &(k, g) in &runs {
             let (pr, ac) = (&pairs[k..k + g], &mut acc[k..k + g]);
             match g {
-                4 => dot_run::<4>(a, b, pr, ac, i0, i1),
-                3 => dot_run::<3>(a, b, pr, ac, i0, i1),
-                2 => dot_run::<2>(a, b, pr, ac, i0, i1),
-                _ => dot_run::<1>(a, b, pr, ac, i0, i1),
+                4 => dot_run::<4, S>(a, b, pr, ac, i0, i1),
+                3 => dot_run::<3, S>(a, b, pr, ac, i0, i1),
+                2 => dot_run::<2, S>(a, b, pr, ac, i0, i1),
+                _ => dot_run::<1, S>(a, b, pr, ac, i0, i1),
             }
         }
     }
@@ -55,7 +57,7 @@ pub(crate) fn dots(a: &[&[f64]], b: &[&[f64]], pairs: &[(usize, usize)]) -> Vec<
             let tail: f64 = a[i][body..]
                 .iter()
                 .zip(&b[j][body..])
-                .map(|(x, y)| x * y)
+                .map(|(x, y)| x.as_f64() * y.as_f64())
                 .sum();
             super::host::halving_sum(s) + tail
         })
@@ -65,23 +67,23 @@ pub(crate) fn dots(a: &[&[f64]], b: &[&[f64]], pairs: &[(usize, usize)]) -> Vec<
 /// The partial sums of [`dots`] on values `i0..i1` (whole chunks) for `G` pairs with the
 /// same first vector.
 #[inline(always)]
-fn dot_run<const G: usize>(
-    a: &[&[f64]],
-    b: &[&[f64]],
+fn dot_run<const G: usize, S: Float>(
+    a: &[&[S]],
+    b: &[&[S]],
     pairs: &[(usize, usize)],
     acc: &mut [[f64; LANES]],
     i0: usize,
     i1: usize,
 ) {
     let x = &a[pairs[0].0][i0..i1];
-    let ys: [&[f64]; G] = std::array::from_fn(|d| &b[pairs[d].1][i0..i1]);
+    let ys: [&[S]; G] = std::array::from_fn(|d| &b[pairs[d].1][i0..i1]);
     let mut s: [[f64; LANES]; G] = std::array::from_fn(|d| acc[d]);
     for p in (0..i1 - i0).step_by(LANES) {
-        let x: &[f64; LANES] = x[p..p + LANES].try_into().expect("chunk");
+        let x: &[S; LANES] = x[p..p + LANES].try_into().expect("chunk");
         for d in 0..G {
-            let y: &[f64; LANES] = ys[d][p..p + LANES].try_into().expect("chunk");
+            let y: &[S; LANES] = ys[d][p..p + LANES].try_into().expect("chunk");
             for l in 0..LANES {
-                s[d][l] += x[l] * y[l];
+                s[d][l] += x[l].as_f64() * y[l].as_f64();
             }
         }
     }
@@ -92,26 +94,27 @@ fn dot_run<const G: usize>(
 /// each source chunk is loaded once for all of them.
 const GROUP: usize = 4;
 
-/// `dst[k] += c * src[j]` for each `(c, j, k)` of `terms` (all vectors of one length);
+/// `dst[k] += c * src[j]` for each `(c, j, k)` of `terms` (all vectors of one length,
+/// computed in their type);
 /// the destinations from index `fresh` on start from zero instead (their previous
 /// contents are not read). The terms of one destination are summed in registers, chunk
 /// by chunk, in their order in `terms`, and stored once; destinations with the same list
 /// of sources are done together, up to [`GROUP`] at a time (the same additions in the
 /// same order: the same bits). Chunks of [`AXPY_CHUNK`] values are shared out over
 /// threads ([`par::map`]), each whole on one thread.
-pub(crate) fn axpys(
-    src: &[&[f64]],
-    dst: &mut [&mut [f64]],
+pub(crate) fn axpys<S: Float>(
+    src: &[&[S]],
+    dst: &mut [&mut [S]],
     terms: &[(f64, usize, usize)],
     fresh: usize,
 ) {
     let n = src.first().map_or(0, |v| v.len());
     // the terms of each destination, in their order in `terms`
-    let mut by_dst: Vec<Vec<(f64, usize)>> = vec![Vec::new(); dst.len()];
+    let mut by_dst: Vec<Vec<(S, usize)>> = vec![Vec::new(); dst.len()];
     for &(c, j, k) in terms {
-        by_dst[k].push((c, j));
+        by_dst[k].push((S::of_f64(c), j));
     }
-    let same = |a: &[(f64, usize)], b: &[(f64, usize)]| {
+    let same = |a: &[(S, usize)], b: &[(S, usize)]| {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.1 == y.1)
     };
     // runs of consecutive destinations with the same sources (and the same start):
@@ -130,17 +133,19 @@ pub(crate) fn axpys(
         if !by_dst[k].is_empty() {
             runs.push((k, e - k));
         } else if k >= fresh {
-            dst[k..e].iter_mut().for_each(|y| y.fill(0.0));
+            dst[k..e].iter_mut().for_each(|y| y.fill(S::zero()));
         }
         k = e;
     }
     // per run: the sources, and per source the coefficients of the run's destinations
-    let plans: Vec<(Vec<usize>, Vec<[f64; GROUP]>)> = runs
+    let plans: Vec<(Vec<usize>, Vec<[S; GROUP]>)> = runs
         .iter()
         .map(|&(k, g)| {
             let js = by_dst[k].iter().map(|t| t.1).collect();
             let cs = (0..by_dst[k].len())
-                .map(|t| std::array::from_fn(|d| if d < g { by_dst[k + d][t].0 } else { 0.0 }))
+                .map(|t| {
+                    std::array::from_fn(|d| if d < g { by_dst[k + d][t].0 } else { S::zero() })
+                })
                 .collect();
             (js, cs)
         })
@@ -149,7 +154,7 @@ pub(crate) fn axpys(
     // whole chunks of the values, each destination cut alike: the chunks are independent
     // (every value's sum is the same whichever chunk it is in), shared out over threads
     let total = body * (src.len() + dst.len());
-    let mut chunks: Vec<(usize, Vec<&mut [f64]>)> = (0..body)
+    let mut chunks: Vec<(usize, Vec<&mut [S]>)> = (0..body)
         .step_by(AXPY_CHUNK)
         .map(|i0| (i0, Vec::with_capacity(dst.len())))
         .collect();
@@ -170,10 +175,10 @@ pub(crate) fn axpys(
                         let zero = k >= fresh;
                         let r = (c0 + i0)..(c0 + i1);
                         match g {
-                            4 => run::<4>(src, ys, js, cs, r, i0, zero),
-                            3 => run::<3>(src, ys, js, cs, r, i0, zero),
-                            2 => run::<2>(src, ys, js, cs, r, i0, zero),
-                            _ => run::<1>(src, ys, js, cs, r, i0, zero),
+                            4 => run::<4, S>(src, ys, js, cs, r, i0, zero),
+                            3 => run::<3, S>(src, ys, js, cs, r, i0, zero),
+                            2 => run::<2, S>(src, ys, js, cs, r, i0, zero),
+                            _ => run::<1, S>(src, ys, js, cs, r, i0, zero),
                         }
                     }
                 }
@@ -182,7 +187,7 @@ pub(crate) fn axpys(
     });
     for (k, (y, ts)) in dst.iter_mut().zip(&by_dst).enumerate() {
         if k >= fresh && !ts.is_empty() {
-            y[body..].fill(0.0);
+            y[body..].fill(S::zero());
         }
         for &(c, j) in ts {
             for p in body..n {
@@ -196,26 +201,26 @@ pub(crate) fn axpys(
 /// destinations `ys` (pieces whose value `y0` is the sources' `r.start`) taking sources
 /// `js` with coefficients `cs` (per source, one per destination), from zero with `zero`.
 #[inline(always)]
-fn run<const G: usize>(
-    src: &[&[f64]],
-    ys: &mut [&mut [f64]],
+fn run<const G: usize, S: Float>(
+    src: &[&[S]],
+    ys: &mut [&mut [S]],
     js: &[usize],
-    cs: &[[f64; GROUP]],
+    cs: &[[S; GROUP]],
     r: std::ops::Range<usize>,
     y0: usize,
     zero: bool,
 ) {
-    let ys: &mut [&mut [f64]; G] = ys.try_into().expect("a run of G destinations");
-    let ys: [&mut [f64]; G] = ys.each_mut().map(|y| &mut y[y0..y0 + r.len()]);
-    let xs: Vec<&[f64]> = js.iter().map(|&j| &src[j][r.clone()]).collect();
+    let ys: &mut [&mut [S]; G] = ys.try_into().expect("a run of G destinations");
+    let ys: [&mut [S]; G] = ys.each_mut().map(|y| &mut y[y0..y0 + r.len()]);
+    let xs: Vec<&[S]> = js.iter().map(|&j| &src[j][r.clone()]).collect();
     for p in (0..r.len()).step_by(LANES) {
-        let mut acc: [[f64; LANES]; G] = if zero {
-            [[0.0; LANES]; G]
+        let mut acc: [[S; LANES]; G] = if zero {
+            [[S::zero(); LANES]; G]
         } else {
             std::array::from_fn(|d| ys[d][p..p + LANES].try_into().expect("chunk"))
         };
         for (x, c) in xs.iter().zip(cs) {
-            let x: &[f64; LANES] = x[p..p + LANES].try_into().expect("chunk");
+            let x: &[S; LANES] = x[p..p + LANES].try_into().expect("chunk");
             for d in 0..G {
                 for l in 0..LANES {
                     acc[d][l] += c[d] * x[l];

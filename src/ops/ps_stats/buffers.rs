@@ -1,64 +1,92 @@
-//! f64 buffers for the statistics' intermediates, reused from call to call while a
-//! synthesis loop runs: each statistics op keeps about a hundred image-sized vectors from
-//! its forward for its adjoint, and taking them fresh each iteration costs page faults.
+//! Buffers for the statistics' intermediates (in the element type; the image in f64),
+//! reused from call to call while a synthesis loop runs: each statistics op keeps about
+//! a hundred image-sized vectors from its forward for its adjoint, and taking them fresh
+//! each iteration costs page faults.
 //! Like [`crate::ops::pool`]'s buffers they are kept only while a
 //! [`ReuseTensors`](crate::ops::pool::ReuseTensors) guard lives (at most [`KEEP`] per
-//! thread), and freed when the thread's last guard drops ([`clear`]); outside synthesis
-//! loops a dropped buffer is freed at once. The statistics' parallel sections lend the
-//! calling thread's kept buffers to their tasks ([`lend`]), whichever threads run them.
+//! thread and type), and freed when the thread's last guard drops ([`clear`]); outside
+//! synthesis loops a dropped buffer is freed at once. The statistics' parallel sections
+//! lend the calling thread's kept buffers to their tasks ([`lend`]), whichever threads
+//! run them.
 
 use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
+use std::thread::LocalKey;
 
 use crate::ops::pool::reusing;
-/// Buffers kept per thread; more are freed.
+use crate::tensor::Float;
+
+/// Buffers kept per thread and type; more are freed.
 const KEEP: usize = 256;
 
 /// Buffers lent by a thread to the tasks of a parallel section.
-type Shared = Arc<Mutex<Vec<Vec<f64>>>>;
+type Shared<S> = Arc<Mutex<Vec<Vec<S>>>>;
 
-thread_local! {
-    static FREE: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
+/// A type the statistics keep buffers of (f32 and f64): its thread-local lists.
+pub(crate) trait Kept: Float {
+    /// This thread's kept buffers.
+    fn free() -> &'static LocalKey<RefCell<Vec<Vec<Self>>>>;
     /// The lent buffers of the section whose task this thread runs, if any.
-    static LENT: RefCell<Option<Shared>> = const { RefCell::new(None) };
+    fn lent() -> &'static LocalKey<RefCell<Option<Shared<Self>>>>;
 }
 
-/// The calling thread's kept buffers, lent to the tasks of a parallel section: a task run
-/// through [`Lent::run`] takes and gives back buffers there, on whatever thread it runs.
-/// Dropped (on the calling thread), the buffers return to that thread's free list.
-/// Outside synthesis loops nothing is kept, and nothing is lent.
-pub(crate) struct Lent(Option<Shared>);
+macro_rules! kept {
+    ($t:ty) => {
+        impl Kept for $t {
+            fn free() -> &'static LocalKey<RefCell<Vec<Vec<$t>>>> {
+                thread_local! {
+                    static FREE: RefCell<Vec<Vec<$t>>> = const { RefCell::new(Vec::new()) };
+                }
+                &FREE
+            }
+            fn lent() -> &'static LocalKey<RefCell<Option<Shared<$t>>>> {
+                thread_local! {
+                    static LENT: RefCell<Option<Shared<$t>>> = const { RefCell::new(None) };
+                }
+                &LENT
+            }
+        }
+    };
+}
+kept!(f32);
+kept!(f64);
 
-/// Lends this thread's kept buffers (see [`Lent`]).
-pub(crate) fn lend() -> Lent {
+/// The calling thread's kept buffers of type `S`, lent to the tasks of a parallel
+/// section: a task run through [`Lent::run`] takes and gives back buffers there, on
+/// whatever thread it runs. Dropped (on the calling thread), the buffers return to that
+/// thread's free list. Outside synthesis loops nothing is kept, and nothing is lent.
+pub(crate) struct Lent<S: Kept>(Option<Shared<S>>);
+
+/// Lends this thread's kept buffers of type `S` (see [`Lent`]).
+pub(crate) fn lend<S: Kept>() -> Lent<S> {
     if !reusing() {
         return Lent(None);
     }
-    let v = FREE
+    let v = S::free()
         .try_with(|f| std::mem::take(&mut *f.borrow_mut()))
         .unwrap_or_default();
     Lent(Some(Arc::new(Mutex::new(v))))
 }
 
-impl Lent {
+impl<S: Kept> Lent<S> {
     /// `f()` taking and giving back buffers from the lent ones.
     pub(crate) fn run<R>(&self, f: impl FnOnce() -> R) -> R {
         if self.0.is_none() {
             return f();
         }
-        let prev = LENT.with(|l| l.replace(self.0.clone()));
+        let prev = S::lent().with(|l| l.replace(self.0.clone()));
         let r = f();
-        LENT.with(|l| *l.borrow_mut() = prev);
+        S::lent().with(|l| *l.borrow_mut() = prev);
         r
     }
 }
 
-impl Drop for Lent {
+impl<S: Kept> Drop for Lent<S> {
     fn drop(&mut self) {
         let Some(shared) = self.0.take() else { return };
         let v = std::mem::take(&mut *shared.lock().unwrap_or_else(|e| e.into_inner()));
-        let _ = FREE.try_with(|f| {
+        let _ = S::free().try_with(|f| {
             let mut f = f.borrow_mut();
             let room = KEEP.saturating_sub(f.len());
             f.extend(v.into_iter().take(room));
@@ -67,22 +95,23 @@ impl Drop for Lent {
 }
 
 /// The lent buffers of the section this thread works for, if any.
-fn lent() -> Option<Shared> {
-    LENT.try_with(|l| l.borrow().clone()).ok().flatten()
+fn lent<S: Kept>() -> Option<Shared<S>> {
+    S::lent().try_with(|l| l.borrow().clone()).ok().flatten()
 }
 
 /// A buffer given back to this thread's free list when dropped.
 #[derive(Debug, Default)]
-pub(crate) struct Buf(Vec<f64>);
+pub(crate) struct Buf<S: Kept>(Vec<S>);
 
 /// Frees this thread's kept buffers (the end of its synthesis loops).
 pub(crate) fn clear() {
-    let _ = FREE.try_with(|f| *f.borrow_mut() = Vec::new());
+    let _ = f32::free().try_with(|f| *f.borrow_mut() = Vec::new());
+    let _ = f64::free().try_with(|f| *f.borrow_mut() = Vec::new());
 }
 
 /// The smallest kept buffer with room for `n` values, if any (its old values in place).
-fn reused(n: usize) -> Option<Vec<f64>> {
-    let pick = |f: &mut Vec<Vec<f64>>| {
+fn reused<S: Kept>(n: usize) -> Option<Vec<S>> {
+    let pick = |f: &mut Vec<Vec<S>>| {
         let best = f
             .iter()
             .enumerate()
@@ -91,14 +120,17 @@ fn reused(n: usize) -> Option<Vec<f64>> {
             .map(|(i, _)| i);
         best.map(|i| f.swap_remove(i))
     };
-    if let Some(shared) = lent() {
+    if let Some(shared) = lent::<S>() {
         return pick(&mut shared.lock().unwrap_or_else(|e| e.into_inner()));
     }
-    FREE.try_with(|f| pick(&mut f.borrow_mut())).ok().flatten()
+    S::free()
+        .try_with(|f| pick(&mut f.borrow_mut()))
+        .ok()
+        .flatten()
 }
 
 /// An empty buffer with room for `n` values.
-pub(crate) fn with_capacity(n: usize) -> Buf {
+pub(crate) fn with_capacity<S: Kept>(n: usize) -> Buf<S> {
     match reused(n) {
         Some(mut v) => {
             v.clear();
@@ -110,50 +142,50 @@ pub(crate) fn with_capacity(n: usize) -> Buf {
 
 /// A buffer of `n` values whose contents are unspecified (a kept buffer's old values:
 /// for a caller that writes every value before it reads any).
-pub(crate) fn scratch(n: usize) -> Buf {
+pub(crate) fn scratch<S: Kept>(n: usize) -> Buf<S> {
     match reused(n) {
         Some(mut v) => {
             v.truncate(n);
-            v.resize(n, 0.0);
+            v.resize(n, S::zero());
             Buf(v)
         }
-        None => Buf(vec![0.0; n]),
+        None => Buf(vec![S::zero(); n]),
     }
 }
 
 /// A buffer of `n` zeros.
-pub(crate) fn zeros(n: usize) -> Buf {
+pub(crate) fn zeros<S: Kept>(n: usize) -> Buf<S> {
     let mut b = with_capacity(n);
-    b.0.resize(n, 0.0);
+    b.0.resize(n, S::zero());
     b
 }
 
 /// A buffer holding the values of `it`.
-pub(crate) fn collect(n: usize, it: impl Iterator<Item = f64>) -> Buf {
+pub(crate) fn collect<S: Kept>(n: usize, it: impl Iterator<Item = S>) -> Buf<S> {
     let mut b = with_capacity(n);
     b.0.extend(it);
     b
 }
 
-impl Deref for Buf {
-    type Target = Vec<f64>;
-    fn deref(&self) -> &Vec<f64> {
+impl<S: Kept> Deref for Buf<S> {
+    type Target = Vec<S>;
+    fn deref(&self) -> &Vec<S> {
         &self.0
     }
 }
 
-impl DerefMut for Buf {
-    fn deref_mut(&mut self) -> &mut Vec<f64> {
+impl<S: Kept> DerefMut for Buf<S> {
+    fn deref_mut(&mut self) -> &mut Vec<S> {
         &mut self.0
     }
 }
 
-impl Drop for Buf {
+impl<S: Kept> Drop for Buf<S> {
     fn drop(&mut self) {
         if self.0.capacity() == 0 {
             return;
         }
-        if let Some(shared) = lent() {
+        if let Some(shared) = lent::<S>() {
             let mut f = shared.lock().unwrap_or_else(|e| e.into_inner());
             if f.len() < KEEP {
                 f.push(std::mem::take(&mut self.0));
@@ -164,7 +196,7 @@ impl Drop for Buf {
             return;
         }
         let v = std::mem::take(&mut self.0);
-        let _ = FREE.try_with(|f| {
+        let _ = S::free().try_with(|f| {
             let mut f = f.borrow_mut();
             if f.len() < KEEP {
                 f.push(v);
@@ -173,9 +205,9 @@ impl Drop for Buf {
     }
 }
 
-impl<'a> IntoIterator for &'a Buf {
-    type Item = &'a f64;
-    type IntoIter = std::slice::Iter<'a, f64>;
+impl<'a, S: Kept> IntoIterator for &'a Buf<S> {
+    type Item = &'a S;
+    type IntoIter = std::slice::Iter<'a, S>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
     }
@@ -190,9 +222,9 @@ mod tests {
     use crate::ops::pool::reuse_tensors;
     use crate::simulate::{Model, PortillaSimoncelli};
 
-    /// The number of buffers this thread keeps.
+    /// The number of buffers this thread keeps (of both types).
     fn kept() -> usize {
-        FREE.with(|f| f.borrow().len())
+        f32::free().with(|f| f.borrow().len()) + f64::free().with(|f| f.borrow().len())
     }
 
     /// The statistics' forward and backward on a 32x32 image, as a synthesis step runs it.

@@ -1,5 +1,5 @@
 //! The CPU's statistics op: per image plane, the layout's spectral bands (in the element
-//! type) and [`super::host`]'s statistics in f64, recorded on the tape through
+//! type) and [`super::host`]'s statistics, recorded on the tape through
 //! [`HostOp1`]. The forward keeps the bands and the intermediates its adjoint needs; the
 //! adjoint takes the bands' gradient through the spectral plan's adjoint to the image.
 
@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use dfdx::prelude::{Cpu, Tensor};
 
-use super::buffers::{self, Buf};
+use super::buffers::{self, Buf, Kept};
 use super::{adjoint, host, resolution, PsLayout};
 use crate::ops::pool::{self, Pooled};
 use crate::ops::tape::{run1, HostOp1};
@@ -34,7 +34,7 @@ static MAKE: ByFloat<Maker> = ByFloat {
     double: make::<f64>,
 };
 
-fn make<E: Float>(layout: Arc<PsLayout>, shape: [usize; 4]) -> Box<dyn HostOp1<E>> {
+fn make<E: Kept>(layout: Arc<PsLayout>, shape: [usize; 4]) -> Box<dyn HostOp1<E>> {
     let mut l = (*layout).clone();
     l.resolution = resolution::<E>();
     Box::new(Stats::<E> {
@@ -45,20 +45,20 @@ fn make<E: Float>(layout: Arc<PsLayout>, shape: [usize; 4]) -> Box<dyn HostOp1<E
 }
 
 /// One image plane's image in f64, its bands, and what its forward kept.
-struct Plane<E: Float> {
-    x: Buf,
+struct Plane<E: Kept> {
+    x: Buf<f64>,
     y: Pooled<E>,
-    saved: host::Saved,
+    saved: host::Saved<E>,
 }
 
 /// The statistics of images of `shape` (batch, channel, h, w).
-struct Stats<E: Float> {
+struct Stats<E: Kept> {
     layout: PsLayout,
     shape: [usize; 4],
     planes: Vec<Plane<E>>,
 }
 
-impl<E: Float> Stats<E> {
+impl<E: Kept> Stats<E> {
     /// Plane `p`'s raw statistics' gradient for the output's gradient `gy`.
     fn raw_grad(&self, gy: &[E], p: usize) -> Vec<f64> {
         let l = &self.layout;
@@ -71,7 +71,7 @@ impl<E: Float> Stats<E> {
     }
 }
 
-impl<E: Float> HostOp1<E> for Stats<E> {
+impl<E: Kept> HostOp1<E> for Stats<E> {
     fn out_shape(&self) -> Shape4 {
         let [b, c, _, _] = self.shape;
         (b, c, 1, self.layout.kept.len())
@@ -87,7 +87,7 @@ impl<E: Float> HostOp1<E> for Stats<E> {
             let xp = &xv[p * nx..(p + 1) * nx];
             let mut y = pool::take(ny);
             // each band's first statistics pass right after the band, on its thread
-            let lent = buffers::lend();
+            let lent = buffers::lend::<E>();
             let done = l.plan.analyze_then(xp, &mut y, &mut wk, |i, band| {
                 lent.run(|| host::band_job(l, i, band))
             });

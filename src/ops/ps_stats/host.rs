@@ -1,11 +1,15 @@
 //! The Portilla-Simoncelli statistics of one image plane from its spectral bands, on the
-//! host in f64 (plenoptic 1.3.0's `PortillaSimoncelli.forward` after the pyramid, in its
-//! order); the bands are read in their element type. The adjoint is in
+//! host (plenoptic 1.3.0's `PortillaSimoncelli.forward` after the pyramid, in its
+//! order). The intermediates (moduli, phase-doubled bands, autocorrelations) are
+//! computed and kept in the bands' element type, as plenoptic does; the sums over them
+//! (means, variances, moments, correlations) add up in f64. The adjoint is in
 //! [`super::adjoint`].
 
-use super::autocorr::{autocorr, spectrum, C64};
+use rustfft::num_complex::Complex;
+
+use super::autocorr::{autocorr, spectrum};
 use super::blocked;
-use super::buffers::{self, Buf};
+use super::buffers::{self, Buf, Kept};
 use super::PsLayout;
 use crate::ops::par;
 use crate::ops::simd::avx2;
@@ -110,23 +114,23 @@ pub(super) fn groups(l: &PsLayout) -> Groups {
 /// wait on each other).
 const K: usize = 16;
 
-/// `sum v`, in [`K`] interleaved partial sums added in halves, then the values past the
-/// last whole chunk.
+/// `sum v` in f64, in [`K`] interleaved partial sums added in halves, then the values
+/// past the last whole chunk.
 #[inline(always)]
-pub(super) fn lane_sum(v: &[f64]) -> f64 {
+pub(super) fn lane_sum<S: Float>(v: &[S]) -> f64 {
     let c = v.chunks_exact(K);
-    let tail: f64 = c.remainder().iter().sum();
+    let tail: f64 = c.remainder().iter().map(|x| x.as_f64()).sum();
     let mut acc = [0.0; K];
     for x in c {
         for k in 0..K {
-            acc[k] += x[k];
+            acc[k] += x[k].as_f64();
         }
     }
     halving_sum(acc) + tail
 }
 
 #[inline(always)]
-pub(super) fn mean(v: &[f64]) -> f64 {
+pub(super) fn mean<S: Float>(v: &[S]) -> f64 {
     lane_sum(v) / v.len() as f64
 }
 
@@ -158,21 +162,21 @@ pub(super) fn sum_sq<E: Float>(v: &[E]) -> f64 {
     halving_sum(acc) + tail
 }
 
-/// `O` new buffers of `n` values each, with the sum of `g(o, v)` over the values `v` of
-/// each buffer `o`, in [`K`] partial sums ([`lane_sum`]'s order). One pass:
+/// `O` new buffers of `n` values each, with the sum in f64 of `g(o, v)` over the values
+/// `v` of each buffer `o`, in [`K`] partial sums ([`lane_sum`]'s order). One pass:
 /// `f(out, i, len)` writes the values at `i..i + len` into `out[o][..len]` (whole chunks
 /// of [`K`], then the rest), and the buffers are filled chunk by chunk (never zeroed
 /// first).
 #[inline(always)]
-fn map_sums<const O: usize>(
+fn map_sums<const O: usize, S: Kept>(
     n: usize,
-    f: impl Fn(&mut [[f64; K]; O], usize, usize),
-    g: impl Fn(usize, f64) -> f64,
-) -> ([Buf; O], [f64; O]) {
-    let mut out: [Buf; O] = std::array::from_fn(|_| buffers::with_capacity(n));
+    f: impl Fn(&mut [[S; K]; O], usize, usize),
+    g: impl Fn(usize, S) -> f64,
+) -> ([Buf<S>; O], [f64; O]) {
+    let mut out: [Buf<S>; O] = std::array::from_fn(|_| buffers::with_capacity(n));
     let mut acc = [[0.0; K]; O];
     let body = n / K * K;
-    let mut v = [[0.0; K]; O];
+    let mut v = [[S::zero(); K]; O];
     for i in (0..body).step_by(K) {
         f(&mut v, i, K);
         for o in 0..O {
@@ -194,10 +198,9 @@ fn map_sums<const O: usize>(
     (out, std::array::from_fn(|o| halving_sum(acc[o]) + tail[o]))
 }
 
-/// |a + ib| in f64.
+/// |a + ib|.
 #[inline(always)]
-pub(super) fn abs<E: Float>(a: E, b: E) -> f64 {
-    let (a, b) = (a.as_f64(), b.as_f64());
+pub(super) fn abs<E: Float>(a: E, b: E) -> E {
     (a * a + b * b).sqrt()
 }
 
@@ -211,28 +214,24 @@ fn mean_modulus<E: Float>(c: &[E], n: usize) -> f64 {
         .remainder()
         .iter()
         .zip(ic.remainder())
-        .map(|(a, b)| abs(*a, *b))
+        .map(|(a, b)| abs(*a, *b).as_f64())
         .sum();
     let mut acc = [0.0; K];
     for (a, b) in rc.zip(ic) {
         for k in 0..K {
-            acc[k] += abs(a[k], b[k]);
+            acc[k] += abs(a[k], b[k]).as_f64();
         }
     }
     (halving_sum(acc) + tail) / n as f64
 }
 
-/// The values of `v` in f64, and the sum of their squares.
+/// A copy of `v`, and the sum of its squares.
 #[inline(always)]
-fn widened<E: Float>(v: &[E]) -> (Buf, f64) {
+fn copied<E: Kept>(v: &[E]) -> (Buf<E>, f64) {
     let ([b], [s]) = map_sums(
         v.len(),
-        |o, i, n| {
-            for (o, a) in o[0][..n].iter_mut().zip(&v[i..i + n]) {
-                *o = a.as_f64();
-            }
-        },
-        |_, x| x * x,
+        |o, i, n| o[0][..n].copy_from_slice(&v[i..i + n]),
+        |_, x| x.as_f64() * x.as_f64(),
     );
     (b, s)
 }
@@ -240,8 +239,9 @@ fn widened<E: Float>(v: &[E]) -> (Buf, f64) {
 /// The centred modulus `|z| - m` of a complex band (real part, then imaginary part, `n`
 /// each), and the sum of its squares.
 #[inline(always)]
-fn centred<E: Float>(c: &[E], n: usize, m: f64) -> (Buf, f64) {
+fn centred<E: Kept>(c: &[E], n: usize, m: f64) -> (Buf<E>, f64) {
     let (re, im) = c.split_at(n);
+    let m = E::of_f64(m);
     let ([b], [s]) = map_sums(
         n,
         |o, i, len| {
@@ -250,7 +250,7 @@ fn centred<E: Float>(c: &[E], n: usize, m: f64) -> (Buf, f64) {
                 *o = abs(*a, *b) - m;
             }
         },
-        |_, x| x * x,
+        |_, x| x.as_f64() * x.as_f64(),
     );
     (b, s)
 }
@@ -259,54 +259,55 @@ fn centred<E: Float>(c: &[E], n: usize, m: f64) -> (Buf, f64) {
 /// and mean modulus `m`: the centred modulus `r - m` and the phase-doubled parts
 /// `(a^2 - b^2) / r` and `2ab / r`, with the sums of their squares. One pass.
 #[inline(always)]
-fn centred_doubled<E: Float>(c: &[E], n: usize, m: f64) -> ([Buf; 3], [f64; 3]) {
+fn centred_doubled<E: Kept>(c: &[E], n: usize, m: f64) -> ([Buf<E>; 3], [f64; 3]) {
     let (re, im) = c.split_at(n);
+    let (m, two) = (E::of_f64(m), E::of_f64(2.0));
     map_sums(
         n,
         |o, i, len| {
             let (re, im) = (&re[i..i + len], &im[i..i + len]);
             for k in 0..len {
                 let r = abs(re[k], im[k]);
-                let (a, b) = (re[k].as_f64(), im[k].as_f64());
+                let (a, b) = (re[k], im[k]);
                 o[0][k] = r - m;
                 o[1][k] = (a * a - b * b) / r;
-                o[2][k] = 2.0 * a * b / r;
+                o[2][k] = two * a * b / r;
             }
         },
-        |_, x| x * x,
+        |_, x| x.as_f64() * x.as_f64(),
     )
 }
 
 /// Intermediates of one plane's statistics.
-pub(super) struct Planes {
+pub(super) struct Planes<E: Kept> {
     /// (scale, orientation): centred modulus, its variance.
-    pub mag: Vec<Vec<Buf>>,
+    pub mag: Vec<Vec<Buf<E>>>,
     pub mag_var: Vec<Vec<f64>>,
     /// Expanded bands: centred modulus and its variance, phase-doubled parts.
-    pub emag: Vec<Vec<Buf>>,
+    pub emag: Vec<Vec<Buf<E>>>,
     pub emag_var: Vec<Vec<f64>>,
     /// Per scale: the doubled-phase real parts then imaginary parts (2 * n_orientations).
-    pub dbl: Vec<Vec<Buf>>,
+    pub dbl: Vec<Vec<Buf<E>>>,
     pub dbl_var: Vec<Vec<f64>>,
-    /// (scale, orientation) for all but the coarsest scale: the band's real part in f64
-    /// (the cross-scale correlations read it), and for every scale its variance.
-    pub re: Vec<Vec<Buf>>,
+    /// (scale, orientation) for all but the coarsest scale: the band's real part (the
+    /// cross-scale correlations read it), and for every scale its variance.
+    pub re: Vec<Vec<Buf<E>>>,
     pub re_var: Vec<Vec<f64>>,
-    /// The reconstructed low-pass images in f64 and their variances.
-    pub recon: Vec<Buf>,
+    /// The reconstructed low-pass images and their variances.
+    pub recon: Vec<Buf<E>>,
     pub recon_var: Vec<f64>,
 }
 
 /// What the forward of one plane keeps for its adjoint.
-pub(crate) struct Saved {
+pub(crate) struct Saved<E: Kept> {
     /// The raw statistics.
     pub(super) raw: Vec<f64>,
-    pub(super) p: Planes,
+    pub(super) p: Planes<E>,
     /// (scale, orientation): the centred modulus' spectrum and autocorrelation.
-    pub(super) spec_mag: Vec<Vec<Vec<C64>>>,
+    pub(super) spec_mag: Vec<Vec<Vec<Complex<E>>>>,
     pub(super) ac_mag: Vec<Vec<Vec<f64>>>,
     /// Per reconstructed image: its spectrum and autocorrelation.
-    pub(super) spec_rec: Vec<Vec<C64>>,
+    pub(super) spec_rec: Vec<Vec<Complex<E>>>,
     pub(super) ac_rec: Vec<Vec<f64>>,
 }
 
@@ -323,27 +324,27 @@ pub(crate) enum Job {
 }
 
 /// What a [`Job`] computes.
-pub(crate) enum Done {
+pub(crate) enum Done<E: Kept> {
     /// Centred modulus and its variance; the real part (but at the coarsest scale) and
     /// its variance; the centred modulus' spectrum and autocorrelation.
-    Band(Buf, f64, Option<Buf>, f64, Vec<C64>, Vec<f64>),
+    Band(Buf<E>, f64, Option<Buf<E>>, f64, Vec<Complex<E>>, Vec<f64>),
     /// Centred modulus and its variance, phase-doubled parts and their variances.
-    Expanded([Buf; 3], [f64; 3]),
-    /// The image in f64, its variance, spectrum and autocorrelation, `mean(r^3)` and
+    Expanded([Buf<E>; 3], [f64; 3]),
+    /// The image, its variance, spectrum and autocorrelation, `mean(r^3)` and
     /// `mean(r^4)`.
-    Recon(Buf, f64, Vec<C64>, Vec<f64>, f64, f64),
+    Recon(Buf<E>, f64, Vec<Complex<E>>, Vec<f64>, f64, f64),
 }
 
 /// Runs one [`Job`] on its band's values `c`.
 #[inline(always)]
-fn run_job<E: Float>(l: &PsLayout, c: &[E], job: Job) -> Done {
+fn run_job<E: Kept>(l: &PsLayout, c: &[E], job: Job) -> Done<E> {
     let (ns, w) = (l.n_scales, l.width);
     match job {
         Job::Band(s, _) => {
             let n = l.n_at(s);
             let (mag, sq) = centred(c, n, mean_modulus(c, n));
             let (re, rv) = if s + 1 < ns {
-                let (r, sq) = widened(&c[..n]);
+                let (r, sq) = copied(&c[..n]);
                 (Some(r), sq / n as f64)
             } else {
                 (None, sum_sq(&c[..n]) / n as f64)
@@ -361,12 +362,12 @@ fn run_job<E: Float>(l: &PsLayout, c: &[E], job: Job) -> Done {
         Job::Recon(k) => {
             let (h, wd) = l.dims[k];
             let n = h * wd;
-            let (r, sq) = widened(&c[..n]);
+            let (r, sq) = copied(&c[..n]);
             let spec = spectrum(&r, h, wd);
             let ac = autocorr(&spec, h, wd, w);
             let nf = n as f64;
-            let m3 = r.iter().map(|a| a * a * a).sum::<f64>() / nf;
-            let m4 = r.iter().map(|a| (a * a) * (a * a)).sum::<f64>() / nf;
+            let (m3, m4) = moments34(&r);
+            let (m3, m4) = (m3 / nf, m4 / nf);
             Done::Recon(r, sq / nf, spec, ac, m3, m4)
         }
     }
@@ -376,7 +377,7 @@ fn run_job<E: Float>(l: &PsLayout, c: &[E], job: Job) -> Done {
 /// [`crate::ops::SpectralPlan::analyze_then`] right after the band is computed, on the
 /// thread that computed it: its intermediates and autocorrelation (none for the highpass
 /// residual).
-pub(crate) fn band_job<E: Float>(l: &PsLayout, i: usize, c: &[E]) -> Option<(Job, Done)> {
+pub(crate) fn band_job<E: Kept>(l: &PsLayout, i: usize, c: &[E]) -> Option<(Job, Done<E>)> {
     let (ns, no) = (l.n_scales, l.n_orientations);
     let (nb, ne) = (ns * no, ns.saturating_sub(1) * no);
     let job = if i < nb {
@@ -401,14 +402,14 @@ pub(crate) fn band_job<E: Float>(l: &PsLayout, i: usize, c: &[E]) -> Option<(Job
 /// intermediates, the centred moduli's spectra and autocorrelations, the reconstructed
 /// images' spectra, autocorrelations and third and fourth moments.
 #[allow(clippy::type_complexity)]
-fn planes(
+fn planes<E: Kept>(
     l: &PsLayout,
-    done: Vec<Option<(Job, Done)>>,
+    done: Vec<Option<(Job, Done<E>)>>,
 ) -> (
-    Planes,
-    Vec<Vec<Vec<C64>>>,
+    Planes<E>,
+    Vec<Vec<Vec<Complex<E>>>>,
     Vec<Vec<Vec<f64>>>,
-    Vec<(Vec<C64>, Vec<f64>, f64, f64)>,
+    Vec<(Vec<Complex<E>>, Vec<f64>, f64, f64)>,
 ) {
     let (ns, no) = (l.n_scales, l.n_orientations);
     let mut p = Planes {
@@ -425,9 +426,10 @@ fn planes(
         recon: (0..=ns).map(|_| Buf::default()).collect(),
         recon_var: vec![0.0; ns + 1],
     };
-    let mut spec_mag: Vec<Vec<Vec<C64>>> = (0..ns).map(|_| vec![]).collect();
+    let mut spec_mag: Vec<Vec<Vec<Complex<E>>>> = (0..ns).map(|_| vec![]).collect();
     let mut ac_mag: Vec<Vec<Vec<f64>>> = (0..ns).map(|_| vec![]).collect();
-    let mut rec: Vec<Option<(Vec<C64>, Vec<f64>, f64, f64)>> = (0..=ns).map(|_| None).collect();
+    let mut rec: Vec<Option<(Vec<Complex<E>>, Vec<f64>, f64, f64)>> =
+        (0..=ns).map(|_| None).collect();
     for (j, d) in done.into_iter().flatten() {
         match (j, d) {
             (Job::Band(s, o), Done::Band(mag, v, re, rv, spec, ac)) => {
@@ -487,17 +489,31 @@ pub(super) fn pixel_stats(x: &[f64]) -> ([f64; 6], f64, f64) {
     )
 }
 
+/// `sum r^3` and `sum r^4` in f64.
+#[inline(always)]
+pub(super) fn moments34<S: Float>(r: &[S]) -> (f64, f64) {
+    let m3 = r
+        .iter()
+        .map(|a| a.as_f64() * a.as_f64() * a.as_f64())
+        .sum::<f64>();
+    let m4 = r
+        .iter()
+        .map(|a| (a.as_f64() * a.as_f64()) * (a.as_f64() * a.as_f64()))
+        .sum::<f64>();
+    (m3, m4)
+}
+
 /// The raw statistics (every entry, plenoptic's order) of one plane: image `x`, bands `y`.
 /// The raw statistics and what the adjoint needs. The bands' intermediates, then the
 /// correlations between them, are computed in independent pieces shared out over
 /// threads, each piece whole on one thread (the same bits on any number of threads).
 /// `done`: every band's [`band_job`], in the plan's order.
-pub(crate) fn forward<E: Float>(
+pub(crate) fn forward<E: Kept>(
     l: &PsLayout,
     x: &[f64],
     y: &[E],
-    done: Vec<Option<(Job, Done)>>,
-) -> (Vec<f64>, Saved) {
+    done: Vec<Option<(Job, Done<E>)>>,
+) -> (Vec<f64>, Saved<E>) {
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
     let g = groups(l);
@@ -525,15 +541,15 @@ pub(crate) fn forward<E: Float>(
             #[inline(always)]
             || match o1 {
                 None => {
-                    let mags: Vec<&[f64]> = p.mag[s].iter().map(|v| &v[..]).collect();
+                    let mags: Vec<&[E]> = p.mag[s].iter().map(|v| &v[..]).collect();
                     let pairs: Vec<(usize, usize)> = (0..no)
                         .flat_map(|o| (0..=o).map(move |o2| (o, o2)))
                         .collect();
                     blocked::dots(&mags, &mags, &pairs)
                 }
                 Some(o1) => {
-                    let a: Vec<&[f64]> = vec![&p.mag[s][o1][..], &p.re[s][o1][..]];
-                    let mut b: Vec<&[f64]> = p.emag[s].iter().map(|v| &v[..]).collect();
+                    let a: Vec<&[E]> = vec![&p.mag[s][o1][..], &p.re[s][o1][..]];
+                    let mut b: Vec<&[E]> = p.emag[s].iter().map(|v| &v[..]).collect();
                     b.extend(p.dbl[s].iter().map(|v| &v[..]));
                     let mut pairs: Vec<(usize, usize)> = (0..no).map(|o2| (0, o2)).collect();
                     pairs.extend((0..2 * no).map(|q| (1, no + q)));
