@@ -30,6 +30,10 @@ pub(crate) struct Pooled<E: Float>(Vec<E>);
 /// A buffer of `n` elements from this thread's pool (the smallest one that fits, or a
 /// new one); its contents are unspecified. Outside a synthesis loop (no [`ReuseTensors`])
 /// there is no pool: a new zeroed buffer, freed when dropped, as a plain `Vec`.
+///
+/// A pooled buffer more than twice as large as `n` is left for a larger request: cut to
+/// `n` it would come back short, and the next request of its full size would fill the
+/// rest with zeros (a Portilla-Simoncelli op's bands: 6 MB each iteration).
 pub(crate) fn take<E: Float>(n: usize) -> Pooled<E> {
     if !reusing() {
         return Pooled(vec![E::zero(); n]);
@@ -38,7 +42,7 @@ pub(crate) fn take<E: Float>(n: usize) -> Pooled<E> {
         let best = pool
             .iter()
             .enumerate()
-            .filter(|(_, v)| v.capacity() >= n)
+            .filter(|(_, v)| v.capacity() >= n && v.capacity() <= n.saturating_mul(2).max(64))
             .min_by_key(|(_, v)| v.capacity())
             .map(|(i, _)| i);
         best.map(|i| pool.swap_remove(i))
