@@ -12,6 +12,7 @@ use rustfft::num_complex::Complex;
 
 use super::fft2::{Fft2, C64};
 use crate::ops::par;
+use crate::ops::simd::avx2;
 use crate::tensor::{ByFloat, Float, PerFloat};
 
 /// One output band of a [`SpectralPlan`]: the centred `h x w` crop of the image's
@@ -371,39 +372,49 @@ impl SpectralPlan {
         let z = sized(z, n);
         // the band's spectrum, transposed: (bw x bh); the mask's zero columns are
         // zero rows here, which the transform skips
-        for (l, &c) in b.cols.iter().enumerate() {
-            let col = &spec[c * hh..(c + 1) * hh];
-            let zl = &mut z[l * bh..(l + 1) * bh];
-            if !b.live.iter().any(|r| r.contains(&l)) {
-                zl.fill(zero());
-                continue;
-            }
-            let ml = &m[l * bh..(l + 1) * bh];
-            for &(j, r, len) in &b.row_runs {
-                mul_into(&mut zl[j..j + len], &col[r..r + len], &ml[j..j + len], conj);
-            }
-        }
+        avx2(
+            #[inline(always)]
+            || {
+                for (l, &c) in b.cols.iter().enumerate() {
+                    let col = &spec[c * hh..(c + 1) * hh];
+                    let zl = &mut z[l * bh..(l + 1) * bh];
+                    if !b.live.iter().any(|r| r.contains(&l)) {
+                        zl.fill(zero());
+                        continue;
+                    }
+                    let ml = &m[l * bh..(l + 1) * bh];
+                    for &(j, r, len) in &b.row_runs {
+                        mul_into(&mut zl[j..j + len], &col[r..r + len], &ml[j..j + len], conj);
+                    }
+                }
+            },
+        );
         // the inverse DFT of the transposed spectrum, transposed: the band, row-major
         let all = 0..bh;
         let all = std::slice::from_ref(&all);
         let t = fft.fft2_t_pruned(z, bw, bh, true, &b.live, all);
         let s = E::of_f64(scale);
         let (re, im) = out.split_at_mut(n);
-        if add {
-            re.iter_mut()
-                .zip(t.iter())
-                .for_each(|(a, v)| *a += v.re * s);
-            if b.imag {
-                im.iter_mut()
-                    .zip(t.iter())
-                    .for_each(|(a, v)| *a += v.im * s);
-            }
-        } else {
-            re.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.re * s);
-            if b.imag {
-                im.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.im * s);
-            }
-        }
+        avx2(
+            #[inline(always)]
+            || {
+                if add {
+                    re.iter_mut()
+                        .zip(t.iter())
+                        .for_each(|(a, v)| *a += v.re * s);
+                    if b.imag {
+                        im.iter_mut()
+                            .zip(t.iter())
+                            .for_each(|(a, v)| *a += v.im * s);
+                    }
+                } else {
+                    re.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.re * s);
+                    if b.imag {
+                        im.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.im * s);
+                    }
+                }
+            },
+        );
     }
 
     /// The transposed image spectrum `sum over bands of pad(mask' * scale(band) *
@@ -493,36 +504,46 @@ impl SpectralPlan {
         let (bh, bw) = (b.h, b.w);
         let n = bh * bw;
         let z = sized(z, n);
-        if b.imag {
-            for ((zv, &re), &im) in z.iter_mut().zip(&y[..n]).zip(&y[n..2 * n]) {
-                *zv = Complex::new(re, im);
-            }
-        } else {
-            for (zv, &re) in z.iter_mut().zip(&y[..n]) {
-                *zv = Complex::new(re, E::zero());
-            }
-        }
+        avx2(
+            #[inline(always)]
+            || {
+                if b.imag {
+                    for ((zv, &re), &im) in z.iter_mut().zip(&y[..n]).zip(&y[n..2 * n]) {
+                        *zv = Complex::new(re, im);
+                    }
+                } else {
+                    for (zv, &re) in z.iter_mut().zip(&y[..n]) {
+                        *zv = Complex::new(re, E::zero());
+                    }
+                }
+            },
+        );
         // the band's DFT, transposed (bw x bh), as the mask (but in its zero columns)
         let all = 0..bh;
         let all = std::slice::from_ref(&all);
         let t = fft.fft2_t_pruned(z, bh, bw, false, all, &b.live);
         let s = E::of_f64(scale);
         let m = (E::pick(&MASK))(b);
-        for l in b.live.iter().flat_map(|r| r.clone()) {
-            let c = b.cols[l];
-            let col = &mut spec[c * hh..(c + 1) * hh];
-            let tl = &t[l * bh..(l + 1) * bh];
-            let ml = &m[l * bh..(l + 1) * bh];
-            for &(j, r, len) in &b.row_runs {
-                mul_add(
-                    &mut col[r..r + len],
-                    &tl[j..j + len],
-                    &ml[j..j + len],
-                    s,
-                    conj,
-                );
-            }
-        }
+        avx2(
+            #[inline(always)]
+            || {
+                for l in b.live.iter().flat_map(|r| r.clone()) {
+                    let c = b.cols[l];
+                    let col = &mut spec[c * hh..(c + 1) * hh];
+                    let tl = &t[l * bh..(l + 1) * bh];
+                    let ml = &m[l * bh..(l + 1) * bh];
+                    for &(j, r, len) in &b.row_runs {
+                        mul_add(
+                            &mut col[r..r + len],
+                            &tl[j..j + len],
+                            &ml[j..j + len],
+                            s,
+                            conj,
+                        );
+                    }
+                }
+            },
+        );
     }
 
     /// The inverse DFT of the transposed spectrum in `wk.spec`, row-major: `f(k, value)`
