@@ -9,6 +9,7 @@ use std::sync::Arc;
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 
+use crate::ops::simd::avx2;
 use crate::tensor::Float;
 
 /// A complex f64 value.
@@ -37,7 +38,12 @@ impl<E: Float> Default for Fft2<E> {
     }
 }
 
-/// `t[c * rows + r] = a[r * cols + c]` for the columns `c` in `cs`, by tiles.
+/// Side of the blocks a tile is copied by: each block's rows are read as a whole and
+/// written out as the transposed block's rows (the compiler turns them into shuffles).
+const BLOCK: usize = 4;
+
+/// `t[c * rows + r] = a[r * cols + c]` for the columns `c` in `cs`, by tiles of
+/// [`BLOCK`]-square blocks (compiled for AVX2 too).
 fn transpose<E: Float>(
     a: &[Complex<E>],
     t: &mut [Complex<E>],
@@ -45,15 +51,48 @@ fn transpose<E: Float>(
     cols: usize,
     cs: std::ops::Range<usize>,
 ) {
+    avx2(
+        #[inline(always)]
+        || transpose_tiles(a, t, rows, cols, cs),
+    )
+}
+
+#[inline(always)]
+fn transpose_tiles<E: Float>(
+    a: &[Complex<E>],
+    t: &mut [Complex<E>],
+    rows: usize,
+    cols: usize,
+    cs: std::ops::Range<usize>,
+) {
+    let one = |t: &mut [Complex<E>], r: usize, c: usize| t[c * rows + r] = a[r * cols + c];
     for r0 in (0..rows).step_by(TILE) {
         let r1 = (r0 + TILE).min(rows);
         for c0 in cs.clone().step_by(TILE) {
             let c1 = (c0 + TILE).min(cs.end);
-            for r in r0..r1 {
-                let src = &a[r * cols + c0..r * cols + c1];
-                for (k, v) in src.iter().enumerate() {
-                    t[(c0 + k) * rows + r] = *v;
+            let mut r = r0;
+            while r + BLOCK <= r1 {
+                let mut c = c0;
+                while c + BLOCK <= c1 {
+                    let block: [&[Complex<E>; BLOCK]; BLOCK] = std::array::from_fn(|i| {
+                        let o = (r + i) * cols + c;
+                        a[o..o + BLOCK].try_into().expect("a block row")
+                    });
+                    for j in 0..BLOCK {
+                        let o = (c + j) * rows + r;
+                        let out: &mut [Complex<E>; BLOCK] =
+                            (&mut t[o..o + BLOCK]).try_into().expect("a block column");
+                        *out = std::array::from_fn(|i| block[i][j]);
+                    }
+                    c += BLOCK;
                 }
+                for rr in r..r + BLOCK {
+                    (c..c1).for_each(|cc| one(t, rr, cc));
+                }
+                r += BLOCK;
+            }
+            for rr in r..r1 {
+                (c0..c1).for_each(|cc| one(t, rr, cc));
             }
         }
     }
