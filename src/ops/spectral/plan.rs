@@ -470,18 +470,19 @@ impl SpectralPlan {
         self.give_back(w2);
     }
 
-    /// The bands `0..k` and `k..` of [`Self::spectrum_of_bands`]'s two groups: `k` the
-    /// first band at which the transforms' sizes (elements) before it reach half.
+    /// The bands `0..k` and `k..` of [`Self::spectrum_of_bands`]'s two groups: `k` splits
+    /// the transforms' sizes (elements; a band's time is about proportional to its size)
+    /// closest to half.
     fn halves(&self) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
         let total: usize = self.bands.iter().map(|b| b.h * b.w).sum();
         let mut acc = 0;
-        let mut k = self.bands.len();
+        let (mut k, mut gap) = (0, total);
         for (i, b) in self.bands.iter().enumerate() {
-            if 2 * acc >= total {
-                k = i;
-                break;
-            }
             acc += b.h * b.w;
+            let g = (2 * acc).abs_diff(total);
+            if g < gap {
+                (k, gap) = (i + 1, g);
+            }
         }
         (0..k, k..self.bands.len())
     }
