@@ -206,6 +206,19 @@ mod tests {
     }
 
     #[test]
+    fn a_buffer_over_twice_the_size_asked_is_kept_for_a_larger_request() {
+        let guard = reuse_tensors();
+        let big = take::<f32>(10_000);
+        let ptr = big.as_ptr();
+        drop(big);
+        let small = take::<f32>(1_000);
+        assert_ne!(small.as_ptr(), ptr);
+        let again = take::<f32>(10_000);
+        assert_eq!(again.as_ptr(), ptr);
+        drop((small, again, guard));
+    }
+
+    #[test]
     fn outputs_are_the_values_with_and_without_reuse() {
         let mut v = take::<f32>(6);
         v.copy_from_slice(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
