@@ -213,7 +213,8 @@ fn adjoint_bands_lent<E: Kept>(
         {
             let mut src: Vec<&[E]> = p.mag[s].iter().map(|v| &v[..]).collect();
             src.extend(p.emag[s].iter().map(|v| &v[..]));
-            src.extend(p.re[s].iter().map(|v| &v[..]));
+            // the bands' real parts, read in the bands
+            src.extend((0..no).map(|o| &y[off.band[s][o]..off.band[s][o] + nn]));
             src.extend(p.dbl[s].iter().map(|v| &v[..]));
             let mut dst: Vec<&mut [E]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
             dst.extend(g_emags.iter_mut().map(|v| &mut v[..]));
@@ -284,7 +285,7 @@ fn adjoint_bands_lent<E: Kept>(
                         (gr * a, gr * b)
                     };
                     if s + 1 < ns {
-                        let (gre, re) = (&g_re[s][o][..nn], &p.re[s][o][..nn]);
+                        let (gre, re) = (&g_re[s][o][..nn], ca);
                         let c = E::of_f64(g_vr[s][o] * 2.0 / nf);
                         for i in 0..nn {
                             let (ma, mb) = modulus(i);
@@ -344,7 +345,7 @@ fn adjoint_bands_lent<E: Kept>(
                     let (h, wd) = l.dims[k];
                     let nn = h * wd;
                     let nf = nn as f64;
-                    let r = &p.recon[k][..nn];
+                    let r = &y[off.recon[k]..off.recon[k] + nn];
                     let v = p.recon_var[k];
                     let mut g_v = g_vrec[k];
                     g_v += g[gr.std + k] / (2.0 * v.sqrt());

@@ -225,17 +225,6 @@ fn mean_modulus<E: Float>(c: &[E], n: usize) -> f64 {
     (halving_sum(acc) + tail) / n as f64
 }
 
-/// A copy of `v`, and the sum of its squares.
-#[inline(always)]
-fn copied<E: Kept>(v: &[E]) -> (Buf<E>, f64) {
-    let ([b], [s]) = map_sums(
-        v.len(),
-        |o, i, n| o[0][..n].copy_from_slice(&v[i..i + n]),
-        |_, x| x.as_f64() * x.as_f64(),
-    );
-    (b, s)
-}
-
 /// The centred modulus `|z| - m` of a complex band (real part, then imaginary part, `n`
 /// each), and the sum of its squares.
 #[inline(always)]
@@ -289,12 +278,10 @@ pub(super) struct Planes<E: Kept> {
     /// Per scale: the doubled-phase real parts then imaginary parts (2 * n_orientations).
     pub dbl: Vec<Vec<Buf<E>>>,
     pub dbl_var: Vec<Vec<f64>>,
-    /// (scale, orientation) for all but the coarsest scale: the band's real part (the
-    /// cross-scale correlations read it), and for every scale its variance.
-    pub re: Vec<Vec<Buf<E>>>,
+    /// (scale, orientation): the variance of the band's real part (the cross-scale
+    /// correlations read the real part in the bands).
     pub re_var: Vec<Vec<f64>>,
-    /// The reconstructed low-pass images and their variances.
-    pub recon: Vec<Buf<E>>,
+    /// The variances of the reconstructed low-pass images (read in the bands).
     pub recon_var: Vec<f64>,
 }
 
@@ -325,34 +312,28 @@ pub(crate) enum Job {
 
 /// What a [`Job`] computes.
 pub(crate) enum Done<E: Kept> {
-    /// Centred modulus and its variance; the real part (but at the coarsest scale) and
-    /// its variance; the centred modulus' spectrum and autocorrelation.
-    Band(Buf<E>, f64, Option<Buf<E>>, f64, Vec<Complex<E>>, Vec<f64>),
+    /// Centred modulus and its variance; the real part's variance; the centred modulus'
+    /// spectrum and autocorrelation.
+    Band(Buf<E>, f64, f64, Vec<Complex<E>>, Vec<f64>),
     /// Centred modulus and its variance, phase-doubled parts and their variances.
     Expanded([Buf<E>; 3], [f64; 3]),
-    /// The image, its variance, spectrum and autocorrelation, `mean(r^3)` and
-    /// `mean(r^4)`.
-    Recon(Buf<E>, f64, Vec<Complex<E>>, Vec<f64>, f64, f64),
+    /// The image's variance, spectrum and autocorrelation, `mean(r^3)` and `mean(r^4)`.
+    Recon(f64, Vec<Complex<E>>, Vec<f64>, f64, f64),
 }
 
 /// Runs one [`Job`] on its band's values `c`.
 #[inline(always)]
 fn run_job<E: Kept>(l: &PsLayout, c: &[E], job: Job) -> Done<E> {
-    let (ns, w) = (l.n_scales, l.width);
+    let w = l.width;
     match job {
         Job::Band(s, _) => {
             let n = l.n_at(s);
             let (mag, sq) = centred(c, n, mean_modulus(c, n));
-            let (re, rv) = if s + 1 < ns {
-                let (r, sq) = copied(&c[..n]);
-                (Some(r), sq / n as f64)
-            } else {
-                (None, sum_sq(&c[..n]) / n as f64)
-            };
+            let rv = sum_sq(&c[..n]) / n as f64;
             let (h, wd) = l.dims[s];
             let spec = spectrum(&mag, h, wd);
             let ac = autocorr(&spec, h, wd, w);
-            Done::Band(mag, sq / n as f64, re, rv, spec, ac)
+            Done::Band(mag, sq / n as f64, rv, spec, ac)
         }
         Job::Expanded(s, _) => {
             let n = l.n_at(s);
@@ -362,13 +343,14 @@ fn run_job<E: Kept>(l: &PsLayout, c: &[E], job: Job) -> Done<E> {
         Job::Recon(k) => {
             let (h, wd) = l.dims[k];
             let n = h * wd;
-            let (r, sq) = copied(&c[..n]);
-            let spec = spectrum(&r, h, wd);
+            let r = &c[..n];
+            let sq = sum_sq(r);
+            let spec = spectrum(r, h, wd);
             let ac = autocorr(&spec, h, wd, w);
             let nf = n as f64;
-            let (m3, m4) = moments34(&r);
+            let (m3, m4) = moments34(r);
             let (m3, m4) = (m3 / nf, m4 / nf);
-            Done::Recon(r, sq / nf, spec, ac, m3, m4)
+            Done::Recon(sq / nf, spec, ac, m3, m4)
         }
     }
 }
@@ -421,9 +403,7 @@ fn planes<E: Kept>(
             .map(|_| (0..2 * no).map(|_| Buf::default()).collect())
             .collect(),
         dbl_var: vec![vec![0.0; 2 * no]; ns.saturating_sub(1)],
-        re: (0..ns.saturating_sub(1)).map(|_| vec![]).collect(),
         re_var: vec![vec![0.0; no]; ns],
-        recon: (0..=ns).map(|_| Buf::default()).collect(),
         recon_var: vec![0.0; ns + 1],
     };
     let mut spec_mag: Vec<Vec<Vec<Complex<E>>>> = (0..ns).map(|_| vec![]).collect();
@@ -432,13 +412,10 @@ fn planes<E: Kept>(
         (0..=ns).map(|_| None).collect();
     for (j, d) in done.into_iter().flatten() {
         match (j, d) {
-            (Job::Band(s, o), Done::Band(mag, v, re, rv, spec, ac)) => {
+            (Job::Band(s, o), Done::Band(mag, v, rv, spec, ac)) => {
                 p.mag[s].push(mag);
                 p.mag_var[s][o] = v;
                 p.re_var[s][o] = rv;
-                if let Some(re) = re {
-                    p.re[s].push(re);
-                }
                 spec_mag[s].push(spec);
                 ac_mag[s].push(ac);
             }
@@ -450,8 +427,7 @@ fn planes<E: Kept>(
                 p.dbl_var[s][o] = vre;
                 p.dbl_var[s][no + o] = vim;
             }
-            (Job::Recon(k), Done::Recon(r, v, spec, ac, m3, m4)) => {
-                p.recon[k] = r;
+            (Job::Recon(k), Done::Recon(v, spec, ac, m3, m4)) => {
                 p.recon_var[k] = v;
                 rec[k] = Some((spec, ac, m3, m4));
             }
@@ -548,7 +524,8 @@ pub(crate) fn forward<E: Kept>(
                     blocked::dots(&mags, &mags, &pairs)
                 }
                 Some(o1) => {
-                    let a: Vec<&[E]> = vec![&p.mag[s][o1][..], &p.re[s][o1][..]];
+                    let ob = off.band[s][o1];
+                    let a: Vec<&[E]> = vec![&p.mag[s][o1][..], &y[ob..ob + l.n_at(s)]];
                     let mut b: Vec<&[E]> = p.emag[s].iter().map(|v| &v[..]).collect();
                     b.extend(p.dbl[s].iter().map(|v| &v[..]));
                     let mut pairs: Vec<(usize, usize)> = (0..no).map(|o2| (0, o2)).collect();
