@@ -5,7 +5,7 @@
 use super::autocorr::autocorr_adjoint;
 use super::blocked;
 use super::buffers::{self, Buf, Kept};
-use super::host::{abs, groups, mean, moments34, pixel_stats, Saved};
+use super::host::{abs, groups, mean, pixel_stats, Saved};
 use super::PsLayout;
 use crate::ops::par;
 use crate::ops::simd::avx2;
@@ -355,8 +355,7 @@ fn adjoint_bands_lent<E: Kept>(
                     } else {
                         (g[gr.skew + k], g[gr.kurt + k])
                     };
-                    let (m3, m4) = moments34(r);
-                    let (m3, m4) = (m3 / nf, m4 / nf);
+                    let (m3, m4) = p.recon_m34[k];
                     g_v += -1.5 * m3 * v.powf(-2.5) * gs - 2.0 * m4 * v.powi(-3) * gk;
                     let (c3, c4) = (gs * v.powf(-1.5) * 3.0 / nf, gk / (v * v) * 4.0 / nf);
                     let (c2, c3, c4) = (E::of_f64(g_v * 2.0), E::of_f64(c3), E::of_f64(c4));

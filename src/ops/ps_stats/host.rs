@@ -281,8 +281,10 @@ pub(super) struct Planes<E: Kept> {
     /// (scale, orientation): the variance of the band's real part (the cross-scale
     /// correlations read the real part in the bands).
     pub re_var: Vec<Vec<f64>>,
-    /// The variances of the reconstructed low-pass images (read in the bands).
+    /// The variances of the reconstructed low-pass images (read in the bands), and
+    /// their `mean(r^3)` and `mean(r^4)`.
     pub recon_var: Vec<f64>,
+    pub recon_m34: Vec<(f64, f64)>,
 }
 
 /// What the forward of one plane keeps for its adjoint.
@@ -381,8 +383,9 @@ pub(crate) fn band_job<E: Kept>(l: &PsLayout, i: usize, c: &[E]) -> Option<(Job,
 }
 
 /// The forward's first pass gathered: from every band's [`band_job`], the
-/// intermediates, the centred moduli's spectra and autocorrelations, the reconstructed
-/// images' spectra, autocorrelations and third and fourth moments.
+/// intermediates (with the reconstructed images' third and fourth moments), the centred
+/// moduli's spectra and autocorrelations, the reconstructed images' spectra and
+/// autocorrelations.
 #[allow(clippy::type_complexity)]
 fn planes<E: Kept>(
     l: &PsLayout,
@@ -391,7 +394,7 @@ fn planes<E: Kept>(
     Planes<E>,
     Vec<Vec<Vec<Complex<E>>>>,
     Vec<Vec<Vec<f64>>>,
-    Vec<(Vec<Complex<E>>, Vec<f64>, f64, f64)>,
+    Vec<(Vec<Complex<E>>, Vec<f64>)>,
 ) {
     let (ns, no) = (l.n_scales, l.n_orientations);
     let mut p = Planes {
@@ -405,11 +408,11 @@ fn planes<E: Kept>(
         dbl_var: vec![vec![0.0; 2 * no]; ns.saturating_sub(1)],
         re_var: vec![vec![0.0; no]; ns],
         recon_var: vec![0.0; ns + 1],
+        recon_m34: vec![(0.0, 0.0); ns + 1],
     };
     let mut spec_mag: Vec<Vec<Vec<Complex<E>>>> = (0..ns).map(|_| vec![]).collect();
     let mut ac_mag: Vec<Vec<Vec<f64>>> = (0..ns).map(|_| vec![]).collect();
-    let mut rec: Vec<Option<(Vec<Complex<E>>, Vec<f64>, f64, f64)>> =
-        (0..=ns).map(|_| None).collect();
+    let mut rec: Vec<Option<(Vec<Complex<E>>, Vec<f64>)>> = (0..=ns).map(|_| None).collect();
     for (j, d) in done.into_iter().flatten() {
         match (j, d) {
             (Job::Band(s, o), Done::Band(mag, v, rv, spec, ac)) => {
@@ -429,7 +432,8 @@ fn planes<E: Kept>(
             }
             (Job::Recon(k), Done::Recon(v, spec, ac, m3, m4)) => {
                 p.recon_var[k] = v;
-                rec[k] = Some((spec, ac, m3, m4));
+                p.recon_m34[k] = (m3, m4);
+                rec[k] = Some((spec, ac));
             }
             _ => unreachable!("each job's own result"),
         }
@@ -467,7 +471,7 @@ pub(super) fn pixel_stats(x: &[f64]) -> ([f64; 6], f64, f64) {
 
 /// `sum r^3` and `sum r^4` in f64.
 #[inline(always)]
-pub(super) fn moments34<S: Float>(r: &[S]) -> (f64, f64) {
+fn moments34<S: Float>(r: &[S]) -> (f64, f64) {
     let m3 = r
         .iter()
         .map(|a| a.as_f64() * a.as_f64() * a.as_f64())
@@ -577,8 +581,8 @@ pub(crate) fn forward<E: Kept>(
         }
     }
     let (mut spec_rec, mut ac_rec) = (vec![], vec![]);
-    for (k, (spec, ac, m3, m4)) in rec.into_iter().enumerate() {
-        let v = p.recon_var[k];
+    for (k, (spec, ac)) in rec.into_iter().enumerate() {
+        let (v, (m3, m4)) = (p.recon_var[k], p.recon_m34[k]);
         for (a, c) in ac.iter().enumerate() {
             out[g.acr + a * (ns + 1) + k] = if a == (w / 2) * (w + 1) { 1.0 } else { c / v };
         }
