@@ -5,50 +5,56 @@
 use super::autocorr::autocorr_adjoint;
 use super::blocked;
 use super::buffers::{self, Buf, Kept};
-use super::host::{abs, groups, mean, pixel_stats, Saved};
+use super::host::{abs, groups, mean, PixelMoments, Saved};
 use super::PsLayout;
 use crate::ops::par;
 use crate::ops::simd::avx2;
 use crate::tensor::Float;
 
 /// Adds the gradient of `sum(g * forward(x, y))` with respect to the image `x` (it enters
-/// only the pixel statistics) into `gx`.
-pub(crate) fn adjoint_image<E: Float>(x: &[f64], g: &[f64], gx: &mut [E]) {
-    let (pix, m3, m4) = pixel_stats(x);
+/// only the pixel statistics) into `gx`: `pix` the pixel statistics and `mom` the central
+/// moments the forward computed on `x`.
+pub(crate) fn adjoint_image<E: Float>(
+    x: &[f64],
+    pix: &[f64],
+    mom: PixelMoments,
+    g: &[f64],
+    gx: &mut [E],
+) {
     let n = x.len() as f64;
-    let (m, var) = (pix[0], pix[1]);
+    let (m, var, min, max) = (pix[0], pix[1], pix[4], pix[5]);
+    let PixelMoments { m2, m3, m4 } = mom;
     let gv = g[1] - 1.5 * m3 * var.powf(-2.5) * g[2] - 2.0 * m4 * var.powi(-3) * g[3];
     let (g3, g4) = (g[2] * var.powf(-1.5), g[3] / (var * var));
-    let mean_d2 = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n;
-    let mean_d3 = m3;
-    // min and max: the gradient shared by the pixels that take the value
-    let count = |t: f64| x.iter().filter(|v| **v == t).count() as f64;
-    let (gmin, gmax) = (
-        if g[4] != 0.0 {
-            g[4] / count(pix[4])
-        } else {
-            0.0
+    avx2(
+        #[inline(always)]
+        || {
+            // min and max: the gradient shared by the pixels that take the value
+            let (mut n_min, mut n_max) = (0usize, 0usize);
+            if g[4] != 0.0 || g[5] != 0.0 {
+                for &v in x {
+                    n_min += usize::from(v == min);
+                    n_max += usize::from(v == max);
+                }
+            }
+            let share = |gm: f64, count: usize| if gm != 0.0 { gm / count as f64 } else { 0.0 };
+            let (gmin, gmax) = (share(g[4], n_min), share(g[5], n_max));
+            for (gxp, &v) in gx.iter_mut().zip(x) {
+                let d = v - m;
+                let mut t = g[0] / n
+                    + gv * 2.0 * d / (n - 1.0)
+                    + g3 * 3.0 / n * (d * d - m2)
+                    + g4 * 4.0 / n * (d * d * d - m3);
+                if v == min {
+                    t += gmin;
+                }
+                if v == max {
+                    t += gmax;
+                }
+                *gxp += E::of_f64(t);
+            }
         },
-        if g[5] != 0.0 {
-            g[5] / count(pix[5])
-        } else {
-            0.0
-        },
-    );
-    for (gxp, v) in gx.iter_mut().zip(x) {
-        let d = v - m;
-        let mut t = g[0] / n
-            + gv * 2.0 * d / (n - 1.0)
-            + g3 * 3.0 / n * (d * d - mean_d2)
-            + g4 * 4.0 / n * (d * d * d - mean_d3);
-        if *v == pix[4] {
-            t += gmin;
-        }
-        if *v == pix[5] {
-            t += gmax;
-        }
-        *gxp += E::of_f64(t);
-    }
+    )
 }
 
 /// The gradient of `sum(g * forward(x, y))` with respect to the bands `y`, written into
@@ -121,11 +127,14 @@ fn adjoint_bands_lent<E: Kept>(
         }
         jobs.push((&saved.spec_rec[k][..], k, gacs));
     }
-    let total = jobs.iter().map(|(_, s, _)| l.n_at(*s)).sum();
-    let mut g_ac = par::map(jobs, total, |(spec, s, gacs)| {
-        let (h, wd) = l.dims[s];
-        lent.run(|| autocorr_adjoint(spec, h, wd, w, &gacs))
-    })
+    let mut g_ac = par::map(
+        jobs,
+        |(_, s, _)| l.n_at(*s),
+        |(spec, s, gacs)| {
+            let (h, wd) = l.dims[s];
+            lent.run(|| autocorr_adjoint(spec, h, wd, w, &gacs))
+        },
+    )
     .into_iter();
     let mut g_mag: Vec<Vec<Buf<E>>> = (0..ns)
         .map(|_| {
@@ -260,114 +269,117 @@ fn adjoint_bands_lent<E: Kept>(
         at = o + n;
         jobs.push((part, a));
     }
-    let total = l.bands_len;
-    par::map(jobs, total, |(part, gy)| {
-        avx2(
-            #[inline(always)]
-            || match part {
-                Part::Band(s, o, gmv) => {
-                    let nn = l.n_at(s);
-                    let nf = nn as f64;
-                    let ob = off.band[s][o];
-                    let gm = plus_scaled_mean(gmv, g_mv[s][o], &p.mag[s][o], nf);
-                    let gm = E::of_f64(gm);
-                    let (ca, cb) = y[ob..ob + 2 * nn].split_at(nn);
-                    let (gya, gyb) = gy.split_at_mut(nn);
-                    let gmv = &gmv[..nn];
-                    let modulus = |i: usize| {
-                        let (a, b, r) = (ca[i], cb[i], abs(ca[i], cb[i]));
-                        let inv = if r > E::zero() {
-                            E::one() / r
-                        } else {
-                            E::zero()
+    par::map(
+        jobs,
+        |(_, gy)| gy.len(),
+        |(part, gy)| {
+            avx2(
+                #[inline(always)]
+                || match part {
+                    Part::Band(s, o, gmv) => {
+                        let nn = l.n_at(s);
+                        let nf = nn as f64;
+                        let ob = off.band[s][o];
+                        let gm = plus_scaled_mean(gmv, g_mv[s][o], &p.mag[s][o], nf);
+                        let gm = E::of_f64(gm);
+                        let (ca, cb) = y[ob..ob + 2 * nn].split_at(nn);
+                        let (gya, gyb) = gy.split_at_mut(nn);
+                        let gmv = &gmv[..nn];
+                        let modulus = |i: usize| {
+                            let (a, b, r) = (ca[i], cb[i], abs(ca[i], cb[i]));
+                            let inv = if r > E::zero() {
+                                E::one() / r
+                            } else {
+                                E::zero()
+                            };
+                            let gr = (gmv[i] - gm) * inv;
+                            (gr * a, gr * b)
                         };
-                        let gr = (gmv[i] - gm) * inv;
-                        (gr * a, gr * b)
-                    };
-                    if s + 1 < ns {
-                        let (gre, re) = (&g_re[s][o][..nn], ca);
-                        let c = E::of_f64(g_vr[s][o] * 2.0 / nf);
-                        for i in 0..nn {
-                            let (ma, mb) = modulus(i);
-                            gya[i] = (gre[i] + c * re[i]) + ma;
-                            gyb[i] = mb;
-                        }
-                    } else {
-                        for i in 0..nn {
-                            let (ma, mb) = modulus(i);
-                            gya[i] = ma;
-                            gyb[i] = mb;
-                        }
-                    }
-                }
-                // through the phase doubling (re = (a^2 - b^2) / r, im = 2ab / r,
-                // r = |a + ib|) and through the centred modulus
-                Part::Expanded(s, o, ge) => {
-                    let nn = l.n_at(s);
-                    let nf = nn as f64;
-                    let oe = off.expanded[s][o];
-                    let gm = E::of_f64(plus_scaled_mean(ge, g_ev[s][o], &p.emag[s][o], nf));
-                    let (cre, cim) = (
-                        E::of_f64(g_dv[s][o] * 2.0),
-                        E::of_f64(g_dv[s][no + o] * 2.0),
-                    );
-                    let (dre, dim) = (&p.dbl[s][o][..nn], &p.dbl[s][no + o][..nn]);
-                    let (gre, gim) = (&g_dbl[s][o][..nn], &g_dbl[s][no + o][..nn]);
-                    let (ea, eb) = y[oe..oe + 2 * nn].split_at(nn);
-                    let (gya, gyb) = gy.split_at_mut(nn);
-                    let ge = &ge[..nn];
-                    let (two, nf) = (E::of_f64(2.0), E::of_f64(nf));
-                    for i in 0..nn {
-                        let (a, b, r) = (ea[i], eb[i], abs(ea[i], eb[i]));
-                        let inv = if r > E::zero() {
-                            E::one() / r
+                        if s + 1 < ns {
+                            let (gre, re) = (&g_re[s][o][..nn], ca);
+                            let c = E::of_f64(g_vr[s][o] * 2.0 / nf);
+                            for i in 0..nn {
+                                let (ma, mb) = modulus(i);
+                                gya[i] = (gre[i] + c * re[i]) + ma;
+                                gyb[i] = mb;
+                            }
                         } else {
-                            E::zero()
+                            for i in 0..nn {
+                                let (ma, mb) = modulus(i);
+                                gya[i] = ma;
+                                gyb[i] = mb;
+                            }
+                        }
+                    }
+                    // through the phase doubling (re = (a^2 - b^2) / r, im = 2ab / r,
+                    // r = |a + ib|) and through the centred modulus
+                    Part::Expanded(s, o, ge) => {
+                        let nn = l.n_at(s);
+                        let nf = nn as f64;
+                        let oe = off.expanded[s][o];
+                        let gm = E::of_f64(plus_scaled_mean(ge, g_ev[s][o], &p.emag[s][o], nf));
+                        let (cre, cim) = (
+                            E::of_f64(g_dv[s][o] * 2.0),
+                            E::of_f64(g_dv[s][no + o] * 2.0),
+                        );
+                        let (dre, dim) = (&p.dbl[s][o][..nn], &p.dbl[s][no + o][..nn]);
+                        let (gre, gim) = (&g_dbl[s][o][..nn], &g_dbl[s][no + o][..nn]);
+                        let (ea, eb) = y[oe..oe + 2 * nn].split_at(nn);
+                        let (gya, gyb) = gy.split_at_mut(nn);
+                        let ge = &ge[..nn];
+                        let (two, nf) = (E::of_f64(2.0), E::of_f64(nf));
+                        for i in 0..nn {
+                            let (a, b, r) = (ea[i], eb[i], abs(ea[i], eb[i]));
+                            let inv = if r > E::zero() {
+                                E::one() / r
+                            } else {
+                                E::zero()
+                            };
+                            let gu = gre[i] + cre * dre[i] / nf;
+                            let gt = gim[i] + cim * dim[i] / nf;
+                            let (u, t) = ((a * a - b * b) * inv, two * a * b * inv);
+                            let q = gu * u + gt * t;
+                            let gmod = (ge[i] - gm) * inv;
+                            gya[i] = inv * (two * (gu * a + gt * b) - a * inv * q) + gmod * a;
+                            gyb[i] = inv * (two * (gt * a - gu * b) - b * inv * q) + gmod * b;
+                        }
+                    }
+                    Part::Highpass => {
+                        let nh = l.n_at(0);
+                        let hp = &y[off.highpass..off.highpass + nh];
+                        let (c, nh) = (E::of_f64(g[gr.hp] * 2.0), E::of_f64(nh as f64));
+                        for (t, v) in gy.iter_mut().zip(hp) {
+                            *t = c * *v / nh;
+                        }
+                    }
+                    Part::Recon(k, gr_img) => {
+                        let (h, wd) = l.dims[k];
+                        let nn = h * wd;
+                        let nf = nn as f64;
+                        let r = &y[off.recon[k]..off.recon[k] + nn];
+                        let v = p.recon_var[k];
+                        let mut g_v = g_vrec[k];
+                        g_v += g[gr.std + k] / (2.0 * v.sqrt());
+                        let unstable = v / var < l.resolution;
+                        let (gs, gk) = if unstable {
+                            (0.0, 0.0)
+                        } else {
+                            (g[gr.skew + k], g[gr.kurt + k])
                         };
-                        let gu = gre[i] + cre * dre[i] / nf;
-                        let gt = gim[i] + cim * dim[i] / nf;
-                        let (u, t) = ((a * a - b * b) * inv, two * a * b * inv);
-                        let q = gu * u + gt * t;
-                        let gmod = (ge[i] - gm) * inv;
-                        gya[i] = inv * (two * (gu * a + gt * b) - a * inv * q) + gmod * a;
-                        gyb[i] = inv * (two * (gt * a - gu * b) - b * inv * q) + gmod * b;
+                        let (m3, m4) = p.recon_m34[k];
+                        g_v += -1.5 * m3 * v.powf(-2.5) * gs - 2.0 * m4 * v.powi(-3) * gk;
+                        let (c3, c4) = (gs * v.powf(-1.5) * 3.0 / nf, gk / (v * v) * 4.0 / nf);
+                        let (c2, c3, c4) = (E::of_f64(g_v * 2.0), E::of_f64(c3), E::of_f64(c4));
+                        let nf = E::of_f64(nf);
+                        for i in 0..nn {
+                            let a = r[i];
+                            gy[i] = gr_img[i] + c2 * a / nf + c3 * a * a + c4 * a * a * a;
+                        }
                     }
-                }
-                Part::Highpass => {
-                    let nh = l.n_at(0);
-                    let hp = &y[off.highpass..off.highpass + nh];
-                    let (c, nh) = (E::of_f64(g[gr.hp] * 2.0), E::of_f64(nh as f64));
-                    for (t, v) in gy.iter_mut().zip(hp) {
-                        *t = c * *v / nh;
-                    }
-                }
-                Part::Recon(k, gr_img) => {
-                    let (h, wd) = l.dims[k];
-                    let nn = h * wd;
-                    let nf = nn as f64;
-                    let r = &y[off.recon[k]..off.recon[k] + nn];
-                    let v = p.recon_var[k];
-                    let mut g_v = g_vrec[k];
-                    g_v += g[gr.std + k] / (2.0 * v.sqrt());
-                    let unstable = v / var < l.resolution;
-                    let (gs, gk) = if unstable {
-                        (0.0, 0.0)
-                    } else {
-                        (g[gr.skew + k], g[gr.kurt + k])
-                    };
-                    let (m3, m4) = p.recon_m34[k];
-                    g_v += -1.5 * m3 * v.powf(-2.5) * gs - 2.0 * m4 * v.powi(-3) * gk;
-                    let (c3, c4) = (gs * v.powf(-1.5) * 3.0 / nf, gk / (v * v) * 4.0 / nf);
-                    let (c2, c3, c4) = (E::of_f64(g_v * 2.0), E::of_f64(c3), E::of_f64(c4));
-                    let nf = E::of_f64(nf);
-                    for i in 0..nn {
-                        let a = r[i];
-                        gy[i] = gr_img[i] + c2 * a / nf + c3 * a * a + c4 * a * a * a;
-                    }
-                }
-            },
-        )
-    });
+                },
+            )
+        },
+    );
 }
 
 /// One per-band pass of [`adjoint_bands`], with the gradient buffer it finishes.

@@ -153,7 +153,7 @@ pub(crate) fn axpys<S: Float>(
     let body = n / LANES * LANES;
     // whole chunks of the values, each destination cut alike: the chunks are independent
     // (every value's sum is the same whichever chunk it is in), shared out over threads
-    let total = body * (src.len() + dst.len());
+    let width = src.len() + dst.len();
     let mut chunks: Vec<(usize, Vec<&mut [S]>)> = (0..body)
         .step_by(AXPY_CHUNK)
         .map(|i0| (i0, Vec::with_capacity(dst.len())))
@@ -163,28 +163,32 @@ pub(crate) fn axpys<S: Float>(
             chunks[c].1.push(piece);
         }
     }
-    par::map(chunks, total, |(c0, mut ys)| {
-        crate::ops::simd::avx2(
-            #[inline(always)]
-            || {
-                let len = ys.first().map_or(0, |y| y.len());
-                for i0 in (0..len).step_by(AXPY_BLOCK) {
-                    let i1 = (i0 + AXPY_BLOCK).min(len);
-                    for (&(k, g), (js, cs)) in runs.iter().zip(&plans) {
-                        let ys = &mut ys[k..k + g];
-                        let zero = k >= fresh;
-                        let r = (c0 + i0)..(c0 + i1);
-                        match g {
-                            4 => run::<4, S>(src, ys, js, cs, r, i0, zero),
-                            3 => run::<3, S>(src, ys, js, cs, r, i0, zero),
-                            2 => run::<2, S>(src, ys, js, cs, r, i0, zero),
-                            _ => run::<1, S>(src, ys, js, cs, r, i0, zero),
+    par::map(
+        chunks,
+        |(_, ys)| width * ys.first().map_or(0, |y| y.len()),
+        |(c0, mut ys)| {
+            crate::ops::simd::avx2(
+                #[inline(always)]
+                || {
+                    let len = ys.first().map_or(0, |y| y.len());
+                    for i0 in (0..len).step_by(AXPY_BLOCK) {
+                        let i1 = (i0 + AXPY_BLOCK).min(len);
+                        for (&(k, g), (js, cs)) in runs.iter().zip(&plans) {
+                            let ys = &mut ys[k..k + g];
+                            let zero = k >= fresh;
+                            let r = (c0 + i0)..(c0 + i1);
+                            match g {
+                                4 => run::<4, S>(src, ys, js, cs, r, i0, zero),
+                                3 => run::<3, S>(src, ys, js, cs, r, i0, zero),
+                                2 => run::<2, S>(src, ys, js, cs, r, i0, zero),
+                                _ => run::<1, S>(src, ys, js, cs, r, i0, zero),
+                            }
                         }
                     }
-                }
-            },
-        )
-    });
+                },
+            )
+        },
+    );
     for (k, (y, ts)) in dst.iter_mut().zip(&by_dst).enumerate() {
         if k >= fresh && !ts.is_empty() {
             y[body..].fill(S::zero());

@@ -116,7 +116,8 @@ impl<E: Kept> HostOp1<E> for Stats<E> {
             let gxp = &mut gx[p * nx..(p + 1) * nx];
             adjoint::adjoint_bands(l, &plane.y, &plane.saved, &g, &mut t);
             l.plan.analyze_adjoint(&t, gxp, &mut wk);
-            adjoint::adjoint_image(&plane.x, &g, gxp);
+            let saved = &plane.saved;
+            adjoint::adjoint_image(&plane.x, &saved.raw[..6], saved.pix_moments, &g, gxp);
         }
         l.plan.give_back(wk);
     }

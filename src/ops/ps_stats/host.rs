@@ -291,6 +291,8 @@ pub(super) struct Planes<E: Kept> {
 pub(crate) struct Saved<E: Kept> {
     /// The raw statistics.
     pub(super) raw: Vec<f64>,
+    /// The image's central moments.
+    pub(super) pix_moments: PixelMoments,
     pub(super) p: Planes<E>,
     /// (scale, orientation): the centred modulus' spectrum and autocorrelation.
     pub(super) spec_mag: Vec<Vec<Vec<Complex<E>>>>,
@@ -445,27 +447,36 @@ fn planes<E: Kept>(
     (p, spec_mag, ac_mag, rec)
 }
 
+/// What the pixel statistics' gradient needs besides the statistics: the central
+/// moments `mean(d^2)`, `mean(d^3)`, `mean(d^4)` (`d` a pixel minus the mean).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct PixelMoments {
+    pub(super) m2: f64,
+    pub(super) m3: f64,
+    pub(super) m4: f64,
+}
+
 /// Pixel statistics of `x`: mean, unbiased variance, skew, kurtosis, min, max, and the
-/// central moments `mean(d^3)`, `mean(d^4)`.
+/// central moments. One pass for the mean, one for the rest.
 #[inline(always)]
-pub(super) fn pixel_stats(x: &[f64]) -> ([f64; 6], f64, f64) {
+pub(super) fn pixel_stats(x: &[f64]) -> ([f64; 6], PixelMoments) {
     let n = x.len() as f64;
     let m = mean(x);
     let (mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0);
-    for v in x {
+    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &v in x {
         let d = v - m;
         s2 += d * d;
         s3 += d * d * d;
         s4 += d * d * d * d;
+        min = f64::min(min, v);
+        max = f64::max(max, v);
     }
     let var = s2 / (n - 1.0);
     let (m3, m4) = (s3 / n, s4 / n);
-    let min = x.iter().cloned().fold(f64::INFINITY, f64::min);
-    let max = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     (
         [m, var, m3 / var.powf(1.5), m4 / (var * var), min, max],
-        m3,
-        m4,
+        PixelMoments { m2: s2 / n, m3, m4 },
     )
 }
 
@@ -499,7 +510,7 @@ pub(crate) fn forward<E: Kept>(
     let g = groups(l);
     let (p, spec_mag, ac_mag, rec) = planes(l, done);
     let mut out = vec![0.0; l.raw_len()];
-    let (pix, _, _) = avx2(
+    let (pix, pix_moments) = avx2(
         #[inline(always)]
         || pixel_stats(x),
     );
@@ -515,8 +526,12 @@ pub(crate) fn forward<E: Kept>(
             jobs.extend((0..no).map(|o1| (s, Some(o1))));
         }
     }
-    let total = jobs.iter().map(|&(s, _)| 12 * l.n_at(s)).sum();
-    let dots = par::map(jobs.clone(), total, |(s, o1)| {
+    // (dot products per job: the orientation pairs, or 3 per coarser orientation)
+    let size = |&(s, o1): &(usize, Option<usize>)| match o1 {
+        None => no * (no + 1) / 2 * l.n_at(s),
+        Some(_) => 3 * no * l.n_at(s),
+    };
+    let dots = par::map(jobs.clone(), size, |(s, o1)| {
         avx2(
             #[inline(always)]
             || match o1 {
@@ -600,6 +615,7 @@ pub(crate) fn forward<E: Kept>(
     ) / l.n_at(0) as f64;
     let saved = Saved {
         raw: out.clone(),
+        pix_moments,
         p,
         spec_mag,
         ac_mag,

@@ -343,12 +343,16 @@ impl SpectralPlan {
                 })
                 .collect();
         }
-        par::map(jobs, self.len(), |(i, b, o)| {
-            let mut w = self.work::<E>();
-            self.to_band(b, spec, &mut w.fft, &mut w.z, conj, scale(b), o, add);
-            self.give_back(w);
-            then(i, o)
-        })
+        par::map(
+            jobs,
+            |(_, b, _)| b.len(),
+            |(i, b, o)| {
+                let mut w = self.work::<E>();
+                self.to_band(b, spec, &mut w.fft, &mut w.z, conj, scale(b), o, add);
+                self.give_back(w);
+                then(i, o)
+            },
+        )
     }
 
     /// One band of [`Self::to_bands`] from the transposed image spectrum `spec`, into
@@ -421,7 +425,7 @@ impl SpectralPlan {
     /// dft(band))` into `wk.spec`, the bands read from `y` (real and imaginary planes).
     /// The bands are summed in two groups of about equal work, fixed by the plan
     /// ([`Self::halves`]), each in the bands' order, then the second group's sum added to
-    /// the first's: the two groups run on two threads when [`par::worth`] it, with the
+    /// the first's: the two groups run on two threads when worth it ([`par::join`]), with the
     /// same result on one.
     fn spectrum_of_bands<E: Float>(
         &self,
@@ -453,15 +457,11 @@ impl SpectralPlan {
         let mut w2 = self.work::<E>();
         let mut spec = std::mem::take(&mut wk.spec);
         let mut spec2 = std::mem::take(&mut w2.spec);
-        if par::worth(2, self.len() / 2) {
-            rayon::join(
-                || group(first, wk, &mut spec),
-                || group(second, &mut w2, &mut spec2),
-            );
-        } else {
-            group(first, wk, &mut spec);
-            group(second, &mut w2, &mut spec2);
-        }
+        par::join(
+            self.len(),
+            || group(first, wk, &mut spec),
+            || group(second, &mut w2, &mut spec2),
+        );
         for (a, b) in spec[..n].iter_mut().zip(&spec2[..n]) {
             *a = Complex::new(a.re + b.re, a.im + b.im);
         }
