@@ -9,11 +9,15 @@ use std::sync::Arc;
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 
+use crate::ops::par;
 use crate::ops::simd::avx2;
 use crate::tensor::Float;
 
 /// A complex f64 value.
 pub(crate) type C64 = Complex<f64>;
+
+/// Pieces a shared transform's rows (then columns) are cut into.
+const PIECES: usize = 4;
 
 /// Block side of the cache-friendly transpose.
 const TILE: usize = 16;
@@ -42,8 +46,9 @@ impl<E: Float> Default for Fft2<E> {
 /// written out as the transposed block's rows (the compiler turns them into shuffles).
 const BLOCK: usize = 4;
 
-/// `t[c * rows + r] = a[r * cols + c]` for the columns `c` in `cs`, by tiles of
-/// [`BLOCK`]-square blocks (compiled for AVX2 too).
+/// `t[(c - cs.start) * rows + r] = a[r * cols + c]` for the columns `c` in `cs` (`t`
+/// holds those columns of the transposed array), by tiles of [`BLOCK`]-square blocks
+/// (compiled for AVX2 too).
 fn transpose<E: Float>(
     a: &[Complex<E>],
     t: &mut [Complex<E>],
@@ -67,7 +72,10 @@ fn transpose_tiles<E: Float>(
     cols: usize,
     cs: std::ops::Range<usize>,
 ) {
-    let one = |t: &mut [Complex<E>], r: usize, c: usize| t[c * rows + r] = a[r * cols + c];
+    let c_start = cs.start;
+    let one = |t: &mut [Complex<E>], r: usize, c: usize| {
+        t[(c - c_start) * rows + r] = a[r * cols + c]
+    };
     for r0 in (0..rows).step_by(TILE) {
         let r1 = (r0 + TILE).min(rows);
         for c0 in cs.clone().step_by(TILE) {
@@ -81,7 +89,7 @@ fn transpose_tiles<E: Float>(
                         a[o..o + BLOCK].try_into().expect("a block row")
                     });
                     for j in 0..BLOCK {
-                        let o = (c + j) * rows + r;
+                        let o = (c + j - c_start) * rows + r;
                         let out: &mut [Complex<E>; BLOCK] =
                             (&mut t[o..o + BLOCK]).try_into().expect("a block column");
                         *out = std::array::from_fn(|i| block[i][j]);
@@ -123,6 +131,10 @@ impl<E: Float> Fft2<E> {
     /// The unnormalised 2-D DFT (`inverse`: the conjugate transform, still unnormalised)
     /// of the row-major `rows x cols` array `a` (overwritten), returned transposed: the
     /// result's entry (r, c) is at `[c * rows + r]`.
+    ///
+    /// Shared out over threads ([`par::pieces`]): the row transforms in pieces of rows,
+    /// then the transposes and column transforms in pieces of columns, each piece whole
+    /// on one thread (the same bits on any number of threads).
     pub(crate) fn fft2_t(
         &mut self,
         a: &mut [Complex<E>],
@@ -130,20 +142,38 @@ impl<E: Float> Fft2<E> {
         cols: usize,
         inverse: bool,
     ) -> &mut [Complex<E>] {
-        self.fft2_t_pruned(
-            a,
-            rows,
-            cols,
-            inverse,
-            std::slice::from_ref(&(0..rows)),
-            std::slice::from_ref(&(0..cols)),
-        )
+        debug_assert_eq!(a.len(), rows * cols);
+        let row_plan = self.plan(cols, inverse);
+        let col_plan = self.plan(rows, inverse);
+        let zero = Complex::new(E::zero(), E::zero());
+        if self.t.len() < rows * cols {
+            self.t.resize(rows * cols, zero);
+        }
+        let t = &mut self.t[..rows * cols];
+        let transforms = |plan: &Arc<dyn Fft<E>>, v: &mut [Complex<E>]| {
+            let mut scratch = vec![zero; plan.get_inplace_scratch_len()];
+            plan.process_with_scratch(v, &mut scratch);
+        };
+        if cols > 1 {
+            par::pieces(a, cols * rows.div_ceil(PIECES), |_, v| transforms(&row_plan, v));
+        }
+        let per = cols.div_ceil(PIECES);
+        let a = &*a;
+        par::pieces(t, rows * per, |i, tc| {
+            let c0 = i * per;
+            transpose(a, tc, rows, cols, c0..c0 + tc.len() / rows);
+            if rows > 1 {
+                transforms(&col_plan, tc);
+            }
+        });
+        t
     }
 
     /// [`Self::fft2_t`] for an `a` that is zero but for the rows in the ranges `live`,
     /// of which only the result's columns in the ranges `wanted` are needed: the zero
     /// rows' transforms are skipped, and the result's other columns (rows of the
-    /// returned transposed array) are left unspecified.
+    /// returned transposed array) are left unspecified. On this thread only (the bands'
+    /// transforms are themselves shared out).
     pub(crate) fn fft2_t_pruned(
         &mut self,
         a: &mut [Complex<E>],
@@ -174,10 +204,10 @@ impl<E: Float> Fft2<E> {
             }
         }
         for c in wanted {
-            transpose(a, t, rows, cols, c.clone());
+            let tc = &mut t[c.start * rows..c.end * rows];
+            transpose(a, tc, rows, cols, c.clone());
             if rows > 1 {
-                col_plan
-                    .process_with_scratch(&mut t[c.start * rows..c.end * rows], &mut self.scratch);
+                col_plan.process_with_scratch(tc, &mut self.scratch);
             }
         }
         t
@@ -202,7 +232,7 @@ mod tests {
                 .map(|i| Complex::new(i as f32, -(i as f32)))
                 .collect();
             let mut t = vec![Complex::new(f32::NAN, 0.0); rows * cols];
-            transpose(&a, &mut t, rows, cols, cs.clone());
+            transpose(&a, &mut t[cs.start * rows..cs.end * rows], rows, cols, cs.clone());
             for c in 0..cols {
                 for r in 0..rows {
                     let got = t[c * rows + r];
