@@ -73,9 +73,8 @@ fn transpose_tiles<E: Float>(
     cs: std::ops::Range<usize>,
 ) {
     let c_start = cs.start;
-    let one = |t: &mut [Complex<E>], r: usize, c: usize| {
-        t[(c - c_start) * rows + r] = a[r * cols + c]
-    };
+    let one =
+        |t: &mut [Complex<E>], r: usize, c: usize| t[(c - c_start) * rows + r] = a[r * cols + c];
     for r0 in (0..rows).step_by(TILE) {
         let r1 = (r0 + TILE).min(rows);
         for c0 in cs.clone().step_by(TILE) {
@@ -155,7 +154,9 @@ impl<E: Float> Fft2<E> {
             plan.process_with_scratch(v, &mut scratch);
         };
         if cols > 1 {
-            par::pieces(a, cols * rows.div_ceil(PIECES), |_, v| transforms(&row_plan, v));
+            par::pieces(a, cols * rows.div_ceil(PIECES), |_, v| {
+                transforms(&row_plan, v)
+            });
         }
         let per = cols.div_ceil(PIECES);
         let a = &*a;
@@ -232,7 +233,13 @@ mod tests {
                 .map(|i| Complex::new(i as f32, -(i as f32)))
                 .collect();
             let mut t = vec![Complex::new(f32::NAN, 0.0); rows * cols];
-            transpose(&a, &mut t[cs.start * rows..cs.end * rows], rows, cols, cs.clone());
+            transpose(
+                &a,
+                &mut t[cs.start * rows..cs.end * rows],
+                rows,
+                cols,
+                cs.clone(),
+            );
             for c in 0..cols {
                 for r in 0..rows {
                     let got = t[c * rows + r];
