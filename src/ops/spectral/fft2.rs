@@ -107,6 +107,24 @@ fn transpose_tiles<E: Float>(
     }
 }
 
+/// The second pass of a 2-D transform: the columns `cs` of the row-transformed
+/// `rows x cols` array `a`, transposed into `tc` (as [`transpose`]) and transformed by
+/// `col_plan` (length `rows`).
+fn columns<E: Float>(
+    a: &[Complex<E>],
+    tc: &mut [Complex<E>],
+    rows: usize,
+    cols: usize,
+    cs: std::ops::Range<usize>,
+    col_plan: &Arc<dyn Fft<E>>,
+    scratch: &mut [Complex<E>],
+) {
+    transpose(a, tc, rows, cols, cs);
+    if rows > 1 {
+        col_plan.process_with_scratch(tc, scratch);
+    }
+}
+
 impl<E: Float> Fft2<E> {
     fn plan(&mut self, n: usize, inverse: bool) -> Arc<dyn Fft<E>> {
         let planner = &mut self.planner;
@@ -120,6 +138,29 @@ impl<E: Float> Fft2<E> {
                 }
             })
             .clone()
+    }
+
+    /// The row and column plans of a `rows x cols` transform, the result's buffer `t`
+    /// sized for it, and this `Fft2`'s scratch sized for both plans.
+    fn prepare(
+        &mut self,
+        rows: usize,
+        cols: usize,
+        inverse: bool,
+    ) -> (Arc<dyn Fft<E>>, Arc<dyn Fft<E>>) {
+        let row_plan = self.plan(cols, inverse);
+        let col_plan = self.plan(rows, inverse);
+        let need = row_plan
+            .get_inplace_scratch_len()
+            .max(col_plan.get_inplace_scratch_len());
+        let zero = Complex::new(E::zero(), E::zero());
+        if self.scratch.len() < need {
+            self.scratch.resize(need, zero);
+        }
+        if self.t.len() < rows * cols {
+            self.t.resize(rows * cols, zero);
+        }
+        (row_plan, col_plan)
     }
 
     /// Swaps the last transform's result (its whole buffer) with `v`.
@@ -142,30 +183,29 @@ impl<E: Float> Fft2<E> {
         inverse: bool,
     ) -> &mut [Complex<E>] {
         debug_assert_eq!(a.len(), rows * cols);
-        let row_plan = self.plan(cols, inverse);
-        let col_plan = self.plan(rows, inverse);
-        let zero = Complex::new(E::zero(), E::zero());
-        if self.t.len() < rows * cols {
-            self.t.resize(rows * cols, zero);
-        }
+        let (row_plan, col_plan) = self.prepare(rows, cols, inverse);
         let t = &mut self.t[..rows * cols];
-        let transforms = |plan: &Arc<dyn Fft<E>>, v: &mut [Complex<E>]| {
-            let mut scratch = vec![zero; plan.get_inplace_scratch_len()];
-            plan.process_with_scratch(v, &mut scratch);
-        };
+        // (each piece its own scratch, as long as this Fft2's)
+        let need = self.scratch.len();
+        let scratch = || vec![Complex::new(E::zero(), E::zero()); need];
         if cols > 1 {
             par::pieces(a, cols * rows.div_ceil(PIECES), |_, v| {
-                transforms(&row_plan, v)
+                row_plan.process_with_scratch(v, &mut scratch())
             });
         }
         let per = cols.div_ceil(PIECES);
         let a = &*a;
         par::pieces(t, rows * per, |i, tc| {
             let c0 = i * per;
-            transpose(a, tc, rows, cols, c0..c0 + tc.len() / rows);
-            if rows > 1 {
-                transforms(&col_plan, tc);
-            }
+            columns(
+                a,
+                tc,
+                rows,
+                cols,
+                c0..c0 + tc.len() / rows,
+                &col_plan,
+                &mut scratch(),
+            );
         });
         t
     }
@@ -185,18 +225,7 @@ impl<E: Float> Fft2<E> {
         wanted: &[std::ops::Range<usize>],
     ) -> &mut [Complex<E>] {
         debug_assert_eq!(a.len(), rows * cols);
-        let row_plan = self.plan(cols, inverse);
-        let col_plan = self.plan(rows, inverse);
-        let need = row_plan
-            .get_inplace_scratch_len()
-            .max(col_plan.get_inplace_scratch_len());
-        let zero = Complex::new(E::zero(), E::zero());
-        if self.scratch.len() < need {
-            self.scratch.resize(need, zero);
-        }
-        if self.t.len() < rows * cols {
-            self.t.resize(rows * cols, zero);
-        }
+        let (row_plan, col_plan) = self.prepare(rows, cols, inverse);
         let t = &mut self.t[..rows * cols];
         if cols > 1 {
             for r in live {
@@ -206,10 +235,7 @@ impl<E: Float> Fft2<E> {
         }
         for c in wanted {
             let tc = &mut t[c.start * rows..c.end * rows];
-            transpose(a, tc, rows, cols, c.clone());
-            if rows > 1 {
-                col_plan.process_with_scratch(tc, &mut self.scratch);
-            }
+            columns(a, tc, rows, cols, c.clone(), &col_plan, &mut self.scratch);
         }
         t
     }
