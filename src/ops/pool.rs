@@ -12,6 +12,7 @@
 //! output buffers are handed to dfdx as they are.
 
 use std::cell::Cell;
+use std::mem::MaybeUninit;
 use std::ops::{Deref, DerefMut};
 
 use dfdx::prelude::{Cpu, Tensor, TensorFromVec, ZerosTensor};
@@ -35,8 +36,44 @@ pub(crate) struct Pooled<E: Float>(Vec<E>);
 /// `n` it would come back short, and the next request of its full size would fill the
 /// rest with zeros (a Portilla-Simoncelli op's bands: 6 MB each iteration).
 pub(crate) fn take<E: Float>(n: usize) -> Pooled<E> {
+    let mut v = room::<E>(n).unwrap_or_else(|| vec![E::zero(); n]);
+    if v.len() > n {
+        v.truncate(n);
+    } else {
+        v.resize(n, E::zero());
+    }
+    Pooled(v)
+}
+
+/// A buffer of `n` elements, every one written by `fill`: [`take`] for a caller that
+/// writes all values before it reads any, without zeroing a new buffer first. `fill`
+/// gets the buffer's `n` values as memory to write and returns the same memory, written
+/// (anything else panics), with a result of its own.
+pub(crate) fn take_filled<E: Float, R>(
+    n: usize,
+    fill: impl for<'a> FnOnce(&'a mut [MaybeUninit<E>]) -> (&'a mut [E], R),
+) -> (Pooled<E>, R) {
+    let mut v = room::<E>(n).unwrap_or_else(|| Vec::with_capacity(n));
+    v.clear();
+    let spare = &mut v.spare_capacity_mut()[..n];
+    let at = spare.as_ptr().cast::<E>();
+    let (written, r) = fill(spare);
+    assert!(
+        std::ptr::eq(written.as_ptr(), at) && written.len() == n,
+        "take_filled: fill returns the memory it was given"
+    );
+    // SAFETY: `written` is a `&mut [E]` over exactly the first `n` values of `v`'s
+    // spare capacity, so they hold initialised values
+    unsafe { v.set_len(n) };
+    (Pooled(v), r)
+}
+
+/// A buffer with room for `n` elements from this thread's pool or the loop's freed
+/// tensors (any length, contents unspecified); none outside a synthesis loop or when
+/// nothing fits.
+fn room<E: Float>(n: usize) -> Option<Vec<E>> {
     if !reusing() {
-        return Pooled(vec![E::zero(); n]);
+        return None;
     }
     let found = E::with_pool(|pool| {
         let best = pool
@@ -48,19 +85,13 @@ pub(crate) fn take<E: Float>(n: usize) -> Pooled<E> {
         best.map(|i| pool.swap_remove(i))
     });
     // else one of the loop's freed tensors (op outputs become tensors without a copy,
-    // see `output`, and go to dfdx's cache when dropped), or else a new zeroed one
-    let mut v = found.flatten().unwrap_or_else(|| {
+    // see `output`, and go to dfdx's cache when dropped)
+    found.flatten().or_else(|| {
         loop_cpu()
             .try_alloc_len(n)
+            .ok()
             .map(|mut cached| std::mem::take(&mut *cached))
-            .unwrap_or_else(|_| vec![E::zero(); n])
-    });
-    if v.len() > n {
-        v.truncate(n);
-    } else {
-        v.resize(n, E::zero());
-    }
-    Pooled(v)
+    })
 }
 
 impl<E: Float> Pooled<E> {
@@ -216,6 +247,35 @@ mod tests {
         let again = take::<f32>(10_000);
         assert_eq!(again.as_ptr(), ptr);
         drop((small, again, guard));
+    }
+
+    /// `take_filled` hands out a buffer's memory to write and keeps what was written,
+    /// reusing a dropped buffer inside a loop; a `fill` that returns other memory panics.
+    #[test]
+    fn a_filled_buffer_holds_what_was_written() {
+        fn fill(m: &mut [MaybeUninit<f64>]) -> (&mut [f64], i32) {
+            for (i, v) in m.iter_mut().enumerate() {
+                v.write(i as f64);
+            }
+            // SAFETY: every value was written just above
+            (
+                unsafe { &mut *(m as *mut [MaybeUninit<f64>] as *mut [f64]) },
+                7,
+            )
+        }
+        let (a, r) = take_filled(5, fill);
+        assert_eq!((&a[..], r), (&[0.0, 1.0, 2.0, 3.0, 4.0][..], 7));
+        let guard = reuse_tensors();
+        let ptr = take_filled(100, fill).0.as_ptr();
+        let (b, _) = take_filled(80, fill);
+        assert_eq!((b.as_ptr(), b.len(), b[79]), (ptr, 80, 79.0));
+        drop((b, guard));
+        let other = std::panic::catch_unwind(|| {
+            take_filled(3, |_: &mut [MaybeUninit<f64>]| {
+                (Vec::leak(vec![0.0; 3]), ())
+            })
+        });
+        assert!(other.is_err());
     }
 
     #[test]

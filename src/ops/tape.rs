@@ -195,8 +195,9 @@ pub(crate) trait HostOp1<E: Float>: 'static {
     /// # Errors
     /// What the op refuses in the values (non-finite input, ...).
     fn forward(&mut self, x: Pooled<E>, grad: bool) -> crate::error::Result<Pooled<E>>;
-    /// Adds the input's gradient for the output's gradient `gy` into `gx`.
-    fn adjoint(&self, gy: &[E], gx: &mut [E]);
+    /// Adds the input's gradient for the output's gradient `gy` into `gx`. Runs at most
+    /// once, after [`Self::forward`]: it may use up what the forward kept.
+    fn adjoint(&mut self, gy: &[E], gx: &mut [E]);
 }
 
 /// Computes `op` on `x`'s values and records its adjoint on `x`'s tape.

@@ -289,7 +289,7 @@ impl<E: Float> HostOp1<E> for Conv<E> {
         check_finite(&x, "convolution input")?;
         Ok(forward(&x, &self.g, &self.frame, &self.p, &self.spec))
     }
-    fn adjoint(&self, gy: &[E], gx: &mut [E]) {
+    fn adjoint(&mut self, gy: &[E], gx: &mut [E]) {
         adjoint(gy, gx, &self.g, &self.frame, &self.p, &self.spec)
     }
 }

@@ -317,7 +317,7 @@ impl<E: Float, F: Fn(E, E, usize) -> (E, E, E) + Sync + 'static> HostOp1<E> for 
         (self.d1, self.d2) = (d1, d2);
         Ok(out)
     }
-    fn adjoint(&self, gy: &[E], gx: &mut [E]) {
+    fn adjoint(&mut self, gy: &[E], gx: &mut [E]) {
         let [b, c2, h, w] = self.shape;
         halves_adjoint(gy, gx, &self.d1, &self.d2, b, c2, h * w)
     }
@@ -350,7 +350,7 @@ impl<E: Float, F: Fn(E, usize) -> (E, E) + Sync + 'static> HostOp1<E> for Map1<E
         self.der = map_values(&mut x, c, h * w, grad, &self.f);
         Ok(x)
     }
-    fn adjoint(&self, gy: &[E], gx: &mut [E]) {
+    fn adjoint(&mut self, gy: &[E], gx: &mut [E]) {
         mul_add(gx, gy, &self.der)
     }
 }

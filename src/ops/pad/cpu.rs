@@ -119,7 +119,7 @@ impl<E: Float> HostOp1<E> for Pad<E> {
         }
         Ok(out)
     }
-    fn adjoint(&self, gy: &[E], gx: &mut [E]) {
+    fn adjoint(&mut self, gy: &[E], gx: &mut [E]) {
         let (h, w, ph, pw) = (self.h, self.w, self.rows.len(), self.shape.3);
         for p in 0..self.planes {
             let (src, dst) = (

@@ -57,29 +57,22 @@ pub(crate) fn adjoint_image<E: Float>(
     )
 }
 
-/// The gradient of `sum(g * forward(x, y))` with respect to the bands `y`, written into
-/// `gy` (every value is written: its previous contents do not matter). `saved`: what
-/// [`super::host::forward`] kept. The autocorrelations' adjoints, the correlations'
+/// The gradient of `sum(g * forward(x, y))` with respect to the bands `y`, written over
+/// `y` (each value of the gradient is computed from the bands' values at its own index,
+/// read before it is written). `saved`: what [`super::host::forward`] kept. The autocorrelations' adjoints, the correlations'
 /// sums and the per-band passes are independent pieces shared out over threads, each
 /// whole on one thread (the same bits on any number of threads).
-pub(crate) fn adjoint_bands<E: Kept>(
-    l: &PsLayout,
-    y: &[E],
-    saved: &Saved<E>,
-    g: &[f64],
-    gy: &mut [E],
-) {
+pub(crate) fn adjoint_bands<E: Kept>(l: &PsLayout, y: &mut [E], saved: &Saved<E>, g: &[f64]) {
     let lent = buffers::lend::<E>();
-    lent.run(|| adjoint_bands_lent(l, y, saved, g, gy, &lent));
+    lent.run(|| adjoint_bands_lent(l, y, saved, g, &lent));
 }
 
 /// [`adjoint_bands`] with the calling thread's kept buffers `lent` (to this thread too).
 fn adjoint_bands_lent<E: Kept>(
     l: &PsLayout,
-    y: &[E],
+    y: &mut [E],
     saved: &Saved<E>,
     g: &[f64],
-    gy: &mut [E],
     lent: &buffers::Lent<E>,
 ) {
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
@@ -178,13 +171,10 @@ fn adjoint_bands_lent<E: Kept>(
         if s + 1 == ns {
             let src: Vec<&[E]> = p.mag[s].iter().map(|v| &v[..]).collect();
             let mut dst: Vec<&mut [E]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
-            blocked::axpys(&src, &mut dst, &terms, no);
+            blocked::axpys(&src, &mut dst, vec![], &terms);
             continue;
         }
-        let mut g_dbls: Vec<Buf<E>> = (0..2 * no).map(|_| buffers::scratch(nn)).collect();
         let mut g_dvs = vec![0.0; 2 * no];
-        let mut g_emags: Vec<Buf<E>> = (0..no).map(|_| buffers::scratch(nn)).collect();
-        let mut g_res: Vec<Buf<E>> = (0..no).map(|_| buffers::scratch(nn)).collect();
         let mut g_vrs = vec![0.0; no];
         for o1 in 0..no {
             let v1 = p.mag_var[s][o1];
@@ -219,18 +209,21 @@ fn adjoint_bands_lent<E: Kept>(
                 g_dvs[q] -= 0.5 * c * gc / vq;
             }
         }
-        {
+        // the fresh destinations [g_emag, g_re, g_dbl], written by the sums
+        let mut fresh = {
             let mut src: Vec<&[E]> = p.mag[s].iter().map(|v| &v[..]).collect();
             src.extend(p.emag[s].iter().map(|v| &v[..]));
             // the bands' real parts, read in the bands
             src.extend((0..no).map(|o| &y[off.band[s][o]..off.band[s][o] + nn]));
             src.extend(p.dbl[s].iter().map(|v| &v[..]));
             let mut dst: Vec<&mut [E]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
-            dst.extend(g_emags.iter_mut().map(|v| &mut v[..]));
-            dst.extend(g_res.iter_mut().map(|v| &mut v[..]));
-            dst.extend(g_dbls.iter_mut().map(|v| &mut v[..]));
-            blocked::axpys(&src, &mut dst, &terms, no);
-        }
+            buffers::filled(4 * no, nn, |fresh| {
+                blocked::axpys(&src, &mut dst, fresh, &terms)
+            })
+        };
+        let g_dbls = fresh.split_off(2 * no);
+        let g_res = fresh.split_off(no);
+        let g_emags = fresh;
         g_emag.push(g_emags);
         g_re.push(g_res);
         g_vr.push(g_vrs);
@@ -238,8 +231,9 @@ fn adjoint_bands_lent<E: Kept>(
         g_dv.push(g_dvs);
     }
 
-    // the per-band passes, each writing its own part of `gy` (laid out as the offsets:
-    // bands, expanded bands, the highpass residual, the reconstructed images)
+    // the per-band passes, each turning its own part of `y` into its gradient (laid out
+    // as the offsets: bands, expanded bands, the highpass residual, the reconstructed
+    // images)
     let mut parts: Vec<(usize, usize, Part<E>)> = vec![];
     let mut g_mag_it = g_mag.iter_mut().flatten();
     for s in 0..ns {
@@ -260,7 +254,7 @@ fn adjoint_bands_lent<E: Kept>(
         parts.push((off.recon[k], l.n_at(k), Part::Recon(k, gr_img)));
     }
     let mut jobs = Vec::with_capacity(parts.len());
-    let mut rest = gy;
+    let mut rest = y;
     let mut at = 0;
     for (o, n, part) in parts {
         debug_assert_eq!(o, at, "the parts of the bands follow each other");
@@ -279,14 +273,12 @@ fn adjoint_bands_lent<E: Kept>(
                     Part::Band(s, o, gmv) => {
                         let nn = l.n_at(s);
                         let nf = nn as f64;
-                        let ob = off.band[s][o];
                         let gm = plus_scaled_mean(gmv, g_mv[s][o], &p.mag[s][o], nf);
                         let gm = E::of_f64(gm);
-                        let (ca, cb) = y[ob..ob + 2 * nn].split_at(nn);
                         let (gya, gyb) = gy.split_at_mut(nn);
                         let gmv = &gmv[..nn];
-                        let modulus = |i: usize| {
-                            let (a, b, r) = (ca[i], cb[i], abs(ca[i], cb[i]));
+                        let modulus = |i: usize, a: E, b: E| {
+                            let r = abs(a, b);
                             let inv = if r > E::zero() {
                                 E::one() / r
                             } else {
@@ -296,16 +288,17 @@ fn adjoint_bands_lent<E: Kept>(
                             (gr * a, gr * b)
                         };
                         if s + 1 < ns {
-                            let (gre, re) = (&g_re[s][o][..nn], ca);
+                            let gre = &g_re[s][o][..nn];
                             let c = E::of_f64(g_vr[s][o] * 2.0 / nf);
                             for i in 0..nn {
-                                let (ma, mb) = modulus(i);
-                                gya[i] = (gre[i] + c * re[i]) + ma;
+                                let (a, b) = (gya[i], gyb[i]);
+                                let (ma, mb) = modulus(i, a, b);
+                                gya[i] = (gre[i] + c * a) + ma;
                                 gyb[i] = mb;
                             }
                         } else {
                             for i in 0..nn {
-                                let (ma, mb) = modulus(i);
+                                let (ma, mb) = modulus(i, gya[i], gyb[i]);
                                 gya[i] = ma;
                                 gyb[i] = mb;
                             }
@@ -316,7 +309,6 @@ fn adjoint_bands_lent<E: Kept>(
                     Part::Expanded(s, o, ge) => {
                         let nn = l.n_at(s);
                         let nf = nn as f64;
-                        let oe = off.expanded[s][o];
                         let gm = E::of_f64(plus_scaled_mean(ge, g_ev[s][o], &p.emag[s][o], nf));
                         let (cre, cim) = (
                             E::of_f64(g_dv[s][o] * 2.0),
@@ -324,12 +316,12 @@ fn adjoint_bands_lent<E: Kept>(
                         );
                         let (dre, dim) = (&p.dbl[s][o][..nn], &p.dbl[s][no + o][..nn]);
                         let (gre, gim) = (&g_dbl[s][o][..nn], &g_dbl[s][no + o][..nn]);
-                        let (ea, eb) = y[oe..oe + 2 * nn].split_at(nn);
                         let (gya, gyb) = gy.split_at_mut(nn);
                         let ge = &ge[..nn];
                         let (two, nf) = (E::of_f64(2.0), E::of_f64(nf));
                         for i in 0..nn {
-                            let (a, b, r) = (ea[i], eb[i], abs(ea[i], eb[i]));
+                            let (a, b) = (gya[i], gyb[i]);
+                            let r = abs(a, b);
                             let inv = if r > E::zero() {
                                 E::one() / r
                             } else {
@@ -345,18 +337,16 @@ fn adjoint_bands_lent<E: Kept>(
                         }
                     }
                     Part::Highpass => {
-                        let nh = l.n_at(0);
-                        let hp = &y[off.highpass..off.highpass + nh];
-                        let (c, nh) = (E::of_f64(g[gr.hp] * 2.0), E::of_f64(nh as f64));
-                        for (t, v) in gy.iter_mut().zip(hp) {
-                            *t = c * *v / nh;
+                        let nh = E::of_f64(l.n_at(0) as f64);
+                        let c = E::of_f64(g[gr.hp] * 2.0);
+                        for t in gy.iter_mut() {
+                            *t = c * *t / nh;
                         }
                     }
                     Part::Recon(k, gr_img) => {
                         let (h, wd) = l.dims[k];
                         let nn = h * wd;
                         let nf = nn as f64;
-                        let r = &y[off.recon[k]..off.recon[k] + nn];
                         let v = p.recon_var[k];
                         let mut g_v = g_vrec[k];
                         g_v += g[gr.std + k] / (2.0 * v.sqrt());
@@ -372,7 +362,7 @@ fn adjoint_bands_lent<E: Kept>(
                         let (c2, c3, c4) = (E::of_f64(g_v * 2.0), E::of_f64(c3), E::of_f64(c4));
                         let nf = E::of_f64(nf);
                         for i in 0..nn {
-                            let a = r[i];
+                            let a = gy[i];
                             gy[i] = gr_img[i] + c2 * a / nf + c3 * a * a + c4 * a * a * a;
                         }
                     }

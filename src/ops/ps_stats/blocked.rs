@@ -1,6 +1,8 @@
 //! Many dot products and many `y += a * x` over the same few long vectors, done block by
 //! block so each block of every vector is read from cache rather than memory once per pair.
 
+use std::mem::MaybeUninit;
+
 use crate::ops::par;
 use crate::tensor::Float;
 
@@ -95,20 +97,31 @@ fn dot_run<const G: usize, S: Float>(
 const GROUP: usize = 4;
 
 /// `dst[k] += c * src[j]` for each `(c, j, k)` of `terms` (all vectors of one length,
-/// computed in their type);
-/// the destinations from index `fresh` on start from zero instead (their previous
-/// contents are not read). The terms of one destination are summed in registers, chunk
-/// by chunk, in their order in `terms`, and stored once; destinations with the same list
-/// of sources are done together, up to [`GROUP`] at a time (the same additions in the
-/// same order: the same bits). Chunks of [`AXPY_CHUNK`] values are shared out over
-/// threads ([`par::map`]), each whole on one thread.
-pub(crate) fn axpys<S: Float>(
+/// computed in their type), where the destinations past `dst` are `fresh`'s: memory not
+/// yet holding values, which start from zero (every value is written), and are returned
+/// as values. The terms of one destination are summed in registers, chunk by chunk, in
+/// their order in `terms`, and stored once; destinations with the same list of sources
+/// are done together, up to [`GROUP`] at a time (the same additions in the same order:
+/// the same bits). Chunks of [`AXPY_CHUNK`] values are shared out over threads
+/// ([`par::map`]), each whole on one thread.
+pub(crate) fn axpys<'f, S: Float>(
     src: &[&[S]],
     dst: &mut [&mut [S]],
+    fresh: Vec<&'f mut [MaybeUninit<S>]>,
     terms: &[(f64, usize, usize)],
-    fresh: usize,
-) {
+) -> Vec<&'f mut [S]> {
     let n = src.first().map_or(0, |v| v.len());
+    let (first_fresh, n_fresh) = (dst.len(), fresh.len());
+    let fresh_at: Vec<*mut S> = fresh.iter().map(|y| y.as_ptr() as *mut S).collect();
+    // every destination as memory to write (the first ones hold values, read before
+    // they are written)
+    let mut dst: Vec<&mut [MaybeUninit<S>]> = dst
+        .iter_mut()
+        // SAFETY: the same memory, seen as memory to write: only values are written to it
+        .map(|y| unsafe { &mut *(&mut **y as *mut [S] as *mut [MaybeUninit<S>]) })
+        .chain(fresh)
+        .collect();
+    assert!(dst.iter().all(|y| y.len() == n), "vectors of one length");
     // the terms of each destination, in their order in `terms`
     let mut by_dst: Vec<Vec<(S, usize)>> = vec![Vec::new(); dst.len()];
     for &(c, j, k) in terms {
@@ -125,15 +138,20 @@ pub(crate) fn axpys<S: Float>(
         let mut e = k + 1;
         while e < dst.len()
             && e - k < GROUP
-            && (e < fresh) == (k < fresh)
+            && (e < first_fresh) == (k < first_fresh)
             && same(&by_dst[k], &by_dst[e])
         {
             e += 1;
         }
         if !by_dst[k].is_empty() {
             runs.push((k, e - k));
-        } else if k >= fresh {
-            dst[k..e].iter_mut().for_each(|y| y.fill(S::zero()));
+        } else if k >= first_fresh {
+            dst[k..e]
+                .iter_mut()
+                .flat_map(|y| y.iter_mut())
+                .for_each(|v| {
+                    v.write(S::zero());
+                });
         }
         k = e;
     }
@@ -154,7 +172,7 @@ pub(crate) fn axpys<S: Float>(
     // whole chunks of the values, each destination cut alike: the chunks are independent
     // (every value's sum is the same whichever chunk it is in), shared out over threads
     let width = src.len() + dst.len();
-    let mut chunks: Vec<(usize, Vec<&mut [S]>)> = (0..body)
+    let mut chunks: Vec<(usize, Vec<&mut [MaybeUninit<S>]>)> = (0..body)
         .step_by(AXPY_CHUNK)
         .map(|i0| (i0, Vec::with_capacity(dst.len())))
         .collect();
@@ -175,7 +193,7 @@ pub(crate) fn axpys<S: Float>(
                         let i1 = (i0 + AXPY_BLOCK).min(len);
                         for (&(k, g), (js, cs)) in runs.iter().zip(&plans) {
                             let ys = &mut ys[k..k + g];
-                            let zero = k >= fresh;
+                            let zero = k >= first_fresh;
                             let r = (c0 + i0)..(c0 + i1);
                             match g {
                                 4 => run::<4, S>(src, ys, js, cs, r, i0, zero),
@@ -190,38 +208,60 @@ pub(crate) fn axpys<S: Float>(
         },
     );
     for (k, (y, ts)) in dst.iter_mut().zip(&by_dst).enumerate() {
-        if k >= fresh && !ts.is_empty() {
-            y[body..].fill(S::zero());
+        if ts.is_empty() {
+            continue;
         }
-        for &(c, j) in ts {
-            for p in body..n {
-                y[p] += c * src[j][p];
+        for p in body..n {
+            let mut v = if k >= first_fresh {
+                S::zero()
+            } else {
+                // SAFETY: the destinations before the fresh ones hold values
+                unsafe { y[p].assume_init() }
+            };
+            for &(c, j) in ts {
+                v += c * src[j][p];
             }
+            y[p].write(v);
         }
     }
+    drop(dst);
+    // SAFETY: every value of the fresh destinations was written above (the runs' chunks
+    // and the values past them, or zeros for those without terms), and they are not
+    // borrowed any more
+    let written = fresh_at
+        .into_iter()
+        .map(|at| unsafe { std::slice::from_raw_parts_mut(at, n) })
+        .collect::<Vec<_>>();
+    debug_assert_eq!(written.len(), n_fresh);
+    written
 }
 
 /// The sums of [`axpys`] on the sources' values `r` (whole chunks of [`LANES`]) for `G`
 /// destinations `ys` (pieces whose value `y0` is the sources' `r.start`) taking sources
-/// `js` with coefficients `cs` (per source, one per destination), from zero with `zero`.
+/// `js` with coefficients `cs` (per source, one per destination), from zero with `zero`
+/// (else from the values the destinations hold).
 #[inline(always)]
 fn run<const G: usize, S: Float>(
     src: &[&[S]],
-    ys: &mut [&mut [S]],
+    ys: &mut [&mut [MaybeUninit<S>]],
     js: &[usize],
     cs: &[[S; GROUP]],
     r: std::ops::Range<usize>,
     y0: usize,
     zero: bool,
 ) {
-    let ys: &mut [&mut [S]; G] = ys.try_into().expect("a run of G destinations");
-    let ys: [&mut [S]; G] = ys.each_mut().map(|y| &mut y[y0..y0 + r.len()]);
+    let ys: &mut [&mut [MaybeUninit<S>]; G] = ys.try_into().expect("a run of G destinations");
+    let ys: [&mut [MaybeUninit<S>]; G] = ys.each_mut().map(|y| &mut y[y0..y0 + r.len()]);
     let xs: Vec<&[S]> = js.iter().map(|&j| &src[j][r.clone()]).collect();
     for p in (0..r.len()).step_by(LANES) {
         let mut acc: [[S; LANES]; G] = if zero {
             [[S::zero(); LANES]; G]
         } else {
-            std::array::from_fn(|d| ys[d][p..p + LANES].try_into().expect("chunk"))
+            std::array::from_fn(|d| {
+                let y: &[MaybeUninit<S>; LANES] = ys[d][p..p + LANES].try_into().expect("chunk");
+                // SAFETY: without `zero` the destinations hold values
+                y.map(|v| unsafe { v.assume_init() })
+            })
         };
         for (x, c) in xs.iter().zip(cs) {
             let x: &[S; LANES] = x[p..p + LANES].try_into().expect("chunk");
@@ -232,7 +272,74 @@ fn run<const G: usize, S: Float>(
             }
         }
         for d in 0..G {
-            ys[d][p..p + LANES].copy_from_slice(&acc[d]);
+            for (y, v) in ys[d][p..p + LANES].iter_mut().zip(acc[d]) {
+                y.write(v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::MaybeUninit;
+
+    use super::{axpys, AXPY_CHUNK, LANES};
+
+    /// The sums, chunked, grouped and shared out, give the bits of plain sums in the
+    /// terms' order, on values past the last whole chunk too; every value of the fresh
+    /// destinations is written (those without terms: zero).
+    #[test]
+    fn axpys_match_plain_sums() {
+        let n = 2 * AXPY_CHUNK + 3 * LANES + 5;
+        let v = |k: usize| -> Vec<f64> {
+            (0..n)
+                .map(|i| ((i * 7919 + k * 104729) % 1009) as f64 / 97.0 - 5.0)
+                .collect()
+        };
+        let src: Vec<Vec<f64>> = (0..4).map(v).collect();
+        let srcs: Vec<&[f64]> = src.iter().map(|s| &s[..]).collect();
+        // two destinations holding values, then four fresh ones (the last without terms);
+        // destinations 2 and 3 take the same sources (a group)
+        let terms = [
+            (0.5, 0, 0),
+            (-1.25, 3, 0),
+            (2.0, 1, 1),
+            (0.75, 0, 2),
+            (1.5, 2, 2),
+            (-0.5, 0, 3),
+            (0.25, 2, 3),
+            (3.0, 3, 4),
+        ];
+        let held: Vec<Vec<f64>> = (10..12).map(v).collect();
+        let mut dst = held.clone();
+        // (NaN where a fresh value would be left unwritten)
+        let mut fresh: Vec<Vec<MaybeUninit<f64>>> = (0..4)
+            .map(|_| vec![MaybeUninit::new(f64::NAN); n])
+            .collect();
+        let mut dsts: Vec<&mut [f64]> = dst.iter_mut().map(|d| &mut d[..]).collect();
+        let got: Vec<Vec<f64>> = axpys(
+            &srcs,
+            &mut dsts,
+            fresh.iter_mut().map(|f| &mut f[..]).collect(),
+            &terms,
+        )
+        .into_iter()
+        .map(|w| w.to_vec())
+        .collect();
+        for k in 0..6 {
+            let mut want = if k < 2 { held[k].clone() } else { vec![0.0; n] };
+            for &(c, j, _) in terms.iter().filter(|t| t.2 == k) {
+                for (w, x) in want.iter_mut().zip(&src[j]) {
+                    *w += c * x;
+                }
+            }
+            let out = if k < 2 { &dst[k] } else { &got[k - 2] };
+            assert!(
+                out.iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "destination {k}"
+            );
         }
     }
 }

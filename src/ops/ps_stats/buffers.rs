@@ -10,6 +10,7 @@
 //! run them.
 
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
 use std::thread::LocalKey;
@@ -140,17 +141,37 @@ pub(crate) fn with_capacity<S: Kept>(n: usize) -> Buf<S> {
     }
 }
 
-/// A buffer of `n` values whose contents are unspecified (a kept buffer's old values:
-/// for a caller that writes every value before it reads any).
-pub(crate) fn scratch<S: Kept>(n: usize) -> Buf<S> {
-    match reused(n) {
-        Some(mut v) => {
-            v.truncate(n);
-            v.resize(n, S::zero());
-            Buf(v)
-        }
-        None => Buf(vec![S::zero(); n]),
+/// `k` buffers of `n` values, every value written by `fill`: it gets their memory (not
+/// yet holding values) and returns the same memory written, in order (anything else
+/// panics). For callers that write all values before they read any, without zeroing
+/// new buffers first.
+pub(crate) fn filled<S: Kept>(
+    k: usize,
+    n: usize,
+    fill: impl for<'a> FnOnce(Vec<&'a mut [MaybeUninit<S>]>) -> Vec<&'a mut [S]>,
+) -> Vec<Buf<S>> {
+    let mut bufs: Vec<Buf<S>> = (0..k).map(|_| with_capacity(n)).collect();
+    let mem: Vec<&mut [MaybeUninit<S>]> = bufs
+        .iter_mut()
+        .map(|b| &mut b.0.spare_capacity_mut()[..n])
+        .collect();
+    let at: Vec<*const S> = mem.iter().map(|m| m.as_ptr().cast()).collect();
+    let written = fill(mem);
+    assert!(
+        written.len() == k
+            && written
+                .iter()
+                .zip(&at)
+                .all(|(w, &a)| std::ptr::eq(w.as_ptr(), a) && w.len() == n),
+        "filled: fill returns the memory it was given"
+    );
+    drop(written);
+    for b in &mut bufs {
+        // SAFETY: `fill` returned a `&mut [S]` over exactly these `n` values of the
+        // buffer's spare capacity: they hold values
+        unsafe { b.0.set_len(n) };
     }
+    bufs
 }
 
 /// A buffer of `n` zeros.

@@ -85,11 +85,12 @@ impl<E: Kept> HostOp1<E> for Stats<E> {
         let mut wk = l.plan.work::<E>();
         for p in 0..b * c {
             let xp = &xv[p * nx..(p + 1) * nx];
-            let mut y = pool::take(ny);
             // each band's first statistics pass right after the band, on its thread
             let lent = buffers::lend::<E>();
-            let done = l.plan.analyze_then(xp, &mut y, &mut wk, |i, band| {
-                lent.run(|| host::band_job(l, i, band))
+            let (y, done) = pool::take_filled(ny, |y| {
+                l.plan.analyze_then(xp, y, &mut wk, |i, band| {
+                    lent.run(|| host::band_job(l, i, band))
+                })
             });
             drop(lent);
             let x = buffers::collect(nx, xp.iter().map(|v| v.as_f64()));
@@ -105,17 +106,18 @@ impl<E: Kept> HostOp1<E> for Stats<E> {
         Ok(out)
     }
 
-    fn adjoint(&self, gy: &[E], gx: &mut [E]) {
+    fn adjoint(&mut self, gy: &[E], gx: &mut [E]) {
         let l = &self.layout;
         let [_, _, h, w] = self.shape;
-        let (nx, ny) = (h * w, l.bands_len);
-        let mut t = pool::take(ny);
+        let nx = h * w;
         let mut wk = l.plan.work::<E>();
-        for (p, plane) in self.planes.iter().enumerate() {
+        let mut planes = std::mem::take(&mut self.planes);
+        for (p, plane) in planes.iter_mut().enumerate() {
             let g = self.raw_grad(gy, p);
             let gxp = &mut gx[p * nx..(p + 1) * nx];
-            adjoint::adjoint_bands(l, &plane.y, &plane.saved, &g, &mut t);
-            l.plan.analyze_adjoint(&t, gxp, &mut wk);
+            // (the bands become their gradient: no buffer of their size is allocated)
+            adjoint::adjoint_bands(l, &mut plane.y, &plane.saved, &g);
+            l.plan.analyze_adjoint(&plane.y, gxp, &mut wk);
             let saved = &plane.saved;
             adjoint::adjoint_image(&plane.x, &saved.raw[..6], saved.pix_moments, &g, gxp);
         }

@@ -74,7 +74,7 @@ impl<E: Float> HostOp1<E> for Roll {
         }
         Ok(out)
     }
-    fn adjoint(&self, gy: &[E], gx: &mut [E]) {
+    fn adjoint(&mut self, gy: &[E], gx: &mut [E]) {
         let [b, c, h, w] = self.shape;
         for p in 0..b * c {
             let o = p * h * w;

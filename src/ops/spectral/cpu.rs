@@ -90,7 +90,7 @@ impl<E: Float> HostOp1<E> for Spectral {
         Ok(out)
     }
 
-    fn adjoint(&self, gy: &[E], gx: &mut [E]) {
+    fn adjoint(&mut self, gy: &[E], gx: &mut [E]) {
         let [b, c, _, _] = self.shape;
         let (n_in, n_out) = self.sizes();
         let mut wk = self.plan.work::<E>();

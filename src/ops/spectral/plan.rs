@@ -6,6 +6,7 @@
 //! transposed array is the transposed DFT, so going image -> spectrum -> band costs one
 //! transpose per transform and the bands come out row-major.
 
+use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex};
 
 use rustfft::num_complex::Complex;
@@ -239,6 +240,36 @@ fn sized<E: Float>(v: &mut Vec<Complex<E>>, n: usize) -> &mut [Complex<E>] {
     &mut v[..n]
 }
 
+/// Where [`SpectralPlan::to_bands`] puts the bands' values.
+enum Dest<'a, E> {
+    /// Written over: memory not yet holding values.
+    Set(&'a mut [MaybeUninit<E>]),
+    /// Added into.
+    Add(&'a mut [E]),
+}
+
+impl<'a, E> Dest<'a, E> {
+    fn len(&self) -> usize {
+        match self {
+            Dest::Set(o) => o.len(),
+            Dest::Add(o) => o.len(),
+        }
+    }
+
+    fn split_at(self, n: usize) -> (Self, Self) {
+        match self {
+            Dest::Set(o) => {
+                let (a, b) = o.split_at_mut(n);
+                (Dest::Set(a), Dest::Set(b))
+            }
+            Dest::Add(o) => {
+                let (a, b) = o.split_at_mut(n);
+                (Dest::Add(a), Dest::Add(b))
+            }
+        }
+    }
+}
+
 impl SpectralPlan {
     /// A plan for `h x w` images.
     pub(crate) fn new(h: usize, w: usize, bands: Vec<SpectralBand>) -> Self {
@@ -313,33 +344,33 @@ impl SpectralPlan {
 
     /// From the transposed image spectrum in `wk.spec`, each band's
     /// `scale(band) * inverse_dft(mask' * crop(spec))` (mask' the mask, conjugated with
-    /// `conj`), as real (and imaginary) planes written into `out` (`self.len()` values),
-    /// or with `add` added into it; then `then(i, values)` on each band `i` right after it
-    /// is written, on the thread that wrote it, its results in the bands' order. The bands
+    /// `conj`), as real (and imaginary) planes put in `out` (`self.len()` values: every
+    /// one written, or added into); then `then(i, values)` on each band `i` right after
+    /// it is put, on the thread that put it, its results in the bands' order. The bands
     /// are independent: shared out over threads ([`par::map`]), each computed whole by one.
     fn to_bands<E: Float, R: Send>(
         &self,
         wk: &mut Work<E>,
         conj: bool,
         scale: impl Fn(&SpectralBand) -> f64 + Sync,
-        out: &mut [E],
-        add: bool,
+        out: Dest<'_, E>,
         then: impl Fn(usize, &[E]) -> R + Sync,
     ) -> Vec<R> {
         let spec = &wk.spec[..self.h * self.w];
         let mut jobs = Vec::with_capacity(self.bands.len());
         let mut rest = out;
         for (i, b) in self.bands.iter().enumerate() {
-            let (o, r) = rest.split_at_mut(b.len());
+            let (o, r) = rest.split_at(b.len());
             jobs.push((i, b, o));
             rest = r;
         }
+        assert_eq!(rest.len(), 0, "the bands fill the output");
         if !par::worth(jobs.len(), self.len() / jobs.len().max(1)) {
             return jobs
                 .into_iter()
                 .map(|(i, b, o)| {
-                    self.to_band(b, spec, &mut wk.fft, &mut wk.z, conj, scale(b), o, add);
-                    then(i, o)
+                    let v = self.to_band(b, spec, &mut wk.fft, &mut wk.z, conj, scale(b), o);
+                    then(i, v)
                 })
                 .collect();
         }
@@ -348,17 +379,18 @@ impl SpectralPlan {
             |(_, b, _)| b.len(),
             |(i, b, o)| {
                 let mut w = self.work::<E>();
-                self.to_band(b, spec, &mut w.fft, &mut w.z, conj, scale(b), o, add);
+                let v = self.to_band(b, spec, &mut w.fft, &mut w.z, conj, scale(b), o);
                 self.give_back(w);
-                then(i, o)
+                then(i, v)
             },
         )
     }
 
-    /// One band of [`Self::to_bands`] from the transposed image spectrum `spec`, into
-    /// `out` (its `b.len()` values), with the transform's buffers `fft` and `z`.
+    /// One band of [`Self::to_bands`] from the transposed image spectrum `spec`, put in
+    /// `out` (its `b.len()` values), with the transform's buffers `fft` and `z`; returns
+    /// `out`'s values.
     #[allow(clippy::too_many_arguments)]
-    fn to_band<E: Float>(
+    fn to_band<'o, E: Float>(
         &self,
         b: &SpectralBand,
         spec: &[Complex<E>],
@@ -366,9 +398,8 @@ impl SpectralPlan {
         z: &mut Vec<Complex<E>>,
         conj: bool,
         scale: f64,
-        out: &mut [E],
-        add: bool,
-    ) {
+        out: Dest<'o, E>,
+    ) -> &'o [E] {
         let hh = self.h;
         let (bh, bw) = (b.h, b.w);
         let n = bh * bw;
@@ -398,27 +429,41 @@ impl SpectralPlan {
         let all = std::slice::from_ref(&all);
         let t = fft.fft2_t_pruned(z, bw, bh, true, &b.live, all);
         let s = E::of_f64(scale);
-        let (re, im) = out.split_at_mut(n);
-        avx2(
-            #[inline(always)]
-            || {
-                if add {
-                    re.iter_mut()
-                        .zip(t.iter())
-                        .for_each(|(a, v)| *a += v.re * s);
-                    if b.imag {
+        assert!(t.len() == n && out.len() == b.len(), "a band's values");
+        match out {
+            Dest::Add(o) => {
+                avx2(
+                    #[inline(always)]
+                    || {
+                        let (re, im) = o.split_at_mut(n);
+                        re.iter_mut()
+                            .zip(t.iter())
+                            .for_each(|(a, v)| *a += v.re * s);
                         im.iter_mut()
                             .zip(t.iter())
                             .for_each(|(a, v)| *a += v.im * s);
-                    }
-                } else {
-                    re.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.re * s);
-                    if b.imag {
-                        im.iter_mut().zip(t.iter()).for_each(|(a, v)| *a = v.im * s);
-                    }
-                }
-            },
-        );
+                    },
+                );
+                o
+            }
+            Dest::Set(o) => {
+                avx2(
+                    #[inline(always)]
+                    || {
+                        let (re, im) = o.split_at_mut(n);
+                        re.iter_mut().zip(t.iter()).for_each(|(a, v)| {
+                            a.write(v.re * s);
+                        });
+                        im.iter_mut().zip(t.iter()).for_each(|(a, v)| {
+                            a.write(v.im * s);
+                        });
+                    },
+                );
+                // SAFETY: every value of `o` was written above: its real plane's `n` and
+                // its imaginary plane's (`n` with `imag`, else none) from `t`'s `n`
+                unsafe { &*(o as *const [MaybeUninit<E>] as *const [E]) }
+            }
+        }
     }
 
     /// The transposed image spectrum `sum over bands of pad(mask' * scale(band) *
@@ -561,22 +606,29 @@ impl SpectralPlan {
     /// The op: the bands of one `h x w` image plane `x` written into `out` (`len()`
     /// values).
     pub(crate) fn analyze<E: Float>(&self, x: &[E], out: &mut [E], wk: &mut Work<E>) {
+        // SAFETY: the same memory, seen as memory to write: only values are written to it
+        let out = unsafe { &mut *(out as *mut [E] as *mut [MaybeUninit<E>]) };
         self.analyze_then(x, out, wk, |_, _| ());
     }
 
-    /// [`Self::analyze`], running `then(i, values)` on each band `i` right after it is
+    /// [`Self::analyze`] into memory not yet holding values (every one is written:
+    /// returned as values), running `then(i, values)` on each band `i` right after it is
     /// written (while it is in cache), on the thread that wrote it; its results in the
     /// bands' order.
-    pub(crate) fn analyze_then<E: Float, R: Send>(
+    pub(crate) fn analyze_then<'o, E: Float, R: Send>(
         &self,
         x: &[E],
-        out: &mut [E],
+        out: &'o mut [MaybeUninit<E>],
         wk: &mut Work<E>,
         then: impl Fn(usize, &[E]) -> R + Sync,
-    ) -> Vec<R> {
+    ) -> (&'o mut [E], Vec<R>) {
         self.spectrum_of(x, wk);
         let scale = |b: &SpectralBand| 1.0 / (b.h * b.w) as f64;
-        self.to_bands(wk, false, scale, out, false, then)
+        let (at, n) = (out.as_mut_ptr().cast::<E>(), out.len());
+        let r = self.to_bands(wk, false, scale, Dest::Set(out), then);
+        // SAFETY: `to_bands` wrote every value of `out` (the bands fill it, and each
+        // band's values are all written), which is not borrowed any more
+        (unsafe { std::slice::from_raw_parts_mut(at, n) }, r)
     }
 
     /// The adjoint of [`Self::analyze`]: the image-plane gradient for the bands'
@@ -599,6 +651,6 @@ impl SpectralPlan {
     pub(crate) fn synthesize_adjoint<E: Float>(&self, g: &[E], gy: &mut [E], wk: &mut Work<E>) {
         self.spectrum_of(g, wk);
         let n = 1.0 / (self.h * self.w) as f64;
-        self.to_bands(wk, true, |_| n, gy, true, |_, _| ());
+        self.to_bands(wk, true, |_| n, Dest::Add(gy), |_, _| ());
     }
 }
