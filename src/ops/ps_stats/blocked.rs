@@ -107,19 +107,18 @@ const GROUP: usize = 4;
 pub(crate) fn axpys<'f, S: Float>(
     src: &[&[S]],
     dst: &mut [&mut [S]],
-    fresh: Vec<&'f mut [MaybeUninit<S>]>,
+    mut fresh: Vec<&'f mut [MaybeUninit<S>]>,
     terms: &[(f64, usize, usize)],
 ) -> Vec<&'f mut [S]> {
     let n = src.first().map_or(0, |v| v.len());
-    let (first_fresh, n_fresh) = (dst.len(), fresh.len());
-    let fresh_at: Vec<*mut S> = fresh.iter().map(|y| y.as_ptr() as *mut S).collect();
+    let first_fresh = dst.len();
     // every destination as memory to write (the first ones hold values, read before
     // they are written)
     let mut dst: Vec<&mut [MaybeUninit<S>]> = dst
         .iter_mut()
         // SAFETY: the same memory, seen as memory to write: only values are written to it
         .map(|y| unsafe { &mut *(&mut **y as *mut [S] as *mut [MaybeUninit<S>]) })
-        .chain(fresh)
+        .chain(fresh.iter_mut().map(|y| &mut **y))
         .collect();
     assert!(dst.iter().all(|y| y.len() == n), "vectors of one length");
     // the terms of each destination, in their order in `terms`
@@ -225,15 +224,12 @@ pub(crate) fn axpys<'f, S: Float>(
         }
     }
     drop(dst);
-    // SAFETY: every value of the fresh destinations was written above (the runs' chunks
-    // and the values past them, or zeros for those without terms), and they are not
-    // borrowed any more
-    let written = fresh_at
+    fresh
         .into_iter()
-        .map(|at| unsafe { std::slice::from_raw_parts_mut(at, n) })
-        .collect::<Vec<_>>();
-    debug_assert_eq!(written.len(), n_fresh);
-    written
+        // SAFETY: every value of the fresh destinations was written above (the runs'
+        // chunks and the values past them, or zeros for those without terms)
+        .map(|y| unsafe { &mut *(y as *mut [MaybeUninit<S>] as *mut [S]) })
+        .collect()
 }
 
 /// The sums of [`axpys`] on the sources' values `r` (whole chunks of [`LANES`]) for `G`

@@ -624,11 +624,13 @@ impl SpectralPlan {
     ) -> (&'o mut [E], Vec<R>) {
         self.spectrum_of(x, wk);
         let scale = |b: &SpectralBand| 1.0 / (b.h * b.w) as f64;
-        let (at, n) = (out.as_mut_ptr().cast::<E>(), out.len());
-        let r = self.to_bands(wk, false, scale, Dest::Set(out), then);
+        let r = self.to_bands(wk, false, scale, Dest::Set(&mut *out), then);
         // SAFETY: `to_bands` wrote every value of `out` (the bands fill it, and each
-        // band's values are all written), which is not borrowed any more
-        (unsafe { std::slice::from_raw_parts_mut(at, n) }, r)
+        // band's values are all written)
+        (
+            unsafe { &mut *(out as *mut [MaybeUninit<E>] as *mut [E]) },
+            r,
+        )
     }
 
     /// The adjoint of [`Self::analyze`]: the image-plane gradient for the bands'
