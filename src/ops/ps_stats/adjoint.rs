@@ -59,9 +59,10 @@ pub(crate) fn adjoint_image<E: Float>(
 
 /// The gradient of `sum(g * forward(x, y))` with respect to the bands `y`, written over
 /// `y` (each value of the gradient is computed from the bands' values at its own index,
-/// read before it is written). `saved`: what [`super::host::forward`] kept. The autocorrelations' adjoints, the correlations'
-/// sums and the per-band passes are independent pieces shared out over threads, each
-/// whole on one thread (the same bits on any number of threads).
+/// read before it is written). `saved`: what [`super::host::forward`] kept. The
+/// autocorrelations' adjoints, the correlations' sums and the per-band passes are
+/// independent pieces shared out over threads, each whole on one thread (the same bits
+/// on any number of threads).
 pub(crate) fn adjoint_bands<E: Kept>(l: &PsLayout, y: &mut [E], saved: &Saved<E>, g: &[f64]) {
     let lent = buffers::lend::<E>();
     lent.run(|| adjoint_bands_lent(l, y, saved, g, &lent));
@@ -263,6 +264,8 @@ fn adjoint_bands_lent<E: Kept>(
         at = o + n;
         jobs.push((part, a));
     }
+    // (a value no part covered would be left a band's value, not its gradient)
+    assert!(rest.is_empty(), "the parts cover the bands");
     par::map(
         jobs,
         |(_, gy)| gy.len(),
