@@ -54,18 +54,47 @@ pub(crate) fn take_filled<E: Float, R>(
     fill: impl for<'a> FnOnce(&'a mut [MaybeUninit<E>]) -> (&'a mut [E], R),
 ) -> (Pooled<E>, R) {
     let mut v = room::<E>(n).unwrap_or_else(|| Vec::with_capacity(n));
-    v.clear();
-    let spare = &mut v.spare_capacity_mut()[..n];
-    let at = spare.as_ptr().cast::<E>();
-    let (written, r) = fill(spare);
-    assert!(
-        std::ptr::eq(written.as_ptr(), at) && written.len() == n,
-        "take_filled: fill returns the memory it was given"
-    );
-    // SAFETY: `written` is a `&mut [E]` over exactly the first `n` values of `v`'s
-    // spare capacity, so they hold initialised values
-    unsafe { v.set_len(n) };
+    let r = write_whole(&mut [&mut v], n, |mut mem| {
+        let (written, r) = fill(mem.pop().expect("one buffer"));
+        (vec![written], r)
+    });
     (Pooled(v), r)
+}
+
+/// The vectors `vs` (each with room for `n` values) made `n` values long, every value
+/// written by `fill`: it gets their first `n` values' memory (not yet holding values) and
+/// returns the same memory written, in order (anything else panics), with a result of
+/// its own. The one way the kernels fill buffers without zeroing them first
+/// ([`take_filled`], the statistics' `buffers::filled`).
+pub(crate) fn write_whole<E, R>(
+    vs: &mut [&mut Vec<E>],
+    n: usize,
+    fill: impl for<'a> FnOnce(Vec<&'a mut [MaybeUninit<E>]>) -> (Vec<&'a mut [E]>, R),
+) -> R {
+    let mem: Vec<&mut [MaybeUninit<E>]> = vs
+        .iter_mut()
+        .map(|v| {
+            v.clear();
+            &mut v.spare_capacity_mut()[..n]
+        })
+        .collect();
+    let at: Vec<*const E> = mem.iter().map(|m| m.as_ptr().cast()).collect();
+    let (written, r) = fill(mem);
+    assert!(
+        written.len() == at.len()
+            && written
+                .iter()
+                .zip(&at)
+                .all(|(w, &a)| std::ptr::eq(w.as_ptr(), a) && w.len() == n),
+        "write_whole: fill returns the memory it was given"
+    );
+    drop(written);
+    for v in vs.iter_mut() {
+        // SAFETY: `fill` returned a `&mut [E]` over exactly the first `n` values of
+        // this vector's spare capacity: they hold values
+        unsafe { v.set_len(n) };
+    }
+    r
 }
 
 /// A buffer with room for `n` elements from this thread's pool or the loop's freed

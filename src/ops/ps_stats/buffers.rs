@@ -15,7 +15,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
 use std::thread::LocalKey;
 
-use crate::ops::pool::reusing;
+use crate::ops::pool::{reusing, write_whole};
 use crate::tensor::Float;
 
 /// Buffers kept per thread and type; more are freed.
@@ -151,26 +151,8 @@ pub(crate) fn filled<S: Kept>(
     fill: impl for<'a> FnOnce(Vec<&'a mut [MaybeUninit<S>]>) -> Vec<&'a mut [S]>,
 ) -> Vec<Buf<S>> {
     let mut bufs: Vec<Buf<S>> = (0..k).map(|_| with_capacity(n)).collect();
-    let mem: Vec<&mut [MaybeUninit<S>]> = bufs
-        .iter_mut()
-        .map(|b| &mut b.0.spare_capacity_mut()[..n])
-        .collect();
-    let at: Vec<*const S> = mem.iter().map(|m| m.as_ptr().cast()).collect();
-    let written = fill(mem);
-    assert!(
-        written.len() == k
-            && written
-                .iter()
-                .zip(&at)
-                .all(|(w, &a)| std::ptr::eq(w.as_ptr(), a) && w.len() == n),
-        "filled: fill returns the memory it was given"
-    );
-    drop(written);
-    for b in &mut bufs {
-        // SAFETY: `fill` returned a `&mut [S]` over exactly these `n` values of the
-        // buffer's spare capacity: they hold values
-        unsafe { b.0.set_len(n) };
-    }
+    let mut vs: Vec<&mut Vec<S>> = bufs.iter_mut().map(|b| &mut b.0).collect();
+    write_whole(&mut vs, n, |mem| (fill(mem), ()));
     bufs
 }
 
