@@ -29,6 +29,8 @@ pub(crate) struct Fft2<E: Float> {
     /// The transposed result of the last transform.
     t: Vec<Complex<E>>,
     scratch: Vec<Complex<E>>,
+    /// [`Self::fft2_t_fused`]'s rows and strip.
+    rows: Vec<Complex<E>>,
 }
 
 impl<E: Float> Default for Fft2<E> {
@@ -38,6 +40,7 @@ impl<E: Float> Default for Fft2<E> {
             plans: HashMap::new(),
             t: Vec::new(),
             scratch: Vec::new(),
+            rows: Vec::new(),
         }
     }
 }
@@ -210,40 +213,193 @@ impl<E: Float> Fft2<E> {
         t
     }
 
-    /// [`Self::fft2_t`] for an `a` that is zero but for the rows in the ranges `live`,
-    /// of which only the result's columns in the ranges `wanted` are needed: the zero
-    /// rows' transforms are skipped, and the result's other columns (rows of the
-    /// returned transposed array) are left unspecified. On this thread only (the bands'
-    /// transforms are themselves shared out).
-    pub(crate) fn fft2_t_pruned(
+    /// [`Self::fft2_t`] one piece at a time, on this thread only (the bands' transforms
+    /// are themselves shared out), of a `rows x cols` array that is zero but for the rows
+    /// in the ranges `live` (increasing), without writing or reading back a whole
+    /// intermediate array:
+    /// - `fill(r, row)` writes each live row `r`, which is transformed at once (while it
+    ///   is in cache);
+    /// - then, for the result's columns in the ranges `wanted` (rows of the transposed
+    ///   result), [`STRIP`] at a time: the strip's columns are transposed out of the
+    ///   rows (the zero rows' values written as zeros, not read), transformed, and each
+    ///   handed to `take(c, values)`: the transposed result's row `c` (`rows` values).
+    ///
+    /// The rows and the strip are kept [`PAD`] values longer than they are, so that
+    /// values a column apart in them do not fall in the same few cache sets (`cols` and
+    /// `rows` are often powers of two).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(crate) fn fft2_t_fused(
         &mut self,
-        a: &mut [Complex<E>],
         rows: usize,
         cols: usize,
         inverse: bool,
         live: &[std::ops::Range<usize>],
+        mut fill: impl FnMut(usize, &mut [Complex<E>]),
         wanted: &[std::ops::Range<usize>],
-    ) -> &mut [Complex<E>] {
-        debug_assert_eq!(a.len(), rows * cols);
+        mut take: impl FnMut(usize, &[Complex<E>]),
+    ) {
         let (row_plan, col_plan) = self.prepare(rows, cols, inverse);
-        let t = &mut self.t[..rows * cols];
-        if cols > 1 {
-            for r in live {
-                row_plan
-                    .process_with_scratch(&mut a[r.start * cols..r.end * cols], &mut self.scratch);
+        let zero = Complex::new(E::zero(), E::zero());
+        let (rs, ts) = (cols + PAD, rows + PAD);
+        let strip = STRIP.min(cols);
+        let need = rows * rs + strip * ts;
+        if self.rows.len() < need {
+            self.rows.resize(need, zero);
+        }
+        let (a, t) = self.rows.split_at_mut(rows * rs);
+        for i in live.iter().flat_map(|l| l.clone()) {
+            let row = &mut a[i * rs..i * rs + cols];
+            fill(i, row);
+            if cols > 1 {
+                row_plan.process_with_scratch(row, &mut self.scratch);
             }
         }
         for c in wanted {
-            let tc = &mut t[c.start * rows..c.end * rows];
-            columns(a, tc, rows, cols, c.clone(), &col_plan, &mut self.scratch);
+            for c0 in c.clone().step_by(STRIP) {
+                let k = STRIP.min(c.end - c0);
+                avx2(
+                    #[inline(always)]
+                    || transpose_strip(a, rs, rows, live, c0, k, t, ts),
+                );
+                for j in 0..k {
+                    let tj = &mut t[j * ts..j * ts + rows];
+                    if rows > 1 {
+                        col_plan.process_with_scratch(tj, &mut self.scratch);
+                    }
+                    take(c0 + j, tj);
+                }
+            }
         }
-        t
     }
+}
+
+/// Columns a strip of [`Fft2::fft2_t_fused`] holds.
+const STRIP: usize = 16;
+
+/// Values past the end of each row (and strip row) of [`Fft2::fft2_t_fused`]'s buffers.
+const PAD: usize = 8;
+
+/// `t[j * ts + r] = a[r * rs + c0 + j]` for `j < k` and every `r < rows`: the values of
+/// the rows outside `live` (increasing ranges) as zeros, without reading them; the
+/// others by blocks of [`BLOCK`] rows and columns.
+// (`jj` picks the block's column and the destination row alike)
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[inline(always)]
+fn transpose_strip<E: Float>(
+    a: &[Complex<E>],
+    rs: usize,
+    rows: usize,
+    live: &[std::ops::Range<usize>],
+    c0: usize,
+    k: usize,
+    t: &mut [Complex<E>],
+    ts: usize,
+) {
+    let zero = Complex::new(E::zero(), E::zero());
+    let dead = |t: &mut [Complex<E>], r: std::ops::Range<usize>| {
+        for j in 0..k {
+            t[j * ts + r.start..j * ts + r.end].fill(zero);
+        }
+    };
+    let mut end = 0;
+    for l in live {
+        dead(t, end..l.start);
+        end = l.end;
+        let mut r = l.start;
+        while r + BLOCK <= l.end {
+            let mut j = 0;
+            while j + BLOCK <= k {
+                let block: [&[Complex<E>; BLOCK]; BLOCK] = std::array::from_fn(|i| {
+                    let o = (r + i) * rs + c0 + j;
+                    a[o..o + BLOCK].try_into().expect("a block row")
+                });
+                for jj in 0..BLOCK {
+                    let o = (j + jj) * ts + r;
+                    let out: &mut [Complex<E>; BLOCK] =
+                        (&mut t[o..o + BLOCK]).try_into().expect("a block column");
+                    *out = std::array::from_fn(|i| block[i][jj]);
+                }
+                j += BLOCK;
+            }
+            for jj in j..k {
+                for i in r..r + BLOCK {
+                    t[jj * ts + i] = a[i * rs + c0 + jj];
+                }
+            }
+            r += BLOCK;
+        }
+        for i in r..l.end {
+            for jj in 0..k {
+                t[jj * ts + i] = a[i * rs + c0 + jj];
+            }
+        }
+    }
+    dead(t, end..rows);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fused transform against [`Fft2::fft2_t`] of the same array (zero rows
+    /// included), on sizes that leave partial blocks and strips, live rows with gaps and
+    /// wanted columns in pieces, after a transform that filled every row: each wanted
+    /// column comes once, with the same bits.
+    #[test]
+    // (lists of one range are lists of ranges here)
+    #[allow(clippy::single_range_in_vec_init)]
+    fn fused_transform_matches_the_whole_transform() {
+        for (rows, cols, live, wanted, inverse) in [
+            (12, 37, vec![1..3, 5..11], vec![0..5, 20..37], false),
+            (16, 16, vec![0..16], vec![0..16], true),
+            (9, 40, vec![4..5], vec![3..4, 17..36], true),
+        ] {
+            let value = |r: usize, c: usize| {
+                let x = (r * cols + c) as f64;
+                Complex::new((0.37 * x).sin(), (0.11 * x).cos())
+            };
+            let mut a = vec![Complex::new(0.0, 0.0); rows * cols];
+            for r in live.iter().flat_map(|l| l.clone()) {
+                for c in 0..cols {
+                    a[r * cols + c] = value(r, c);
+                }
+            }
+            let mut f = Fft2::<f64>::default();
+            let want = f.fft2_t(&mut a, rows, cols, inverse).to_vec();
+            let mut got = vec![None; cols];
+            // a transform first that leaves values in every row of the buffers: the dead
+            // rows must not keep them
+            let mut f = Fft2::<f64>::default();
+            let every = [0..rows];
+            let all = [0..cols];
+            let fill = |_: usize, row: &mut [C64]| row.fill(Complex::new(1.0, 2.0));
+            f.fft2_t_fused(rows, cols, inverse, &every, fill, &all, |_, _| ());
+            f.fft2_t_fused(
+                rows,
+                cols,
+                inverse,
+                &live,
+                |r, row| {
+                    assert!(live.iter().any(|l| l.contains(&r)), "row {r} is not live");
+                    row.iter_mut()
+                        .enumerate()
+                        .for_each(|(c, v)| *v = value(r, c));
+                },
+                &wanted,
+                |c, v| {
+                    assert!(got[c].is_none(), "column {c} taken twice");
+                    got[c] = Some(v.to_vec());
+                },
+            );
+            for c in 0..cols {
+                match &got[c] {
+                    Some(v) => assert_eq!(v[..], want[c * rows..(c + 1) * rows], "column {c}"),
+                    None => assert!(!wanted.iter().any(|w| w.contains(&c)), "column {c} missed"),
+                }
+            }
+        }
+    }
 
     /// The block transpose against the definition, on sizes and column ranges that leave
     /// partial blocks and tiles at every edge.

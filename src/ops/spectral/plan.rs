@@ -171,11 +171,46 @@ fn mul_add<E: Float>(c: &mut [Complex<E>], t: &[Complex<E>], m: &[Complex<E>], s
     }
 }
 
-/// Buffers of one transform in `E`: the 2-D FFTs, the image spectrum, a band.
+/// Puts the values `t` (scaled by `s`) at `k..k + t.len()` of a band's real plane (the
+/// first `n` values of `out`) and, if `out` has one, of its imaginary plane (the next
+/// `n`).
+#[inline(always)]
+fn put_rows<E: Float>(out: &mut Dest<'_, E>, n: usize, k: usize, t: &[Complex<E>], s: E) {
+    let k = k..k + t.len();
+    match out {
+        Dest::Set(o) => {
+            let (re, im) = o.split_at_mut(n);
+            if im.is_empty() {
+                for (a, v) in re[k].iter_mut().zip(t) {
+                    a.write(v.re * s);
+                }
+            } else {
+                for ((a, b), v) in re[k.clone()].iter_mut().zip(&mut im[k]).zip(t) {
+                    a.write(v.re * s);
+                    b.write(v.im * s);
+                }
+            }
+        }
+        Dest::Add(o) => {
+            let (re, im) = o.split_at_mut(n);
+            if im.is_empty() {
+                for (a, v) in re[k].iter_mut().zip(t) {
+                    *a += v.re * s;
+                }
+            } else {
+                for ((a, b), v) in re[k.clone()].iter_mut().zip(&mut im[k]).zip(t) {
+                    *a += v.re * s;
+                    *b += v.im * s;
+                }
+            }
+        }
+    }
+}
+
+/// Buffers of one transform in `E`: the 2-D FFTs, the image spectrum.
 pub(crate) struct Work<E: Float> {
     fft: Fft2<E>,
     spec: Vec<Complex<E>>,
-    z: Vec<Complex<E>>,
 }
 
 impl<E: Float> Default for Work<E> {
@@ -183,7 +218,6 @@ impl<E: Float> Default for Work<E> {
         Work {
             fft: Fft2::default(),
             spec: Vec::new(),
-            z: Vec::new(),
         }
     }
 }
@@ -369,7 +403,7 @@ impl SpectralPlan {
             return jobs
                 .into_iter()
                 .map(|(i, b, o)| {
-                    let v = self.to_band(b, spec, &mut wk.fft, &mut wk.z, conj, scale(b), o);
+                    let v = self.to_band(b, spec, &mut wk.fft, conj, scale(b), o);
                     then(i, v)
                 })
                 .collect();
@@ -379,7 +413,7 @@ impl SpectralPlan {
             |(_, b, _)| b.len(),
             |(i, b, o)| {
                 let mut w = self.work::<E>();
-                let v = self.to_band(b, spec, &mut w.fft, &mut w.z, conj, scale(b), o);
+                let v = self.to_band(b, spec, &mut w.fft, conj, scale(b), o);
                 self.give_back(w);
                 then(i, v)
             },
@@ -387,15 +421,14 @@ impl SpectralPlan {
     }
 
     /// One band of [`Self::to_bands`] from the transposed image spectrum `spec`, put in
-    /// `out` (its `b.len()` values), with the transform's buffers `fft` and `z`; returns
-    /// `out`'s values.
+    /// `out` (its `b.len()` values), with the transforms' buffers `fft`; returns `out`'s
+    /// values.
     #[allow(clippy::too_many_arguments)]
     fn to_band<'o, E: Float>(
         &self,
         b: &SpectralBand,
         spec: &[Complex<E>],
         fft: &mut Fft2<E>,
-        z: &mut Vec<Complex<E>>,
         conj: bool,
         scale: f64,
         out: Dest<'o, E>,
@@ -404,65 +437,45 @@ impl SpectralPlan {
         let (bh, bw) = (b.h, b.w);
         let n = bh * bw;
         let m = (E::pick(&MASK))(b);
-        let z = sized(z, n);
-        // the band's spectrum, transposed: (bw x bh); the mask's zero columns are
-        // zero rows here, which the transform skips
+        let s = E::of_f64(scale);
+        assert!(out.len() == b.len(), "a band's values");
+        let mut out = out;
+        let mut put = 0;
+        // the band's spectrum, transposed (bw x bh), a row (a column of the band's
+        // spectrum) at a time, the mask's zero columns left zero; its inverse DFT,
+        // transposed (the band, row-major), a strip of the band's rows at a time
+        let all = 0..bh;
         avx2(
             #[inline(always)]
             || {
-                for (l, &c) in b.cols.iter().enumerate() {
-                    let col = &spec[c * hh..(c + 1) * hh];
-                    let zl = &mut z[l * bh..(l + 1) * bh];
-                    if !b.live.iter().any(|r| r.contains(&l)) {
-                        zl.fill(zero());
-                        continue;
-                    }
-                    let ml = &m[l * bh..(l + 1) * bh];
-                    for &(j, r, len) in &b.row_runs {
-                        mul_into(&mut zl[j..j + len], &col[r..r + len], &ml[j..j + len], conj);
-                    }
-                }
+                fft.fft2_t_fused(
+                    bw,
+                    bh,
+                    true,
+                    &b.live,
+                    |l, zl| {
+                        let c = b.cols[l];
+                        let col = &spec[c * hh..(c + 1) * hh];
+                        let ml = &m[l * bh..(l + 1) * bh];
+                        for &(j, r, len) in &b.row_runs {
+                            mul_into(&mut zl[j..j + len], &col[r..r + len], &ml[j..j + len], conj);
+                        }
+                    },
+                    std::slice::from_ref(&all),
+                    |r, t| {
+                        put_rows(&mut out, n, r * bw, t, s);
+                        put += t.len();
+                    },
+                )
             },
         );
-        // the inverse DFT of the transposed spectrum, transposed: the band, row-major
-        let all = 0..bh;
-        let all = std::slice::from_ref(&all);
-        let t = fft.fft2_t_pruned(z, bw, bh, true, &b.live, all);
-        let s = E::of_f64(scale);
-        assert!(t.len() == n && out.len() == b.len(), "a band's values");
+        assert_eq!(put, n, "the strips cover the band");
         match out {
-            Dest::Add(o) => {
-                avx2(
-                    #[inline(always)]
-                    || {
-                        let (re, im) = o.split_at_mut(n);
-                        re.iter_mut()
-                            .zip(t.iter())
-                            .for_each(|(a, v)| *a += v.re * s);
-                        im.iter_mut()
-                            .zip(t.iter())
-                            .for_each(|(a, v)| *a += v.im * s);
-                    },
-                );
-                o
-            }
-            Dest::Set(o) => {
-                avx2(
-                    #[inline(always)]
-                    || {
-                        let (re, im) = o.split_at_mut(n);
-                        re.iter_mut().zip(t.iter()).for_each(|(a, v)| {
-                            a.write(v.re * s);
-                        });
-                        im.iter_mut().zip(t.iter()).for_each(|(a, v)| {
-                            a.write(v.im * s);
-                        });
-                    },
-                );
-                // SAFETY: every value of `o` was written above: its real plane's `n` and
-                // its imaginary plane's (`n` with `imag`, else none) from `t`'s `n`
-                unsafe { &*(o as *const [MaybeUninit<E>] as *const [E]) }
-            }
+            Dest::Add(o) => o,
+            // SAFETY: every value of `o` was written: the strips put the band's `n`
+            // values (asserted above) in its real plane and, with `imag`, in its
+            // imaginary plane (`o`'s other `n`)
+            Dest::Set(o) => unsafe { &*(o as *const [MaybeUninit<E>] as *const [E]) },
         }
     }
 
@@ -490,7 +503,7 @@ impl SpectralPlan {
                 for i in bands {
                     let b = &self.bands[i];
                     let yb = &y[offs[i]..offs[i + 1]];
-                    self.add_band(b, yb, &mut wk.fft, &mut wk.z, spec, conj, scale(b));
+                    self.add_band(b, yb, &mut wk.fft, spec, conj, scale(b));
                 }
             };
         if second.is_empty() {
@@ -533,15 +546,14 @@ impl SpectralPlan {
     }
 
     /// Adds `pad(mask' * scale * dft(band))` of one band (its values `y`, real then
-    /// imaginary plane) into the transposed spectrum `spec`, with the transform's
-    /// buffers `fft` and `z`.
+    /// imaginary plane) into the transposed spectrum `spec`, with the transforms'
+    /// buffers `fft`.
     #[allow(clippy::too_many_arguments)]
     fn add_band<E: Float>(
         &self,
         b: &SpectralBand,
         y: &[E],
         fft: &mut Fft2<E>,
-        z: &mut Vec<Complex<E>>,
         spec: &mut [Complex<E>],
         conj: bool,
         scale: f64,
@@ -549,45 +561,48 @@ impl SpectralPlan {
         let hh = self.h;
         let (bh, bw) = (b.h, b.w);
         let n = bh * bw;
-        let z = sized(z, n);
-        avx2(
-            #[inline(always)]
-            || {
-                if b.imag {
-                    for ((zv, &re), &im) in z.iter_mut().zip(&y[..n]).zip(&y[n..2 * n]) {
-                        *zv = Complex::new(re, im);
-                    }
-                } else {
-                    for (zv, &re) in z.iter_mut().zip(&y[..n]) {
-                        *zv = Complex::new(re, E::zero());
-                    }
-                }
-            },
-        );
-        // the band's DFT, transposed (bw x bh), as the mask (but in its zero columns)
-        let all = 0..bh;
-        let all = std::slice::from_ref(&all);
-        let t = fft.fft2_t_pruned(z, bh, bw, false, all, &b.live);
         let s = E::of_f64(scale);
         let m = (E::pick(&MASK))(b);
+        let (re, im) = y.split_at(n);
+        // the band as complex values, a row at a time; its DFT, transposed (bw x bh), by
+        // strips of the spectrum's columns, only where the mask is not zero
+        let all = 0..bh;
         avx2(
             #[inline(always)]
             || {
-                for l in b.live.iter().flat_map(|r| r.clone()) {
-                    let c = b.cols[l];
-                    let col = &mut spec[c * hh..(c + 1) * hh];
-                    let tl = &t[l * bh..(l + 1) * bh];
-                    let ml = &m[l * bh..(l + 1) * bh];
-                    for &(j, r, len) in &b.row_runs {
-                        mul_add(
-                            &mut col[r..r + len],
-                            &tl[j..j + len],
-                            &ml[j..j + len],
-                            s,
-                            conj,
-                        );
-                    }
-                }
+                fft.fft2_t_fused(
+                    bh,
+                    bw,
+                    false,
+                    std::slice::from_ref(&all),
+                    |r, zr| {
+                        let k = r * bw..(r + 1) * bw;
+                        if b.imag {
+                            for ((zv, &a), &b) in zr.iter_mut().zip(&re[k.clone()]).zip(&im[k]) {
+                                *zv = Complex::new(a, b);
+                            }
+                        } else {
+                            for (zv, &a) in zr.iter_mut().zip(&re[k]) {
+                                *zv = Complex::new(a, E::zero());
+                            }
+                        }
+                    },
+                    &b.live,
+                    |l, tl| {
+                        let c = b.cols[l];
+                        let col = &mut spec[c * hh..(c + 1) * hh];
+                        let ml = &m[l * bh..(l + 1) * bh];
+                        for &(j, r, len) in &b.row_runs {
+                            mul_add(
+                                &mut col[r..r + len],
+                                &tl[j..j + len],
+                                &ml[j..j + len],
+                                s,
+                                conj,
+                            );
+                        }
+                    },
+                )
             },
         );
     }
