@@ -440,6 +440,7 @@ impl SpectralPlan {
         let s = E::of_f64(scale);
         assert!(out.len() == b.len(), "a band's values");
         let mut out = out;
+        // the band's rows put so far: each comes once, in order
         let mut put = 0;
         // the band's spectrum, transposed (bw x bh), a row (a column of the band's
         // spectrum) at a time, the mask's zero columns left zero; its inverse DFT,
@@ -463,18 +464,19 @@ impl SpectralPlan {
                     },
                     std::slice::from_ref(&all),
                     |r, t| {
+                        assert!(r == put && t.len() == bw, "the band's rows in order");
                         put_rows(&mut out, n, r * bw, t, s);
-                        put += t.len();
+                        put += 1;
                     },
                 )
             },
         );
-        assert_eq!(put, n, "the strips cover the band");
+        assert_eq!(put, bh, "the strips cover the band");
         match out {
             Dest::Add(o) => o,
-            // SAFETY: every value of `o` was written: the strips put the band's `n`
-            // values (asserted above) in its real plane and, with `imag`, in its
-            // imaginary plane (`o`'s other `n`)
+            // SAFETY: every value of `o` was written: each of the band's `bh` rows of
+            // `bw` values was put once (asserted above) in its real plane and, with
+            // `imag`, in its imaginary plane (`o`'s other `n`)
             Dest::Set(o) => unsafe { &*(o as *const [MaybeUninit<E>] as *const [E]) },
         }
     }
