@@ -19,9 +19,6 @@ pub(crate) type C64 = Complex<f64>;
 /// Pieces a shared transform's rows (then columns) are cut into.
 const PIECES: usize = 4;
 
-/// Block side of the cache-friendly transpose.
-const TILE: usize = 16;
-
 /// FFT plans by (length, inverse) and the buffers of 2-D transforms in `E`.
 pub(crate) struct Fft2<E: Float> {
     planner: FftPlanner<E>,
@@ -45,13 +42,13 @@ impl<E: Float> Default for Fft2<E> {
     }
 }
 
-/// Side of the blocks a tile is copied by: each block's rows are read as a whole and
+/// Side of the blocks a strip is copied by: each block's rows are read as a whole and
 /// written out as the transposed block's rows (the compiler turns them into shuffles).
 const BLOCK: usize = 4;
 
 /// `t[(c - cs.start) * rows + r] = a[r * cols + c]` for the columns `c` in `cs` (`t`
-/// holds those columns of the transposed array), by tiles of [`BLOCK`]-square blocks
-/// (compiled for AVX2 too).
+/// holds those columns of the transposed array), by strips of [`STRIP`] columns
+/// ([`transpose_strip`], compiled for AVX2 too).
 fn transpose<E: Float>(
     a: &[Complex<E>],
     t: &mut [Complex<E>],
@@ -59,55 +56,17 @@ fn transpose<E: Float>(
     cols: usize,
     cs: std::ops::Range<usize>,
 ) {
+    let all = 0..rows;
     avx2(
         #[inline(always)]
-        || transpose_tiles(a, t, rows, cols, cs),
+        || {
+            for c0 in cs.clone().step_by(STRIP) {
+                let k = STRIP.min(cs.end - c0);
+                let tc = &mut t[(c0 - cs.start) * rows..];
+                transpose_strip(a, cols, rows, std::slice::from_ref(&all), c0, k, tc, rows);
+            }
+        },
     )
-}
-
-// (`j` picks the block's column and the destination row alike)
-#[allow(clippy::needless_range_loop)]
-#[inline(always)]
-fn transpose_tiles<E: Float>(
-    a: &[Complex<E>],
-    t: &mut [Complex<E>],
-    rows: usize,
-    cols: usize,
-    cs: std::ops::Range<usize>,
-) {
-    let c_start = cs.start;
-    let one =
-        |t: &mut [Complex<E>], r: usize, c: usize| t[(c - c_start) * rows + r] = a[r * cols + c];
-    for r0 in (0..rows).step_by(TILE) {
-        let r1 = (r0 + TILE).min(rows);
-        for c0 in cs.clone().step_by(TILE) {
-            let c1 = (c0 + TILE).min(cs.end);
-            let mut r = r0;
-            while r + BLOCK <= r1 {
-                let mut c = c0;
-                while c + BLOCK <= c1 {
-                    let block: [&[Complex<E>; BLOCK]; BLOCK] = std::array::from_fn(|i| {
-                        let o = (r + i) * cols + c;
-                        a[o..o + BLOCK].try_into().expect("a block row")
-                    });
-                    for j in 0..BLOCK {
-                        let o = (c + j - c_start) * rows + r;
-                        let out: &mut [Complex<E>; BLOCK] =
-                            (&mut t[o..o + BLOCK]).try_into().expect("a block column");
-                        *out = std::array::from_fn(|i| block[i][j]);
-                    }
-                    c += BLOCK;
-                }
-                for rr in r..r + BLOCK {
-                    (c..c1).for_each(|cc| one(t, rr, cc));
-                }
-                r += BLOCK;
-            }
-            for rr in r..r1 {
-                (c0..c1).for_each(|cc| one(t, rr, cc));
-            }
-        }
-    }
 }
 
 /// The second pass of a 2-D transform: the columns `cs` of the row-transformed

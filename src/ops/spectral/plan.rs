@@ -423,7 +423,6 @@ impl SpectralPlan {
     /// One band of [`Self::to_bands`] from the transposed image spectrum `spec`, put in
     /// `out` (its `b.len()` values), with the transforms' buffers `fft`; returns `out`'s
     /// values.
-    #[allow(clippy::too_many_arguments)]
     fn to_band<'o, E: Float>(
         &self,
         b: &SpectralBand,
@@ -550,7 +549,6 @@ impl SpectralPlan {
     /// Adds `pad(mask' * scale * dft(band))` of one band (its values `y`, real then
     /// imaginary plane) into the transposed spectrum `spec`, with the transforms'
     /// buffers `fft`.
-    #[allow(clippy::too_many_arguments)]
     fn add_band<E: Float>(
         &self,
         b: &SpectralBand,
