@@ -361,19 +361,20 @@ fn run_job<E: Kept>(l: &PsLayout, c: &[E], job: Job) -> Done<E> {
 
 /// The forward's first pass on band `i` of the layout's plan (its values `c`), run by
 /// [`crate::ops::SpectralPlan::analyze_then`] right after the band is computed, on the
-/// thread that computed it: its intermediates and autocorrelation (none for the highpass
-/// residual).
+/// thread that computed it: its intermediates and autocorrelation (the highpass has
+/// none: its band's job is the finest reconstructed image, its imaginary part).
 pub(crate) fn band_job<E: Kept>(l: &PsLayout, i: usize, c: &[E]) -> Option<(Job, Done<E>)> {
     let (ns, no) = (l.n_scales, l.n_orientations);
     let (nb, ne) = (ns * no, ns.saturating_sub(1) * no);
-    let job = if i < nb {
-        Job::Band(i / no, i % no)
+    let (job, c) = if i < nb {
+        (Job::Band(i / no, i % no), c)
     } else if i < nb + ne {
-        Job::Expanded((i - nb) / no, (i - nb) % no)
+        (Job::Expanded((i - nb) / no, (i - nb) % no), c)
     } else if i == nb + ne {
-        return None;
+        // the highpass (no job) and, as its imaginary part, the finest reconstructed image
+        (Job::Recon(0), &c[l.n_at(0)..])
     } else {
-        Job::Recon(i - nb - ne - 1)
+        (Job::Recon(i - nb - ne), c)
     };
     Some((
         job,

@@ -2,6 +2,7 @@
 //! forward as one band of [`crate::ops::spectral_analysis`] (the complex pyramid bands,
 //! each coarser band expanded one scale up, the residual highpass, and the low-pass
 //! images reconstructed at each scale), in the order [`crate::ops::ps_statistics`] reads.
+//! The highpass and the finest reconstructed image (both real) are one complex band.
 
 use crate::ops::{SpectralBand, SpectralPlan};
 use crate::simulate::steerable_pyramid::masks::Masks;
@@ -61,8 +62,7 @@ pub(crate) fn plan(pyr: &SteerablePyramidFreq) -> SpectralPlan {
             bands.push(SpectralBand::centred(big, gh, gw, &e, true));
         }
     }
-    let (h, w, v, _) = pyr.band_mask(PyrKey::ResidualHighpass, false);
-    bands.push(SpectralBand::centred(big, h, w, &v, false));
+    let (hh, hw, hp, _) = pyr.band_mask(PyrKey::ResidualHighpass, false);
     // reconstructed low-pass images: the mean-free residual lowpass plus scales n-1 .. k,
     // at scale k's grid
     let (lh, lw, lf, _) = pyr.band_mask(PyrKey::ResidualLowpass, false);
@@ -88,15 +88,27 @@ pub(crate) fn plan(pyr: &SteerablePyramidFreq) -> SpectralPlan {
             acc = next;
             (ah, aw) = (gh, gw);
         }
-        recons.push(SpectralBand::centred(
-            big,
-            ah,
-            aw,
-            &real_part(&acc, ah, aw),
-            false,
-        ));
+        recons.push((ah, aw, real_part(&acc, ah, aw)));
     }
-    recons.reverse();
-    bands.extend(recons);
+    // the highpass residual and the finest reconstructed image (both real, both on the
+    // image's grid) as one complex band: the real part of its mask's band is the
+    // highpass, the imaginary part the image (one transform instead of two)
+    let (rh, rw, r0) = recons.pop().expect("the finest reconstructed image");
+    assert!(
+        (rh, rw) == (hh, hw),
+        "the highpass and the finest image share a grid"
+    );
+    let pair: Mask = real_part(&hp, hh, hw)
+        .iter()
+        .zip(&r0)
+        .map(|(a, b)| (a.0 - b.1, a.1 + b.0))
+        .collect();
+    bands.push(SpectralBand::centred(big, hh, hw, &pair, true));
+    bands.extend(
+        recons
+            .iter()
+            .rev()
+            .map(|(h, w, m)| SpectralBand::centred(big, *h, *w, m, false)),
+    );
     SpectralPlan::new(big.0, big.1, bands)
 }
