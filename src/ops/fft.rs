@@ -216,68 +216,6 @@ impl<E: Float> Plan2<E> {
         self.fwd.process_with_scratch(out, scratch);
     }
 
-    /// Forward transform of an `n x m` array that is zero but for the rows `rows` (row
-    /// index, its `m` values), into `out` (length [`Plan2::spec_len`]): the same values
-    /// as [`Plan2::forward_with`] on the whole array, without the zero rows' transforms.
-    pub fn forward_rows(&self, rows: &[(usize, &[E])], out: &mut [Complex<E>], bufs: &mut Bufs<E>) {
-        let (n, m, mh) = (self.n, self.m, self.m / 2 + 1);
-        debug_assert!(out.len() == mh * n && rows.iter().all(|(i, r)| *i < n && r.len() == m));
-        let zero = Complex::new(E::zero(), E::zero());
-        let Bufs {
-            rows: rbuf,
-            halves,
-            scratch,
-        } = bufs;
-        out.iter_mut().for_each(|v| *v = zero);
-        for &(i, values) in rows {
-            let row = &mut rbuf[..m];
-            row.copy_from_slice(values);
-            let half = &mut halves[..mh];
-            self.r2c
-                .process_with_scratch(row, half, scratch)
-                .expect("buffer sizes match the plan");
-            for (k, v) in half.iter().enumerate() {
-                out[k * n + i] = *v;
-            }
-        }
-        self.fwd.process_with_scratch(out, scratch);
-    }
-
-    /// Inverse transform of only the rows `which` (each `< n`), without the `1/(n m)`
-    /// scaling: `spec` is overwritten, and `emit(k, row)` receives row `which[k]` (length
-    /// `m`). Cheaper than [`Plan2::inverse_with`] when few rows are needed.
-    pub fn inverse_rows(
-        &self,
-        spec: &mut [Complex<E>],
-        which: &[usize],
-        mut emit: impl FnMut(usize, &[E]),
-        bufs: &mut Bufs<E>,
-    ) {
-        let (n, m, mh) = (self.n, self.m, self.m / 2 + 1);
-        debug_assert!(spec.len() == mh * n && which.iter().all(|&i| i < n));
-        let Bufs {
-            rows: rbuf,
-            halves,
-            scratch,
-        } = bufs;
-        self.inv.process_with_scratch(spec, scratch);
-        for (k, &i) in which.iter().enumerate() {
-            let half = &mut halves[..mh];
-            for (c, v) in half.iter_mut().enumerate() {
-                *v = spec[c * n + i];
-            }
-            half[0].im = E::zero();
-            if m % 2 == 0 {
-                half[mh - 1].im = E::zero();
-            }
-            let row = &mut rbuf[..m];
-            self.c2r
-                .process_with_scratch(half, row, scratch)
-                .expect("buffer sizes match the plan");
-            emit(k, row);
-        }
-    }
-
     /// Inverse transform, without the `1/(n m)` scaling: `spec` is overwritten, and
     /// `emit(i, row)` receives each of the first `rows` rows (length `m`).
     pub fn inverse_with(

@@ -103,7 +103,7 @@ fn adjoint_bands_lent<E: Kept>(
                 g_mv[s][o] -= ga * ac[a] / (v * v);
             }
             g_mv[s][o] += g[gr.mag_std + o * ns + s] / (2.0 * v.sqrt());
-            jobs.push((&saved.spec_mag[s][o][..], s, gacs));
+            jobs.push((&p.mag[s][o][..], s, gacs));
         }
     }
     let mut g_vrec = vec![0.0; ns + 1];
@@ -119,14 +119,15 @@ fn adjoint_bands_lent<E: Kept>(
             gacs[a] = ga / v;
             g_vrec[k] -= ga * ac[a] / (v * v);
         }
-        jobs.push((&saved.spec_rec[k][..], k, gacs));
+        // (the reconstructed image, read in the bands before they become their gradient)
+        jobs.push((&y[off.recon[k]..off.recon[k] + l.n_at(k)], k, gacs));
     }
     let mut g_ac = par::map(
         jobs,
         |(_, s, _)| l.n_at(*s),
-        |(spec, s, gacs)| {
+        |(m, s, gacs)| {
             let (h, wd) = l.dims[s];
-            lent.run(|| autocorr_adjoint(spec, h, wd, w, &gacs))
+            lent.run(|| autocorr_adjoint(m, h, wd, w, &gacs))
         },
     )
     .into_iter();

@@ -1,11 +1,14 @@
-//! Circular autocorrelations at the centred window's shifts, and their adjoint, by real
-//! 2-D FFTs in the element type ([`crate::ops::fft`]'s cached plans); the forward keeps
-//! the spectrum the adjoint needs.
-
-use rustfft::num_complex::Complex;
+//! Circular autocorrelations at the centred window's shifts, and their adjoint, by
+//! direct sums over the image wrapped at its edges: a row pass sums [`SH`] column shifts
+//! at once, in 8 lanes of the element type per row (AVX2 and FMA intrinsics in f32 where
+//! the CPU has them), added up in f64. For plenoptic's 9x9 window on 256x256 this takes
+//! about as long as the real 2-D FFTs it replaced (forward 103 against 131 us, adjoint
+//! 164 against 166 us on the development machine), and the forward keeps no spectra for
+//! the adjoint.
 
 use super::buffers::{self, Buf, Kept};
-use crate::ops::fft;
+use crate::ops::simd::avx2;
+use crate::tensor::{ByFloat, Float, PerFloat};
 
 /// The shifts of the centred `w x w` autocorrelation window: -(w/2) ..= (w+1)/2 - 1.
 fn shifts(w: usize) -> impl Iterator<Item = isize> + Clone {
@@ -13,57 +16,344 @@ fn shifts(w: usize) -> impl Iterator<Item = isize> + Clone {
     (0..w as isize).map(move |i| lo + i)
 }
 
-/// The real 2-D DFT of the row-major `h x wd` array `m`, in [`fft::Plan2`]'s layout.
-pub(crate) fn spectrum<S: Kept>(m: &[S], h: usize, wd: usize) -> Vec<Complex<S>> {
-    let p = fft::plan::<S>(h, wd);
-    let mut wk = p.work();
-    let mut out = vec![Complex::new(S::zero(), S::zero()); p.spec_len()];
-    p.forward_with(
-        h,
-        wd,
-        |i, row| row.copy_from_slice(&m[i * wd..(i + 1) * wd]),
-        &mut out,
-        &mut wk.bufs,
-    );
-    p.give_back(wk);
+/// Shifts along a row that one pass of the direct sums takes together.
+const SH: usize = 9;
+
+/// `out[j] = sum_(i, x) a[i * wd + x] * b[i * pw + x + j]` for the [`SH`] shifts `j`
+/// over the rows `i` of `a` (`wd` values each; `b`'s rows are `pw` apart and hold at
+/// least `wd + SH - 1` values), in f64 from 8 lanes of `S` per [`ROWS`] rows.
+type RowDots<S> = fn(&[S], &[S], usize, usize) -> [f64; SH];
+/// `out[x] = sum_(ey, ex) k[ey * nd + ex] * b[ey * pw + x + ex]` for every `x` of `out`
+/// (`k` is `nd x nd`, `b` starts at the first row's `x = 0`).
+type RowTaps<S> = fn(&[S], usize, &[S], usize, &mut [S]);
+
+struct Kernels;
+impl PerFloat for Kernels {
+    type Of<E: Float> = (RowDots<E>, RowTaps<E>);
+}
+static KERNELS: ByFloat<Kernels> = ByFloat {
+    single: (row_dots_f32, row_taps_f32),
+    double: (row_dots_f64, row_taps_f64),
+};
+
+/// Rows whose products each lane of [`RowDots`] sums in the element type.
+const ROWS: usize = 4;
+
+#[inline(always)]
+fn row_dots_body<S: Float>(a: &[S], b: &[S], wd: usize, pw: usize) -> [f64; SH] {
+    const L: usize = 8;
+    let body = wd / L * L;
+    let mut out = [0.0; SH];
+    for (j, o) in out.iter_mut().enumerate() {
+        let mut s = [S::zero(); L];
+        for (i, a) in a.chunks_exact(wd).enumerate() {
+            let bj = &b[i * pw + j..i * pw + j + wd];
+            for (ac, bc) in a[..body].chunks_exact(L).zip(bj[..body].chunks_exact(L)) {
+                for k in 0..L {
+                    s[k] += ac[k] * bc[k];
+                }
+            }
+            for x in body..wd {
+                *o += (a[x] * bj[x]).as_f64();
+            }
+        }
+        *o += super::host::halving_sum(s.map(|v| v.as_f64()));
+    }
     out
 }
 
-/// The circular autocorrelation `r[d] = mean_p m[p] m[p + d]` at the window's shifts,
-/// row-major `w x w`, from `spec`, the [`spectrum`] of `m` (`h x wd`).
-pub(crate) fn autocorr<S: Kept>(spec: &[Complex<S>], h: usize, wd: usize, w: usize) -> Vec<f64> {
-    let p = fft::plan::<S>(h, wd);
-    let mut wk = p.work();
-    let mut s: Vec<Complex<S>> = spec
-        .iter()
-        .map(|z| Complex::new(z.norm_sqr(), S::zero()))
-        .collect();
-    let n2 = ((h * wd) as f64).powi(2);
-    // rows of the inverse at the window's row shifts
-    let rows: Vec<usize> = shifts(w)
-        .map(|d| d.rem_euclid(h as isize) as usize)
-        .collect();
-    let mut picked = vec![0.0; w * w];
-    p.inverse_rows(
-        &mut s,
-        &rows,
-        |a, row| {
-            for (b, d2) in shifts(w).enumerate() {
-                let j = d2.rem_euclid(wd as isize) as usize;
-                picked[a * w + b] = row[j].as_f64() / n2;
+fn row_dots<S: Float>(a: &[S], b: &[S], wd: usize, pw: usize) -> [f64; SH] {
+    avx2(
+        #[inline(always)]
+        || row_dots_body(a, b, wd, pw),
+    )
+}
+
+#[inline(always)]
+fn row_taps_body<S: Float>(k: &[S], nd: usize, b: &[S], pw: usize, out: &mut [S]) {
+    const L: usize = 8;
+    let n = out.len();
+    let body = n / L * L;
+    for x in (0..body).step_by(L) {
+        let mut acc = [S::zero(); L];
+        for ey in 0..nd {
+            let r = &b[ey * pw + x..ey * pw + x + L + nd - 1];
+            for (ex, &kv) in k[ey * nd..(ey + 1) * nd].iter().enumerate() {
+                let v: &[S; L] = r[ex..ex + L].try_into().expect("L values");
+                for l in 0..L {
+                    acc[l] += kv * v[l];
+                }
             }
-        },
-        &mut wk.bufs,
+        }
+        out[x..x + L].copy_from_slice(&acc);
+    }
+    for (x, o) in out.iter_mut().enumerate().skip(body) {
+        let mut t = S::zero();
+        for ey in 0..nd {
+            let r = &b[ey * pw + x..ey * pw + x + nd];
+            for (kv, bv) in k[ey * nd..(ey + 1) * nd].iter().zip(r) {
+                t += *kv * *bv;
+            }
+        }
+        *o = t;
+    }
+}
+
+fn row_taps<S: Float>(k: &[S], nd: usize, b: &[S], pw: usize, out: &mut [S]) {
+    avx2(
+        #[inline(always)]
+        || row_taps_body(k, nd, b, pw, out),
+    )
+}
+
+/// The row kernels of `$t`: the intrinsics' where the CPU has AVX2 and FMA, else the
+/// portable ones.
+macro_rules! dispatch {
+    ($dots:ident, $taps:ident, $t:ty, $m:ident) => {
+        fn $dots(a: &[$t], b: &[$t], wd: usize, pw: usize) -> [f64; SH] {
+            #[cfg(target_arch = "x86_64")]
+            if fma::available() {
+                // SAFETY: the CPU has AVX2 and FMA (checked just above)
+                return unsafe { fma::$m::row_dots(a, b, wd, pw) };
+            }
+            row_dots(a, b, wd, pw)
+        }
+
+        fn $taps(k: &[$t], nd: usize, b: &[$t], pw: usize, out: &mut [$t]) {
+            #[cfg(target_arch = "x86_64")]
+            if fma::available() {
+                // SAFETY: the CPU has AVX2 and FMA (checked just above)
+                return unsafe { fma::$m::row_taps(k, nd, b, pw, out) };
+            }
+            row_taps(k, nd, b, pw, out)
+        }
+    };
+}
+dispatch!(row_dots_f32, row_taps_f32, f32, single);
+dispatch!(row_dots_f64, row_taps_f64, f64, double);
+
+/// The row kernels in AVX2 and FMA intrinsics (f32 and f64: the same code on 8 or 4
+/// lanes).
+#[cfg(target_arch = "x86_64")]
+mod fma {
+    use std::arch::x86_64::*;
+
+    use super::SH;
+
+    pub(super) fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+
+    macro_rules! kernels {
+        ($m:ident, $t:ty, $v:ty, $n:expr, $zero:ident, $load:ident, $store:ident, $fma:ident, $set1:ident) => {
+            pub(super) mod $m {
+                use super::*;
+
+                /// The lanes of `v`, added in halves in f64.
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn lanes(v: $v) -> f64 {
+                    let mut s = [0.0 as $t; $n];
+                    $store(s.as_mut_ptr(), v);
+                    crate::ops::ps_stats::host::halving_sum(s.map(|x| x as f64))
+                }
+
+                /// [`super::super::RowDots`].
+                #[target_feature(enable = "avx2,fma")]
+                pub(crate) unsafe fn row_dots(
+                    a: &[$t],
+                    b: &[$t],
+                    wd: usize,
+                    pw: usize,
+                ) -> [f64; SH] {
+                    let rows = a.len() / wd;
+                    assert!(
+                        a.len() == rows * wd
+                            && rows > 0
+                            && b.len() >= (rows - 1) * pw + wd + SH - 1,
+                        "the rows' values"
+                    );
+                    let body = wd / $n * $n;
+                    let mut acc = [$zero(); SH];
+                    let mut out = [0.0; SH];
+                    for i in 0..rows {
+                        let (pa, pb) = (a.as_ptr().add(i * wd), b.as_ptr().add(i * pw));
+                        for x in (0..body).step_by($n) {
+                            // SAFETY: x + lanes <= wd, and x + j + lanes <= wd + SH - 1 in
+                            // row i of b (asserted)
+                            let av = $load(pa.add(x));
+                            for (j, s) in acc.iter_mut().enumerate() {
+                                *s = $fma(av, $load(pb.add(x + j)), *s);
+                            }
+                        }
+                        for (j, o) in out.iter_mut().enumerate() {
+                            for x in body..wd {
+                                *o += (a[i * wd + x] * b[i * pw + x + j]) as f64;
+                            }
+                        }
+                    }
+                    for (o, s) in out.iter_mut().zip(acc) {
+                        *o += lanes(s);
+                    }
+                    out
+                }
+
+                /// [`super::super::RowTaps`].
+                #[target_feature(enable = "avx2,fma")]
+                pub(crate) unsafe fn row_taps(
+                    k: &[$t],
+                    nd: usize,
+                    b: &[$t],
+                    pw: usize,
+                    out: &mut [$t],
+                ) {
+                    const G: usize = 8;
+                    let n = out.len();
+                    assert!(
+                        k.len() == nd * nd && b.len() >= (nd - 1) * pw + n + nd - 1,
+                        "the taps' rows"
+                    );
+                    let pb = b.as_ptr();
+                    let mut x = 0;
+                    while x + $n * G <= n {
+                        let mut acc = [$zero(); G];
+                        for ey in 0..nd {
+                            for ex in 0..nd {
+                                let kv = $set1(k[ey * nd + ex]);
+                                let r = pb.add(ey * pw + x + ex);
+                                // SAFETY: values up to x + lanes * G - 1 + (nd - 1) of row
+                                // ey (asserted)
+                                for (c, s) in acc.iter_mut().enumerate() {
+                                    *s = $fma(kv, $load(r.add($n * c)), *s);
+                                }
+                            }
+                        }
+                        for (c, s) in acc.iter().enumerate() {
+                            $store(out.as_mut_ptr().add(x + $n * c), *s);
+                        }
+                        x += $n * G;
+                    }
+                    while x + $n <= n {
+                        let mut s = $zero();
+                        for ey in 0..nd {
+                            for ex in 0..nd {
+                                let kv = $set1(k[ey * nd + ex]);
+                                // SAFETY: as above, for one chunk of lanes
+                                s = $fma(kv, $load(pb.add(ey * pw + x + ex)), s);
+                            }
+                        }
+                        $store(out.as_mut_ptr().add(x), s);
+                        x += $n;
+                    }
+                    for (xx, o) in out.iter_mut().enumerate().skip(x) {
+                        let mut t = 0.0;
+                        for ey in 0..nd {
+                            for ex in 0..nd {
+                                t += k[ey * nd + ex] * b[ey * pw + xx + ex];
+                            }
+                        }
+                        *o = t;
+                    }
+                }
+            }
+        };
+    }
+
+    kernels!(
+        single,
+        f32,
+        __m256,
+        8,
+        _mm256_setzero_ps,
+        _mm256_loadu_ps,
+        _mm256_storeu_ps,
+        _mm256_fmadd_ps,
+        _mm256_set1_ps
     );
-    p.give_back(wk);
+    kernels!(
+        double,
+        f64,
+        __m256d,
+        4,
+        _mm256_setzero_pd,
+        _mm256_loadu_pd,
+        _mm256_storeu_pd,
+        _mm256_fmadd_pd,
+        _mm256_set1_pd
+    );
+}
+
+/// `m` (`h x wd`, row-major) wrapped circularly by `p` values on every side: the
+/// row-major `(h + 2p) x (wd + 2p)` array whose `(i, j)` is `m[(i - p) mod h][(j - p) mod
+/// wd]`.
+fn wrapped<S: Kept>(m: &[S], h: usize, wd: usize, p: usize) -> Buf<S> {
+    let pw = wd + 2 * p;
+    let wrap = |i: usize, n: usize| (i as isize - p as isize).rem_euclid(n as isize) as usize;
+    let mut out = buffers::with_capacity((h + 2 * p) * pw);
+    for i in 0..h + 2 * p {
+        let r = wrap(i, h);
+        let row = &m[r * wd..(r + 1) * wd];
+        out.extend((0..p).map(|j| row[wrap(j, wd)]));
+        out.extend_from_slice(row);
+        out.extend((0..p).map(|j| row[j % wd]));
+    }
+    out
+}
+
+/// The margin of the wrapped arrays for window width `w`: room for [`SH`] shifts at once.
+fn margin(w: usize) -> usize {
+    (w / 2).max(SH / 2)
+}
+
+/// The circular autocorrelation `r[d] = mean_p m[p] m[p + d]` of `m` (`h x wd`,
+/// row-major) at the centred `w x w` window's shifts, row-major, by direct sums: for
+/// each row shift `dy` in `0..=w/2`, the sums at every column shift of one row pass
+/// together (`r[-d] = r[d]` gives the window's other shifts), each row's in the element
+/// type, then added up in f64.
+pub(crate) fn autocorr<S: Kept>(m: &[S], h: usize, wd: usize, w: usize) -> Vec<f64> {
+    let (p, q) = (w / 2, margin(w));
+    let (pw, nd) = (wd + 2 * q, 2 * q + 1);
+    let pad = wrapped(m, h, wd, q);
+    let dots = (S::pick(&KERNELS)).0;
+    // sums[dy * nd + dx + q]
+    let mut sums = vec![0.0; (p + 1) * nd];
+    for dy in 0..=p {
+        // blocks of SH column shifts, the last one moved back to end at nd (its shifts
+        // the previous block summed are skipped)
+        let mut done = 0;
+        while done < nd {
+            let d0 = done.min(nd - SH);
+            for y in (0..h).step_by(ROWS) {
+                let y1 = (y + ROWS).min(h);
+                let a = &m[y * wd..y1 * wd];
+                let row = (y + q + dy) * pw + d0;
+                let r = dots(a, &pad[row..row + (y1 - y - 1) * pw + wd + SH - 1], wd, pw);
+                for (j, v) in r.iter().enumerate().skip(done - d0) {
+                    sums[dy * nd + d0 + j] += v;
+                }
+            }
+            done = d0 + SH;
+        }
+    }
+    let n = (h * wd) as f64;
+    let mut picked = vec![0.0; w * w];
+    for (a, d1) in shifts(w).enumerate() {
+        for (b, d2) in shifts(w).enumerate() {
+            let (dy, dx) = if d1 > 0 || (d1 == 0 && d2 >= 0) {
+                (d1, d2)
+            } else {
+                (-d1, -d2)
+            };
+            picked[a * w + b] = sums[dy as usize * nd + (dx + q as isize) as usize] / n;
+        }
+    }
     picked
 }
 
 /// The gradient of `sum_d gr[d] r[d]` (window shifts, `r` as [`autocorr`]) with respect
-/// to `m`: `mean`-scaled `sum_d gr[d] (m[p + d] + m[p - d])`, by FFT from `spec`, the
-/// [`spectrum`] of `m` (`h x wd`, row-major).
+/// to `m` (`h x wd`, row-major): `mean`-scaled `sum_d gr[d] (m[p + d] + m[p - d])`, by
+/// direct sums in the element type.
 pub(crate) fn autocorr_adjoint<S: Kept>(
-    spec: &[Complex<S>],
+    m: &[S],
     h: usize,
     wd: usize,
     w: usize,
@@ -72,40 +362,131 @@ pub(crate) fn autocorr_adjoint<S: Kept>(
     if gr.iter().all(|g| *g == 0.0) {
         return buffers::zeros(h * wd);
     }
-    // the kernel: zero but for the rows of the window's shifts and their opposites
-    let mut rows: Vec<(usize, Vec<S>)> = vec![];
-    let mut it = gr.iter();
-    for d1 in shifts(w) {
-        for d2 in shifts(w) {
-            let g = *it.next().expect("window");
-            for (a, b) in [(d1, d2), (-d1, -d2)] {
-                let i = a.rem_euclid(h as isize) as usize;
-                let j = b.rem_euclid(wd as isize) as usize;
-                let r = match rows.iter().position(|(k, _)| *k == i) {
-                    Some(r) => r,
-                    None => {
-                        rows.push((i, vec![S::zero(); wd]));
-                        rows.len() - 1
-                    }
-                };
-                rows[r].1[j] += S::of_f64(g);
+    let q = margin(w);
+    let (pw, nd) = (wd + 2 * q, 2 * q + 1);
+    let n = (h * wd) as f64;
+    // the taps: gm[p] = sum_e k[e] m[p + e], e in -q..=q squared
+    let mut k = vec![0.0; nd * nd];
+    for (a, d1) in shifts(w).enumerate() {
+        for (b, d2) in shifts(w).enumerate() {
+            let g = gr[a * w + b] / n;
+            for (e1, e2) in [(d1, d2), (-d1, -d2)] {
+                k[(e1 + q as isize) as usize * nd + (e2 + q as isize) as usize] += g;
             }
         }
     }
-    let p = fft::plan::<S>(h, wd);
-    let mut wk = p.work();
-    let mut s = vec![Complex::new(S::zero(), S::zero()); p.spec_len()];
-    let refs: Vec<(usize, &[S])> = rows.iter().map(|(i, r)| (*i, &r[..])).collect();
-    p.forward_rows(&refs, &mut s, &mut wk.bufs);
-    s.iter_mut().zip(spec).for_each(|(a, b)| *a = *a * *b);
-    let n2 = ((h * wd) as f64).powi(2);
+    let k: Vec<S> = k.iter().map(|v| S::of_f64(*v)).collect();
+    let pad = wrapped(m, h, wd, q);
+    let taps = (S::pick(&KERNELS)).1;
     let mut gm = buffers::with_capacity(h * wd);
-    p.inverse_with(
-        &mut s,
-        h,
-        |_, row| gm.extend(row.iter().map(|v| S::of_f64(v.as_f64() / n2))),
-        &mut wk.bufs,
-    );
-    p.give_back(wk);
+    let mut row = vec![S::zero(); wd];
+    for y in 0..h {
+        taps(&k, nd, &pad[y * pw..], pw, &mut row);
+        gm.extend_from_slice(&row);
+    }
     gm
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `r[d]` and the adjoint by their definitions, in f64.
+    fn naive(m: &[f64], h: usize, wd: usize, w: usize, gr: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let at = |y: isize, x: isize| {
+            m[y.rem_euclid(h as isize) as usize * wd + x.rem_euclid(wd as isize) as usize]
+        };
+        let n = (h * wd) as f64;
+        let mut r = vec![];
+        let mut g = vec![0.0; h * wd];
+        for (a, d1) in shifts(w).enumerate() {
+            for (b, d2) in shifts(w).enumerate() {
+                let mut s = 0.0;
+                for y in 0..h as isize {
+                    for x in 0..wd as isize {
+                        s += at(y, x) * at(y + d1, x + d2);
+                        g[y as usize * wd + x as usize] +=
+                            gr[a * w + b] / n * (at(y + d1, x + d2) + at(y - d1, x - d2));
+                    }
+                }
+                r.push(s / n);
+            }
+        }
+        (r, g)
+    }
+
+    fn check<S: Kept>(h: usize, wd: usize, w: usize, tol: f64) {
+        let m: Vec<f64> = (0..h * wd)
+            .map(|i| ((i * 7919 % 251) as f64 / 251.0).sin())
+            .collect();
+        let gr: Vec<f64> = (0..w * w)
+            .map(|i| ((i * 5 % 11) as f64 - 3.0) / 5.0)
+            .collect();
+        let (r0, g0) = naive(&m, h, wd, w, &gr);
+        let ms: Vec<S> = m.iter().map(|v| S::of_f64(*v)).collect();
+        let r = autocorr(&ms, h, wd, w);
+        let g = autocorr_adjoint(&ms, h, wd, w, &gr);
+        let rel = |a: &[f64], b: &mut dyn Iterator<Item = f64>| {
+            let mx = a.iter().fold(0.0f64, |x, v| x.max(v.abs()));
+            a.iter()
+                .zip(b)
+                .fold(0.0f64, |x, (u, v)| x.max((u - v).abs()))
+                / mx
+        };
+        let er = rel(&r0, &mut r.iter().copied());
+        let eg = rel(&g0, &mut g.iter().map(|v| v.as_f64()));
+        assert!(er < tol && eg < tol, "{h}x{wd}, w {w}: {er:e}, {eg:e}");
+    }
+
+    /// The direct sums against the definitions: sizes with partial chunks and smaller
+    /// than the window (wrapped more than once), odd and even and wide windows.
+    #[test]
+    fn autocorrelation_and_adjoint_match_their_definitions() {
+        for &(h, wd) in &[(64, 64), (16, 24), (13, 70), (4, 4), (3, 5)] {
+            for w in [1, 3, 7, 8, 9, 12, 21] {
+                check::<f64>(h, wd, w, 1e-13);
+                check::<f32>(h, wd, w, 2e-6);
+            }
+        }
+    }
+
+    /// The row kernels (intrinsics where the CPU has them) against the portable ones.
+    fn kernels_match<S: Kept>(tol: f64) {
+        let (dots, taps) = *S::pick(&KERNELS);
+        let nd = SH;
+        for n in [1, 3, 7, 8, 63, 64, 65, 256] {
+            let pw = n + nd - 1;
+            let b: Vec<S> = (0..nd * pw)
+                .map(|i| S::of_f64(((i * 31 % 97) as f64 / 97.0).cos()))
+                .collect();
+            for rows in 1..=3 {
+                let a: Vec<S> = (0..rows * n)
+                    .map(|i| S::of_f64((i as f64 * 0.61).sin()))
+                    .collect();
+                let b = &b[..rows * pw];
+                let (x, y) = (dots(&a, b, n, pw), row_dots::<S>(&a, b, n, pw));
+                for (u, v) in x.iter().zip(&y) {
+                    assert!((u - v).abs() < tol * n as f64, "dots, {n}: {u} {v}");
+                }
+            }
+            let k: Vec<S> = (0..nd * nd)
+                .map(|i| S::of_f64((i as f64 * 0.37).sin()))
+                .collect();
+            let (mut x, mut y) = (vec![S::zero(); n], vec![S::zero(); n]);
+            taps(&k, nd, &b, pw, &mut x);
+            row_taps::<S>(&k, nd, &b, pw, &mut y);
+            for (u, v) in x.iter().zip(&y) {
+                assert!(
+                    (u.as_f64() - v.as_f64()).abs() < tol * 10.0,
+                    "taps, {n}: {u} {v}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn row_kernels_match_the_portable_ones() {
+        kernels_match::<f32>(1e-5);
+        kernels_match::<f64>(1e-13);
+    }
 }

@@ -5,9 +5,7 @@
 //! (means, variances, moments, correlations) add up in f64. The adjoint is in
 //! [`super::adjoint`].
 
-use rustfft::num_complex::Complex;
-
-use super::autocorr::{autocorr, spectrum};
+use super::autocorr::autocorr;
 use super::blocked;
 use super::buffers::{self, Buf, Kept};
 use super::PsLayout;
@@ -294,11 +292,9 @@ pub(crate) struct Saved<E: Kept> {
     /// The image's central moments.
     pub(super) pix_moments: PixelMoments,
     pub(super) p: Planes<E>,
-    /// (scale, orientation): the centred modulus' spectrum and autocorrelation.
-    pub(super) spec_mag: Vec<Vec<Vec<Complex<E>>>>,
+    /// (scale, orientation): the centred modulus' autocorrelation.
     pub(super) ac_mag: Vec<Vec<Vec<f64>>>,
-    /// Per reconstructed image: its spectrum and autocorrelation.
-    pub(super) spec_rec: Vec<Vec<Complex<E>>>,
+    /// Per reconstructed image: its autocorrelation.
     pub(super) ac_rec: Vec<Vec<f64>>,
 }
 
@@ -317,12 +313,12 @@ pub(crate) enum Job {
 /// What a [`Job`] computes.
 pub(crate) enum Done<E: Kept> {
     /// Centred modulus and its variance; the real part's variance; the centred modulus'
-    /// spectrum and autocorrelation.
-    Band(Buf<E>, f64, f64, Vec<Complex<E>>, Vec<f64>),
+    /// autocorrelation.
+    Band(Buf<E>, f64, f64, Vec<f64>),
     /// Centred modulus and its variance, phase-doubled parts and their variances.
     Expanded([Buf<E>; 3], [f64; 3]),
-    /// The image's variance, spectrum and autocorrelation, `mean(r^3)` and `mean(r^4)`.
-    Recon(f64, Vec<Complex<E>>, Vec<f64>, f64, f64),
+    /// The image's variance and autocorrelation, `mean(r^3)` and `mean(r^4)`.
+    Recon(f64, Vec<f64>, f64, f64),
 }
 
 /// Runs one [`Job`] on its band's values `c`.
@@ -335,9 +331,8 @@ fn run_job<E: Kept>(l: &PsLayout, c: &[E], job: Job) -> Done<E> {
             let (mag, sq) = centred(c, n, mean_modulus(c, n));
             let rv = sum_sq(&c[..n]) / n as f64;
             let (h, wd) = l.dims[s];
-            let spec = spectrum(&mag, h, wd);
-            let ac = autocorr(&spec, h, wd, w);
-            Done::Band(mag, sq / n as f64, rv, spec, ac)
+            let ac = autocorr(&mag, h, wd, w);
+            Done::Band(mag, sq / n as f64, rv, ac)
         }
         Job::Expanded(s, _) => {
             let n = l.n_at(s);
@@ -349,12 +344,11 @@ fn run_job<E: Kept>(l: &PsLayout, c: &[E], job: Job) -> Done<E> {
             let n = h * wd;
             let r = &c[..n];
             let sq = sum_sq(r);
-            let spec = spectrum(r, h, wd);
-            let ac = autocorr(&spec, h, wd, w);
+            let ac = autocorr(r, h, wd, w);
             let nf = n as f64;
             let (m3, m4) = moments34(r);
             let (m3, m4) = (m3 / nf, m4 / nf);
-            Done::Recon(sq / nf, spec, ac, m3, m4)
+            Done::Recon(sq / nf, ac, m3, m4)
         }
     }
 }
@@ -387,18 +381,12 @@ pub(crate) fn band_job<E: Kept>(l: &PsLayout, i: usize, c: &[E]) -> Option<(Job,
 
 /// The forward's first pass gathered: from every band's [`band_job`], the
 /// intermediates (with the reconstructed images' third and fourth moments), the centred
-/// moduli's spectra and autocorrelations, the reconstructed images' spectra and
-/// autocorrelations.
+/// moduli's autocorrelations, the reconstructed images' autocorrelations.
 #[allow(clippy::type_complexity)]
 fn planes<E: Kept>(
     l: &PsLayout,
     done: Vec<Option<(Job, Done<E>)>>,
-) -> (
-    Planes<E>,
-    Vec<Vec<Vec<Complex<E>>>>,
-    Vec<Vec<Vec<f64>>>,
-    Vec<(Vec<Complex<E>>, Vec<f64>)>,
-) {
+) -> (Planes<E>, Vec<Vec<Vec<f64>>>, Vec<Vec<f64>>) {
     let (ns, no) = (l.n_scales, l.n_orientations);
     let mut p = Planes {
         mag: (0..ns).map(|_| vec![]).collect(),
@@ -413,16 +401,14 @@ fn planes<E: Kept>(
         recon_var: vec![0.0; ns + 1],
         recon_m34: vec![(0.0, 0.0); ns + 1],
     };
-    let mut spec_mag: Vec<Vec<Vec<Complex<E>>>> = (0..ns).map(|_| vec![]).collect();
     let mut ac_mag: Vec<Vec<Vec<f64>>> = (0..ns).map(|_| vec![]).collect();
-    let mut rec: Vec<Option<(Vec<Complex<E>>, Vec<f64>)>> = (0..=ns).map(|_| None).collect();
+    let mut rec: Vec<Option<Vec<f64>>> = (0..=ns).map(|_| None).collect();
     for (j, d) in done.into_iter().flatten() {
         match (j, d) {
-            (Job::Band(s, o), Done::Band(mag, v, rv, spec, ac)) => {
+            (Job::Band(s, o), Done::Band(mag, v, rv, ac)) => {
                 p.mag[s].push(mag);
                 p.mag_var[s][o] = v;
                 p.re_var[s][o] = rv;
-                spec_mag[s].push(spec);
                 ac_mag[s].push(ac);
             }
             (Job::Expanded(s, o), Done::Expanded([mag, re, im], [v, vre, vim])) => {
@@ -433,10 +419,10 @@ fn planes<E: Kept>(
                 p.dbl_var[s][o] = vre;
                 p.dbl_var[s][no + o] = vim;
             }
-            (Job::Recon(k), Done::Recon(v, spec, ac, m3, m4)) => {
+            (Job::Recon(k), Done::Recon(v, ac, m3, m4)) => {
                 p.recon_var[k] = v;
                 p.recon_m34[k] = (m3, m4);
-                rec[k] = Some((spec, ac));
+                rec[k] = Some(ac);
             }
             _ => unreachable!("each job's own result"),
         }
@@ -445,7 +431,7 @@ fn planes<E: Kept>(
         .into_iter()
         .map(|r| r.expect("one per reconstructed image"))
         .collect();
-    (p, spec_mag, ac_mag, rec)
+    (p, ac_mag, rec)
 }
 
 /// What the pixel statistics' gradient needs besides the statistics: the central
@@ -509,7 +495,7 @@ pub(crate) fn forward<E: Kept>(
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
     let g = groups(l);
-    let (p, spec_mag, ac_mag, rec) = planes(l, done);
+    let (p, ac_mag, rec) = planes(l, done);
     let mut out = vec![0.0; l.raw_len()];
     let (pix, pix_moments) = avx2(
         #[inline(always)]
@@ -596,8 +582,8 @@ pub(crate) fn forward<E: Kept>(
             out[g.mag_std + o * ns + s] = v.sqrt();
         }
     }
-    let (mut spec_rec, mut ac_rec) = (vec![], vec![]);
-    for (k, (spec, ac)) in rec.into_iter().enumerate() {
+    let mut ac_rec = vec![];
+    for (k, ac) in rec.into_iter().enumerate() {
         let (v, (m3, m4)) = (p.recon_var[k], p.recon_m34[k]);
         for (a, c) in ac.iter().enumerate() {
             out[g.acr + a * (ns + 1) + k] = if a == (w / 2) * (w + 1) { 1.0 } else { c / v };
@@ -606,7 +592,6 @@ pub(crate) fn forward<E: Kept>(
         let unstable = v / pix[1] < l.resolution;
         out[g.skew + k] = if unstable { 0.0 } else { m3 / v.powf(1.5) };
         out[g.kurt + k] = if unstable { 3.0 } else { m4 / (v * v) };
-        spec_rec.push(spec);
         ac_rec.push(ac);
     }
     let hp = &y[off.highpass..off.highpass + l.n_at(0)];
@@ -618,9 +603,7 @@ pub(crate) fn forward<E: Kept>(
         raw: out.clone(),
         pix_moments,
         p,
-        spec_mag,
         ac_mag,
-        spec_rec,
         ac_rec,
     };
     (out, saved)
