@@ -37,6 +37,9 @@ pub struct SpectralBand {
     /// The same in f32.
     mask32: Vec<Complex<f32>>,
     pub(crate) imag: bool,
+    /// For a band that is every other row and column of another band (its index in the
+    /// plan): that index ([`SpectralBand::decimated`]).
+    pub(crate) decimates: Option<usize>,
 }
 
 /// A band's mask in the element type `E`.
@@ -90,6 +93,7 @@ impl SpectralBand {
             mask,
             mask32: Vec::new(),
             imag,
+            decimates: None,
         };
         b.sync32();
         b
@@ -119,6 +123,25 @@ impl SpectralBand {
             .collect();
     }
 
+    /// The band of `h x w` whose values are every other row and column (from the first)
+    /// of the plan's band `of` (of `2h x 2w`, with `imag` as this one), scaled as the
+    /// plan scales a band of this size: the band [`Self::centred`] makes of `of`'s mask
+    /// cropped to `h x w`, when that mask is zero outside the crop (the same frequencies,
+    /// sampled half as densely), without a transform of its own.
+    pub(crate) fn decimated(of: usize, h: usize, w: usize, imag: bool) -> Self {
+        SpectralBand {
+            h,
+            w,
+            cols: Vec::new(),
+            row_runs: Vec::new(),
+            live: Vec::new(),
+            mask: Vec::new(),
+            mask32: Vec::new(),
+            imag,
+            decimates: Some(of),
+        }
+    }
+
     /// Values this band contributes to the op's output (1 or 2 planes of `h x w`).
     pub(crate) fn len(&self) -> usize {
         self.h * self.w * if self.imag { 2 } else { 1 }
@@ -126,6 +149,10 @@ impl SpectralBand {
 
     /// The same band with its mask scaled by `s` (all zero: a band left out).
     pub(crate) fn scaled(&self, s: f64) -> Self {
+        assert!(
+            self.decimates.is_none(),
+            "a decimated band has no mask to scale"
+        );
         let mut b = self.clone();
         b.mask.iter_mut().for_each(|m| *m *= s);
         b.sync32();
@@ -176,6 +203,41 @@ fn mul_add<E: Float>(c: &mut [Complex<E>], t: &[Complex<E>], m: &[Complex<E>], s
 /// `n`).
 #[inline(always)]
 fn put_rows<E: Float>(out: &mut Dest<'_, E>, n: usize, k: usize, t: &[Complex<E>], s: E) {
+    let k = k..k + t.len();
+    match out {
+        Dest::Set(o) => {
+            let (re, im) = o.split_at_mut(n);
+            if im.is_empty() {
+                for (a, v) in re[k].iter_mut().zip(t) {
+                    a.write(v.re * s);
+                }
+            } else {
+                for ((a, b), v) in re[k.clone()].iter_mut().zip(&mut im[k]).zip(t) {
+                    a.write(v.re * s);
+                    b.write(v.im * s);
+                }
+            }
+        }
+        Dest::Add(o) => {
+            let (re, im) = o.split_at_mut(n);
+            if im.is_empty() {
+                for (a, v) in re[k].iter_mut().zip(t) {
+                    *a += v.re * s;
+                }
+            } else {
+                for ((a, b), v) in re[k.clone()].iter_mut().zip(&mut im[k]).zip(t) {
+                    *a += v.re * s;
+                    *b += v.im * s;
+                }
+            }
+        }
+    }
+}
+
+/// [`put_rows`] of every other value of `t`, from the first (a row of a decimated band).
+#[inline(always)]
+fn put_every_other<E: Float>(out: &mut Dest<'_, E>, n: usize, k: usize, t: &[Complex<E>], s: E) {
+    let t = t.iter().step_by(2);
     let k = k..k + t.len();
     match out {
         Dest::Set(o) => {
@@ -274,6 +336,20 @@ fn sized<E: Float>(v: &mut Vec<Complex<E>>, n: usize) -> &mut [Complex<E>] {
     &mut v[..n]
 }
 
+/// A band that decimates the one [`SpectralPlan::to_band`] computes: its index, where
+/// its values go, its scale, width and number of values per plane.
+struct Decimated<'a, E> {
+    index: usize,
+    out: Dest<'a, E>,
+    scale: E,
+    w: usize,
+    n: usize,
+}
+
+/// A computed band of [`SpectralPlan::to_bands`]: its index, the band, its output and
+/// the bands that decimate it.
+type Job<'a, E> = (usize, &'a SpectralBand, Dest<'a, E>, Vec<Decimated<'a, E>>);
+
 /// Where [`SpectralPlan::to_bands`] puts the bands' values.
 enum Dest<'a, E> {
     /// Written over: memory not yet holding values.
@@ -307,6 +383,17 @@ impl<'a, E> Dest<'a, E> {
 impl SpectralPlan {
     /// A plan for `h x w` images.
     pub(crate) fn new(h: usize, w: usize, bands: Vec<SpectralBand>) -> Self {
+        for b in &bands {
+            if let Some(j) = b.decimates {
+                let of = &bands[j];
+                assert!(
+                    of.decimates.is_none()
+                        && (of.h, of.w) == (2 * b.h, 2 * b.w)
+                        && of.imag == b.imag,
+                    "a decimated band: half of a computed band's size, as complex"
+                );
+            }
+        }
         SpectralPlan {
             h,
             w,
@@ -391,38 +478,67 @@ impl SpectralPlan {
         then: impl Fn(usize, &[E]) -> R + Sync,
     ) -> Vec<R> {
         let spec = &wk.spec[..self.h * self.w];
-        let mut jobs = Vec::with_capacity(self.bands.len());
+        // each computed band's output, with the outputs of the bands that decimate it
+        let mut outs: Vec<Option<Dest<'_, E>>> = Vec::with_capacity(self.bands.len());
         let mut rest = out;
-        for (i, b) in self.bands.iter().enumerate() {
+        for b in &self.bands {
             let (o, r) = rest.split_at(b.len());
-            jobs.push((i, b, o));
+            outs.push(Some(o));
             rest = r;
         }
         assert_eq!(rest.len(), 0, "the bands fill the output");
-        if !par::worth(jobs.len(), self.len() / jobs.len().max(1)) {
-            return jobs
-                .into_iter()
-                .map(|(i, b, o)| {
-                    let v = self.to_band(b, spec, &mut wk.fft, conj, scale(b), o);
-                    then(i, v)
+        let mut jobs = Vec::with_capacity(self.bands.len());
+        for (i, b) in self.bands.iter().enumerate() {
+            if b.decimates.is_some() {
+                continue;
+            }
+            let o = outs[i].take().expect("each band's output once");
+            let kids: Vec<Decimated<'_, E>> = self
+                .bands
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.decimates == Some(i))
+                .map(|(k, d)| Decimated {
+                    index: k,
+                    out: outs[k].take().expect("each band's output once"),
+                    scale: E::of_f64(scale(d)),
+                    w: d.w,
+                    n: d.h * d.w,
                 })
                 .collect();
+            jobs.push((i, b, o, kids));
         }
-        par::map(
-            jobs,
-            |(_, b, _)| b.len(),
-            |(i, b, o)| {
-                let mut w = self.work::<E>();
-                let v = self.to_band(b, spec, &mut w.fft, conj, scale(b), o);
-                self.give_back(w);
-                then(i, v)
-            },
-        )
+        let run = |(i, b, o, kids): Job<'_, E>, fft: &mut Fft2<E>| {
+            let (v, vk) = self.to_band(b, spec, fft, conj, scale(b), (o, kids));
+            let mut r = vec![(i, then(i, v))];
+            r.extend(vk.into_iter().map(|(k, v)| (k, then(k, v))));
+            r
+        };
+        let done: Vec<Vec<(usize, R)>> = if !par::worth(jobs.len(), self.len() / jobs.len().max(1))
+        {
+            jobs.into_iter().map(|j| run(j, &mut wk.fft)).collect()
+        } else {
+            par::map(
+                jobs,
+                |(_, b, _, kids)| b.len() + kids.iter().map(|k| k.out.len()).sum::<usize>(),
+                |j| {
+                    let mut w = self.work::<E>();
+                    let r = run(j, &mut w.fft);
+                    self.give_back(w);
+                    r
+                },
+            )
+        };
+        // the results in the bands' order
+        let mut done: Vec<(usize, R)> = done.into_iter().flatten().collect();
+        done.sort_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, r)| r).collect()
     }
 
     /// One band of [`Self::to_bands`] from the transposed image spectrum `spec`, put in
-    /// `out` (its `b.len()` values), with the transforms' buffers `fft`; returns `out`'s
-    /// values.
+    /// `out` (its `b.len()` values), and every other value of its even rows put in each
+    /// band that decimates it (`kids`), with the transforms' buffers `fft`; returns
+    /// `out`'s values and each decimating band's (with its index).
     fn to_band<'o, E: Float>(
         &self,
         b: &SpectralBand,
@@ -430,8 +546,8 @@ impl SpectralPlan {
         fft: &mut Fft2<E>,
         conj: bool,
         scale: f64,
-        out: Dest<'o, E>,
-    ) -> &'o [E] {
+        (out, kids): (Dest<'o, E>, Vec<Decimated<'o, E>>),
+    ) -> (&'o [E], Vec<(usize, &'o [E])>) {
         let hh = self.h;
         let (bh, bw) = (b.h, b.w);
         let n = bh * bw;
@@ -439,6 +555,13 @@ impl SpectralPlan {
         let s = E::of_f64(scale);
         assert!(out.len() == b.len(), "a band's values");
         let mut out = out;
+        let mut kids = kids;
+        for k in &kids {
+            assert!(
+                k.out.len() == k.n * (1 + usize::from(b.imag)),
+                "a decimated band's values"
+            );
+        }
         // the band's rows put so far: each comes once, in order
         let mut put = 0;
         // the band's spectrum, transposed (bw x bh), a row (a column of the band's
@@ -465,19 +588,28 @@ impl SpectralPlan {
                     |r, t| {
                         assert!(r == put && t.len() == bw, "the band's rows in order");
                         put_rows(&mut out, n, r * bw, t, s);
+                        if r % 2 == 0 {
+                            for k in &mut kids {
+                                put_every_other(&mut k.out, k.n, (r / 2) * k.w, t, k.scale);
+                            }
+                        }
                         put += 1;
                     },
                 )
             },
         );
         assert_eq!(put, bh, "the strips cover the band");
-        match out {
-            Dest::Add(o) => o,
+        let values = |o: Dest<'o, E>| match o {
+            Dest::Add(o) => &*o,
             // SAFETY: every value of `o` was written: each of the band's `bh` rows of
             // `bw` values was put once (asserted above) in its real plane and, with
-            // `imag`, in its imaginary plane (`o`'s other `n`)
+            // `imag`, in its imaginary plane (`o`'s other `n`); each decimating band's
+            // `bh / 2` rows of `bw / 2` values (every other value of the band's even
+            // rows) likewise
             Dest::Set(o) => unsafe { &*(o as *const [MaybeUninit<E>] as *const [E]) },
-        }
+        };
+        let kids = kids.into_iter().map(|k| (k.index, values(k.out))).collect();
+        (values(out), kids)
     }
 
     /// The transposed image spectrum `sum over bands of pad(mask' * scale(band) *
@@ -503,8 +635,21 @@ impl SpectralPlan {
                 spec.iter_mut().for_each(|v| *v = zero());
                 for i in bands {
                     let b = &self.bands[i];
+                    if b.decimates.is_some() {
+                        // (added with the band it decimates)
+                        continue;
+                    }
                     let yb = &y[offs[i]..offs[i + 1]];
-                    self.add_band(b, yb, &mut wk.fft, spec, conj, scale(b));
+                    // the bands that decimate this one: each value's weight against this
+                    // band's, and the values
+                    let kids: Vec<(E, &[E], &SpectralBand)> = (0..self.bands.len())
+                        .filter(|&k| self.bands[k].decimates == Some(i))
+                        .map(|k| {
+                            let d = &self.bands[k];
+                            (E::of_f64(scale(d) / scale(b)), &y[offs[k]..offs[k + 1]], d)
+                        })
+                        .collect();
+                    self.add_band(b, yb, &kids, &mut wk.fft, spec, conj, scale(b));
                 }
             };
         if second.is_empty() {
@@ -533,11 +678,13 @@ impl SpectralPlan {
     /// the transforms' sizes (elements; a band's time is about proportional to its size)
     /// closest to half.
     fn halves(&self) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
-        let total: usize = self.bands.iter().map(|b| b.h * b.w).sum();
+        // (a decimated band is added with the band it decimates: no transform of its own)
+        let size = |b: &SpectralBand| if b.decimates.is_some() { 0 } else { b.h * b.w };
+        let total: usize = self.bands.iter().map(size).sum();
         let mut acc = 0;
         let (mut k, mut gap) = (0, total);
         for (i, b) in self.bands.iter().enumerate() {
-            acc += b.h * b.w;
+            acc += size(b);
             let g = (2 * acc).abs_diff(total);
             if g < gap {
                 (k, gap) = (i + 1, g);
@@ -547,12 +694,15 @@ impl SpectralPlan {
     }
 
     /// Adds `pad(mask' * scale * dft(band))` of one band (its values `y`, real then
-    /// imaginary plane) into the transposed spectrum `spec`, with the transforms'
-    /// buffers `fft`.
+    /// imaginary plane, plus those of the bands that decimate it, `kids`: `(weight,
+    /// values, band)`, each value added at its place in the band, times its weight) into
+    /// the transposed spectrum `spec`, with the transforms' buffers `fft`.
+    #[allow(clippy::too_many_arguments)]
     fn add_band<E: Float>(
         &self,
         b: &SpectralBand,
         y: &[E],
+        kids: &[(E, &[E], &SpectralBand)],
         fft: &mut Fft2<E>,
         spec: &mut [Complex<E>],
         conj: bool,
@@ -584,6 +734,22 @@ impl SpectralPlan {
                         } else {
                             for (zv, &a) in zr.iter_mut().zip(&re[k]) {
                                 *zv = Complex::new(a, E::zero());
+                            }
+                        }
+                        if r % 2 == 0 {
+                            for &(c, v, d) in kids {
+                                let (dn, j) = (d.h * d.w, (r / 2) * d.w);
+                                let zr = zr.iter_mut().step_by(2);
+                                if d.imag {
+                                    let (dre, dim) = (&v[j..j + d.w], &v[dn + j..dn + j + d.w]);
+                                    for ((zv, &a), &b) in zr.zip(dre).zip(dim) {
+                                        *zv = Complex::new(zv.re + c * a, zv.im + c * b);
+                                    }
+                                } else {
+                                    for (zv, &a) in zr.zip(&v[j..j + d.w]) {
+                                        zv.re += c * a;
+                                    }
+                                }
                             }
                         }
                     },
@@ -669,5 +835,104 @@ impl SpectralPlan {
         self.spectrum_of(g, wk);
         let n = 1.0 / (self.h * self.w) as f64;
         self.to_bands(wk, true, |_| n, Dest::Add(gy), |_, _| ());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plan of a 32x32 image's band (a mask zero outside its central 16x16) and that
+    /// band at 16x16: decimated, or computed from the cropped mask.
+    fn plans(imag: bool) -> (SpectralPlan, SpectralPlan) {
+        let (big, n, c) = ((32, 32), 16, 8);
+        let small: Vec<(f64, f64)> = (0..n * n)
+            .map(|i| {
+                (
+                    (i as f64 * 0.37).sin(),
+                    if imag { (i as f64 * 0.11).cos() } else { 0.0 },
+                )
+            })
+            .collect();
+        // (real bands: a mask whose band is real, m(k) = conj(m(-k)) on the shifted grid)
+        let small: Vec<(f64, f64)> = if imag {
+            small
+        } else {
+            (0..n * n)
+                .map(|i| {
+                    let (u, v) = (i / n, i % n);
+                    let j = ((n - u) % n) * n + (n - v) % n;
+                    (0.5 * (small[i].0 + small[j].0), 0.0)
+                })
+                .collect()
+        };
+        let mut embedded = vec![(0.0, 0.0); 32 * 32];
+        for u in 1..n {
+            for v in 1..n {
+                embedded[(c + u) * 32 + c + v] = small[u * n + v];
+            }
+        }
+        // (the small mask's Nyquist row and column left out of both)
+        let mut cropped = small.clone();
+        for u in 0..n {
+            cropped[u * n] = (0.0, 0.0);
+            cropped[u] = (0.0, 0.0);
+        }
+        let full = SpectralBand::centred(big, 32, 32, &embedded, imag);
+        let a = SpectralPlan::new(
+            32,
+            32,
+            vec![full.clone(), SpectralBand::decimated(0, n, n, imag)],
+        );
+        let b = SpectralPlan::new(
+            32,
+            32,
+            vec![full, SpectralBand::centred(big, n, n, &cropped, imag)],
+        );
+        (a, b)
+    }
+
+    fn close(a: &[f64], b: &[f64], what: &str) {
+        let m = b.iter().fold(0.0f64, |x, v| x.max(v.abs()));
+        let e = a
+            .iter()
+            .zip(b)
+            .fold(0.0f64, |x, (u, v)| x.max((u - v).abs()));
+        assert!(
+            a.len() == b.len() && e <= 1e-12 * m,
+            "{what}: {e:e} of {m:e}"
+        );
+    }
+
+    /// A decimated band gives the values, and its gradient the image gradient, of the band
+    /// computed from the cropped mask (analysis, synthesis and their adjoints).
+    #[test]
+    fn a_decimated_band_is_the_band_of_the_cropped_mask() {
+        for imag in [true, false] {
+            let (a, b) = plans(imag);
+            let x: Vec<f64> = (0..32 * 32)
+                .map(|i| ((i * 7919 % 251) as f64).sin())
+                .collect();
+            let y: Vec<f64> = (0..a.len()).map(|i| ((i * 31 % 97) as f64).cos()).collect();
+            let run = |p: &SpectralPlan| {
+                let mut wk = p.work::<f64>();
+                let mut bands = vec![0.0; p.len()];
+                p.analyze(&x, &mut bands, &mut wk);
+                let mut gx = vec![0.0; 32 * 32];
+                p.analyze_adjoint(&y, &mut gx, &mut wk);
+                let mut img = vec![0.0; 32 * 32];
+                p.synthesize(&y, &mut img, &mut wk);
+                let mut gy = vec![0.0; p.len()];
+                p.synthesize_adjoint(&x, &mut gy, &mut wk);
+                [bands, gx, img, gy]
+            };
+            let (ra, rb) = (run(&a), run(&b));
+            for (k, what) in ["analysis", "its adjoint", "synthesis", "its adjoint"]
+                .iter()
+                .enumerate()
+            {
+                close(&ra[k], &rb[k], &format!("{what}, imag {imag}"));
+            }
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! forward as one band of [`crate::ops::spectral_analysis`] (the complex pyramid bands,
 //! each coarser band expanded one scale up, the residual highpass, and the low-pass
 //! images reconstructed at each scale), in the order [`crate::ops::ps_statistics`] reads.
-//! The highpass and the finest reconstructed image (both real) are one complex band.
+//! The highpass and the finest reconstructed image (both real) are one complex band, and
+//! each coarser scale's bands are every other value of the same bands expanded.
 
 use crate::ops::{SpectralBand, SpectralPlan};
 use crate::simulate::steerable_pyramid::masks::Masks;
@@ -51,7 +52,13 @@ pub(crate) fn plan(pyr: &SteerablePyramidFreq) -> SpectralPlan {
     for s in 0..n {
         for o in 0..no {
             let (h, w, v, _) = fwd(s, o);
-            bands.push(SpectralBand::centred(big, h, w, &v, true));
+            bands.push(if s == 0 {
+                SpectralBand::centred(big, h, w, &v, true)
+            } else {
+                // every other row and column of the same band expanded one scale up (its
+                // mask embedded in the finer grid, zero around it): no transform of its own
+                SpectralBand::decimated(n * no + (s - 1) * no + o, h, w, true)
+            });
         }
     }
     for s in 0..n.saturating_sub(1) {
