@@ -390,7 +390,7 @@ impl SpectralPlan {
                     of.decimates.is_none()
                         && (of.h, of.w) == (2 * b.h, 2 * b.w)
                         && of.imag == b.imag,
-                    "a decimated band: half of a computed band's size, as complex"
+                    "a decimated band: half the size of a computed band, complex if that one is"
                 );
             }
         }
