@@ -200,44 +200,16 @@ fn mul_add<E: Float>(c: &mut [Complex<E>], t: &[Complex<E>], m: &[Complex<E>], s
 
 /// Puts the values `t` (scaled by `s`) at `k..k + t.len()` of a band's real plane (the
 /// first `n` values of `out`) and, if `out` has one, of its imaginary plane (the next
-/// `n`).
+/// `n`): a row of the band (`t` a row's values), or of a band decimating it (every
+/// other value of the row).
 #[inline(always)]
-fn put_rows<E: Float>(out: &mut Dest<'_, E>, n: usize, k: usize, t: &[Complex<E>], s: E) {
-    let k = k..k + t.len();
-    match out {
-        Dest::Set(o) => {
-            let (re, im) = o.split_at_mut(n);
-            if im.is_empty() {
-                for (a, v) in re[k].iter_mut().zip(t) {
-                    a.write(v.re * s);
-                }
-            } else {
-                for ((a, b), v) in re[k.clone()].iter_mut().zip(&mut im[k]).zip(t) {
-                    a.write(v.re * s);
-                    b.write(v.im * s);
-                }
-            }
-        }
-        Dest::Add(o) => {
-            let (re, im) = o.split_at_mut(n);
-            if im.is_empty() {
-                for (a, v) in re[k].iter_mut().zip(t) {
-                    *a += v.re * s;
-                }
-            } else {
-                for ((a, b), v) in re[k.clone()].iter_mut().zip(&mut im[k]).zip(t) {
-                    *a += v.re * s;
-                    *b += v.im * s;
-                }
-            }
-        }
-    }
-}
-
-/// [`put_rows`] of every other value of `t`, from the first (a row of a decimated band).
-#[inline(always)]
-fn put_every_other<E: Float>(out: &mut Dest<'_, E>, n: usize, k: usize, t: &[Complex<E>], s: E) {
-    let t = t.iter().step_by(2);
+fn put_rows<'t, E: Float>(
+    out: &mut Dest<'_, E>,
+    n: usize,
+    k: usize,
+    t: impl ExactSizeIterator<Item = &'t Complex<E>>,
+    s: E,
+) {
     let k = k..k + t.len();
     match out {
         Dest::Set(o) => {
@@ -587,10 +559,11 @@ impl SpectralPlan {
                     std::slice::from_ref(&all),
                     |r, t| {
                         assert!(r == put && t.len() == bw, "the band's rows in order");
-                        put_rows(&mut out, n, r * bw, t, s);
+                        put_rows(&mut out, n, r * bw, t.iter(), s);
                         if r % 2 == 0 {
                             for k in &mut kids {
-                                put_every_other(&mut k.out, k.n, (r / 2) * k.w, t, k.scale);
+                                let t = t.iter().step_by(2);
+                                put_rows(&mut k.out, k.n, (r / 2) * k.w, t, k.scale);
                             }
                         }
                         put += 1;
