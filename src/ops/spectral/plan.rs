@@ -394,6 +394,14 @@ impl SpectralPlan {
         }
     }
 
+    /// The bands (index, band) that decimate band `i` ([`SpectralBand::decimated`]).
+    fn decimating(&self, i: usize) -> impl Iterator<Item = (usize, &SpectralBand)> {
+        self.bands
+            .iter()
+            .enumerate()
+            .filter(move |(_, d)| d.decimates == Some(i))
+    }
+
     /// Offset of each band's output in a plane's output.
     pub(crate) fn offsets(&self) -> Vec<usize> {
         let mut o = 0;
@@ -466,10 +474,7 @@ impl SpectralPlan {
             }
             let o = outs[i].take().expect("each band's output once");
             let kids: Vec<Decimated<'_, E>> = self
-                .bands
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| d.decimates == Some(i))
+                .decimating(i)
                 .map(|(k, d)| Decimated {
                     index: k,
                     out: outs[k].take().expect("each band's output once"),
@@ -615,12 +620,9 @@ impl SpectralPlan {
                     let yb = &y[offs[i]..offs[i + 1]];
                     // the bands that decimate this one: each value's weight against this
                     // band's, and the values
-                    let kids: Vec<(E, &[E], &SpectralBand)> = (0..self.bands.len())
-                        .filter(|&k| self.bands[k].decimates == Some(i))
-                        .map(|k| {
-                            let d = &self.bands[k];
-                            (E::of_f64(scale(d) / scale(b)), &y[offs[k]..offs[k + 1]], d)
-                        })
+                    let kids: Vec<(E, &[E], &SpectralBand)> = self
+                        .decimating(i)
+                        .map(|(k, d)| (E::of_f64(scale(d) / scale(b)), &y[offs[k]..offs[k + 1]], d))
                         .collect();
                     self.add_band(b, yb, &kids, &mut wk.fft, spec, conj, scale(b));
                 }
