@@ -160,40 +160,35 @@ pub(super) fn sum_sq<E: Float>(v: &[E]) -> f64 {
     halving_sum(acc) + tail
 }
 
-/// `O` new buffers of `n` values each, with the sum in f64 of `g(o, v)` over the values
-/// `v` of each buffer `o`, in [`K`] partial sums ([`lane_sum`]'s order). One pass:
-/// `f(out, i, len)` writes the values at `i..i + len` into `out[o][..len]` (whole chunks
-/// of [`K`], then the rest), and the buffers are filled chunk by chunk (never zeroed
-/// first).
+/// `O` new buffers of `n` values each, and `Q` sums in f64 over the values, in one pass
+/// by chunks of [`K`]: `f(out, acc, i, len)` writes the values at `i..i + len` into
+/// `out[o][..len]` and adds each value's terms into `acc[q][k]` (lane `k` for the
+/// chunk's `k`-th value). The sums are [`lane_sum`]'s: the lanes added in halves, then
+/// the terms past the last whole chunk in order. The buffers are filled chunk by chunk
+/// (never zeroed first).
 #[inline(always)]
-fn map_sums<const O: usize, S: Kept>(
+fn map_sums<const O: usize, const Q: usize, S: Kept>(
     n: usize,
-    f: impl Fn(&mut [[S; K]; O], usize, usize),
-    g: impl Fn(usize, S) -> f64,
-) -> ([Buf<S>; O], [f64; O]) {
+    f: impl Fn(&mut [[S; K]; O], &mut [[f64; K]; Q], usize, usize),
+) -> ([Buf<S>; O], [f64; Q]) {
     let mut out: [Buf<S>; O] = std::array::from_fn(|_| buffers::with_capacity(n));
-    let mut acc = [[0.0; K]; O];
+    let mut acc = [[0.0; K]; Q];
     let body = n / K * K;
     let mut v = [[S::zero(); K]; O];
     for i in (0..body).step_by(K) {
-        f(&mut v, i, K);
+        f(&mut v, &mut acc, i, K);
         for o in 0..O {
-            for k in 0..K {
-                acc[o][k] += g(o, v[o][k]);
-            }
             out[o].extend_from_slice(&v[o]);
         }
     }
-    let mut tail = [0.0; O];
     let rest = n - body;
-    f(&mut v, body, rest);
+    let mut tail = [[0.0; K]; Q];
+    f(&mut v, &mut tail, body, rest);
     for o in 0..O {
-        for &x in &v[o][..rest] {
-            tail[o] += g(o, x);
-        }
         out[o].extend_from_slice(&v[o][..rest]);
     }
-    (out, std::array::from_fn(|o| halving_sum(acc[o]) + tail[o]))
+    let sums = std::array::from_fn(|q| halving_sum(acc[q]) + tail[q][..rest].iter().sum::<f64>());
+    (out, sums)
 }
 
 /// |a + ib|.
@@ -202,67 +197,72 @@ pub(super) fn abs<E: Float>(a: E, b: E) -> E {
     (a * a + b * b).sqrt()
 }
 
-/// The mean of |z| over a complex band (real part, then imaginary part, `n` each).
+/// `v - m` in place, and the sum of its squares in f64 ([`lane_sum`]'s order).
 #[inline(always)]
-fn mean_modulus<E: Float>(c: &[E], n: usize) -> f64 {
-    let (re, im) = c.split_at(n);
-    let (re, im) = (&re[..n], &im[..n]);
-    let (rc, ic) = (re.chunks_exact(K), im.chunks_exact(K));
-    let tail: f64 = rc
-        .remainder()
-        .iter()
-        .zip(ic.remainder())
-        .map(|(a, b)| abs(*a, *b).as_f64())
-        .sum();
+fn centre<E: Float>(v: &mut [E], m: f64) -> f64 {
+    let m = E::of_f64(m);
+    let mut c = v.chunks_exact_mut(K);
     let mut acc = [0.0; K];
-    for (a, b) in rc.zip(ic) {
+    for x in &mut c {
         for k in 0..K {
-            acc[k] += abs(a[k], b[k]).as_f64();
+            x[k] -= m;
+            acc[k] += x[k].as_f64() * x[k].as_f64();
         }
     }
-    (halving_sum(acc) + tail) / n as f64
+    let tail: f64 = c
+        .into_remainder()
+        .iter_mut()
+        .map(|x| {
+            *x -= m;
+            x.as_f64() * x.as_f64()
+        })
+        .sum();
+    halving_sum(acc) + tail
 }
 
 /// The centred modulus `|z| - m` of a complex band (real part, then imaginary part, `n`
-/// each), and the sum of its squares.
+/// each; `m` the mean modulus), the sum of its squares, and the sum of the real part's
+/// squares. Two passes: the moduli with their sum, then centred in place.
 #[inline(always)]
-fn centred<E: Kept>(c: &[E], n: usize, m: f64) -> (Buf<E>, f64) {
+fn centred<E: Kept>(c: &[E], n: usize) -> (Buf<E>, f64, f64) {
     let (re, im) = c.split_at(n);
-    let m = E::of_f64(m);
-    let ([b], [s]) = map_sums(
-        n,
-        |o, i, len| {
-            let (re, im) = (&re[i..i + len], &im[i..i + len]);
-            for ((o, a), b) in o[0][..len].iter_mut().zip(re).zip(im) {
-                *o = abs(*a, *b) - m;
-            }
-        },
-        |_, x| x.as_f64() * x.as_f64(),
-    );
-    (b, s)
+    let ([mut r], [sr, sre]) = map_sums(n, |o, acc, i, len| {
+        let (re, im) = (&re[i..i + len], &im[i..i + len]);
+        for k in 0..len {
+            let (a, b) = (re[k], im[k]);
+            let r = abs(a, b);
+            o[0][k] = r;
+            acc[0][k] += r.as_f64();
+            acc[1][k] += a.as_f64() * a.as_f64();
+        }
+    });
+    let sq = centre(&mut r, sr / n as f64);
+    (r, sq, sre)
 }
 
-/// For a complex band `a + ib` (real part, then imaginary part, `n` each) of modulus `r`
-/// and mean modulus `m`: the centred modulus `r - m` and the phase-doubled parts
-/// `(a^2 - b^2) / r` and `2ab / r`, with the sums of their squares. One pass.
+/// For a complex band `a + ib` (real part, then imaginary part, `n` each) of modulus `r`:
+/// the centred modulus `r - m` (`m` the mean modulus) and the phase-doubled parts
+/// `(a^2 - b^2) / r` and `2ab / r`, with the sums of their squares. Two passes: the
+/// moduli (with their sum) and the phase-doubled parts, then the moduli centred in place.
 #[inline(always)]
-fn centred_doubled<E: Kept>(c: &[E], n: usize, m: f64) -> ([Buf<E>; 3], [f64; 3]) {
+fn centred_doubled<E: Kept>(c: &[E], n: usize) -> ([Buf<E>; 3], [f64; 3]) {
     let (re, im) = c.split_at(n);
-    let (m, two) = (E::of_f64(m), E::of_f64(2.0));
-    map_sums(
-        n,
-        |o, i, len| {
-            let (re, im) = (&re[i..i + len], &im[i..i + len]);
-            for k in 0..len {
-                let r = abs(re[k], im[k]);
-                let (a, b) = (re[k], im[k]);
-                o[0][k] = r - m;
-                o[1][k] = (a * a - b * b) / r;
-                o[2][k] = two * a * b / r;
-            }
-        },
-        |_, x| x.as_f64() * x.as_f64(),
-    )
+    let two = E::of_f64(2.0);
+    let ([mut r, u, t], [sr, su, st]) = map_sums(n, |o, acc, i, len| {
+        let (re, im) = (&re[i..i + len], &im[i..i + len]);
+        for k in 0..len {
+            let (a, b) = (re[k], im[k]);
+            let r = abs(a, b);
+            let inv = E::one() / r;
+            let (u, t) = ((a * a - b * b) * inv, two * a * b * inv);
+            (o[0][k], o[1][k], o[2][k]) = (r, u, t);
+            acc[0][k] += r.as_f64();
+            acc[1][k] += u.as_f64() * u.as_f64();
+            acc[2][k] += t.as_f64() * t.as_f64();
+        }
+    });
+    let sq = centre(&mut r, sr / n as f64);
+    ([r, u, t], [sq, su, st])
 }
 
 /// Intermediates of one plane's statistics.
@@ -328,25 +328,24 @@ fn run_job<E: Kept>(l: &PsLayout, c: &[E], job: Job) -> Done<E> {
     match job {
         Job::Band(s, _) => {
             let n = l.n_at(s);
-            let (mag, sq) = centred(c, n, mean_modulus(c, n));
-            let rv = sum_sq(&c[..n]) / n as f64;
+            let (mag, sq, rsq) = centred(c, n);
+            let rv = rsq / n as f64;
             let (h, wd) = l.dims[s];
             let ac = autocorr(&mag, h, wd, w);
             Done::Band(mag, sq / n as f64, rv, ac)
         }
         Job::Expanded(s, _) => {
             let n = l.n_at(s);
-            let (bufs, sq) = centred_doubled(c, n, mean_modulus(c, n));
+            let (bufs, sq) = centred_doubled(c, n);
             Done::Expanded(bufs, sq.map(|q| q / n as f64))
         }
         Job::Recon(k) => {
             let (h, wd) = l.dims[k];
             let n = h * wd;
             let r = &c[..n];
-            let sq = sum_sq(r);
+            let [sq, m3, m4] = moments234(r);
             let ac = autocorr(r, h, wd, w);
             let nf = n as f64;
-            let (m3, m4) = moments34(r);
             let (m3, m4) = (m3 / nf, m4 / nf);
             Done::Recon(sq / nf, ac, m3, m4)
         }
@@ -467,18 +466,55 @@ pub(super) fn pixel_stats(x: &[f64]) -> ([f64; 6], PixelMoments) {
     )
 }
 
-/// `sum r^3` and `sum r^4` in f64.
+/// `sum r^2`, `sum r^3` and `sum r^4` in f64, each in [`K`] partial sums ([`lane_sum`]'s
+/// order).
 #[inline(always)]
-fn moments34<S: Float>(r: &[S]) -> (f64, f64) {
-    let m3 = r
-        .iter()
-        .map(|a| a.as_f64() * a.as_f64() * a.as_f64())
-        .sum::<f64>();
-    let m4 = r
-        .iter()
-        .map(|a| (a.as_f64() * a.as_f64()) * (a.as_f64() * a.as_f64()))
-        .sum::<f64>();
-    (m3, m4)
+fn moments234<S: Float>(r: &[S]) -> [f64; 3] {
+    let c = r.chunks_exact(K);
+    let mut tail = [0.0; 3];
+    for x in c.remainder() {
+        let a = x.as_f64();
+        let a2 = a * a;
+        tail[0] += a2;
+        tail[1] += a2 * a;
+        tail[2] += a2 * a2;
+    }
+    let mut acc = [[0.0; K]; 3];
+    for x in c {
+        for k in 0..K {
+            let a = x[k].as_f64();
+            let a2 = a * a;
+            acc[0][k] += a2;
+            acc[1][k] += a2 * a;
+            acc[2][k] += a2 * a2;
+        }
+    }
+    std::array::from_fn(|q| halving_sum(acc[q]) + tail[q])
+}
+
+/// Values per piece of a scale's correlations ([`forward`]): a multiple of the dot
+/// products' blocks.
+const CORR_PIECE: usize = 8192;
+
+/// The pairs of a scale's correlations, `(a, b)` indices into the vectors `a` = the
+/// moduli (then, with `cross`, the real parts) and `b` = the moduli (then, with `cross`,
+/// the expanded moduli and the phase-doubled parts): per orientation `o`, its modulus
+/// against the moduli of orientations `0..=o` (then, with `cross`, against each expanded
+/// modulus); then, with `cross`, each real part against each phase-doubled part.
+fn corr_pairs(no: usize, cross: bool) -> Vec<(usize, usize)> {
+    let mut pairs = vec![];
+    for o in 0..no {
+        pairs.extend((0..=o).map(|o2| (o, o2)));
+        if cross {
+            pairs.extend((0..no).map(|o2| (o, no + o2)));
+        }
+    }
+    if cross {
+        for o1 in 0..no {
+            pairs.extend((0..2 * no).map(|q| (no + o1, 2 * no + q)));
+        }
+    }
+    pairs
 }
 
 /// The raw statistics (every entry, plenoptic's order) of one plane: image `x`, bands `y`.
@@ -502,71 +538,68 @@ pub(crate) fn forward<E: Kept>(
         || pixel_stats(x),
     );
     out[..6].copy_from_slice(&pix);
-    // the correlations: per scale the cross-orientation ones (each pair once), and but at
-    // the coarsest scale the cross-scale ones per finer orientation (the finer scale's
-    // modulus and real part against the coarser one's expanded moduli and phase-doubled
-    // parts)
-    let mut jobs: Vec<(usize, Option<usize>)> = vec![];
+    // the correlations, per scale: the moduli's cross-orientation ones (each pair once)
+    // and, but at the coarsest scale, the cross-scale ones (each finer orientation's
+    // modulus and real part against the coarser scale's expanded moduli and
+    // phase-doubled parts). All of a scale's pairs are summed together piece by piece of
+    // the values, so each vector is read once; the pieces are shared out over threads and
+    // their sums added in order.
+    let pairs: Vec<Vec<(usize, usize)>> = (0..ns).map(|s| corr_pairs(no, s + 1 < ns)).collect();
+    let mut jobs: Vec<(usize, std::ops::Range<usize>)> = vec![];
     for s in 0..ns {
-        jobs.push((s, None));
-        if s + 1 < ns {
-            jobs.extend((0..no).map(|o1| (s, Some(o1))));
-        }
+        let n = l.n_at(s);
+        jobs.extend(
+            (0..n)
+                .step_by(CORR_PIECE)
+                .map(|i| (s, i..(i + CORR_PIECE).min(n))),
+        );
     }
-    // (dot products per job: the orientation pairs, or 3 per coarser orientation)
-    let size = |&(s, o1): &(usize, Option<usize>)| match o1 {
-        None => no * (no + 1) / 2 * l.n_at(s),
-        Some(_) => 3 * no * l.n_at(s),
-    };
-    let dots = par::map(jobs.clone(), size, |(s, o1)| {
+    let size = |(s, r): &(usize, std::ops::Range<usize>)| pairs[*s].len() * r.len();
+    let pieces = par::map(jobs.clone(), size, |(s, r)| {
+        let n = l.n_at(s);
+        let mut a: Vec<&[E]> = p.mag[s].iter().map(|v| &v[r.clone()]).collect();
+        let mut b = a.clone();
+        if s + 1 < ns {
+            // the real parts, read in the bands
+            a.extend((0..no).map(|o| &y[off.band[s][o]..off.band[s][o] + n][r.clone()]));
+            b.extend(p.emag[s].iter().map(|v| &v[r.clone()]));
+            b.extend(p.dbl[s].iter().map(|v| &v[r.clone()]));
+        }
         avx2(
             #[inline(always)]
-            || match o1 {
-                None => {
-                    let mags: Vec<&[E]> = p.mag[s].iter().map(|v| &v[..]).collect();
-                    let pairs: Vec<(usize, usize)> = (0..no)
-                        .flat_map(|o| (0..=o).map(move |o2| (o, o2)))
-                        .collect();
-                    blocked::dots(&mags, &mags, &pairs)
-                }
-                Some(o1) => {
-                    let ob = off.band[s][o1];
-                    let a: Vec<&[E]> = vec![&p.mag[s][o1][..], &y[ob..ob + l.n_at(s)]];
-                    let mut b: Vec<&[E]> = p.emag[s].iter().map(|v| &v[..]).collect();
-                    b.extend(p.dbl[s].iter().map(|v| &v[..]));
-                    let mut pairs: Vec<(usize, usize)> = (0..no).map(|o2| (0, o2)).collect();
-                    pairs.extend((0..2 * no).map(|q| (1, no + q)));
-                    blocked::dots(&a, &b, &pairs)
-                }
-            },
+            || blocked::dots(&a, &b, &pairs[s]),
         )
     });
-    for ((s, o1), d) in jobs.into_iter().zip(dots) {
+    let mut sums: Vec<Vec<f64>> = pairs.iter().map(|p| vec![0.0; p.len()]).collect();
+    for ((s, _), d) in jobs.into_iter().zip(pieces) {
+        for (t, v) in sums[s].iter_mut().zip(d) {
+            *t += v;
+        }
+    }
+    for (s, d) in sums.into_iter().enumerate() {
         let n = l.n_at(s) as f64;
         let mut d = d.into_iter();
-        match o1 {
-            None => {
-                for o in 0..no {
-                    for o2 in 0..=o {
-                        let c = d.next().expect("pair")
-                            / n
-                            / (p.mag_var[s][o] * p.mag_var[s][o2]).sqrt();
-                        out[g.cross_ori + (o * no + o2) * ns + s] = c;
-                        out[g.cross_ori + (o2 * no + o) * ns + s] = c;
-                    }
-                }
+        for o in 0..no {
+            for o2 in 0..=o {
+                let c = d.next().expect("pair") / n / (p.mag_var[s][o] * p.mag_var[s][o2]).sqrt();
+                out[g.cross_ori + (o * no + o2) * ns + s] = c;
+                out[g.cross_ori + (o2 * no + o) * ns + s] = c;
             }
-            Some(o1) => {
-                for o2 in 0..no {
-                    let c =
-                        d.next().expect("pair") / n / (p.mag_var[s][o1] * p.emag_var[s][o2]).sqrt();
-                    out[g.csm + (o1 * no + o2) * (ns - 1) + s] = c;
-                }
-                for q in 0..2 * no {
-                    let c =
-                        d.next().expect("pair") / n / (p.re_var[s][o1] * p.dbl_var[s][q]).sqrt();
-                    out[g.csr + (o1 * 2 * no + q) * (ns - 1) + s] = c;
-                }
+            if s + 1 == ns {
+                continue;
+            }
+            for o2 in 0..no {
+                let c = d.next().expect("pair") / n / (p.mag_var[s][o] * p.emag_var[s][o2]).sqrt();
+                out[g.csm + (o * no + o2) * (ns - 1) + s] = c;
+            }
+        }
+        if s + 1 == ns {
+            continue;
+        }
+        for o1 in 0..no {
+            for q in 0..2 * no {
+                let c = d.next().expect("pair") / n / (p.re_var[s][o1] * p.dbl_var[s][q]).sqrt();
+                out[g.csr + (o1 * 2 * no + q) * (ns - 1) + s] = c;
             }
         }
     }
