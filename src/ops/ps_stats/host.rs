@@ -175,18 +175,30 @@ fn map_sums<const O: usize, const Q: usize, S: Kept>(
     let mut acc = [[0.0; K]; Q];
     let body = n / K * K;
     let mut v = [[S::zero(); K]; O];
-    for i in (0..body).step_by(K) {
-        f(&mut v, &mut acc, i, K);
+    let mut tail = [[0.0; K]; Q];
+    {
+        let dst = out.each_mut().map(|b| &mut b.spare_capacity_mut()[..n]);
+        for i in (0..body).step_by(K) {
+            f(&mut v, &mut acc, i, K);
+            for o in 0..O {
+                for (d, x) in dst[o][i..i + K].iter_mut().zip(v[o]) {
+                    d.write(x);
+                }
+            }
+        }
+        f(&mut v, &mut tail, body, n - body);
         for o in 0..O {
-            out[o].extend_from_slice(&v[o]);
+            for (d, x) in dst[o][body..].iter_mut().zip(v[o]) {
+                d.write(x);
+            }
         }
     }
-    let rest = n - body;
-    let mut tail = [[0.0; K]; Q];
-    f(&mut v, &mut tail, body, rest);
-    for o in 0..O {
-        out[o].extend_from_slice(&v[o][..rest]);
+    for b in &mut out {
+        // SAFETY: the first `n` values were all written above (whole chunks, then the
+        // rest), within the buffer's capacity
+        unsafe { b.set_len(n) };
     }
+    let rest = n - body;
     let sums = std::array::from_fn(|q| halving_sum(acc[q]) + tail[q][..rest].iter().sum::<f64>());
     (out, sums)
 }
