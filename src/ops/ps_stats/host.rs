@@ -590,28 +590,26 @@ pub(crate) fn forward<E: Kept>(
     }
     for (s, d) in sums.into_iter().enumerate() {
         let n = l.n_at(s) as f64;
-        let mut d = d.into_iter();
-        for o in 0..no {
-            for o2 in 0..=o {
-                let c = d.next().expect("pair") / n / (p.mag_var[s][o] * p.mag_var[s][o2]).sqrt();
-                out[g.cross_ori + (o * no + o2) * ns + s] = c;
-                out[g.cross_ori + (o2 * no + o) * ns + s] = c;
-            }
-            if s + 1 == ns {
-                continue;
-            }
-            for o2 in 0..no {
-                let c = d.next().expect("pair") / n / (p.mag_var[s][o] * p.emag_var[s][o2]).sqrt();
-                out[g.csm + (o * no + o2) * (ns - 1) + s] = c;
-            }
-        }
-        if s + 1 == ns {
-            continue;
-        }
-        for o1 in 0..no {
-            for q in 0..2 * no {
-                let c = d.next().expect("pair") / n / (p.re_var[s][o1] * p.dbl_var[s][q]).sqrt();
-                out[g.csr + (o1 * 2 * no + q) * (ns - 1) + s] = c;
+        for (&(i, j), d) in pairs[s].iter().zip(d) {
+            match (i < no, j / no) {
+                // two moduli (each pair once)
+                (true, 0) => {
+                    let c = d / n / (p.mag_var[s][i] * p.mag_var[s][j]).sqrt();
+                    out[g.cross_ori + (i * no + j) * ns + s] = c;
+                    out[g.cross_ori + (j * no + i) * ns + s] = c;
+                }
+                // a modulus and an expanded modulus
+                (true, _) => {
+                    let j = j - no;
+                    let c = d / n / (p.mag_var[s][i] * p.emag_var[s][j]).sqrt();
+                    out[g.csm + (i * no + j) * (ns - 1) + s] = c;
+                }
+                // a real part and a phase-doubled part
+                (false, _) => {
+                    let (i, q) = (i - no, j - 2 * no);
+                    let c = d / n / (p.re_var[s][i] * p.dbl_var[s][q]).sqrt();
+                    out[g.csr + (i * 2 * no + q) * (ns - 1) + s] = c;
+                }
             }
         }
     }
