@@ -66,6 +66,7 @@ pub(crate) fn take_filled<E: Float, R>(
 /// returns the same memory written, in order (anything else panics), with a result of
 /// its own. The one way the kernels fill buffers without zeroing them first
 /// ([`take_filled`], the statistics' `buffers::filled`).
+#[inline(always)]
 pub(crate) fn write_whole<E, R>(
     vs: &mut [&mut Vec<E>],
     n: usize,

@@ -145,6 +145,7 @@ pub(crate) fn with_capacity<S: Kept>(n: usize) -> Buf<S> {
 /// yet holding values) and returns the same memory written, in order (anything else
 /// panics). For callers that write all values before they read any, without zeroing
 /// new buffers first.
+#[inline(always)]
 pub(crate) fn filled<S: Kept>(
     k: usize,
     n: usize,

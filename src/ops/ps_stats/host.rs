@@ -5,6 +5,8 @@
 //! (means, variances, moments, correlations) add up in f64. The adjoint is in
 //! [`super::adjoint`].
 
+use std::mem::MaybeUninit;
+
 use super::autocorr::autocorr;
 use super::blocked;
 use super::buffers::{self, Buf, Kept};
@@ -165,39 +167,40 @@ pub(super) fn sum_sq<E: Float>(v: &[E]) -> f64 {
 /// `out[o][..len]` and adds each value's terms into `acc[q][k]` (lane `k` for the
 /// chunk's `k`-th value). The sums are [`lane_sum`]'s: the lanes added in halves, then
 /// the terms past the last whole chunk in order. The buffers are filled chunk by chunk
-/// (never zeroed first).
+/// ([`buffers::filled`]: never zeroed first).
 #[inline(always)]
 fn map_sums<const O: usize, const Q: usize, S: Kept>(
     n: usize,
     f: impl Fn(&mut [[S; K]; O], &mut [[f64; K]; Q], usize, usize),
 ) -> ([Buf<S>; O], [f64; Q]) {
-    let mut out: [Buf<S>; O] = std::array::from_fn(|_| buffers::with_capacity(n));
     let mut acc = [[0.0; K]; Q];
-    let body = n / K * K;
-    let mut v = [[S::zero(); K]; O];
     let mut tail = [[0.0; K]; Q];
-    {
-        let dst = out.each_mut().map(|b| &mut b.spare_capacity_mut()[..n]);
+    let body = n / K * K;
+    let out = buffers::filled(O, n, |mut dst| {
+        let mut v = [[S::zero(); K]; O];
         for i in (0..body).step_by(K) {
             f(&mut v, &mut acc, i, K);
-            for o in 0..O {
-                for (d, x) in dst[o][i..i + K].iter_mut().zip(v[o]) {
-                    d.write(x);
+            for (d, v) in dst.iter_mut().zip(&v) {
+                for (d, x) in d[i..i + K].iter_mut().zip(v) {
+                    d.write(*x);
                 }
             }
         }
         f(&mut v, &mut tail, body, n - body);
-        for o in 0..O {
-            for (d, x) in dst[o][body..].iter_mut().zip(v[o]) {
-                d.write(x);
+        for (d, v) in dst.iter_mut().zip(&v) {
+            for (d, x) in d[body..].iter_mut().zip(v) {
+                d.write(*x);
             }
         }
-    }
-    for b in &mut out {
-        // SAFETY: the first `n` values were all written above (whole chunks, then the
-        // rest), within the buffer's capacity
-        unsafe { b.set_len(n) };
-    }
+        dst.into_iter()
+            // SAFETY: every value was written above (whole chunks, then the rest)
+            .map(|d| unsafe { &mut *(d as *mut [MaybeUninit<S>] as *mut [S]) })
+            .collect()
+    });
+    let out: [Buf<S>; O] = match out.try_into() {
+        Ok(out) => out,
+        Err(_) => unreachable!("filled makes O buffers"),
+    };
     let rest = n - body;
     let sums = std::array::from_fn(|q| halving_sum(acc[q]) + tail[q][..rest].iter().sum::<f64>());
     (out, sums)
