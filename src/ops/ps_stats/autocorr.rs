@@ -390,6 +390,7 @@ pub(crate) fn autocorr_adjoint<S: Kept>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::test_util::rel_err;
 
     /// `r[d]` and the adjoint by their definitions, in f64.
     fn naive(m: &[f64], h: usize, wd: usize, w: usize, gr: &[f64]) -> (Vec<f64>, Vec<f64>) {
@@ -426,15 +427,8 @@ mod tests {
         let ms: Vec<S> = m.iter().map(|v| S::of_f64(*v)).collect();
         let r = autocorr(&ms, h, wd, w);
         let g = autocorr_adjoint(&ms, h, wd, w, &gr);
-        let rel = |a: &[f64], b: &mut dyn Iterator<Item = f64>| {
-            let mx = a.iter().fold(0.0f64, |x, v| x.max(v.abs()));
-            a.iter()
-                .zip(b)
-                .fold(0.0f64, |x, (u, v)| x.max((u - v).abs()))
-                / mx
-        };
-        let er = rel(&r0, &mut r.iter().copied());
-        let eg = rel(&g0, &mut g.iter().map(|v| v.as_f64()));
+        let g: Vec<f64> = g.iter().map(|v| v.as_f64()).collect();
+        let (er, eg) = (rel_err(&r, &r0), rel_err(&g, &g0));
         assert!(er < tol && eg < tol, "{h}x{wd}, w {w}: {er:e}, {eg:e}");
     }
 

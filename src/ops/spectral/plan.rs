@@ -816,6 +816,7 @@ impl SpectralPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::test_util::rel_err;
 
     /// A plan of a 32x32 image's band (a mask zero outside its central 16x16) and that
     /// band at 16x16: decimated, or computed from the cropped mask.
@@ -867,18 +868,6 @@ mod tests {
         (a, b)
     }
 
-    fn close(a: &[f64], b: &[f64], what: &str) {
-        let m = b.iter().fold(0.0f64, |x, v| x.max(v.abs()));
-        let e = a
-            .iter()
-            .zip(b)
-            .fold(0.0f64, |x, (u, v)| x.max((u - v).abs()));
-        assert!(
-            a.len() == b.len() && e <= 1e-12 * m,
-            "{what}: {e:e} of {m:e}"
-        );
-    }
-
     /// A decimated band gives the values, and its gradient the image gradient, of the band
     /// computed from the cropped mask (analysis, synthesis and their adjoints).
     #[test]
@@ -906,7 +895,8 @@ mod tests {
                 .iter()
                 .enumerate()
             {
-                close(&ra[k], &rb[k], &format!("{what}, imag {imag}"));
+                let e = rel_err(&ra[k], &rb[k]);
+                assert!(e <= 1e-12, "{what}, imag {imag}: {e:e}");
             }
         }
     }
