@@ -371,7 +371,7 @@ fn run_job<E: Kept>(l: &PsLayout, c: &[E], job: Job) -> Done<E> {
 /// [`crate::ops::SpectralPlan::analyze_then`] right after the band is computed, on the
 /// thread that computed it: its intermediates and autocorrelation (the highpass has
 /// none: its band's job is the finest reconstructed image, its imaginary part).
-pub(crate) fn band_job<E: Kept>(l: &PsLayout, i: usize, c: &[E]) -> Option<(Job, Done<E>)> {
+pub(crate) fn band_job<E: Kept>(l: &PsLayout, i: usize, c: &[E]) -> (Job, Done<E>) {
     let (ns, no) = (l.n_scales, l.n_orientations);
     let (nb, ne) = (ns * no, ns.saturating_sub(1) * no);
     let (job, c) = if i < nb {
@@ -384,13 +384,13 @@ pub(crate) fn band_job<E: Kept>(l: &PsLayout, i: usize, c: &[E]) -> Option<(Job,
     } else {
         (Job::Recon(i - nb - ne), c)
     };
-    Some((
+    (
         job,
         avx2(
             #[inline(always)]
             || run_job(l, c, job),
         ),
-    ))
+    )
 }
 
 /// The forward's first pass gathered: from every band's [`band_job`], the
@@ -399,7 +399,7 @@ pub(crate) fn band_job<E: Kept>(l: &PsLayout, i: usize, c: &[E]) -> Option<(Job,
 #[allow(clippy::type_complexity)]
 fn planes<E: Kept>(
     l: &PsLayout,
-    done: Vec<Option<(Job, Done<E>)>>,
+    done: Vec<(Job, Done<E>)>,
 ) -> (Planes<E>, Vec<Vec<Vec<f64>>>, Vec<Vec<f64>>) {
     let (ns, no) = (l.n_scales, l.n_orientations);
     let mut p = Planes {
@@ -417,7 +417,7 @@ fn planes<E: Kept>(
     };
     let mut ac_mag: Vec<Vec<Vec<f64>>> = (0..ns).map(|_| vec![]).collect();
     let mut rec: Vec<Option<Vec<f64>>> = (0..=ns).map(|_| None).collect();
-    for (j, d) in done.into_iter().flatten() {
+    for (j, d) in done {
         match (j, d) {
             (Job::Band(s, o), Done::Band(mag, v, rv, ac)) => {
                 p.mag[s].push(mag);
@@ -541,7 +541,7 @@ pub(crate) fn forward<E: Kept>(
     l: &PsLayout,
     x: &[f64],
     y: &[E],
-    done: Vec<Option<(Job, Done<E>)>>,
+    done: Vec<(Job, Done<E>)>,
 ) -> (Vec<f64>, Saved<E>) {
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
