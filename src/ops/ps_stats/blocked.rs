@@ -4,27 +4,53 @@
 use std::mem::MaybeUninit;
 
 use crate::ops::par;
-use crate::tensor::Float;
+use crate::ops::simd::avx2;
+use crate::tensor::{ByFloat, Float, PerFloat};
 
-/// Values per block of the dot products: a few dozen vectors' blocks fit in L1 together.
-const BLOCK: usize = 128;
+/// One run of [`dots`] on the values `r` (whole chunks of [`LANES`]): the pairs' partial
+/// sums `acc` (one per pair; the pairs share their first vector).
+type DotRun<S> = fn(&[&[S]], &[&[S]], &[(usize, usize)], &mut [[f64; LANES]], Range);
+/// One run of [`axpys`] on the sources' values `r` (whole chunks of [`LANES`]): the
+/// destinations `ys` (cut to `r`'s length) take the sources `js` with coefficients `cs`
+/// (per source, one per destination), from zero with `zero` (else from the values they
+/// hold).
+type AxpyRun<S> = fn(&[&[S]], &[usize], &[[S; GROUP]], Range, &mut [&mut [MaybeUninit<S>]], bool);
+
+type Range = std::ops::Range<usize>;
+
+struct Kernels;
+impl PerFloat for Kernels {
+    type Of<E: Float> = (DotRun<E>, AxpyRun<E>);
+}
+/// The runs' kernels: in f32, AVX2 and FMA intrinsics where the CPU has them.
+static KERNELS: ByFloat<Kernels> = ByFloat {
+    single: (dot_run_f32, axpy_run_f32),
+    double: (dot_run, axpy_run),
+};
+
+/// Values per block of the dot products: each pair sums a block in the element type
+/// (64 products per lane in f32), then adds it in f64; a few dozen vectors' blocks fit
+/// in L2 together.
+const BLOCK: usize = 1024;
 
 /// Values per block of the `y += a * x` sums (fewer, longer passes per destination).
-const AXPY_BLOCK: usize = 512;
+const AXPY_BLOCK: usize = 1024;
 
 /// Values per chunk of the `y += a * x` sums (kept in registers while the terms add up).
 const LANES: usize = 8;
 
 /// Values per piece of work of the `y += a * x` sums that may go to another thread (a
 /// multiple of [`AXPY_BLOCK`]).
-const AXPY_CHUNK: usize = 16 * AXPY_BLOCK;
+const AXPY_CHUNK: usize = 8192;
 
 /// `dot(a[i], b[j])` in f64 for each pair `(i, j)` of `pairs` (all vectors of one
 /// length).
-/// Each pair sums in [`LANES`] partial sums (lane `l` takes the values at `p = l mod
-/// LANES` in order), added in halves at the end, then the values past the last whole
-/// chunk. Consecutive pairs with the same `a[i]` (up to [`GROUP`]) are summed together,
-/// loading each chunk of `a[i]` once.
+/// Each pair sums in lanes of [`LANES`] values (the f32 kernel: two sets of lanes, for
+/// alternate chunks), in the element type within a block of [`BLOCK`] values and in f64
+/// across blocks, added in halves at the end, then the values past the last whole chunk.
+/// Consecutive pairs with the same `a[i]` (up to [`GROUP`]) are summed together, loading
+/// each chunk of `a[i]` once. The blocks are the same on any number of threads, and so
+/// are the sums' bits.
 #[inline(always)]
 pub(crate) fn dots<S: Float>(a: &[&[S]], b: &[&[S]], pairs: &[(usize, usize)]) -> Vec<f64> {
     let n = a.first().map_or(0, |v| v.len());
@@ -41,16 +67,11 @@ pub(crate) fn dots<S: Float>(a: &[&[S]], b: &[&[S]], pairs: &[(usize, usize)]) -
     }
     let mut acc = vec![[0.0; LANES]; pairs.len()];
     let body = n / LANES * LANES;
+    let kernel = S::pick(&KERNELS).0;
     for i0 in (0..body).step_by(BLOCK) {
         let i1 = (i0 + BLOCK).min(body);
         for &(k, g) in &runs {
-            let (pr, ac) = (&pairs[k..k + g], &mut acc[k..k + g]);
-            match g {
-                4 => dot_run::<4, S>(a, b, pr, ac, i0, i1),
-                3 => dot_run::<3, S>(a, b, pr, ac, i0, i1),
-                2 => dot_run::<2, S>(a, b, pr, ac, i0, i1),
-                _ => dot_run::<1, S>(a, b, pr, ac, i0, i1),
-            }
+            kernel(a, b, &pairs[k..k + g], &mut acc[k..k + g], i0..i1);
         }
     }
     acc.into_iter()
@@ -66,30 +87,84 @@ pub(crate) fn dots<S: Float>(a: &[&[S]], b: &[&[S]], pairs: &[(usize, usize)]) -
         .collect()
 }
 
-/// The partial sums of [`dots`] on values `i0..i1` (whole chunks) for `G` pairs with the
-/// same first vector.
-#[inline(always)]
-fn dot_run<const G: usize, S: Float>(
+/// [`DotRun`] in the element type's plain arithmetic (compiled for AVX2 too).
+fn dot_run<S: Float>(
     a: &[&[S]],
     b: &[&[S]],
     pairs: &[(usize, usize)],
     acc: &mut [[f64; LANES]],
-    i0: usize,
-    i1: usize,
+    r: Range,
 ) {
-    let x = &a[pairs[0].0][i0..i1];
-    let ys: [&[S]; G] = std::array::from_fn(|d| &b[pairs[d].1][i0..i1]);
-    let mut s: [[f64; LANES]; G] = std::array::from_fn(|d| acc[d]);
-    for p in (0..i1 - i0).step_by(LANES) {
+    avx2(
+        #[inline(always)]
+        || match pairs.len() {
+            4 => dot_run_g::<4, S>(a, b, pairs, acc, r),
+            3 => dot_run_g::<3, S>(a, b, pairs, acc, r),
+            2 => dot_run_g::<2, S>(a, b, pairs, acc, r),
+            _ => dot_run_g::<1, S>(a, b, pairs, acc, r),
+        },
+    )
+}
+
+#[inline(always)]
+fn dot_run_g<const G: usize, S: Float>(
+    a: &[&[S]],
+    b: &[&[S]],
+    pairs: &[(usize, usize)],
+    acc: &mut [[f64; LANES]],
+    r: Range,
+) {
+    let x = &a[pairs[0].0][r.clone()];
+    let ys: [&[S]; G] = std::array::from_fn(|d| &b[pairs[d].1][r.clone()]);
+    // the block's sums in the element type (a few products per lane), then added in f64
+    let mut s = [[S::zero(); LANES]; G];
+    for p in (0..r.len()).step_by(LANES) {
         let x: &[S; LANES] = x[p..p + LANES].try_into().expect("chunk");
         for d in 0..G {
             let y: &[S; LANES] = ys[d][p..p + LANES].try_into().expect("chunk");
             for l in 0..LANES {
-                s[d][l] += x[l].as_f64() * y[l].as_f64();
+                s[d][l] += x[l] * y[l];
             }
         }
     }
-    acc[..G].copy_from_slice(&s);
+    for (a, s) in acc[..G].iter_mut().zip(s) {
+        for (a, s) in a.iter_mut().zip(s) {
+            *a += s.as_f64();
+        }
+    }
+}
+
+/// [`DotRun`] in f32: the intrinsics' where the CPU has AVX2 and FMA, else [`dot_run`].
+fn dot_run_f32(
+    a: &[&[f32]],
+    b: &[&[f32]],
+    pairs: &[(usize, usize)],
+    acc: &mut [[f64; LANES]],
+    r: Range,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if fma::available() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above)
+        return unsafe { fma::dot_run(a, b, pairs, acc, r) };
+    }
+    dot_run(a, b, pairs, acc, r)
+}
+
+/// [`AxpyRun`] in f32: the intrinsics' where the CPU has AVX2 and FMA, else [`axpy_run`].
+fn axpy_run_f32(
+    src: &[&[f32]],
+    js: &[usize],
+    cs: &[[f32; GROUP]],
+    r: Range,
+    ys: &mut [&mut [MaybeUninit<f32>]],
+    zero: bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if fma::available() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above)
+        return unsafe { fma::axpy_run(src, js, cs, r, ys, zero) };
+    }
+    axpy_run(src, js, cs, r, ys, zero)
 }
 
 /// Destinations updated together when they take the same sources in the same order:
@@ -99,11 +174,13 @@ const GROUP: usize = 4;
 /// `dst[k] += c * src[j]` for each `(c, j, k)` of `terms` (all vectors of one length,
 /// computed in their type), where the destinations past `dst` are `fresh`'s: memory not
 /// yet holding values, which start from zero (every value is written), and are returned
-/// as values. The terms of one destination are summed in registers, chunk by chunk, in
-/// their order in `terms`, and stored once; destinations with the same list of sources
-/// are done together, up to [`GROUP`] at a time (the same additions in the same order:
-/// the same bits). Chunks of [`AXPY_CHUNK`] values are shared out over threads
-/// ([`par::map`]), each whole on one thread.
+/// as values. A destination's terms with one source are merged (their coefficients
+/// added in f64); its sources are then summed in registers, chunk by chunk, in the
+/// sources' order, and stored once (the f32 kernel: by fused multiply-adds where the
+/// CPU has them). Destinations with the same sources are done together, up to [`GROUP`]
+/// at a time, which loads each source chunk once for all of them. Chunks of
+/// [`AXPY_CHUNK`] values are shared out over threads ([`par::map`]), each whole on one
+/// thread (the same bits on any number of threads).
 pub(crate) fn axpys<'f, S: Float>(
     src: &[&[S]],
     dst: &mut [&mut [S]],
@@ -121,11 +198,21 @@ pub(crate) fn axpys<'f, S: Float>(
         .chain(fresh.iter_mut().map(|y| &mut **y))
         .collect();
     assert!(dst.iter().all(|y| y.len() == n), "vectors of one length");
-    // the terms of each destination, in their order in `terms`
-    let mut by_dst: Vec<Vec<(S, usize)>> = vec![Vec::new(); dst.len()];
+    // the terms of each destination by source: one coefficient per source (the terms'
+    // coefficients for it added in f64), in the sources' order
+    let mut coef: Vec<Vec<Option<f64>>> = vec![vec![None; src.len()]; dst.len()];
     for &(c, j, k) in terms {
-        by_dst[k].push((S::of_f64(c), j));
+        *coef[k][j].get_or_insert(0.0) += c;
     }
+    let by_dst: Vec<Vec<(S, usize)>> = coef
+        .iter()
+        .map(|cs| {
+            cs.iter()
+                .enumerate()
+                .filter_map(|(j, c)| c.map(|c| (S::of_f64(c), j)))
+                .collect()
+        })
+        .collect();
     let same = |a: &[(S, usize)], b: &[(S, usize)]| {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.1 == y.1)
     };
@@ -180,30 +267,20 @@ pub(crate) fn axpys<'f, S: Float>(
             chunks[c].1.push(piece);
         }
     }
+    let kernel = S::pick(&KERNELS).1;
     par::map(
         chunks,
         |(_, ys)| width * ys.first().map_or(0, |y| y.len()),
         |(c0, mut ys)| {
-            crate::ops::simd::avx2(
-                #[inline(always)]
-                || {
-                    let len = ys.first().map_or(0, |y| y.len());
-                    for i0 in (0..len).step_by(AXPY_BLOCK) {
-                        let i1 = (i0 + AXPY_BLOCK).min(len);
-                        for (&(k, g), (js, cs)) in runs.iter().zip(&plans) {
-                            let ys = &mut ys[k..k + g];
-                            let zero = k >= first_fresh;
-                            let r = (c0 + i0)..(c0 + i1);
-                            match g {
-                                4 => run::<4, S>(src, ys, js, cs, r, i0, zero),
-                                3 => run::<3, S>(src, ys, js, cs, r, i0, zero),
-                                2 => run::<2, S>(src, ys, js, cs, r, i0, zero),
-                                _ => run::<1, S>(src, ys, js, cs, r, i0, zero),
-                            }
-                        }
-                    }
-                },
-            )
+            let len = ys.first().map_or(0, |y| y.len());
+            for i0 in (0..len).step_by(AXPY_BLOCK) {
+                let i1 = (i0 + AXPY_BLOCK).min(len);
+                for (&(k, g), (js, cs)) in runs.iter().zip(&plans) {
+                    let mut ys: Vec<&mut [MaybeUninit<S>]> =
+                        ys[k..k + g].iter_mut().map(|y| &mut y[i0..i1]).collect();
+                    kernel(src, js, cs, (c0 + i0)..(c0 + i1), &mut ys, k >= first_fresh);
+                }
+            }
         },
     );
     for (k, (y, ts)) in dst.iter_mut().zip(&by_dst).enumerate() {
@@ -232,23 +309,37 @@ pub(crate) fn axpys<'f, S: Float>(
         .collect()
 }
 
-/// The sums of [`axpys`] on the sources' values `r` (whole chunks of [`LANES`]) for `G`
-/// destinations `ys` (pieces whose value `y0` is the sources' `r.start`) taking sources
-/// `js` with coefficients `cs` (per source, one per destination), from zero with `zero`
-/// (else from the values the destinations hold).
-#[inline(always)]
-fn run<const G: usize, S: Float>(
+/// [`AxpyRun`] in the element type's plain arithmetic (compiled for AVX2 too): the
+/// terms of a destination added in the sources' order, chunk by chunk, in registers.
+fn axpy_run<S: Float>(
     src: &[&[S]],
-    ys: &mut [&mut [MaybeUninit<S>]],
     js: &[usize],
     cs: &[[S; GROUP]],
-    r: std::ops::Range<usize>,
-    y0: usize,
+    r: Range,
+    ys: &mut [&mut [MaybeUninit<S>]],
+    zero: bool,
+) {
+    avx2(
+        #[inline(always)]
+        || match ys.len() {
+            4 => axpy_run_g::<4, S>(src, js, cs, r, ys, zero),
+            3 => axpy_run_g::<3, S>(src, js, cs, r, ys, zero),
+            2 => axpy_run_g::<2, S>(src, js, cs, r, ys, zero),
+            _ => axpy_run_g::<1, S>(src, js, cs, r, ys, zero),
+        },
+    )
+}
+
+#[inline(always)]
+fn axpy_run_g<const G: usize, S: Float>(
+    src: &[&[S]],
+    js: &[usize],
+    cs: &[[S; GROUP]],
+    r: Range,
+    ys: &mut [&mut [MaybeUninit<S>]],
     zero: bool,
 ) {
     let ys: &mut [&mut [MaybeUninit<S>]; G] = ys.try_into().expect("a run of G destinations");
-    let ys: [&mut [MaybeUninit<S>]; G] = ys.each_mut().map(|y| &mut y[y0..y0 + r.len()]);
-    let xs: Vec<&[S]> = js.iter().map(|&j| &src[j][r.clone()]).collect();
     for p in (0..r.len()).step_by(LANES) {
         let mut acc: [[S; LANES]; G] = if zero {
             [[S::zero(); LANES]; G]
@@ -259,8 +350,9 @@ fn run<const G: usize, S: Float>(
                 y.map(|v| unsafe { v.assume_init() })
             })
         };
-        for (x, c) in xs.iter().zip(cs) {
-            let x: &[S; LANES] = x[p..p + LANES].try_into().expect("chunk");
+        for (&j, c) in js.iter().zip(cs) {
+            let q = r.start + p;
+            let x: &[S; LANES] = src[j][q..q + LANES].try_into().expect("chunk");
             for d in 0..G {
                 for l in 0..LANES {
                     acc[d][l] += c[d] * x[l];
@@ -275,15 +367,178 @@ fn run<const G: usize, S: Float>(
     }
 }
 
+/// The runs' kernels in AVX2 and FMA intrinsics (f32): two chunks of 8 values at a time
+/// (their sums in separate registers, so that each addition does not wait on the one
+/// before it), products added by fused multiply-adds.
+#[cfg(target_arch = "x86_64")]
+mod fma {
+    use std::arch::x86_64::*;
+    use std::mem::MaybeUninit;
+
+    use super::{Range, GROUP, LANES};
+
+    pub(super) fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+
+    /// [`super::DotRun`].
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dot_run(
+        a: &[&[f32]],
+        b: &[&[f32]],
+        pairs: &[(usize, usize)],
+        acc: &mut [[f64; LANES]],
+        r: Range,
+    ) {
+        match pairs.len() {
+            4 => dot_run_g::<4>(a, b, pairs, acc, r),
+            3 => dot_run_g::<3>(a, b, pairs, acc, r),
+            2 => dot_run_g::<2>(a, b, pairs, acc, r),
+            _ => dot_run_g::<1>(a, b, pairs, acc, r),
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn dot_run_g<const G: usize>(
+        a: &[&[f32]],
+        b: &[&[f32]],
+        pairs: &[(usize, usize)],
+        acc: &mut [[f64; LANES]],
+        r: Range,
+    ) {
+        let n = r.len();
+        let x = &a[pairs[0].0][r.clone()];
+        let ys: [&[f32]; G] = std::array::from_fn(|d| &b[pairs[d].1][r.clone()]);
+        assert!(
+            n % LANES == 0 && acc.len() >= G,
+            "whole chunks, a sum per pair"
+        );
+        let (px, py) = (x.as_ptr(), ys.map(|y| y.as_ptr()));
+        let mut s = [_mm256_setzero_ps(); G];
+        let mut t = [_mm256_setzero_ps(); G];
+        let mut p = 0;
+        // SAFETY: every load reads values p..p + 16 (or p + 8) < n of slices of n values
+        while p + 2 * LANES <= n {
+            let (x0, x1) = (
+                _mm256_loadu_ps(px.add(p)),
+                _mm256_loadu_ps(px.add(p + LANES)),
+            );
+            for d in 0..G {
+                s[d] = _mm256_fmadd_ps(x0, _mm256_loadu_ps(py[d].add(p)), s[d]);
+                t[d] = _mm256_fmadd_ps(x1, _mm256_loadu_ps(py[d].add(p + LANES)), t[d]);
+            }
+            p += 2 * LANES;
+        }
+        if p < n {
+            let x0 = _mm256_loadu_ps(px.add(p));
+            for d in 0..G {
+                s[d] = _mm256_fmadd_ps(x0, _mm256_loadu_ps(py[d].add(p)), s[d]);
+            }
+        }
+        for d in 0..G {
+            let mut v = [0.0f32; LANES];
+            _mm256_storeu_ps(v.as_mut_ptr(), _mm256_add_ps(s[d], t[d]));
+            for (a, v) in acc[d].iter_mut().zip(v) {
+                *a += v as f64;
+            }
+        }
+    }
+
+    /// [`super::AxpyRun`].
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn axpy_run(
+        src: &[&[f32]],
+        js: &[usize],
+        cs: &[[f32; GROUP]],
+        r: Range,
+        ys: &mut [&mut [MaybeUninit<f32>]],
+        zero: bool,
+    ) {
+        match ys.len() {
+            4 => axpy_run_g::<4>(src, js, cs, r, ys, zero),
+            3 => axpy_run_g::<3>(src, js, cs, r, ys, zero),
+            2 => axpy_run_g::<2>(src, js, cs, r, ys, zero),
+            _ => axpy_run_g::<1>(src, js, cs, r, ys, zero),
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn axpy_run_g<const G: usize>(
+        src: &[&[f32]],
+        js: &[usize],
+        cs: &[[f32; GROUP]],
+        r: Range,
+        ys: &mut [&mut [MaybeUninit<f32>]],
+        zero: bool,
+    ) {
+        let n = r.len();
+        assert!(
+            n % LANES == 0
+                && ys.len() == G
+                && ys.iter().all(|y| y.len() == n)
+                && js.len() == cs.len()
+                && js.iter().all(|&j| src[j].len() >= r.end),
+            "whole chunks of the sources and destinations"
+        );
+        let py: [*mut f32; G] = std::array::from_fn(|d| ys[d].as_mut_ptr() as *mut f32);
+        let px: Vec<*const f32> = js.iter().map(|&j| src[j].as_ptr().add(r.start)).collect();
+        let start = |q: usize| -> [__m256; G] {
+            // SAFETY: values q..q + 8 < n of the destinations, which hold values without
+            // `zero`
+            std::array::from_fn(|d| {
+                if zero {
+                    _mm256_setzero_ps()
+                } else {
+                    _mm256_loadu_ps(py[d].add(q))
+                }
+            })
+        };
+        let mut p = 0;
+        // SAFETY: every access is to values p..p + 16 (or p + 8) < n of the sources from
+        // r.start and of the destinations (asserted)
+        while p + 2 * LANES <= n {
+            let (mut a, mut b) = (start(p), start(p + LANES));
+            for (x, c) in px.iter().zip(cs) {
+                let (x0, x1) = (_mm256_loadu_ps(x.add(p)), _mm256_loadu_ps(x.add(p + LANES)));
+                for d in 0..G {
+                    let c = _mm256_set1_ps(c[d]);
+                    a[d] = _mm256_fmadd_ps(c, x0, a[d]);
+                    b[d] = _mm256_fmadd_ps(c, x1, b[d]);
+                }
+            }
+            for d in 0..G {
+                _mm256_storeu_ps(py[d].add(p), a[d]);
+                _mm256_storeu_ps(py[d].add(p + LANES), b[d]);
+            }
+            p += 2 * LANES;
+        }
+        if p < n {
+            let mut a = start(p);
+            for (x, c) in px.iter().zip(cs) {
+                let x0 = _mm256_loadu_ps(x.add(p));
+                for d in 0..G {
+                    a[d] = _mm256_fmadd_ps(_mm256_set1_ps(c[d]), x0, a[d]);
+                }
+            }
+            for d in 0..G {
+                _mm256_storeu_ps(py[d].add(p), a[d]);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::mem::MaybeUninit;
 
     use super::{axpys, AXPY_CHUNK, LANES};
 
-    /// The sums, chunked, grouped and shared out, give the bits of plain sums in the
-    /// terms' order, on values past the last whole chunk too; every value of the fresh
-    /// destinations is written (those without terms: zero).
+    /// The sums, chunked, grouped and shared out, give the bits of plain sums (a
+    /// destination's coefficients merged by source, the sources in order), on values
+    /// past the last whole chunk too; every value of the fresh destinations is written
+    /// (those without terms: zero).
     #[test]
     fn axpys_match_plain_sums() {
         let n = 2 * AXPY_CHUNK + 3 * LANES + 5;
@@ -295,10 +550,13 @@ mod tests {
         let src: Vec<Vec<f64>> = (0..4).map(v).collect();
         let srcs: Vec<&[f64]> = src.iter().map(|s| &s[..]).collect();
         // two destinations holding values, then four fresh ones (the last without terms);
-        // destinations 2 and 3 take the same sources (a group)
+        // destinations 2 and 3 take the same sources (a group); destination 0 takes
+        // source 3 twice and its sources out of order
         let terms = [
             (0.5, 0, 0),
             (-1.25, 3, 0),
+            (0.375, 1, 0),
+            (0.625, 3, 0),
             (2.0, 1, 1),
             (0.75, 0, 2),
             (1.5, 2, 2),
@@ -324,8 +582,12 @@ mod tests {
         .collect();
         for k in 0..6 {
             let mut want = if k < 2 { held[k].clone() } else { vec![0.0; n] };
-            for &(c, j, _) in terms.iter().filter(|t| t.2 == k) {
-                for (w, x) in want.iter_mut().zip(&src[j]) {
+            for (j, s) in src.iter().enumerate() {
+                let mine = terms.iter().filter(|t| t.2 == k && t.1 == j);
+                let Some(c) = mine.map(|t| t.0).reduce(|a, b| a + b) else {
+                    continue;
+                };
+                for (w, x) in want.iter_mut().zip(s) {
                     *w += c * x;
                 }
             }
@@ -336,6 +598,101 @@ mod tests {
                     .all(|(a, b)| a.to_bits() == b.to_bits()),
                 "destination {k}"
             );
+        }
+    }
+
+    /// The f32 kernels (intrinsics where the CPU has AVX2 and FMA) against the same sums
+    /// in f64, on lengths with partial blocks and chunks: the dot products, and the
+    /// `y += a * x` sums into held and fresh destinations.
+    #[test]
+    fn f32_kernels_match_f64_sums() {
+        use super::dots;
+        for n in [
+            5,
+            3 * LANES + 3,
+            super::BLOCK + 2 * LANES + 1,
+            AXPY_CHUNK + 17,
+        ] {
+            let v = |k: usize| -> Vec<f64> {
+                (0..n)
+                    .map(|i| (((i * 7919 + k * 104729) % 1009) as f64 / 97.0 - 5.0) / 8.0)
+                    .collect()
+            };
+            let src: Vec<Vec<f64>> = (0..6).map(v).collect();
+            let src32: Vec<Vec<f32>> = src
+                .iter()
+                .map(|s| s.iter().map(|&x| x as f32).collect())
+                .collect();
+            // the f32 values, exactly, in f64
+            let src: Vec<Vec<f64>> = src32
+                .iter()
+                .map(|s| s.iter().map(|&x| x as f64).collect())
+                .collect();
+            let r64: Vec<&[f64]> = src.iter().map(|s| &s[..]).collect();
+            let r32: Vec<&[f32]> = src32.iter().map(|s| &s[..]).collect();
+            let pairs = [
+                (0, 1),
+                (0, 2),
+                (0, 3),
+                (0, 4),
+                (0, 5),
+                (1, 1),
+                (2, 5),
+                (2, 4),
+            ];
+            let (d32, d64) = (dots(&r32, &r32, &pairs), dots(&r64, &r64, &pairs));
+            for (a, b) in d32.iter().zip(&d64) {
+                assert!(
+                    (a - b).abs() <= 1e-6 * n as f64,
+                    "n {n}: dot {a} against {b}"
+                );
+            }
+            let terms = [
+                (0.5, 0, 0),
+                (-1.25, 3, 0),
+                (0.75, 1, 1),
+                (1.5, 2, 1),
+                (0.75, 1, 2),
+                (1.5, 2, 2),
+                (-0.5, 5, 2),
+                (0.25, 4, 3),
+            ];
+            let run = |src: &[&[f64]]| {
+                let mut held = vec![src[5].to_vec()];
+                let mut dsts: Vec<&mut [f64]> = held.iter_mut().map(|d| &mut d[..]).collect();
+                let mut fresh = vec![vec![MaybeUninit::new(f64::NAN); n]; 3];
+                let out: Vec<Vec<f64>> = axpys(
+                    src,
+                    &mut dsts,
+                    fresh.iter_mut().map(|f| &mut f[..]).collect(),
+                    &terms,
+                )
+                .into_iter()
+                .map(|w| w.to_vec())
+                .collect();
+                [held, out].concat()
+            };
+            let want = run(&r64);
+            let mut held = [src32[5].to_vec()];
+            let mut dsts: Vec<&mut [f32]> = held.iter_mut().map(|d| &mut d[..]).collect();
+            let mut fresh = vec![vec![MaybeUninit::new(f32::NAN); n]; 3];
+            let out = axpys(
+                &r32,
+                &mut dsts,
+                fresh.iter_mut().map(|f| &mut f[..]).collect(),
+                &terms,
+            );
+            let got: Vec<Vec<f32>> = std::iter::once(held[0].clone())
+                .chain(out.into_iter().map(|w| w.to_vec()))
+                .collect();
+            for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+                for (a, b) in g.iter().zip(w) {
+                    assert!(
+                        (*a as f64 - b).abs() <= 1e-5,
+                        "n {n}: destination {k}: {a} against {b}"
+                    );
+                }
+            }
         }
     }
 }

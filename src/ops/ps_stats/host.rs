@@ -463,9 +463,26 @@ pub(super) struct PixelMoments {
 pub(super) fn pixel_stats(x: &[f64]) -> ([f64; 6], PixelMoments) {
     let n = x.len() as f64;
     let m = mean(x);
-    let (mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0);
-    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &v in x {
+    // (in K lanes, as lane_sum: the additions do not wait on each other)
+    let c = x.chunks_exact(K);
+    let rest = c.remainder();
+    let mut acc = [[0.0; K]; 3];
+    let (mut lo, mut hi) = ([f64::INFINITY; K], [f64::NEG_INFINITY; K]);
+    for v in c {
+        for k in 0..K {
+            let d = v[k] - m;
+            let d2 = d * d;
+            acc[0][k] += d2;
+            acc[1][k] += d2 * d;
+            acc[2][k] += d2 * d2;
+            lo[k] = f64::min(lo[k], v[k]);
+            hi[k] = f64::max(hi[k], v[k]);
+        }
+    }
+    let [mut s2, mut s3, mut s4] = acc.map(halving_sum);
+    let mut min = lo.into_iter().fold(f64::INFINITY, f64::min);
+    let mut max = hi.into_iter().fold(f64::NEG_INFINITY, f64::max);
+    for &v in rest {
         let d = v - m;
         s2 += d * d;
         s3 += d * d * d;
