@@ -114,19 +114,25 @@ pub(super) fn groups(l: &PsLayout) -> Groups {
 /// wait on each other).
 const K: usize = 16;
 
-/// `sum v` in f64, in [`K`] interleaved partial sums added in halves, then the values
-/// past the last whole chunk.
+/// `sum v` in f64, in [`K`] interleaved partial sums (in the element type, added into
+/// f64 lanes every [`FLUSH`] chunks) added in halves, then the values past the last
+/// whole chunk.
 #[inline(always)]
 pub(super) fn lane_sum<S: Float>(v: &[S]) -> f64 {
     let c = v.chunks_exact(K);
     let tail: f64 = c.remainder().iter().map(|x| x.as_f64()).sum();
-    let mut acc = [0.0; K];
-    for x in c {
+    let mut acc = [[0.0; K]];
+    let mut part = [[S::zero(); K]];
+    for (j, x) in c.enumerate() {
         for k in 0..K {
-            acc[k] += x[k].as_f64();
+            part[0][k] += x[k];
+        }
+        if j % FLUSH == FLUSH - 1 {
+            flush(&mut acc, &mut part);
         }
     }
-    halving_sum(acc) + tail
+    flush(&mut acc, &mut part);
+    halving_sum(acc[0]) + tail
 }
 
 #[inline(always)]
@@ -147,39 +153,66 @@ pub(super) fn halving_sum<const K: usize>(mut acc: [f64; K]) -> f64 {
     acc[0]
 }
 
-/// `sum v * v` of values of any element type, in f64, with [`K`] partial sums.
+/// `sum v * v` of values of any element type, in f64, with [`K`] partial sums (as
+/// [`lane_sum`]).
 #[inline(always)]
 pub(super) fn sum_sq<E: Float>(v: &[E]) -> f64 {
     let c = v.chunks_exact(K);
     let tail: f64 = c.remainder().iter().map(|x| x.as_f64() * x.as_f64()).sum();
-    let mut acc = [0.0; K];
-    for x in c {
+    let mut acc = [[0.0; K]];
+    let mut part = [[E::zero(); K]];
+    for (j, x) in c.enumerate() {
         for k in 0..K {
-            let a = x[k].as_f64();
-            acc[k] += a * a;
+            part[0][k] += x[k] * x[k];
+        }
+        if j % FLUSH == FLUSH - 1 {
+            flush(&mut acc, &mut part);
         }
     }
-    halving_sum(acc) + tail
+    flush(&mut acc, &mut part);
+    halving_sum(acc[0]) + tail
+}
+
+/// Chunks of [`K`] values whose terms the lane sums of [`map_sums`], [`centre`] and
+/// [`moments234`] add up in the element type before adding them into f64 lanes: a few
+/// values per lane, so that f32 sums lose nothing that matters, and no conversion to f64
+/// per value.
+const FLUSH: usize = 32;
+
+/// Adds `part`'s lanes into `acc`'s (in f64), and zeroes `part`.
+#[inline(always)]
+fn flush<S: Float, const Q: usize>(acc: &mut [[f64; K]; Q], part: &mut [[S; K]; Q]) {
+    for (a, p) in acc.iter_mut().zip(part.iter_mut()) {
+        for (a, p) in a.iter_mut().zip(p.iter_mut()) {
+            *a += p.as_f64();
+            *p = S::zero();
+        }
+    }
 }
 
 /// `O` new buffers of `n` values each, and `Q` sums in f64 over the values, in one pass
 /// by chunks of [`K`]: `f(out, acc, i, len)` writes the values at `i..i + len` into
 /// `out[o][..len]` and adds each value's terms into `acc[q][k]` (lane `k` for the
-/// chunk's `k`-th value). The sums are [`lane_sum`]'s: the lanes added in halves, then
-/// the terms past the last whole chunk in order. The buffers are filled chunk by chunk
-/// ([`buffers::filled`]: never zeroed first).
+/// chunk's `k`-th value; in the element type, added into f64 lanes every [`FLUSH`]
+/// chunks). The lanes are then added in halves, then the terms past the last whole
+/// chunk in order. The buffers are filled chunk by chunk ([`buffers::filled`]: never
+/// zeroed first).
 #[inline(always)]
 fn map_sums<const O: usize, const Q: usize, S: Kept>(
     n: usize,
-    f: impl Fn(&mut [[S; K]; O], &mut [[f64; K]; Q], usize, usize),
+    f: impl Fn(&mut [[S; K]; O], &mut [[S; K]; Q], usize, usize),
 ) -> ([Buf<S>; O], [f64; Q]) {
     let mut acc = [[0.0; K]; Q];
-    let mut tail = [[0.0; K]; Q];
+    let mut part = [[S::zero(); K]; Q];
+    let mut tail = [[S::zero(); K]; Q];
     let body = n / K * K;
     let out = buffers::filled(O, n, |mut dst| {
         let mut v = [[S::zero(); K]; O];
         for i in (0..body).step_by(K) {
-            f(&mut v, &mut acc, i, K);
+            f(&mut v, &mut part, i, K);
+            if (i / K) % FLUSH == FLUSH - 1 {
+                flush(&mut acc, &mut part);
+            }
             for (d, v) in dst.iter_mut().zip(&v) {
                 for (d, x) in d[i..i + K].iter_mut().zip(v) {
                     d.write(*x);
@@ -201,8 +234,11 @@ fn map_sums<const O: usize, const Q: usize, S: Kept>(
         Ok(out) => out,
         Err(_) => unreachable!("filled makes O buffers"),
     };
+    flush(&mut acc, &mut part);
     let rest = n - body;
-    let sums = std::array::from_fn(|q| halving_sum(acc[q]) + tail[q][..rest].iter().sum::<f64>());
+    let sums = std::array::from_fn(|q| {
+        halving_sum(acc[q]) + tail[q][..rest].iter().map(|t| t.as_f64()).sum::<f64>()
+    });
     (out, sums)
 }
 
@@ -212,18 +248,24 @@ pub(super) fn abs<E: Float>(a: E, b: E) -> E {
     (a * a + b * b).sqrt()
 }
 
-/// `v - m` in place, and the sum of its squares in f64 ([`lane_sum`]'s order).
+/// `v - m` in place, and the sum of its squares in f64 (in lanes as [`map_sums`]).
 #[inline(always)]
 fn centre<E: Float>(v: &mut [E], m: f64) -> f64 {
     let m = E::of_f64(m);
     let mut c = v.chunks_exact_mut(K);
-    let mut acc = [0.0; K];
-    for x in &mut c {
+    let mut acc = [[0.0; K]];
+    let mut part = [[E::zero(); K]];
+    for (j, x) in (&mut c).enumerate() {
         for k in 0..K {
             x[k] -= m;
-            acc[k] += x[k].as_f64() * x[k].as_f64();
+            part[0][k] += x[k] * x[k];
+        }
+        if j % FLUSH == FLUSH - 1 {
+            flush(&mut acc, &mut part);
         }
     }
+    flush(&mut acc, &mut part);
+    let [acc] = acc;
     let tail: f64 = c
         .into_remainder()
         .iter_mut()
@@ -247,8 +289,8 @@ fn centred<E: Kept>(c: &[E], n: usize) -> (Buf<E>, f64, f64) {
             let (a, b) = (re[k], im[k]);
             let r = abs(a, b);
             o[0][k] = r;
-            acc[0][k] += r.as_f64();
-            acc[1][k] += a.as_f64() * a.as_f64();
+            acc[0][k] += r;
+            acc[1][k] += a * a;
         }
     });
     let sq = centre(&mut r, sr / n as f64);
@@ -271,9 +313,9 @@ fn centred_doubled<E: Kept>(c: &[E], n: usize) -> ([Buf<E>; 3], [f64; 3]) {
             let inv = E::one() / r;
             let (u, t) = ((a * a - b * b) * inv, two * a * b * inv);
             (o[0][k], o[1][k], o[2][k]) = (r, u, t);
-            acc[0][k] += r.as_f64();
-            acc[1][k] += u.as_f64() * u.as_f64();
-            acc[2][k] += t.as_f64() * t.as_f64();
+            acc[0][k] += r;
+            acc[1][k] += u * u;
+            acc[2][k] += t * t;
         }
     });
     let sq = centre(&mut r, sr / n as f64);
@@ -498,8 +540,8 @@ pub(super) fn pixel_stats(x: &[f64]) -> ([f64; 6], PixelMoments) {
     )
 }
 
-/// `sum r^2`, `sum r^3` and `sum r^4` in f64, each in [`K`] partial sums ([`lane_sum`]'s
-/// order).
+/// `sum r^2`, `sum r^3` and `sum r^4` in f64, each in [`K`] lanes (as [`map_sums`]: the
+/// terms in the element type, added into f64 lanes every [`FLUSH`] chunks).
 #[inline(always)]
 fn moments234<S: Float>(r: &[S]) -> [f64; 3] {
     let c = r.chunks_exact(K);
@@ -512,15 +554,20 @@ fn moments234<S: Float>(r: &[S]) -> [f64; 3] {
         tail[2] += a2 * a2;
     }
     let mut acc = [[0.0; K]; 3];
-    for x in c {
+    let mut part = [[S::zero(); K]; 3];
+    for (j, x) in c.enumerate() {
         for k in 0..K {
-            let a = x[k].as_f64();
+            let a = x[k];
             let a2 = a * a;
-            acc[0][k] += a2;
-            acc[1][k] += a2 * a;
-            acc[2][k] += a2 * a2;
+            part[0][k] += a2;
+            part[1][k] += a2 * a;
+            part[2][k] += a2 * a2;
+        }
+        if j % FLUSH == FLUSH - 1 {
+            flush(&mut acc, &mut part);
         }
     }
+    flush(&mut acc, &mut part);
     std::array::from_fn(|q| halving_sum(acc[q]) + tail[q])
 }
 
