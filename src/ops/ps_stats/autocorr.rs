@@ -292,9 +292,16 @@ fn wrapped<S: Kept>(m: &[S], h: usize, wd: usize, p: usize) -> Buf<S> {
     for i in 0..h + 2 * p {
         let r = wrap(i, h);
         let row = &m[r * wd..(r + 1) * wd];
-        out.extend((0..p).map(|j| row[wrap(j, wd)]));
-        out.extend_from_slice(row);
-        out.extend((0..p).map(|j| row[j % wd]));
+        if p <= wd {
+            // (the margins are the row's ends: copies)
+            out.extend_from_slice(&row[wd - p..]);
+            out.extend_from_slice(row);
+            out.extend_from_slice(&row[..p]);
+        } else {
+            out.extend((0..p).map(|j| row[wrap(j, wd)]));
+            out.extend_from_slice(row);
+            out.extend((0..p).map(|j| row[j % wd]));
+        }
     }
     out
 }
