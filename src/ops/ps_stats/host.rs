@@ -2,8 +2,8 @@
 //! host (plenoptic 1.3.0's `PortillaSimoncelli.forward` after the pyramid, in its
 //! order). The intermediates (moduli, phase-doubled bands, autocorrelations) are
 //! computed and kept in the bands' element type, as plenoptic does; the sums over them
-//! (means, variances, moments, correlations) add up in f64. The adjoint is in
-//! [`super::adjoint`].
+//! (means, variances, moments, correlations) add up in lanes of the element type over a
+//! few values each ([`FLUSH`] chunks), then in f64. The adjoint is in [`super::adjoint`].
 
 use std::mem::MaybeUninit;
 
