@@ -534,6 +534,50 @@ mod tests {
     use std::mem::MaybeUninit;
 
     use super::{axpys, AXPY_CHUNK, LANES};
+    use crate::tensor::Float;
+
+    /// `(coefficient, source, destination)` of four sources into two destinations holding
+    /// values, then four fresh ones (the last without terms): destinations 2 and 3 take
+    /// the same sources (a group); destination 0 takes source 3 twice and its sources out
+    /// of order.
+    const TERMS: [(f64, usize, usize); 10] = [
+        (0.5, 0, 0),
+        (-1.25, 3, 0),
+        (0.375, 1, 0),
+        (0.625, 3, 0),
+        (2.0, 1, 1),
+        (0.75, 0, 2),
+        (1.5, 2, 2),
+        (-0.5, 0, 3),
+        (0.25, 2, 3),
+        (3.0, 3, 4),
+    ];
+
+    /// [`axpys`] into destinations holding the values `held`, then `fresh` new ones
+    /// (NaN where a value would be left unwritten): every destination's values after.
+    fn run_axpys<S: Float>(
+        src: &[&[S]],
+        held: &[Vec<S>],
+        fresh: usize,
+        terms: &[(f64, usize, usize)],
+    ) -> Vec<Vec<S>> {
+        let n = src[0].len();
+        let mut held = held.to_vec();
+        let mut dsts: Vec<&mut [S]> = held.iter_mut().map(|d| &mut d[..]).collect();
+        let mut new: Vec<Vec<MaybeUninit<S>>> = (0..fresh)
+            .map(|_| vec![MaybeUninit::new(S::of_f64(f64::NAN)); n])
+            .collect();
+        let out: Vec<Vec<S>> = axpys(
+            src,
+            &mut dsts,
+            new.iter_mut().map(|f| &mut f[..]).collect(),
+            terms,
+        )
+        .into_iter()
+        .map(|w| w.to_vec())
+        .collect();
+        held.into_iter().chain(out).collect()
+    }
 
     /// The sums, chunked, grouped and shared out, give the bits of plain sums (a
     /// destination's coefficients merged by source, the sources in order), on values
@@ -549,37 +593,9 @@ mod tests {
         };
         let src: Vec<Vec<f64>> = (0..4).map(v).collect();
         let srcs: Vec<&[f64]> = src.iter().map(|s| &s[..]).collect();
-        // two destinations holding values, then four fresh ones (the last without terms);
-        // destinations 2 and 3 take the same sources (a group); destination 0 takes
-        // source 3 twice and its sources out of order
-        let terms = [
-            (0.5, 0, 0),
-            (-1.25, 3, 0),
-            (0.375, 1, 0),
-            (0.625, 3, 0),
-            (2.0, 1, 1),
-            (0.75, 0, 2),
-            (1.5, 2, 2),
-            (-0.5, 0, 3),
-            (0.25, 2, 3),
-            (3.0, 3, 4),
-        ];
+        let terms = TERMS;
         let held: Vec<Vec<f64>> = (10..12).map(v).collect();
-        let mut dst = held.clone();
-        // (NaN where a fresh value would be left unwritten)
-        let mut fresh: Vec<Vec<MaybeUninit<f64>>> = (0..4)
-            .map(|_| vec![MaybeUninit::new(f64::NAN); n])
-            .collect();
-        let mut dsts: Vec<&mut [f64]> = dst.iter_mut().map(|d| &mut d[..]).collect();
-        let got: Vec<Vec<f64>> = axpys(
-            &srcs,
-            &mut dsts,
-            fresh.iter_mut().map(|f| &mut f[..]).collect(),
-            &terms,
-        )
-        .into_iter()
-        .map(|w| w.to_vec())
-        .collect();
+        let got = run_axpys(&srcs, &held, 4, &terms);
         for k in 0..6 {
             let mut want = if k < 2 { held[k].clone() } else { vec![0.0; n] };
             for (j, s) in src.iter().enumerate() {
@@ -591,9 +607,9 @@ mod tests {
                     *w += c * x;
                 }
             }
-            let out = if k < 2 { &dst[k] } else { &got[k - 2] };
             assert!(
-                out.iter()
+                got[k]
+                    .iter()
                     .zip(&want)
                     .all(|(a, b)| a.to_bits() == b.to_bits()),
                 "destination {k}"
@@ -647,44 +663,8 @@ mod tests {
                     "n {n}: dot {a} against {b}"
                 );
             }
-            let terms = [
-                (0.5, 0, 0),
-                (-1.25, 3, 0),
-                (0.75, 1, 1),
-                (1.5, 2, 1),
-                (0.75, 1, 2),
-                (1.5, 2, 2),
-                (-0.5, 5, 2),
-                (0.25, 4, 3),
-            ];
-            let run = |src: &[&[f64]]| {
-                let mut held = vec![src[5].to_vec()];
-                let mut dsts: Vec<&mut [f64]> = held.iter_mut().map(|d| &mut d[..]).collect();
-                let mut fresh = vec![vec![MaybeUninit::new(f64::NAN); n]; 3];
-                let out: Vec<Vec<f64>> = axpys(
-                    src,
-                    &mut dsts,
-                    fresh.iter_mut().map(|f| &mut f[..]).collect(),
-                    &terms,
-                )
-                .into_iter()
-                .map(|w| w.to_vec())
-                .collect();
-                [held, out].concat()
-            };
-            let want = run(&r64);
-            let mut held = [src32[5].to_vec()];
-            let mut dsts: Vec<&mut [f32]> = held.iter_mut().map(|d| &mut d[..]).collect();
-            let mut fresh = vec![vec![MaybeUninit::new(f32::NAN); n]; 3];
-            let out = axpys(
-                &r32,
-                &mut dsts,
-                fresh.iter_mut().map(|f| &mut f[..]).collect(),
-                &terms,
-            );
-            let got: Vec<Vec<f32>> = std::iter::once(held[0].clone())
-                .chain(out.into_iter().map(|w| w.to_vec()))
-                .collect();
+            let want = run_axpys(&r64[..4], &src[4..], 4, &TERMS);
+            let got = run_axpys(&r32[..4], &src32[4..], 4, &TERMS);
             for (k, (g, w)) in got.iter().zip(&want).enumerate() {
                 for (a, b) in g.iter().zip(w) {
                     assert!(
