@@ -22,3 +22,11 @@ pub(crate) fn avx2<R>(f: impl FnOnce() -> R) -> R {
     }
     f()
 }
+
+/// Whether the CPU has AVX2 and FMA: the condition for the hand-written kernels
+/// (`#[target_feature(enable = "avx2,fma")]`) that the statistics and the spectral op
+/// pick over their portable loops.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}

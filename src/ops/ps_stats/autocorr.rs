@@ -112,7 +112,7 @@ macro_rules! dispatch {
     ($dots:ident, $taps:ident, $t:ty, $m:ident) => {
         fn $dots(a: &[$t], b: &[$t], wd: usize, pw: usize) -> [f64; SH] {
             #[cfg(target_arch = "x86_64")]
-            if fma::available() {
+            if crate::ops::simd::has_avx2_fma() {
                 // SAFETY: the CPU has AVX2 and FMA (checked just above)
                 return unsafe { fma::$m::row_dots(a, b, wd, pw) };
             }
@@ -121,7 +121,7 @@ macro_rules! dispatch {
 
         fn $taps(k: &[$t], nd: usize, b: &[$t], pw: usize, out: &mut [$t]) {
             #[cfg(target_arch = "x86_64")]
-            if fma::available() {
+            if crate::ops::simd::has_avx2_fma() {
                 // SAFETY: the CPU has AVX2 and FMA (checked just above)
                 return unsafe { fma::$m::row_taps(k, nd, b, pw, out) };
             }
@@ -139,10 +139,6 @@ mod fma {
     use std::arch::x86_64::*;
 
     use super::SH;
-
-    pub(super) fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
 
     macro_rules! kernels {
         ($m:ident, $t:ty, $v:ty, $n:expr, $zero:ident, $load:ident, $store:ident, $fma:ident, $set1:ident) => {

@@ -143,7 +143,7 @@ fn dot_run_f32(
     r: Range,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if fma::available() {
+    if crate::ops::simd::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (checked just above)
         return unsafe { fma::dot_run(a, b, pairs, acc, r) };
     }
@@ -160,7 +160,7 @@ fn axpy_run_f32(
     zero: bool,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if fma::available() {
+    if crate::ops::simd::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (checked just above)
         return unsafe { fma::axpy_run(src, js, cs, r, ys, zero) };
     }
@@ -376,10 +376,6 @@ mod fma {
     use std::mem::MaybeUninit;
 
     use super::{Range, GROUP, LANES};
-
-    pub(super) fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
 
     /// [`super::DotRun`].
     #[target_feature(enable = "avx2,fma")]

@@ -227,7 +227,7 @@ static MUL: ByFloat<MulOf> = ByFloat {
 
 fn mul_into_f32(z: &mut [Complex<f32>], a: &[Complex<f32>], m: &[Complex<f32>], conj: bool) {
     #[cfg(target_arch = "x86_64")]
-    if fma::available() {
+    if crate::ops::simd::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (checked just above)
         return unsafe { fma::mul_into(z, a, m, conj) };
     }
@@ -239,7 +239,7 @@ fn mul_into_f32(z: &mut [Complex<f32>], a: &[Complex<f32>], m: &[Complex<f32>], 
 
 fn mul_add_f32(c: &mut [Complex<f32>], t: &[Complex<f32>], m: &[Complex<f32>], s: f32, conj: bool) {
     #[cfg(target_arch = "x86_64")]
-    if fma::available() {
+    if crate::ops::simd::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (checked just above)
         return unsafe { fma::mul_add(c, t, m, s, conj) };
     }
@@ -257,10 +257,6 @@ mod fma {
     use std::arch::x86_64::*;
 
     use rustfft::num_complex::Complex;
-
-    pub(super) fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
 
     /// `a * m` (with `conj`, `a * conj(m)`) of 4 complex values (re, im interleaved).
     #[target_feature(enable = "avx2,fma")]
