@@ -3,9 +3,9 @@
 //! forward's intermediates).
 
 use super::autocorr::autocorr_adjoint;
-use super::blocked;
+use super::blocked::{self, Shared};
 use super::buffers::{self, Buf, Kept};
-use super::host::{abs, groups, mean, PixelMoments, Saved};
+use super::host::{abs, groups, PixelMoments, Saved};
 use super::PsLayout;
 use crate::ops::par;
 use crate::ops::simd::avx2;
@@ -86,6 +86,7 @@ fn adjoint_bands_lent<E: Kept>(
     // gradients of the centred moduli's and the expanded moduli's variances
     let mut g_mv = vec![vec![0.0; no]; ns];
     let mut g_ev = vec![vec![0.0; no]; ns.saturating_sub(1)];
+    let mut ac_mean = vec![vec![0.0; no]; ns];
     // the autocorrelations' gradients (by window shift), and through them the
     // variances', for the centred moduli and then the reconstructed images
     let mut jobs = vec![];
@@ -103,6 +104,10 @@ fn adjoint_bands_lent<E: Kept>(
                 g_mv[s][o] -= ga * ac[a] / (v * v);
             }
             g_mv[s][o] += g[gr.mag_std + o * ns + s] / (2.0 * v.sqrt());
+            // the mean of the autocorrelation's adjoint (a circular sum of shifted
+            // copies of the modulus, whose taps add up to twice theirs, over n)
+            let n = l.n_at(s) as f64;
+            ac_mean[s][o] = 2.0 * gacs.iter().sum::<f64>() / n * p.mag_mean[s][o];
             jobs.push((&p.mag[s][o][..], s, gacs));
         }
     }
@@ -139,20 +144,20 @@ fn adjoint_bands_lent<E: Kept>(
         })
         .collect();
     let g_rec: Vec<Buf<E>> = g_ac.collect();
+    // the bands and expanded bands (read by the sums and written by their blocks'
+    // passes, through a pointer), the highpass residual, the reconstructed images
+    let (bands, rest) = y.split_at_mut(off.highpass);
+    let yb = Shared(bands.as_mut_ptr());
+    let (hp, rec) = rest.split_at_mut(l.n_at(0));
 
     // per scale, the correlations' gradients: sums of `y += a * x` over the sources
     // [mag, emag, re, dbl] into the destinations [g_mag, g_emag, g_re, g_dbl] (all but
     // the coarsest scale; there only the moduli), cross-orientation terms first
-    let mut g_emag: Vec<Vec<Buf<E>>> = vec![];
-    let mut g_re: Vec<Vec<Buf<E>>> = vec![];
-    let mut g_vr: Vec<Vec<f64>> = vec![];
-    // the phase-doubled bands' gradients, summed over the finer orientations, and their
-    // variances'
-    let mut g_dbl: Vec<Vec<Buf<E>>> = vec![];
-    let mut g_dv: Vec<Vec<f64>> = vec![];
+    let mut scales: Vec<Scale<E>> = vec![];
     for s in 0..ns {
         let nn = l.n_at(s);
         let nf = nn as f64;
+        let fused = s + 1 < ns;
         let mut terms = vec![];
         // cross-orientation correlations
         for o in 0..no {
@@ -170,230 +175,299 @@ fn adjoint_bands_lent<E: Kept>(
                 g_mv[s][o2] -= 0.5 * c * gc / v2;
             }
         }
-        if s + 1 == ns {
-            let src: Vec<&[E]> = p.mag[s].iter().map(|v| &v[..]).collect();
-            let mut dst: Vec<&mut [E]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
-            blocked::axpys(&src, &mut dst, vec![], &terms);
-            continue;
-        }
-        let mut g_dvs = vec![0.0; 2 * no];
-        let mut g_vrs = vec![0.0; no];
-        for o1 in 0..no {
-            let v1 = p.mag_var[s][o1];
-            for o2 in 0..no {
-                let gc = g[gr.csm + (o1 * no + o2) * (ns - 1) + s];
-                if gc == 0.0 {
-                    continue;
+        let mut g_dv = vec![0.0; 2 * no];
+        let mut g_vr = vec![0.0; no];
+        if fused {
+            for o1 in 0..no {
+                let v1 = p.mag_var[s][o1];
+                for o2 in 0..no {
+                    let gc = g[gr.csm + (o1 * no + o2) * (ns - 1) + s];
+                    if gc == 0.0 {
+                        continue;
+                    }
+                    let v2 = p.emag_var[s][o2];
+                    let den = (v1 * v2).sqrt();
+                    let c = saved.raw[gr.csm + (o1 * no + o2) * (ns - 1) + s];
+                    let gp = gc / den / nf;
+                    terms.push((gp, no + o2, o1));
+                    terms.push((gp, o1, no + o2));
+                    g_mv[s][o1] -= 0.5 * c * gc / v1;
+                    g_ev[s][o2] -= 0.5 * c * gc / v2;
                 }
-                let v2 = p.emag_var[s][o2];
-                let den = (v1 * v2).sqrt();
-                let c = saved.raw[gr.csm + (o1 * no + o2) * (ns - 1) + s];
-                let gp = gc / den / nf;
-                terms.push((gp, no + o2, o1));
-                terms.push((gp, o1, no + o2));
-                g_mv[s][o1] -= 0.5 * c * gc / v1;
-                g_ev[s][o2] -= 0.5 * c * gc / v2;
-            }
-            // real parts against the phase-doubled coarser bands
-            let vr = p.re_var[s][o1];
-            for q in 0..2 * no {
-                let gc = g[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
-                if gc == 0.0 {
-                    continue;
+                // real parts against the phase-doubled coarser bands
+                let vr = p.re_var[s][o1];
+                for q in 0..2 * no {
+                    let gc = g[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
+                    if gc == 0.0 {
+                        continue;
+                    }
+                    let vq = p.dbl_var[s][q];
+                    let den = (vr * vq).sqrt();
+                    let c = saved.raw[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
+                    let gp = gc / den / nf;
+                    terms.push((gp, 3 * no + q, 2 * no + o1));
+                    terms.push((gp, 2 * no + o1, 3 * no + q));
+                    g_vr[o1] -= 0.5 * c * gc / vr;
+                    g_dv[q] -= 0.5 * c * gc / vq;
                 }
-                let vq = p.dbl_var[s][q];
-                let den = (vr * vq).sqrt();
-                let c = saved.raw[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
-                let gp = gc / den / nf;
-                terms.push((gp, 3 * no + q, 2 * no + o1));
-                terms.push((gp, 2 * no + o1, 3 * no + q));
-                g_vrs[o1] -= 0.5 * c * gc / vr;
-                g_dvs[q] -= 0.5 * c * gc / vq;
             }
         }
-        // the fresh destinations [g_emag, g_re, g_dbl], written by the sums
-        let mut fresh = {
-            let mut src: Vec<&[E]> = p.mag[s].iter().map(|v| &v[..]).collect();
-            src.extend(p.emag[s].iter().map(|v| &v[..]));
-            // the bands' real parts, read in the bands
-            src.extend((0..no).map(|o| &y[off.band[s][o]..off.band[s][o] + nn]));
-            src.extend(p.dbl[s].iter().map(|v| &v[..]));
-            let mut dst: Vec<&mut [E]> = g_mag[s].iter_mut().map(|v| &mut v[..]).collect();
-            buffers::filled(4 * no, nn, |fresh| {
-                blocked::axpys(&src, &mut dst, fresh, &terms)
-            })
-        };
-        let g_dbls = fresh.split_off(2 * no);
-        let g_res = fresh.split_off(no);
-        let g_emags = fresh;
-        g_emag.push(g_emags);
-        g_re.push(g_res);
-        g_vr.push(g_vrs);
-        g_dbl.push(g_dbls);
-        g_dv.push(g_dvs);
+        // the sources (the bands' real parts read in the bands) and their means
+        let mut src: Vec<*const E> = p.mag[s].iter().map(|v| v.as_ptr()).collect();
+        let mut means = p.mag_mean[s].clone();
+        if fused {
+            src.extend(p.emag[s].iter().map(|v| v.as_ptr()));
+            // SAFETY: an offset within the bands
+            src.extend((0..no).map(|o| unsafe { yb.0.add(off.band[s][o]) as *const E }));
+            src.extend(p.dbl[s].iter().map(|v| v.as_ptr()));
+            means.extend(&p.emag_mean[s]);
+            means.extend(&p.re_mean[s]);
+            means.extend(&p.dbl_mean[s]);
+        }
+        let fresh = if fused { 4 * no } else { 0 };
+        // the destinations' means: the sums' (sums of the sources' means), then the
+        // moduli's gradients through their variances (`2 g / n` times the centred
+        // moduli) and the held autocorrelations' adjoints
+        let mut mean = vec![0.0; no + fresh];
+        for &(c, j, k) in &terms {
+            mean[k] += c * means[j];
+        }
+        let cm: Vec<f64> = g_mv[s].iter().map(|g| g * 2.0).collect();
+        let gm = (0..no)
+            .map(|o| mean[o] + cm[o] / nf * p.mag_mean[s][o] + ac_mean[s][o])
+            .collect();
+        let (mut ce, mut gme) = (vec![], vec![]);
+        if fused {
+            ce = g_ev[s].iter().map(|g| g * 2.0).collect();
+            gme = (0..no)
+                .map(|o| mean[no + o] + ce[o] / nf * p.emag_mean[s][o])
+                .collect();
+        }
+        scales.push(Scale {
+            sums: blocked::Axpys::new(nn, src.len(), no, fresh, &terms),
+            src: Shared(src),
+            cm,
+            gm,
+            ce,
+            gme,
+            cr: g_vr.iter().map(|g| g * 2.0 / nf).collect(),
+            cd: g_dv.iter().map(|g| g * 2.0).collect(),
+        });
     }
 
-    // the per-band passes, each turning its own part of `y` into its gradient (laid out
-    // as the offsets: bands, expanded bands, the highpass residual, the reconstructed
-    // images)
-    let mut parts: Vec<(usize, usize, Part<E>)> = vec![];
-    let mut g_mag_it = g_mag.iter_mut().flatten();
-    for s in 0..ns {
-        for o in 0..no {
-            let gm = g_mag_it.next().expect("one per band");
-            parts.push((off.band[s][o], 2 * l.n_at(s), Part::Band(s, o, gm)));
+    // the jobs: per scale, the sums piece by piece, each block then turning the scale's
+    // bands and expanded bands into their gradient; the highpass residual; the
+    // reconstructed images
+    let mut jobs: Vec<Job<E>> = vec![];
+    for (s, (sc, gm)) in scales.iter().zip(&mut g_mag).enumerate() {
+        let held = gm.iter_mut().map(|v| &mut v[..]).collect();
+        for (r, held) in sc.sums.pieces(held) {
+            jobs.push(Job::Piece(s, r, held));
         }
     }
-    let mut g_emag_it = g_emag.iter_mut().flatten();
-    for s in 0..ns.saturating_sub(1) {
-        for o in 0..no {
-            let ge = g_emag_it.next().expect("one per expanded band");
-            parts.push((off.expanded[s][o], 2 * l.n_at(s), Part::Expanded(s, o, ge)));
-        }
-    }
-    parts.push((off.highpass, l.n_at(0), Part::Highpass));
+    jobs.push(Job::Highpass(hp));
+    let mut rest = rec;
     for (k, gr_img) in g_rec.iter().enumerate() {
-        parts.push((off.recon[k], l.n_at(k), Part::Recon(k, gr_img)));
-    }
-    let mut jobs = Vec::with_capacity(parts.len());
-    let mut rest = y;
-    let mut at = 0;
-    for (o, n, part) in parts {
-        debug_assert_eq!(o, at, "the parts of the bands follow each other");
-        let (a, r) = rest.split_at_mut(n);
+        let (a, r) = std::mem::take(&mut rest).split_at_mut(l.n_at(k));
         rest = r;
-        at = o + n;
-        jobs.push((part, a));
+        jobs.push(Job::Recon(k, a, gr_img));
     }
     // (a value no part covered would be left a band's value, not its gradient)
     assert!(rest.is_empty(), "the parts cover the bands");
+    let width = 9 * no;
     par::map(
         jobs,
-        |(_, gy)| gy.len(),
-        |(part, gy)| {
-            avx2(
+        |j| match j {
+            Job::Piece(_, r, _) => width * r.len(),
+            Job::Highpass(gy) => gy.len(),
+            Job::Recon(_, gy, _) => 2 * gy.len(),
+        },
+        |job| match job {
+            Job::Piece(s, r, mut held) => {
+                let sc = &scales[s];
+                let nn = l.n_at(s);
+                let y = &yb;
+                let then = |b: std::ops::Range<usize>, hb: &[&[E]], fb: &[&[E]]| {
+                    avx2(
+                        #[inline(always)]
+                        || {
+                            let nf = E::of_f64(nn as f64);
+                            let len = b.len();
+                            // SAFETY: values of the bands and expanded bands in the block
+                            // `b`, which only this call touches (the block's sums have
+                            // read them)
+                            let parts = |at: usize| unsafe {
+                                let v = y.0.add(at + b.start);
+                                (
+                                    std::slice::from_raw_parts_mut(v, len),
+                                    std::slice::from_raw_parts_mut(v.add(nn), len),
+                                )
+                            };
+                            for o in 0..no {
+                                let (gya, gyb) = parts(off.band[s][o]);
+                                let re =
+                                    (!fb.is_empty()).then(|| (fb[no + o], E::of_f64(sc.cr[o])));
+                                let m = &p.mag[s][o][b.clone()];
+                                let (c, gm) = (E::of_f64(sc.cm[o]), E::of_f64(sc.gm[o]));
+                                band_part(gya, gyb, (hb[o], m, c, nf, gm), re);
+                                if fb.is_empty() {
+                                    continue;
+                                }
+                                let (gya, gyb) = parts(off.expanded[s][o]);
+                                let m = &p.emag[s][o][b.clone()];
+                                let (c, gm) = (E::of_f64(sc.ce[o]), E::of_f64(sc.gme[o]));
+                                let dbl = [o, no + o].map(|q| &p.dbl[s][q][b.clone()]);
+                                let g_dbl = [fb[2 * no + o], fb[3 * no + o]];
+                                let c_dbl = [o, no + o].map(|q| E::of_f64(sc.cd[q]));
+                                expanded_part(gya, gyb, (fb[o], m, c, nf, gm), dbl, g_dbl, c_dbl);
+                            }
+                        },
+                    )
+                };
+                // SAFETY: the sources are kept values and the bands' real parts, which
+                // only `then` writes, in its block
+                unsafe { sc.sums.run(&sc.src.0, &mut held, r, then) };
+            }
+            Job::Highpass(gy) => avx2(
                 #[inline(always)]
-                || match part {
-                    Part::Band(s, o, gmv) => {
-                        let nn = l.n_at(s);
-                        let nf = nn as f64;
-                        let gm = plus_scaled_mean(gmv, g_mv[s][o], &p.mag[s][o], nf);
-                        let gm = E::of_f64(gm);
-                        let (gya, gyb) = gy.split_at_mut(nn);
-                        let gmv = &gmv[..nn];
-                        let modulus = |i: usize, a: E, b: E| {
-                            let r = abs(a, b);
-                            let inv = if r > E::zero() {
-                                E::one() / r
-                            } else {
-                                E::zero()
-                            };
-                            let gr = (gmv[i] - gm) * inv;
-                            (gr * a, gr * b)
-                        };
-                        if s + 1 < ns {
-                            let gre = &g_re[s][o][..nn];
-                            let c = E::of_f64(g_vr[s][o] * 2.0 / nf);
-                            for i in 0..nn {
-                                let (a, b) = (gya[i], gyb[i]);
-                                let (ma, mb) = modulus(i, a, b);
-                                gya[i] = (gre[i] + c * a) + ma;
-                                gyb[i] = mb;
-                            }
-                        } else {
-                            for i in 0..nn {
-                                let (ma, mb) = modulus(i, gya[i], gyb[i]);
-                                gya[i] = ma;
-                                gyb[i] = mb;
-                            }
-                        }
-                    }
-                    // through the phase doubling (re = (a^2 - b^2) / r, im = 2ab / r,
-                    // r = |a + ib|) and through the centred modulus
-                    Part::Expanded(s, o, ge) => {
-                        let nn = l.n_at(s);
-                        let nf = nn as f64;
-                        let gm = E::of_f64(plus_scaled_mean(ge, g_ev[s][o], &p.emag[s][o], nf));
-                        let (cre, cim) = (
-                            E::of_f64(g_dv[s][o] * 2.0),
-                            E::of_f64(g_dv[s][no + o] * 2.0),
-                        );
-                        let (dre, dim) = (&p.dbl[s][o][..nn], &p.dbl[s][no + o][..nn]);
-                        let (gre, gim) = (&g_dbl[s][o][..nn], &g_dbl[s][no + o][..nn]);
-                        let (gya, gyb) = gy.split_at_mut(nn);
-                        let ge = &ge[..nn];
-                        let (two, nf) = (E::of_f64(2.0), E::of_f64(nf));
-                        for i in 0..nn {
-                            let (a, b) = (gya[i], gyb[i]);
-                            let r = abs(a, b);
-                            let inv = if r > E::zero() {
-                                E::one() / r
-                            } else {
-                                E::zero()
-                            };
-                            let gu = gre[i] + cre * dre[i] / nf;
-                            let gt = gim[i] + cim * dim[i] / nf;
-                            let (u, t) = ((a * a - b * b) * inv, two * a * b * inv);
-                            let q = gu * u + gt * t;
-                            let gmod = (ge[i] - gm) * inv;
-                            gya[i] = inv * (two * (gu * a + gt * b) - a * inv * q) + gmod * a;
-                            gyb[i] = inv * (two * (gt * a - gu * b) - b * inv * q) + gmod * b;
-                        }
-                    }
-                    Part::Highpass => {
-                        let nh = E::of_f64(l.n_at(0) as f64);
-                        let c = E::of_f64(g[gr.hp] * 2.0);
-                        for t in gy.iter_mut() {
-                            *t = c * *t / nh;
-                        }
-                    }
-                    Part::Recon(k, gr_img) => {
-                        let (h, wd) = l.dims[k];
-                        let nn = h * wd;
-                        let nf = nn as f64;
-                        let v = p.recon_var[k];
-                        let mut g_v = g_vrec[k];
-                        g_v += g[gr.std + k] / (2.0 * v.sqrt());
-                        let unstable = v / var < l.resolution;
-                        let (gs, gk) = if unstable {
-                            (0.0, 0.0)
-                        } else {
-                            (g[gr.skew + k], g[gr.kurt + k])
-                        };
-                        let (m3, m4) = p.recon_m34[k];
-                        g_v += -1.5 * m3 * v.powf(-2.5) * gs - 2.0 * m4 * v.powi(-3) * gk;
-                        let (c3, c4) = (gs * v.powf(-1.5) * 3.0 / nf, gk / (v * v) * 4.0 / nf);
-                        let (c2, c3, c4) = (E::of_f64(g_v * 2.0), E::of_f64(c3), E::of_f64(c4));
-                        let nf = E::of_f64(nf);
-                        for i in 0..nn {
-                            let a = gy[i];
-                            gy[i] = gr_img[i] + c2 * a / nf + c3 * a * a + c4 * a * a * a;
-                        }
+                || {
+                    let nh = E::of_f64(l.n_at(0) as f64);
+                    let c = E::of_f64(g[gr.hp] * 2.0);
+                    for t in gy.iter_mut() {
+                        *t = c * *t / nh;
                     }
                 },
-            )
+            ),
+            Job::Recon(k, gy, gr_img) => avx2(
+                #[inline(always)]
+                || {
+                    let (h, wd) = l.dims[k];
+                    let nn = h * wd;
+                    let nf = nn as f64;
+                    let v = p.recon_var[k];
+                    let mut g_v = g_vrec[k];
+                    g_v += g[gr.std + k] / (2.0 * v.sqrt());
+                    let unstable = v / var < l.resolution;
+                    let (gs, gk) = if unstable {
+                        (0.0, 0.0)
+                    } else {
+                        (g[gr.skew + k], g[gr.kurt + k])
+                    };
+                    let (m3, m4) = p.recon_m34[k];
+                    g_v += -1.5 * m3 * v.powf(-2.5) * gs - 2.0 * m4 * v.powi(-3) * gk;
+                    let (c3, c4) = (gs * v.powf(-1.5) * 3.0 / nf, gk / (v * v) * 4.0 / nf);
+                    let (c2, c3, c4) = (E::of_f64(g_v * 2.0), E::of_f64(c3), E::of_f64(c4));
+                    let nf = E::of_f64(nf);
+                    for i in 0..nn {
+                        let a = gy[i];
+                        gy[i] = gr_img[i] + c2 * a / nf + c3 * a * a + c4 * a * a * a;
+                    }
+                },
+            ),
         },
     );
 }
 
-/// One per-band pass of [`adjoint_bands`], with the gradient buffer it finishes.
-enum Part<'a, E: Kept> {
-    /// (scale, orientation), the centred modulus' gradient.
-    Band(usize, usize, &'a mut Buf<E>),
-    /// (scale, orientation), the expanded modulus' gradient.
-    Expanded(usize, usize, &'a mut Buf<E>),
-    Highpass,
-    /// The reconstructed image, its autocorrelation's gradient.
-    Recon(usize, &'a Buf<E>),
+/// One scale's sums and what its per-band passes need.
+struct Scale<E> {
+    sums: blocked::Axpys<E>,
+    /// The sums' sources: centred moduli, then (but at the coarsest scale) the expanded
+    /// ones, the bands' real parts and the phase-doubled parts.
+    src: Shared<Vec<*const E>>,
+    /// Per orientation: twice the gradient of the centred modulus' variance, and the
+    /// mean of the modulus' whole gradient; the same for the expanded modulus.
+    cm: Vec<f64>,
+    gm: Vec<f64>,
+    ce: Vec<f64>,
+    gme: Vec<f64>,
+    /// Per orientation: twice the gradient of the real part's variance, over n.
+    cr: Vec<f64>,
+    /// Per phase-doubled part: twice the gradient of its variance.
+    cd: Vec<f64>,
 }
 
-/// `g + c * m` in place (`c` times the centred values `m`: the gradient through their
-/// variance), and the mean of the result.
+/// A piece of the adjoint's last pass, each whole on one thread.
+enum Job<'a, E: Kept> {
+    /// A scale's sums on a piece of the values (its held destinations' values in it),
+    /// then its bands' and expanded bands' gradients there.
+    Piece(usize, std::ops::Range<usize>, Vec<&'a mut [E]>),
+    Highpass(&'a mut [E]),
+    /// The reconstructed image, its autocorrelation's gradient.
+    Recon(usize, &'a mut [E], &'a Buf<E>),
+}
+
+/// A modulus' gradient: the held values `g` plus `c / nf` times the centred modulus `m`
+/// (through its variance), less their mean `mean` (through the centring).
+type ModulusGrad<'a, E> = (&'a [E], &'a [E], E, E, E);
+
+/// A band's gradient over its values `a + ib` (`gya`, `gyb`: real and imaginary parts),
+/// through its centred modulus ([`ModulusGrad`]) and, with `re`, its real part (that
+/// gradient, and `c` times the real part added: through its variance).
 #[inline(always)]
-fn plus_scaled_mean<E: Float>(g: &mut [E], c: f64, m: &[E], nf: f64) -> f64 {
-    let (c, nf) = (E::of_f64(c * 2.0), E::of_f64(nf));
-    for (gq, m) in g.iter_mut().zip(m) {
-        *gq += c * *m / nf;
+fn band_part<E: Float>(gya: &mut [E], gyb: &mut [E], md: ModulusGrad<E>, re: Option<(&[E], E)>) {
+    let n = gya.len();
+    let (gyb, (g, m, c, nf, gm)) = (&mut gyb[..n], md);
+    let (g, m) = (&g[..n], &m[..n]);
+    let modulus = |i: usize, a: E, b: E| {
+        let r = abs(a, b);
+        let inv = if r > E::zero() {
+            E::one() / r
+        } else {
+            E::zero()
+        };
+        let gr = ((g[i] + c * m[i] / nf) - gm) * inv;
+        (gr * a, gr * b)
+    };
+    if let Some((gre, cr)) = re {
+        let gre = &gre[..n];
+        for i in 0..n {
+            let (a, b) = (gya[i], gyb[i]);
+            let (ma, mb) = modulus(i, a, b);
+            gya[i] = (gre[i] + cr * a) + ma;
+            gyb[i] = mb;
+        }
+    } else {
+        for i in 0..n {
+            let (ma, mb) = modulus(i, gya[i], gyb[i]);
+            gya[i] = ma;
+            gyb[i] = mb;
+        }
     }
-    mean(g)
+}
+
+/// An expanded band's gradient over its values `a + ib` (`gya`, `gyb`), through its
+/// centred modulus ([`ModulusGrad`]) and its phase-doubled parts `(a^2 - b^2) / r`, `2ab
+/// / r` (`dbl`: their values, `g_dbl`: their gradients from the sums, `c_dbl`: twice
+/// their variances' gradients).
+#[inline(always)]
+fn expanded_part<E: Float>(
+    gya: &mut [E],
+    gyb: &mut [E],
+    md: ModulusGrad<E>,
+    dbl: [&[E]; 2],
+    g_dbl: [&[E]; 2],
+    c_dbl: [E; 2],
+) {
+    let n = gya.len();
+    let (gyb, (ge, m, c, nf, gm)) = (&mut gyb[..n], md);
+    let (ge, m) = (&ge[..n], &m[..n]);
+    let ([dre, dim], [gre, gim], [cre, cim]) =
+        (dbl.map(|v| &v[..n]), g_dbl.map(|v| &v[..n]), c_dbl);
+    let two = E::of_f64(2.0);
+    for i in 0..n {
+        let (a, b) = (gya[i], gyb[i]);
+        let r = abs(a, b);
+        let inv = if r > E::zero() {
+            E::one() / r
+        } else {
+            E::zero()
+        };
+        let gu = gre[i] + cre * dre[i] / nf;
+        let gt = gim[i] + cim * dim[i] / nf;
+        let (u, t) = ((a * a - b * b) * inv, two * a * b * inv);
+        let q = gu * u + gt * t;
+        let gmod = ((ge[i] + c * m[i] / nf) - gm) * inv;
+        gya[i] = inv * (two * (gu * a + gt * b) - a * inv * q) + gmod * a;
+        gyb[i] = inv * (two * (gt * a - gu * b) - b * inv * q) + gmod * b;
+    }
 }

@@ -3,7 +3,6 @@
 
 use std::mem::MaybeUninit;
 
-use crate::ops::par;
 use crate::ops::simd::avx2;
 use crate::tensor::{ByFloat, Float, PerFloat};
 
@@ -171,142 +170,216 @@ fn axpy_run_f32(
 /// each source chunk is loaded once for all of them.
 const GROUP: usize = 4;
 
-/// `dst[k] += c * src[j]` for each `(c, j, k)` of `terms` (all vectors of one length,
-/// computed in their type), where the destinations past `dst` are `fresh`'s: memory not
-/// yet holding values, which start from zero (every value is written), and are returned
-/// as values. A destination's terms with one source are merged (their coefficients
-/// added in f64); its sources are then summed in registers, chunk by chunk, in the
-/// sources' order, and stored once (the f32 kernel: by fused multiply-adds where the
-/// CPU has them). Destinations with the same sources are done together, up to [`GROUP`]
-/// at a time, which loads each source chunk once for all of them. Chunks of
-/// [`AXPY_CHUNK`] values are shared out over threads ([`par::map`]), each whole on one
-/// thread (the same bits on any number of threads).
-pub(crate) fn axpys<'f, S: Float>(
-    src: &[&[S]],
-    dst: &mut [&mut [S]],
-    mut fresh: Vec<&'f mut [MaybeUninit<S>]>,
-    terms: &[(f64, usize, usize)],
-) -> Vec<&'f mut [S]> {
-    let n = src.first().map_or(0, |v| v.len());
-    let first_fresh = dst.len();
-    // every destination as memory to write (the first ones hold values, read before
-    // they are written)
-    let mut dst: Vec<&mut [MaybeUninit<S>]> = dst
-        .iter_mut()
-        // SAFETY: the same memory, seen as memory to write: only values are written to it
-        .map(|y| unsafe { &mut *(&mut **y as *mut [S] as *mut [MaybeUninit<S>]) })
-        .chain(fresh.iter_mut().map(|y| &mut **y))
-        .collect();
-    assert!(dst.iter().all(|y| y.len() == n), "vectors of one length");
-    // the terms of each destination by source: one coefficient per source (the terms'
-    // coefficients for it added in f64), in the sources' order
-    let mut coef: Vec<Vec<Option<f64>>> = vec![vec![None; src.len()]; dst.len()];
-    for &(c, j, k) in terms {
-        *coef[k][j].get_or_insert(0.0) += c;
-    }
-    let by_dst: Vec<Vec<(S, usize)>> = coef
-        .iter()
-        .map(|cs| {
-            cs.iter()
-                .enumerate()
-                .filter_map(|(j, c)| c.map(|c| (S::of_f64(c), j)))
-                .collect()
-        })
-        .collect();
-    let same = |a: &[(S, usize)], b: &[(S, usize)]| {
-        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.1 == y.1)
-    };
-    // runs of consecutive destinations with the same sources (and the same start):
-    // (first, count)
-    let mut runs = vec![];
-    let mut k = 0;
-    while k < dst.len() {
-        let mut e = k + 1;
-        while e < dst.len()
-            && e - k < GROUP
-            && (e < first_fresh) == (k < first_fresh)
-            && same(&by_dst[k], &by_dst[e])
-        {
-            e += 1;
+/// Sums `y[k] += c * x[j]` for each `(c, j, k)` of a list of terms, over vectors of one
+/// length, computed in their type: the destinations `0..held` hold values (added to),
+/// those past them are fresh (they start from zero). A destination's terms with one
+/// source are merged (their coefficients added in f64); its sources are then summed in
+/// registers, chunk by chunk, in the sources' order, and stored once (the f32 kernel: by
+/// fused multiply-adds where the CPU has them). Destinations with the same sources are
+/// done together, up to [`GROUP`] at a time, which loads each source chunk once for all
+/// of them.
+///
+/// The sums run block by block ([`AXPY_BLOCK`] values), and after each block the
+/// caller's `then` takes its values while they are in cache: the fresh destinations
+/// live only there, one block at a time. The values are shared out over threads in
+/// pieces of [`AXPY_CHUNK`] values ([`Axpys::pieces`]), each whole on one thread (the same
+/// bits on any number of threads).
+pub(crate) struct Axpys<S> {
+    n: usize,
+    held: usize,
+    fresh: usize,
+    /// Per destination: (coefficient, source), in the sources' order.
+    by_dst: Vec<Vec<(S, usize)>>,
+    runs: Vec<Run<S>>,
+}
+
+/// Consecutive destinations with the same sources, summed together.
+struct Run<S> {
+    /// The first destination, and how many.
+    first: usize,
+    count: usize,
+    /// The sources, and per source the coefficients of the run's destinations.
+    js: Vec<usize>,
+    cs: Vec<[S; GROUP]>,
+}
+
+/// Raw pointers that may cross threads (the caller of [`Axpys::run`] vouches for them).
+#[derive(Clone, Copy)]
+pub(crate) struct Shared<P>(pub P);
+// SAFETY: the pointers' users say, where they make them, who reads and writes what
+unsafe impl<P> Send for Shared<P> {}
+// SAFETY: as above
+unsafe impl<P> Sync for Shared<P> {}
+
+impl<S: Float> Axpys<S> {
+    /// The sums of `terms` `(coefficient, source, destination)` over vectors of `n`
+    /// values: `held` destinations holding values, then `fresh` new ones.
+    pub(crate) fn new(
+        n: usize,
+        n_src: usize,
+        held: usize,
+        fresh: usize,
+        terms: &[(f64, usize, usize)],
+    ) -> Self {
+        let n_dst = held + fresh;
+        let mut coef: Vec<Vec<Option<f64>>> = vec![vec![None; n_src]; n_dst];
+        for &(c, j, k) in terms {
+            *coef[k][j].get_or_insert(0.0) += c;
         }
-        if !by_dst[k].is_empty() {
-            runs.push((k, e - k));
-        } else if k >= first_fresh {
-            dst[k..e]
-                .iter_mut()
-                .flat_map(|y| y.iter_mut())
-                .for_each(|v| {
-                    v.write(S::zero());
+        let by_dst: Vec<Vec<(S, usize)>> = coef
+            .iter()
+            .map(|cs| {
+                cs.iter()
+                    .enumerate()
+                    .filter_map(|(j, c)| c.map(|c| (S::of_f64(c), j)))
+                    .collect()
+            })
+            .collect();
+        let same = |a: &[(S, usize)], b: &[(S, usize)]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.1 == y.1)
+        };
+        let mut runs = vec![];
+        let mut k = 0;
+        while k < n_dst {
+            let mut e = k + 1;
+            while e < n_dst
+                && e - k < GROUP
+                && (e < held) == (k < held)
+                && same(&by_dst[k], &by_dst[e])
+            {
+                e += 1;
+            }
+            if !by_dst[k].is_empty() {
+                let js = by_dst[k].iter().map(|t| t.1).collect();
+                let cs = (0..by_dst[k].len())
+                    .map(|t| {
+                        std::array::from_fn(|d| {
+                            if d < e - k {
+                                by_dst[k + d][t].0
+                            } else {
+                                S::zero()
+                            }
+                        })
+                    })
+                    .collect();
+                runs.push(Run {
+                    first: k,
+                    count: e - k,
+                    js,
+                    cs,
                 });
+            }
+            k = e;
         }
-        k = e;
-    }
-    // per run: the sources, and per source the coefficients of the run's destinations
-    let plans: Vec<(Vec<usize>, Vec<[S; GROUP]>)> = runs
-        .iter()
-        .map(|&(k, g)| {
-            let js = by_dst[k].iter().map(|t| t.1).collect();
-            let cs = (0..by_dst[k].len())
-                .map(|t| {
-                    std::array::from_fn(|d| if d < g { by_dst[k + d][t].0 } else { S::zero() })
-                })
-                .collect();
-            (js, cs)
-        })
-        .collect();
-    let body = n / LANES * LANES;
-    // whole chunks of the values, each destination cut alike: the chunks are independent
-    // (every value's sum is the same whichever chunk it is in), shared out over threads
-    let width = src.len() + dst.len();
-    let mut chunks: Vec<(usize, Vec<&mut [MaybeUninit<S>]>)> = (0..body)
-        .step_by(AXPY_CHUNK)
-        .map(|i0| (i0, Vec::with_capacity(dst.len())))
-        .collect();
-    for y in dst.iter_mut() {
-        for (c, piece) in y[..body].chunks_mut(AXPY_CHUNK).enumerate() {
-            chunks[c].1.push(piece);
+        Axpys {
+            n,
+            held,
+            fresh,
+            by_dst,
+            runs,
         }
     }
-    let kernel = S::pick(&KERNELS).1;
-    par::map(
-        chunks,
-        |(_, ys)| width * ys.first().map_or(0, |y| y.len()),
-        |(c0, mut ys)| {
-            let len = ys.first().map_or(0, |y| y.len());
-            for i0 in (0..len).step_by(AXPY_BLOCK) {
-                let i1 = (i0 + AXPY_BLOCK).min(len);
-                for (&(k, g), (js, cs)) in runs.iter().zip(&plans) {
+
+    /// The pieces of the values to share out over threads, with each held
+    /// destination's values in the piece: `held` cut alike.
+    pub(crate) fn pieces<'a>(&self, held: Vec<&'a mut [S]>) -> Vec<(Range, Vec<&'a mut [S]>)> {
+        assert!(
+            held.len() == self.held && held.iter().all(|y| y.len() == self.n),
+            "the held destinations, of the sums' length"
+        );
+        let mut pieces: Vec<(Range, Vec<&'a mut [S]>)> = (0..self.n)
+            .step_by(AXPY_CHUNK)
+            .map(|i0| (i0..(i0 + AXPY_CHUNK).min(self.n), vec![]))
+            .collect();
+        for y in held {
+            for (c, piece) in y.chunks_mut(AXPY_CHUNK).enumerate() {
+                pieces[c].1.push(piece);
+            }
+        }
+        pieces
+    }
+
+    /// Runs the sums on the values `r` (a piece of [`Axpys::pieces`], `held` its held
+    /// destinations' values) block by block, and after each block calls `then(block,
+    /// held, fresh)`: the block's range, and its values of the held destinations (their
+    /// sums added) and of the fresh ones (their sums).
+    ///
+    /// # Safety
+    /// Each pointer of `src` points to the `n` values of a source, readable during the
+    /// call; nothing writes them but `then`, and only in the block it is given (after
+    /// the block's sums have read them).
+    pub(crate) unsafe fn run(
+        &self,
+        src: &[*const S],
+        held: &mut [&mut [S]],
+        r: Range,
+        mut then: impl FnMut(Range, &[&[S]], &[&[S]]),
+    ) {
+        assert!(
+            r.end <= self.n
+                && held.len() == self.held
+                && held.iter().all(|y| y.len() == r.len())
+                && self.by_dst.iter().flatten().all(|t| t.1 < src.len()),
+            "a piece of the values, the held destinations' values in it"
+        );
+        let kernel = S::pick(&KERNELS).1;
+        let mut scratch = vec![S::zero(); self.fresh * AXPY_BLOCK];
+        for i0 in r.clone().step_by(AXPY_BLOCK) {
+            let i1 = (i0 + AXPY_BLOCK).min(r.end);
+            let (len, a) = (i1 - i0, i0 - r.start);
+            let body = len / LANES * LANES;
+            {
+                // SAFETY: values i0..i1 < n of the sources, not written while these live
+                let xs: Vec<&[S]> = src
+                    .iter()
+                    .map(|&p| std::slice::from_raw_parts(p.add(i0), len))
+                    .collect();
+                let mut ys: Vec<&mut [MaybeUninit<S>]> = held
+                    .iter_mut()
+                    .map(|y| uninit(&mut y[a..a + len]))
+                    .chain(
+                        scratch
+                            .chunks_mut(AXPY_BLOCK)
+                            .map(|y| uninit(&mut y[..len])),
+                    )
+                    .collect();
+                for run in &self.runs {
+                    let (k, g) = (run.first, run.count);
                     let mut ys: Vec<&mut [MaybeUninit<S>]> =
-                        ys[k..k + g].iter_mut().map(|y| &mut y[i0..i1]).collect();
-                    kernel(src, js, cs, (c0 + i0)..(c0 + i1), &mut ys, k >= first_fresh);
+                        ys[k..k + g].iter_mut().map(|y| &mut y[..body]).collect();
+                    kernel(&xs, &run.js, &run.cs, 0..body, &mut ys, k >= self.held);
+                }
+                for (k, (y, ts)) in ys.iter_mut().zip(&self.by_dst).enumerate() {
+                    let fresh = k >= self.held;
+                    if ts.is_empty() {
+                        if fresh {
+                            y.iter_mut().for_each(|v| {
+                                v.write(S::zero());
+                            });
+                        }
+                        continue;
+                    }
+                    for p in body..len {
+                        // SAFETY: the held destinations hold values
+                        let mut v = if fresh { S::zero() } else { y[p].assume_init() };
+                        for &(c, j) in ts {
+                            v += c * xs[j][p];
+                        }
+                        y[p].write(v);
+                    }
                 }
             }
-        },
-    );
-    for (k, (y, ts)) in dst.iter_mut().zip(&by_dst).enumerate() {
-        if ts.is_empty() {
-            continue;
-        }
-        for p in body..n {
-            let mut v = if k >= first_fresh {
-                S::zero()
-            } else {
-                // SAFETY: the destinations before the fresh ones hold values
-                unsafe { y[p].assume_init() }
-            };
-            for &(c, j) in ts {
-                v += c * src[j][p];
-            }
-            y[p].write(v);
+            let hs: Vec<&[S]> = held.iter().map(|y| &y[a..a + len]).collect();
+            let fs: Vec<&[S]> = scratch.chunks(AXPY_BLOCK).map(|y| &y[..len]).collect();
+            then(i0..i1, &hs, &fs);
         }
     }
-    drop(dst);
-    fresh
-        .into_iter()
-        // SAFETY: every value of the fresh destinations was written above (the runs'
-        // chunks and the values past them, or zeros for those without terms)
-        .map(|y| unsafe { &mut *(y as *mut [MaybeUninit<S>] as *mut [S]) })
-        .collect()
+}
+
+/// Values to be written, seen as memory to write (only values are written to it).
+fn uninit<S>(y: &mut [S]) -> &mut [MaybeUninit<S>] {
+    // SAFETY: the same memory and layout; the users write values only
+    unsafe { &mut *(y as *mut [S] as *mut [MaybeUninit<S>]) }
 }
 
 /// [`AxpyRun`] in the element type's plain arithmetic (compiled for AVX2 too): the
@@ -527,9 +600,7 @@ mod fma {
 
 #[cfg(test)]
 mod tests {
-    use std::mem::MaybeUninit;
-
-    use super::{axpys, AXPY_CHUNK, LANES};
+    use super::{Axpys, Range, AXPY_CHUNK, LANES};
     use crate::tensor::Float;
 
     /// `(coefficient, source, destination)` of four sources into two destinations holding
@@ -549,8 +620,10 @@ mod tests {
         (3.0, 3, 4),
     ];
 
-    /// [`axpys`] into destinations holding the values `held`, then `fresh` new ones
-    /// (NaN where a value would be left unwritten): every destination's values after.
+    /// [`Axpys`] into destinations holding the values `held`, then `fresh` new ones,
+    /// piece by piece: every destination's values after, the fresh ones as `then` saw
+    /// them (NaN where it saw none). Checks that `then` saw the held destinations'
+    /// final values.
     fn run_axpys<S: Float>(
         src: &[&[S]],
         held: &[Vec<S>],
@@ -559,19 +632,33 @@ mod tests {
     ) -> Vec<Vec<S>> {
         let n = src[0].len();
         let mut held = held.to_vec();
-        let mut dsts: Vec<&mut [S]> = held.iter_mut().map(|d| &mut d[..]).collect();
-        let mut new: Vec<Vec<MaybeUninit<S>>> = (0..fresh)
-            .map(|_| vec![MaybeUninit::new(S::of_f64(f64::NAN)); n])
-            .collect();
-        let out: Vec<Vec<S>> = axpys(
-            src,
-            &mut dsts,
-            new.iter_mut().map(|f| &mut f[..]).collect(),
-            terms,
-        )
-        .into_iter()
-        .map(|w| w.to_vec())
-        .collect();
+        let ax = Axpys::new(n, src.len(), held.len(), fresh, terms);
+        let ptrs: Vec<*const S> = src.iter().map(|s| s.as_ptr()).collect();
+        let nan = S::of_f64(f64::NAN);
+        let mut out = vec![vec![nan; n]; fresh];
+        let mut seen = vec![vec![nan; n]; held.len()];
+        for (r, mut hs) in ax.pieces(held.iter_mut().map(|d| &mut d[..]).collect()) {
+            let save = |to: &mut [Vec<S>], b: &Range, from: &[&[S]]| {
+                for (o, f) in to.iter_mut().zip(from) {
+                    o[b.clone()].copy_from_slice(f);
+                }
+            };
+            // SAFETY: the sources are only read
+            unsafe {
+                ax.run(&ptrs, &mut hs, r, |b, hb, fb| {
+                    save(&mut seen, &b, hb);
+                    save(&mut out, &b, fb);
+                })
+            };
+        }
+        for (s, h) in seen.iter().zip(&held) {
+            assert!(
+                s.iter()
+                    .zip(h)
+                    .all(|(a, b)| a.as_f64().to_bits() == b.as_f64().to_bits()),
+                "then saw the held values"
+            );
+        }
         held.into_iter().chain(out).collect()
     }
 

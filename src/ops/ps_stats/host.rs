@@ -248,64 +248,66 @@ pub(super) fn abs<E: Float>(a: E, b: E) -> E {
     (a * a + b * b).sqrt()
 }
 
-/// `v - m` in place, and the sum of its squares in f64 (in lanes as [`map_sums`]).
+/// `v - m` in place, and the sums of its values and of their squares in f64 (in lanes as
+/// [`map_sums`]).
 #[inline(always)]
-fn centre<E: Float>(v: &mut [E], m: f64) -> f64 {
+fn centre<E: Float>(v: &mut [E], m: f64) -> [f64; 2] {
     let m = E::of_f64(m);
     let mut c = v.chunks_exact_mut(K);
-    let mut acc = [[0.0; K]];
-    let mut part = [[E::zero(); K]];
+    let mut acc = [[0.0; K]; 2];
+    let mut part = [[E::zero(); K]; 2];
     for (j, x) in (&mut c).enumerate() {
         for k in 0..K {
             x[k] -= m;
-            part[0][k] += x[k] * x[k];
+            part[0][k] += x[k];
+            part[1][k] += x[k] * x[k];
         }
         if j % FLUSH == FLUSH - 1 {
             flush(&mut acc, &mut part);
         }
     }
     flush(&mut acc, &mut part);
-    let [acc] = acc;
-    let tail: f64 = c
-        .into_remainder()
-        .iter_mut()
-        .map(|x| {
-            *x -= m;
-            x.as_f64() * x.as_f64()
-        })
-        .sum();
-    halving_sum(acc) + tail
+    let mut sums = acc.map(halving_sum);
+    for x in c.into_remainder() {
+        *x -= m;
+        sums[0] += x.as_f64();
+        sums[1] += x.as_f64() * x.as_f64();
+    }
+    sums
 }
 
 /// The centred modulus `|z| - m` of a complex band (real part, then imaginary part, `n`
-/// each; `m` the mean modulus), the sum of its squares, and the sum of the real part's
-/// squares. Two passes: the moduli with their sum, then centred in place.
+/// each; `m` the mean modulus), the sums of its values and of their squares, and the
+/// sums of the real part's values and of their squares. Two passes: the moduli with
+/// their sum, then centred in place.
 #[inline(always)]
-fn centred<E: Kept>(c: &[E], n: usize) -> (Buf<E>, f64, f64) {
+fn centred<E: Kept>(c: &[E], n: usize) -> (Buf<E>, [f64; 2], [f64; 2]) {
     let (re, im) = c.split_at(n);
-    let ([mut r], [sr, sre]) = map_sums(n, |o, acc, i, len| {
+    let ([mut r], [sr, sre, sre2]) = map_sums(n, |o, acc, i, len| {
         let (re, im) = (&re[i..i + len], &im[i..i + len]);
         for k in 0..len {
             let (a, b) = (re[k], im[k]);
             let r = abs(a, b);
             o[0][k] = r;
             acc[0][k] += r;
-            acc[1][k] += a * a;
+            acc[1][k] += a;
+            acc[2][k] += a * a;
         }
     });
-    let sq = centre(&mut r, sr / n as f64);
-    (r, sq, sre)
+    let sums = centre(&mut r, sr / n as f64);
+    (r, sums, [sre, sre2])
 }
 
 /// For a complex band `a + ib` (real part, then imaginary part, `n` each) of modulus `r`:
 /// the centred modulus `r - m` (`m` the mean modulus) and the phase-doubled parts
-/// `(a^2 - b^2) / r` and `2ab / r`, with the sums of their squares. Two passes: the
-/// moduli (with their sum) and the phase-doubled parts, then the moduli centred in place.
+/// `(a^2 - b^2) / r` and `2ab / r`, with the sums of their values and of their squares.
+/// Two passes: the moduli (with their sum) and the phase-doubled parts, then the moduli
+/// centred in place.
 #[inline(always)]
-fn centred_doubled<E: Kept>(c: &[E], n: usize) -> ([Buf<E>; 3], [f64; 3]) {
+fn centred_doubled<E: Kept>(c: &[E], n: usize) -> ([Buf<E>; 3], [[f64; 2]; 3]) {
     let (re, im) = c.split_at(n);
     let two = E::of_f64(2.0);
-    let ([mut r, u, t], [sr, su, st]) = map_sums(n, |o, acc, i, len| {
+    let ([mut r, u, t], [sr, su, su2, st, st2]) = map_sums(n, |o, acc, i, len| {
         let (re, im) = (&re[i..i + len], &im[i..i + len]);
         for k in 0..len {
             let (a, b) = (re[k], im[k]);
@@ -314,12 +316,14 @@ fn centred_doubled<E: Kept>(c: &[E], n: usize) -> ([Buf<E>; 3], [f64; 3]) {
             let (u, t) = ((a * a - b * b) * inv, two * a * b * inv);
             (o[0][k], o[1][k], o[2][k]) = (r, u, t);
             acc[0][k] += r;
-            acc[1][k] += u * u;
-            acc[2][k] += t * t;
+            acc[1][k] += u;
+            acc[2][k] += u * u;
+            acc[3][k] += t;
+            acc[4][k] += t * t;
         }
     });
-    let sq = centre(&mut r, sr / n as f64);
-    ([r, u, t], [sq, su, st])
+    let sums = centre(&mut r, sr / n as f64);
+    ([r, u, t], [sums, [su, su2], [st, st2]])
 }
 
 /// Intermediates of one plane's statistics.
@@ -336,6 +340,12 @@ pub(super) struct Planes<E: Kept> {
     /// (scale, orientation): the variance of the band's real part (the cross-scale
     /// correlations read the real part in the bands).
     pub re_var: Vec<Vec<f64>>,
+    /// The means of the values kept (as the variances: centred moduli, expanded ones,
+    /// phase-doubled parts, real parts): the adjoint's means of sums of them.
+    pub mag_mean: Vec<Vec<f64>>,
+    pub emag_mean: Vec<Vec<f64>>,
+    pub dbl_mean: Vec<Vec<f64>>,
+    pub re_mean: Vec<Vec<f64>>,
     /// The variances of the reconstructed low-pass images (read in the bands), and
     /// their `mean(r^3)` and `mean(r^4)`.
     pub recon_var: Vec<f64>,
@@ -369,11 +379,11 @@ pub(crate) enum Job {
 
 /// What a [`Job`] computes.
 pub(crate) enum Done<E: Kept> {
-    /// Centred modulus and its variance; the real part's variance; the centred modulus'
-    /// autocorrelation.
-    Band(Buf<E>, f64, f64, Vec<f64>),
-    /// Centred modulus and its variance, phase-doubled parts and their variances.
-    Expanded([Buf<E>; 3], [f64; 3]),
+    /// Centred modulus and its (mean, variance); the real part's (mean, variance); the
+    /// centred modulus' autocorrelation.
+    Band(Buf<E>, [f64; 2], [f64; 2], Vec<f64>),
+    /// Centred modulus and phase-doubled parts, and their (mean, variance).
+    Expanded([Buf<E>; 3], [[f64; 2]; 3]),
     /// The image's variance and autocorrelation, `mean(r^3)` and `mean(r^4)`.
     Recon(f64, Vec<f64>, f64, f64),
 }
@@ -385,16 +395,16 @@ fn run_job<E: Kept>(l: &PsLayout, c: &[E], job: Job) -> Done<E> {
     match job {
         Job::Band(s, _) => {
             let n = l.n_at(s);
-            let (mag, sq, rsq) = centred(c, n);
-            let rv = rsq / n as f64;
+            let (mag, sums, re_sums) = centred(c, n);
             let (h, wd) = l.dims[s];
             let ac = autocorr(&mag, h, wd, w);
-            Done::Band(mag, sq / n as f64, rv, ac)
+            let nf = n as f64;
+            Done::Band(mag, sums.map(|v| v / nf), re_sums.map(|v| v / nf), ac)
         }
         Job::Expanded(s, _) => {
             let n = l.n_at(s);
-            let (bufs, sq) = centred_doubled(c, n);
-            Done::Expanded(bufs, sq.map(|q| q / n as f64))
+            let (bufs, sums) = centred_doubled(c, n);
+            Done::Expanded(bufs, sums.map(|q| q.map(|v| v / n as f64)))
         }
         Job::Recon(k) => {
             let (h, wd) = l.dims[k];
@@ -454,6 +464,10 @@ fn planes<E: Kept>(
             .collect(),
         dbl_var: vec![vec![0.0; 2 * no]; ns.saturating_sub(1)],
         re_var: vec![vec![0.0; no]; ns],
+        mag_mean: vec![vec![0.0; no]; ns],
+        emag_mean: vec![vec![0.0; no]; ns.saturating_sub(1)],
+        dbl_mean: vec![vec![0.0; 2 * no]; ns.saturating_sub(1)],
+        re_mean: vec![vec![0.0; no]; ns],
         recon_var: vec![0.0; ns + 1],
         recon_m34: vec![(0.0, 0.0); ns + 1],
     };
@@ -461,19 +475,22 @@ fn planes<E: Kept>(
     let mut rec: Vec<Option<Vec<f64>>> = (0..=ns).map(|_| None).collect();
     for (j, d) in done {
         match (j, d) {
-            (Job::Band(s, o), Done::Band(mag, v, rv, ac)) => {
+            (Job::Band(s, o), Done::Band(mag, [m, v], [rm, rv], ac)) => {
                 p.mag[s].push(mag);
-                p.mag_var[s][o] = v;
-                p.re_var[s][o] = rv;
+                (p.mag_mean[s][o], p.mag_var[s][o]) = (m, v);
+                (p.re_mean[s][o], p.re_var[s][o]) = (rm, rv);
                 ac_mag[s].push(ac);
             }
-            (Job::Expanded(s, o), Done::Expanded([mag, re, im], [v, vre, vim])) => {
+            (
+                Job::Expanded(s, o),
+                Done::Expanded([mag, re, im], [[m, v], [mre, vre], [mim, vim]]),
+            ) => {
                 p.emag[s].push(mag);
-                p.emag_var[s][o] = v;
+                (p.emag_mean[s][o], p.emag_var[s][o]) = (m, v);
                 p.dbl[s][o] = re;
                 p.dbl[s][no + o] = im;
-                p.dbl_var[s][o] = vre;
-                p.dbl_var[s][no + o] = vim;
+                (p.dbl_mean[s][o], p.dbl_var[s][o]) = (mre, vre);
+                (p.dbl_mean[s][no + o], p.dbl_var[s][no + o]) = (mim, vim);
             }
             (Job::Recon(k), Done::Recon(v, ac, m3, m4)) => {
                 p.recon_var[k] = v;
