@@ -5,7 +5,7 @@
 use super::autocorr::autocorr_adjoint;
 use super::blocked::{self, Shared};
 use super::buffers::{self, Buf, Kept};
-use super::host::{abs, groups, PixelMoments, Saved};
+use super::host::{abs, doubled, groups, PixelMoments, Saved};
 use super::PsLayout;
 use crate::ops::par;
 use crate::ops::simd::avx2;
@@ -189,7 +189,7 @@ fn adjoint_bands_lent<E: Kept>(
                     let den = (v1 * v2).sqrt();
                     let c = saved.raw[gr.csm + (o1 * no + o2) * (ns - 1) + s];
                     let gp = gc / den / nf;
-                    terms.push((gp, no + o2, o1));
+                    terms.push((gp, 2 * no + o2, o1));
                     terms.push((gp, o1, no + o2));
                     g_mv[s][o1] -= 0.5 * c * gc / v1;
                     g_ev[s][o2] -= 0.5 * c * gc / v2;
@@ -206,22 +206,21 @@ fn adjoint_bands_lent<E: Kept>(
                     let c = saved.raw[gr.csr + (o1 * 2 * no + q) * (ns - 1) + s];
                     let gp = gc / den / nf;
                     terms.push((gp, 3 * no + q, 2 * no + o1));
-                    terms.push((gp, 2 * no + o1, 3 * no + q));
+                    terms.push((gp, no + o1, 3 * no + q));
                     g_vr[o1] -= 0.5 * c * gc / vr;
                     g_dv[q] -= 0.5 * c * gc / vq;
                 }
             }
         }
-        // the sources (the bands' real parts read in the bands) and their means
+        // the sources (the bands' real parts read in the bands; the expanded moduli and
+        // phase-doubled parts made block by block) and their means
         let mut src: Vec<*const E> = p.mag[s].iter().map(|v| v.as_ptr()).collect();
         let mut means = p.mag_mean[s].clone();
         if fused {
-            src.extend(p.emag[s].iter().map(|v| v.as_ptr()));
             // SAFETY: an offset within the bands
             src.extend((0..no).map(|o| unsafe { yb.0.add(off.band[s][o]) as *const E }));
-            src.extend(p.dbl[s].iter().map(|v| v.as_ptr()));
-            means.extend(&p.emag_mean[s]);
             means.extend(&p.re_mean[s]);
+            means.extend(&p.emag_mean[s]);
             means.extend(&p.dbl_mean[s]);
         }
         let fresh = if fused { 4 * no } else { 0 };
@@ -244,7 +243,7 @@ fn adjoint_bands_lent<E: Kept>(
                 .collect();
         }
         scales.push(Scale {
-            sums: blocked::Axpys::new(nn, src.len(), no, fresh, &terms),
+            sums: blocked::Axpys::new(nn, means.len(), no, fresh, &terms),
             src: Shared(src),
             cm,
             gm,
@@ -314,19 +313,46 @@ fn adjoint_bands_lent<E: Kept>(
                                     continue;
                                 }
                                 let (gya, gyb) = parts(off.expanded[s][o]);
-                                let m = &p.emag[s][o][b.clone()];
+                                let me = E::of_f64(p.emag_centre[s][o]);
                                 let (c, gm) = (E::of_f64(sc.ce[o]), E::of_f64(sc.gme[o]));
-                                let dbl = [o, no + o].map(|q| &p.dbl[s][q][b.clone()]);
                                 let g_dbl = [fb[2 * no + o], fb[3 * no + o]];
                                 let c_dbl = [o, no + o].map(|q| E::of_f64(sc.cd[q]));
-                                expanded_part(gya, gyb, (fb[o], m, c, nf, gm), dbl, g_dbl, c_dbl);
+                                expanded_part(gya, gyb, (fb[o], me, c, nf, gm), g_dbl, c_dbl);
+                            }
+                        },
+                    )
+                };
+                // the expanded bands' centred moduli, then phase-doubled parts (real, then
+                // imaginary), made again block by block
+                let make = |b: std::ops::Range<usize>, made: &mut [&mut [E]]| {
+                    avx2(
+                        #[inline(always)]
+                        || {
+                            if made.is_empty() {
+                                // (the coarsest scale: no expanded bands)
+                                return;
+                            }
+                            let (e, rest) = made.split_at_mut(no);
+                            let (u, t) = rest.split_at_mut(no);
+                            for o in 0..no {
+                                // SAFETY: values of the expanded band in the block `b`,
+                                // not written before its sums are done
+                                let (re, im) = unsafe {
+                                    let v = y.0.add(off.expanded[s][o] + b.start);
+                                    (
+                                        std::slice::from_raw_parts(v as *const E, b.len()),
+                                        std::slice::from_raw_parts(v.add(nn) as *const E, b.len()),
+                                    )
+                                };
+                                let me = E::of_f64(p.emag_centre[s][o]);
+                                doubled(re, im, me, [&mut *e[o], &mut *u[o], &mut *t[o]]);
                             }
                         },
                     )
                 };
                 // SAFETY: the sources are kept values and the bands' real parts, which
                 // only `then` writes, in its block
-                unsafe { sc.sums.run(&sc.src.0, &mut held, r, then) };
+                unsafe { sc.sums.run(&sc.src.0, &mut held, r, make, then) };
             }
             Job::Highpass(gy) => avx2(
                 #[inline(always)]
@@ -398,7 +424,7 @@ enum Job<'a, E: Kept> {
 
 /// A modulus' gradient: the held values `g` plus `c / nf` times the centred modulus `m`
 /// (through its variance), less their mean `mean` (through the centring).
-type ModulusGrad<'a, E> = (&'a [E], &'a [E], E, E, E);
+type ModulusGrad<'a, E, M = &'a [E]> = (&'a [E], M, E, E, E);
 
 /// A band's gradient over its values `a + ib` (`gya`, `gyb`: real and imaginary parts),
 /// through its centred modulus ([`ModulusGrad`]) and, with `re`, its real part (that
@@ -436,23 +462,21 @@ fn band_part<E: Float>(gya: &mut [E], gyb: &mut [E], md: ModulusGrad<E>, re: Opt
 }
 
 /// An expanded band's gradient over its values `a + ib` (`gya`, `gyb`), through its
-/// centred modulus ([`ModulusGrad`]) and its phase-doubled parts `(a^2 - b^2) / r`, `2ab
-/// / r` (`dbl`: their values, `g_dbl`: their gradients from the sums, `c_dbl`: twice
-/// their variances' gradients).
+/// centred modulus `|z| - m` ([`ModulusGrad`], the centred modulus made again from `m`)
+/// and its phase-doubled parts `u = (a^2 - b^2) / r`, `t = 2ab / r` (`g_dbl`: their
+/// gradients from the sums, `c_dbl`: twice their variances' gradients).
 #[inline(always)]
 fn expanded_part<E: Float>(
     gya: &mut [E],
     gyb: &mut [E],
-    md: ModulusGrad<E>,
-    dbl: [&[E]; 2],
+    md: ModulusGrad<E, E>,
     g_dbl: [&[E]; 2],
     c_dbl: [E; 2],
 ) {
     let n = gya.len();
-    let (gyb, (ge, m, c, nf, gm)) = (&mut gyb[..n], md);
-    let (ge, m) = (&ge[..n], &m[..n]);
-    let ([dre, dim], [gre, gim], [cre, cim]) =
-        (dbl.map(|v| &v[..n]), g_dbl.map(|v| &v[..n]), c_dbl);
+    let (gyb, (ge, me, c, nf, gm)) = (&mut gyb[..n], md);
+    let ge = &ge[..n];
+    let ([gre, gim], [cre, cim]) = (g_dbl.map(|v| &v[..n]), c_dbl);
     let two = E::of_f64(2.0);
     for i in 0..n {
         let (a, b) = (gya[i], gyb[i]);
@@ -462,11 +486,11 @@ fn expanded_part<E: Float>(
         } else {
             E::zero()
         };
-        let gu = gre[i] + cre * dre[i] / nf;
-        let gt = gim[i] + cim * dim[i] / nf;
         let (u, t) = ((a * a - b * b) * inv, two * a * b * inv);
+        let gu = gre[i] + cre * u / nf;
+        let gt = gim[i] + cim * t / nf;
         let q = gu * u + gt * t;
-        let gmod = ((ge[i] + c * m[i] / nf) - gm) * inv;
+        let gmod = ((ge[i] + c * (r - me) / nf) - gm) * inv;
         gya[i] = inv * (two * (gu * a + gt * b) - a * inv * q) + gmod * a;
         gyb[i] = inv * (two * (gt * a - gu * b) - b * inv * q) + gmod * b;
     }

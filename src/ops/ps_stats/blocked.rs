@@ -30,7 +30,7 @@ static KERNELS: ByFloat<Kernels> = ByFloat {
 /// Values per block of the dot products: each pair sums a block in the element type
 /// (64 products per lane in f32), then adds it in f64; a few dozen vectors' blocks fit
 /// in L2 together.
-const BLOCK: usize = 1024;
+pub(crate) const BLOCK: usize = 1024;
 
 /// Values per block of the `y += a * x` sums (fewer, longer passes per destination).
 const AXPY_BLOCK: usize = 1024;
@@ -43,47 +43,94 @@ const LANES: usize = 8;
 const AXPY_CHUNK: usize = 8192;
 
 /// `dot(a[i], b[j])` in f64 for each pair `(i, j)` of `pairs` (all vectors of one
-/// length).
-/// Each pair sums in lanes of [`LANES`] values (the f32 kernel: two sets of lanes, for
-/// alternate chunks), in the element type within a block of [`BLOCK`] values and in f64
-/// across blocks, added in halves at the end, then the values past the last whole chunk.
-/// Consecutive pairs with the same `a[i]` (up to [`GROUP`]) are summed together, loading
-/// each chunk of `a[i]` once. The blocks are the same on any number of threads, and so
-/// are the sums' bits.
-#[inline(always)]
+/// length): [`Dots`] over the values in blocks of [`BLOCK`] (the tests' way to call it).
+#[cfg(test)]
 pub(crate) fn dots<S: Float>(a: &[&[S]], b: &[&[S]], pairs: &[(usize, usize)]) -> Vec<f64> {
     let n = a.first().map_or(0, |v| v.len());
-    // runs of consecutive pairs with the same first vector: (first pair, count)
-    let mut runs = vec![];
-    let mut k = 0;
-    while k < pairs.len() {
-        let mut e = k + 1;
-        while e < pairs.len() && e - k < GROUP && pairs[e].0 == pairs[k].0 {
-            e += 1;
-        }
-        runs.push((k, e - k));
-        k = e;
+    let mut d = Dots::new(pairs);
+    for i0 in (0..n).step_by(BLOCK) {
+        let i1 = (i0 + BLOCK).min(n);
+        let (x, y): (Vec<&[S]>, Vec<&[S]>) = (
+            a.iter().map(|v| &v[i0..i1]).collect(),
+            b.iter().map(|v| &v[i0..i1]).collect(),
+        );
+        d.add(&x, &y);
     }
-    let mut acc = vec![[0.0; LANES]; pairs.len()];
-    let body = n / LANES * LANES;
-    let kernel = S::pick(&KERNELS).0;
-    for i0 in (0..body).step_by(BLOCK) {
-        let i1 = (i0 + BLOCK).min(body);
-        for &(k, g) in &runs {
-            kernel(a, b, &pairs[k..k + g], &mut acc[k..k + g], i0..i1);
+    d.sums()
+}
+
+/// Dot products `dot(a[i], b[j])` in f64 for each pair `(i, j)`, added up block by
+/// block ([`Dots::add`]: up to [`BLOCK`] values, all but the last a whole number of
+/// chunks of [`LANES`]), so that the vectors' blocks may be made just before they are
+/// read. Each pair sums in lanes of [`LANES`] values (the f32 kernel: two sets of
+/// lanes, for alternate chunks), in the element type within a block and in f64 across
+/// blocks, added in halves at the end, then the values past the last whole chunk.
+/// Consecutive pairs with the same `a[i]` (up to [`GROUP`]) are summed together,
+/// loading each chunk of `a[i]` once. The same blocks give the same bits on any thread.
+pub(crate) struct Dots<'p> {
+    pairs: &'p [(usize, usize)],
+    /// Runs of consecutive pairs with the same first vector: (first pair, count).
+    runs: Vec<(usize, usize)>,
+    acc: Vec<[f64; LANES]>,
+    tail: Vec<f64>,
+}
+
+impl<'p> Dots<'p> {
+    pub(crate) fn new(pairs: &'p [(usize, usize)]) -> Self {
+        let mut runs = vec![];
+        let mut k = 0;
+        while k < pairs.len() {
+            let mut e = k + 1;
+            while e < pairs.len() && e - k < GROUP && pairs[e].0 == pairs[k].0 {
+                e += 1;
+            }
+            runs.push((k, e - k));
+            k = e;
+        }
+        Dots {
+            pairs,
+            runs,
+            acc: vec![[0.0; LANES]; pairs.len()],
+            tail: vec![0.0; pairs.len()],
         }
     }
-    acc.into_iter()
-        .zip(pairs)
-        .map(|(s, &(i, j))| {
-            let tail: f64 = a[i][body..]
-                .iter()
-                .zip(&b[j][body..])
-                .map(|(x, y)| x.as_f64() * y.as_f64())
-                .sum();
-            super::host::halving_sum(s) + tail
-        })
-        .collect()
+
+    /// Adds the products of a block of the vectors (`a` and `b` cut alike).
+    #[inline(always)]
+    pub(crate) fn add<S: Float>(&mut self, a: &[&[S]], b: &[&[S]]) {
+        let n = a.first().map_or(0, |v| v.len());
+        assert!(n <= BLOCK, "a block of the values");
+        let body = n / LANES * LANES;
+        let kernel = S::pick(&KERNELS).0;
+        for &(k, g) in &self.runs {
+            kernel(
+                a,
+                b,
+                &self.pairs[k..k + g],
+                &mut self.acc[k..k + g],
+                0..body,
+            );
+        }
+        if body < n {
+            for (t, &(i, j)) in self.tail.iter_mut().zip(self.pairs) {
+                let (x, y) = (&a[i][body..], &b[j][body..]);
+                *t += x
+                    .iter()
+                    .zip(y)
+                    .map(|(x, y)| x.as_f64() * y.as_f64())
+                    .sum::<f64>();
+            }
+        }
+    }
+
+    /// The dot products.
+    pub(crate) fn sums(self) -> Vec<f64> {
+        self.acc
+            .into_iter()
+            .zip(self.tail)
+            .map(|(s, t)| super::host::halving_sum(s) + t)
+            .collect()
+    }
 }
 
 /// [`DotRun`] in the element type's plain arithmetic (compiled for AVX2 too).
@@ -186,6 +233,7 @@ const GROUP: usize = 4;
 /// bits on any number of threads).
 pub(crate) struct Axpys<S> {
     n: usize,
+    n_src: usize,
     held: usize,
     fresh: usize,
     /// Per destination: (coefficient, source), in the sources' order.
@@ -273,6 +321,7 @@ impl<S: Float> Axpys<S> {
         }
         Axpys {
             n,
+            n_src,
             held,
             fresh,
             by_dst,
@@ -302,7 +351,8 @@ impl<S: Float> Axpys<S> {
     /// Runs the sums on the values `r` (a piece of [`Axpys::pieces`], `held` its held
     /// destinations' values) block by block, and after each block calls `then(block,
     /// held, fresh)`: the block's range, and its values of the held destinations (their
-    /// sums added) and of the fresh ones (their sums).
+    /// sums added) and of the fresh ones (their sums). The sources past those of `src`
+    /// are made block by block: `make(block, values)` writes the block's values of each.
     ///
     /// # Safety
     /// Each pointer of `src` points to the `n` values of a source, readable during the
@@ -313,26 +363,32 @@ impl<S: Float> Axpys<S> {
         src: &[*const S],
         held: &mut [&mut [S]],
         r: Range,
+        mut make: impl FnMut(Range, &mut [&mut [S]]),
         mut then: impl FnMut(Range, &[&[S]], &[&[S]]),
     ) {
         assert!(
             r.end <= self.n
+                && src.len() <= self.n_src
                 && held.len() == self.held
-                && held.iter().all(|y| y.len() == r.len())
-                && self.by_dst.iter().flatten().all(|t| t.1 < src.len()),
+                && held.iter().all(|y| y.len() == r.len()),
             "a piece of the values, the held destinations' values in it"
         );
         let kernel = S::pick(&KERNELS).1;
         let mut scratch = vec![S::zero(); self.fresh * AXPY_BLOCK];
+        let mut made = vec![S::zero(); (self.n_src - src.len()) * AXPY_BLOCK];
         for i0 in r.clone().step_by(AXPY_BLOCK) {
             let i1 = (i0 + AXPY_BLOCK).min(r.end);
             let (len, a) = (i1 - i0, i0 - r.start);
             let body = len / LANES * LANES;
             {
+                let mut ms: Vec<&mut [S]> =
+                    made.chunks_mut(AXPY_BLOCK).map(|v| &mut v[..len]).collect();
+                make(i0..i1, &mut ms);
                 // SAFETY: values i0..i1 < n of the sources, not written while these live
                 let xs: Vec<&[S]> = src
                     .iter()
                     .map(|&p| std::slice::from_raw_parts(p.add(i0), len))
+                    .chain(made.chunks(AXPY_BLOCK).map(|v| &v[..len]))
                     .collect();
                 let mut ys: Vec<&mut [MaybeUninit<S>]> = held
                     .iter_mut()
@@ -645,10 +701,16 @@ mod tests {
             };
             // SAFETY: the sources are only read
             unsafe {
-                ax.run(&ptrs, &mut hs, r, |b, hb, fb| {
-                    save(&mut seen, &b, hb);
-                    save(&mut out, &b, fb);
-                })
+                ax.run(
+                    &ptrs,
+                    &mut hs,
+                    r,
+                    |_, _| {},
+                    |b, hb, fb| {
+                        save(&mut seen, &b, hb);
+                        save(&mut out, &b, fb);
+                    },
+                )
             };
         }
         for (s, h) in seen.iter().zip(&held) {

@@ -8,7 +8,7 @@
 use std::mem::MaybeUninit;
 
 use super::autocorr::autocorr;
-use super::blocked;
+use super::blocked::{self, BLOCK};
 use super::buffers::{self, Buf, Kept};
 use super::PsLayout;
 use crate::ops::par;
@@ -299,22 +299,16 @@ fn centred<E: Kept>(c: &[E], n: usize) -> (Buf<E>, [f64; 2], [f64; 2]) {
 }
 
 /// For a complex band `a + ib` (real part, then imaginary part, `n` each) of modulus `r`:
-/// the centred modulus `r - m` (`m` the mean modulus) and the phase-doubled parts
-/// `(a^2 - b^2) / r` and `2ab / r`, with the sums of their values and of their squares.
-/// Two passes: the moduli (with their sum) and the phase-doubled parts, then the moduli
-/// centred in place.
+/// the sums of `r`, of the phase-doubled parts `u = (a^2 - b^2) / r` and `t = 2ab / r`
+/// and of their squares: `[r, u, u^2, t, t^2]`. (The values are made again where they
+/// are read, by [`doubled`].)
 #[inline(always)]
-fn centred_doubled<E: Kept>(c: &[E], n: usize) -> ([Buf<E>; 3], [[f64; 2]; 3]) {
+fn doubled_sums<E: Kept>(c: &[E], n: usize) -> [f64; 5] {
     let (re, im) = c.split_at(n);
-    let two = E::of_f64(2.0);
-    let ([mut r, u, t], [sr, su, su2, st, st2]) = map_sums(n, |o, acc, i, len| {
+    let ([], sums) = map_sums::<0, 5, E>(n, |_, acc, i, len| {
         let (re, im) = (&re[i..i + len], &im[i..i + len]);
         for k in 0..len {
-            let (a, b) = (re[k], im[k]);
-            let r = abs(a, b);
-            let inv = E::one() / r;
-            let (u, t) = ((a * a - b * b) * inv, two * a * b * inv);
-            (o[0][k], o[1][k], o[2][k]) = (r, u, t);
+            let (r, u, t) = doubled_at(re[k], im[k]);
             acc[0][k] += r;
             acc[1][k] += u;
             acc[2][k] += u * u;
@@ -322,8 +316,28 @@ fn centred_doubled<E: Kept>(c: &[E], n: usize) -> ([Buf<E>; 3], [[f64; 2]; 3]) {
             acc[4][k] += t * t;
         }
     });
-    let sums = centre(&mut r, sr / n as f64);
-    ([r, u, t], [sums, [su, su2], [st, st2]])
+    sums
+}
+
+/// The modulus `r` of `a + ib` and its phase-doubled parts `(a^2 - b^2) / r`, `2ab / r`.
+#[inline(always)]
+pub(super) fn doubled_at<E: Float>(a: E, b: E) -> (E, E, E) {
+    let r = abs(a, b);
+    let inv = E::one() / r;
+    (r, (a * a - b * b) * inv, E::of_f64(2.0) * a * b * inv)
+}
+
+/// A block of an expanded band's values (`re`, `im`), of mean modulus `m`: its centred
+/// modulus and phase-doubled parts, written into `out`.
+#[inline(always)]
+pub(super) fn doubled<E: Float>(re: &[E], im: &[E], m: E, out: [&mut [E]; 3]) {
+    let n = re.len();
+    let im = &im[..n];
+    let [e, u, t] = out.map(|v| &mut v[..n]);
+    for k in 0..n {
+        let (r, a, b) = doubled_at(re[k], im[k]);
+        (e[k], u[k], t[k]) = (r - m, a, b);
+    }
 }
 
 /// Intermediates of one plane's statistics.
@@ -331,11 +345,12 @@ pub(super) struct Planes<E: Kept> {
     /// (scale, orientation): centred modulus, its variance.
     pub mag: Vec<Vec<Buf<E>>>,
     pub mag_var: Vec<Vec<f64>>,
-    /// Expanded bands: centred modulus and its variance, phase-doubled parts.
-    pub emag: Vec<Vec<Buf<E>>>,
+    /// Expanded bands: the mean modulus (made again where they are read: the centred
+    /// modulus and the phase-doubled parts, [`doubled`]), the centred modulus' variance.
+    pub emag_centre: Vec<Vec<f64>>,
     pub emag_var: Vec<Vec<f64>>,
-    /// Per scale: the doubled-phase real parts then imaginary parts (2 * n_orientations).
-    pub dbl: Vec<Vec<Buf<E>>>,
+    /// Per scale: the phase-doubled real parts' then imaginary parts' variances (2 *
+    /// n_orientations).
     pub dbl_var: Vec<Vec<f64>>,
     /// (scale, orientation): the variance of the band's real part (the cross-scale
     /// correlations read the real part in the bands).
@@ -382,8 +397,8 @@ pub(crate) enum Done<E: Kept> {
     /// Centred modulus and its (mean, variance); the real part's (mean, variance); the
     /// centred modulus' autocorrelation.
     Band(Buf<E>, [f64; 2], [f64; 2], Vec<f64>),
-    /// Centred modulus and phase-doubled parts, and their (mean, variance).
-    Expanded([Buf<E>; 3], [[f64; 2]; 3]),
+    /// The sums of the modulus and of the phase-doubled parts and their squares.
+    Expanded([f64; 5]),
     /// The image's variance and autocorrelation, `mean(r^3)` and `mean(r^4)`.
     Recon(f64, Vec<f64>, f64, f64),
 }
@@ -403,8 +418,7 @@ fn run_job<E: Kept>(l: &PsLayout, c: &[E], job: Job) -> Done<E> {
         }
         Job::Expanded(s, _) => {
             let n = l.n_at(s);
-            let (bufs, sums) = centred_doubled(c, n);
-            Done::Expanded(bufs, sums.map(|q| q.map(|v| v / n as f64)))
+            Done::Expanded(doubled_sums(c, n))
         }
         Job::Recon(k) => {
             let (h, wd) = l.dims[k];
@@ -457,11 +471,8 @@ fn planes<E: Kept>(
     let mut p = Planes {
         mag: (0..ns).map(|_| vec![]).collect(),
         mag_var: vec![vec![0.0; no]; ns],
-        emag: (0..ns.saturating_sub(1)).map(|_| vec![]).collect(),
+        emag_centre: vec![vec![0.0; no]; ns.saturating_sub(1)],
         emag_var: vec![vec![0.0; no]; ns.saturating_sub(1)],
-        dbl: (0..ns.saturating_sub(1))
-            .map(|_| (0..2 * no).map(|_| Buf::default()).collect())
-            .collect(),
         dbl_var: vec![vec![0.0; 2 * no]; ns.saturating_sub(1)],
         re_var: vec![vec![0.0; no]; ns],
         mag_mean: vec![vec![0.0; no]; ns],
@@ -481,16 +492,14 @@ fn planes<E: Kept>(
                 (p.re_mean[s][o], p.re_var[s][o]) = (rm, rv);
                 ac_mag[s].push(ac);
             }
-            (
-                Job::Expanded(s, o),
-                Done::Expanded([mag, re, im], [[m, v], [mre, vre], [mim, vim]]),
-            ) => {
-                p.emag[s].push(mag);
-                (p.emag_mean[s][o], p.emag_var[s][o]) = (m, v);
-                p.dbl[s][o] = re;
-                p.dbl[s][no + o] = im;
-                (p.dbl_mean[s][o], p.dbl_var[s][o]) = (mre, vre);
-                (p.dbl_mean[s][no + o], p.dbl_var[s][no + o]) = (mim, vim);
+            (Job::Expanded(s, o), Done::Expanded(sums)) => {
+                let [r, u, u2, t, t2] = sums.map(|v| v / l.n_at(s) as f64);
+                // (the centred moduli are `|z| - m` in the element type: their mean is
+                // about zero; their variance comes with the correlations)
+                p.emag_centre[s][o] = r;
+                p.emag_mean[s][o] = r - E::of_f64(r).as_f64();
+                (p.dbl_mean[s][o], p.dbl_var[s][o]) = (u, u2);
+                (p.dbl_mean[s][no + o], p.dbl_var[s][no + o]) = (t, t2);
             }
             (Job::Recon(k), Done::Recon(v, ac, m3, m4)) => {
                 p.recon_var[k] = v;
@@ -593,10 +602,12 @@ fn moments234<S: Float>(r: &[S]) -> [f64; 3] {
 const CORR_PIECE: usize = 8192;
 
 /// The pairs of a scale's correlations, `(a, b)` indices into the vectors `a` = the
-/// moduli (then, with `cross`, the real parts) and `b` = the moduli (then, with `cross`,
-/// the expanded moduli and the phase-doubled parts): per orientation `o`, its modulus
-/// against the moduli of orientations `0..=o` (then, with `cross`, against each expanded
-/// modulus); then, with `cross`, each real part against each phase-doubled part.
+/// moduli (then, with `cross`, the real parts and the expanded moduli) and `b` = the
+/// moduli (then, with `cross`, the expanded moduli and the phase-doubled parts): per
+/// orientation `o`, its modulus against the moduli of orientations `0..=o` (then, with
+/// `cross`, against each expanded modulus); then, with `cross`, each real part against
+/// each phase-doubled part, and last each expanded modulus against itself (its
+/// variance).
 fn corr_pairs(no: usize, cross: bool) -> Vec<(usize, usize)> {
     let mut pairs = vec![];
     for o in 0..no {
@@ -609,6 +620,7 @@ fn corr_pairs(no: usize, cross: bool) -> Vec<(usize, usize)> {
         for o1 in 0..no {
             pairs.extend((0..2 * no).map(|q| (no + o1, 2 * no + q)));
         }
+        pairs.extend((0..no).map(|o| (2 * no + o, no + o)));
     }
     pairs
 }
@@ -627,7 +639,7 @@ pub(crate) fn forward<E: Kept>(
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
     let g = groups(l);
-    let (p, ac_mag, rec) = planes(l, done);
+    let (mut p, ac_mag, rec) = planes(l, done);
     let mut out = vec![0.0; l.raw_len()];
     let (pix, pix_moments) = avx2(
         #[inline(always)]
@@ -653,17 +665,44 @@ pub(crate) fn forward<E: Kept>(
     let size = |(s, r): &(usize, std::ops::Range<usize>)| pairs[*s].len() * r.len();
     let pieces = par::map(jobs.clone(), size, |(s, r)| {
         let n = l.n_at(s);
-        let mut a: Vec<&[E]> = p.mag[s].iter().map(|v| &v[r.clone()]).collect();
-        let mut b = a.clone();
-        if s + 1 < ns {
-            // the real parts, read in the bands
-            a.extend((0..no).map(|o| &y[off.band[s][o]..off.band[s][o] + n][r.clone()]));
-            b.extend(p.emag[s].iter().map(|v| &v[r.clone()]));
-            b.extend(p.dbl[s].iter().map(|v| &v[r.clone()]));
-        }
+        let cross = s + 1 < ns;
         avx2(
             #[inline(always)]
-            || blocked::dots(&a, &b, &pairs[s]),
+            || {
+                let mut d = blocked::Dots::new(&pairs[s]);
+                // the expanded bands' centred moduli, then phase-doubled parts (real,
+                // then imaginary), made again block by block
+                let mut made = vec![E::zero(); if cross { 3 * no * BLOCK } else { 0 }];
+                for i0 in r.clone().step_by(BLOCK) {
+                    let i1 = (i0 + BLOCK).min(r.end);
+                    let len = i1 - i0;
+                    if cross {
+                        let mut ch: Vec<&mut [E]> = made.chunks_mut(BLOCK).collect();
+                        let (e, rest) = ch.split_at_mut(no);
+                        let (u, t) = rest.split_at_mut(no);
+                        for o in 0..no {
+                            let at = off.expanded[s][o];
+                            doubled(
+                                &y[at + i0..at + i1],
+                                &y[at + n + i0..at + n + i1],
+                                E::of_f64(p.emag_centre[s][o]),
+                                [&mut e[o][..len], &mut u[o][..len], &mut t[o][..len]],
+                            );
+                        }
+                    }
+                    let mut a: Vec<&[E]> = p.mag[s].iter().map(|v| &v[i0..i1]).collect();
+                    let mut b = a.clone();
+                    if cross {
+                        // the real parts, read in the bands
+                        a.extend((0..no).map(|o| &y[off.band[s][o] + i0..off.band[s][o] + i1]));
+                        let made: Vec<&[E]> = made.chunks(BLOCK).map(|v| &v[..len]).collect();
+                        a.extend(&made[..no]);
+                        b.extend(made);
+                    }
+                    d.add(&a, &b);
+                }
+                d.sums()
+            },
         )
     });
     let mut sums: Vec<Vec<f64>> = pairs.iter().map(|p| vec![0.0; p.len()]).collect();
@@ -672,10 +711,20 @@ pub(crate) fn forward<E: Kept>(
             *t += v;
         }
     }
+    for (s, d) in sums.iter().enumerate() {
+        if s + 1 < ns {
+            let n = l.n_at(s) as f64;
+            for (v, d) in p.emag_var[s].iter_mut().zip(&d[d.len() - no..]) {
+                *v = d / n;
+            }
+        }
+    }
     for (s, d) in sums.into_iter().enumerate() {
         let n = l.n_at(s) as f64;
         for (&(i, j), d) in pairs[s].iter().zip(d) {
             match (i < no, j / no) {
+                // an expanded modulus' variance (above)
+                _ if i >= 2 * no => {}
                 // two moduli (each pair once)
                 (true, 0) => {
                     let c = d / n / (p.mag_var[s][i] * p.mag_var[s][j]).sqrt();
