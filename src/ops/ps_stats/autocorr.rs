@@ -129,8 +129,151 @@ macro_rules! dispatch {
         }
     };
 }
-dispatch!(row_dots_f32, row_taps_f32, f32, single);
+dispatch!(row_dots_avx2_f32, row_taps_avx2_f32, f32, single);
 dispatch!(row_dots_f64, row_taps_f64, f64, double);
+
+/// [`RowDots`] in f32: with AVX-512 (256-bit vectors) the windows' kernel, else the
+/// AVX2 one, else the portable one.
+fn row_dots_f32(a: &[f32], b: &[f32], wd: usize, pw: usize) -> [f64; SH] {
+    #[cfg(target_arch = "x86_64")]
+    if crate::ops::simd::has_avx512vl() {
+        // SAFETY: the CPU has AVX2, FMA, AVX-512F and VL (checked just above)
+        return unsafe { windows::row_dots(a, b, wd, pw) };
+    }
+    row_dots_avx2_f32(a, b, wd, pw)
+}
+
+/// [`RowTaps`] in f32, picked as [`row_dots_f32`] (the windows' kernel for the
+/// 9 x 9 taps only).
+fn row_taps_f32(k: &[f32], nd: usize, b: &[f32], pw: usize, out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if nd == windows::ND && crate::ops::simd::has_avx512vl() {
+        // SAFETY: the CPU has AVX2, FMA, AVX-512F and VL (checked just above)
+        return unsafe { windows::row_taps(k, b, pw, out) };
+    }
+    row_taps_avx2_f32(k, nd, b, pw, out)
+}
+
+/// The f32 row kernels with AVX-512 on 256-bit vectors: the shifted windows of a row
+/// (`x + j` for the [`SH`] shifts or the taps' 9 columns) come from two loaded vectors
+/// by `valignd`, so each value is loaded once per row instead of once per shift (a
+/// load at a shift crosses a cache line nearly half the time). The same products in
+/// the same order as the AVX2 kernels: the same bits.
+#[cfg(target_arch = "x86_64")]
+mod windows {
+    use std::arch::x86_64::*;
+
+    use super::SH;
+
+    /// The taps' width this kernel takes: every window up to 9 (the margin is at least
+    /// [`SH`] / 2).
+    pub(super) const ND: usize = 9;
+
+    /// The 8 values at `lo`'s lane `K` onwards, continuing into `hi`.
+    #[inline(always)]
+    unsafe fn at<const K: i32>(lo: __m256, hi: __m256) -> __m256 {
+        _mm256_castsi256_ps(_mm256_alignr_epi32::<K>(
+            _mm256_castps_si256(hi),
+            _mm256_castps_si256(lo),
+        ))
+    }
+
+    /// The 9 windows `x + 0 ..= x + 8` of the 16 values `lo`, `hi`.
+    #[inline(always)]
+    unsafe fn windows(lo: __m256, hi: __m256) -> [__m256; 9] {
+        [
+            lo,
+            at::<1>(lo, hi),
+            at::<2>(lo, hi),
+            at::<3>(lo, hi),
+            at::<4>(lo, hi),
+            at::<5>(lo, hi),
+            at::<6>(lo, hi),
+            at::<7>(lo, hi),
+            hi,
+        ]
+    }
+
+    /// [`super::RowDots`].
+    #[target_feature(enable = "avx2,fma,avx512f,avx512vl")]
+    pub(super) unsafe fn row_dots(a: &[f32], b: &[f32], wd: usize, pw: usize) -> [f64; SH] {
+        const { assert!(SH == 9, "9 windows") };
+        let rows = a.len() / wd;
+        assert!(
+            a.len() == rows * wd && rows > 0 && b.len() >= (rows - 1) * pw + wd + SH - 1,
+            "the rows' values"
+        );
+        let body = wd / 8 * 8;
+        let mut acc = [_mm256_setzero_ps(); SH];
+        let mut out = [0.0; SH];
+        for i in 0..rows {
+            let (pa, pb) = (a.as_ptr().add(i * wd), b.as_ptr().add(i * pw));
+            // SAFETY: x + 8 <= wd in row i of a, and x + 16 <= wd + 8 <= wd + SH - 1 in
+            // row i of b (asserted)
+            let mut lo = if body > 0 {
+                _mm256_loadu_ps(pb)
+            } else {
+                _mm256_setzero_ps()
+            };
+            for x in (0..body).step_by(8) {
+                let av = _mm256_loadu_ps(pa.add(x));
+                let hi = _mm256_loadu_ps(pb.add(x + 8));
+                for (s, w) in acc.iter_mut().zip(windows(lo, hi)) {
+                    *s = _mm256_fmadd_ps(av, w, *s);
+                }
+                lo = hi;
+            }
+            for (j, o) in out.iter_mut().enumerate() {
+                for x in body..wd {
+                    *o += (a[i * wd + x] * b[i * pw + x + j]) as f64;
+                }
+            }
+        }
+        for (o, s) in out.iter_mut().zip(acc) {
+            let mut v = [0.0f32; 8];
+            _mm256_storeu_ps(v.as_mut_ptr(), s);
+            *o += crate::ops::ps_stats::host::halving_sum(v.map(|x| x as f64));
+        }
+        out
+    }
+
+    /// [`super::RowTaps`] for 9 x 9 taps: blocks of 64 values while a block's last
+    /// loaded vector is in the row, then the AVX2 kernel.
+    #[target_feature(enable = "avx2,fma,avx512f,avx512vl")]
+    pub(super) unsafe fn row_taps(k: &[f32], b: &[f32], pw: usize, out: &mut [f32]) {
+        const G: usize = 8;
+        let n = out.len();
+        assert!(
+            k.len() == ND * ND && b.len() >= (ND - 1) * pw + n + ND - 1,
+            "the taps' rows"
+        );
+        let pb = b.as_ptr();
+        let mut x = 0;
+        // (the loads reach x + 8 (G + 1) <= n + ND - 1: within each row's values)
+        while x + 8 * (G + 1) <= n + ND - 1 {
+            let mut acc = [_mm256_setzero_ps(); G];
+            for ey in 0..ND {
+                let r = pb.add(ey * pw + x);
+                // SAFETY: values x .. x + 8 (G + 1) of row ey (asserted, and the loop's
+                // bound)
+                let v: [__m256; G + 1] = std::array::from_fn(|c| _mm256_loadu_ps(r.add(8 * c)));
+                let ks = &k[ey * ND..(ey + 1) * ND];
+                for (c, s) in acc.iter_mut().enumerate() {
+                    for (w, &kv) in windows(v[c], v[c + 1]).into_iter().zip(ks) {
+                        *s = _mm256_fmadd_ps(_mm256_set1_ps(kv), w, *s);
+                    }
+                }
+            }
+            for (c, s) in acc.iter().enumerate() {
+                _mm256_storeu_ps(out.as_mut_ptr().add(x + 8 * c), *s);
+            }
+            x += 8 * G;
+        }
+        if x < n {
+            super::fma::single::row_taps(k, ND, &b[x..], pw, &mut out[x..]);
+        }
+    }
+}
 
 /// The row kernels in AVX2 and FMA intrinsics (f32 and f64: the same code on 8 or 4
 /// lanes).
