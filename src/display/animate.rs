@@ -85,7 +85,7 @@ fn auto_zoom(h: usize, w: usize) -> f64 {
         return (256 / m).max(1) as f64;
     }
     (2..=m)
-        .find(|d| h % d == 0 && w % d == 0 && m / d <= 512)
+        .find(|d| h.is_multiple_of(*d) && w.is_multiple_of(*d) && m / d <= 512)
         .map_or(1.0, |d| 1.0 / d as f64)
 }
 

@@ -17,7 +17,7 @@ pub(crate) fn same_shape(what: &str, a: [usize; 4], b: [usize; 4]) -> Result<()>
 
 /// Half of an even number of channels, or [`Error::ShapeMismatch`].
 pub(crate) fn halves(c2: usize) -> Result<usize> {
-    if c2 % 2 != 0 {
+    if !c2.is_multiple_of(2) {
         return Err(Error::shape_mismatch(
             "channels split into two halves (an even count)",
             [2 * (c2 / 2 + 1)],
@@ -118,7 +118,7 @@ pub(crate) fn pads_fit(mode: PadMode, pads: [usize; 4], h: usize, w: usize) -> R
 /// applied to `cin` channels with torch's grouping, or [`Error::ShapeMismatch`].
 pub(crate) fn groups(filt: &Filter, cin: usize) -> Result<usize> {
     let [cout, cg, _, _] = filt.shape();
-    if cin % cg != 0 || cout % (cin / cg) != 0 {
+    if !cin.is_multiple_of(cg) || cout % (cin / cg) != 0 {
         return Err(Error::shape_mismatch(
             format!(
                 "input channels for a filter of shape {:?} (a multiple of its {cg} \

@@ -62,7 +62,7 @@ pub(crate) fn fast_len(n: usize) -> usize {
     loop {
         let mut r = k;
         for p in [2, 3, 5] {
-            while r % p == 0 {
+            while r.is_multiple_of(p) {
                 r /= p;
             }
         }

@@ -388,7 +388,7 @@ impl<'a> Linearized<'a> {
             }
         }
         let trusted = calls >= LINEAR_CHECKS && !self.nonlinear.get();
-        let extrapolate = !(trusted && calls % RECHECK != 0);
+        let extrapolate = !trusted || calls.is_multiple_of(RECHECK);
         // x + s v
         let shifted =
             |s: f64| -> Vec<f64> { self.xv.iter().zip(v).map(|(x, d)| x + s * d).collect() };

@@ -50,7 +50,7 @@ impl StoreProgress {
 
     /// Whether the image is stored before iteration `it`.
     fn stores_at(self, it: usize) -> bool {
-        matches!(self, StoreProgress::Every(n) if n > 0 && it % n == 0)
+        matches!(self, StoreProgress::Every(n) if n > 0 && it.is_multiple_of(n))
     }
 }
 

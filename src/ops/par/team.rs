@@ -107,7 +107,7 @@ pub(crate) fn run_on(threads: usize, body: &(dyn Fn() + Sync)) {
             let mut spins = 0u32;
             while self.0.active.load(Acquire) != CLOSED {
                 spins += 1;
-                if spins % 64 == 0 {
+                if spins.is_multiple_of(64) {
                     std::thread::yield_now();
                 } else {
                     std::hint::spin_loop();
@@ -159,7 +159,7 @@ fn member(t: &'static Team, index: usize, asleep: &'static AtomicBool) {
                 break;
             }
             spins += 1;
-            if spins % 64 != 0 {
+            if !spins.is_multiple_of(64) {
                 std::hint::spin_loop();
             } else if start.elapsed() < SPIN {
                 std::thread::yield_now();

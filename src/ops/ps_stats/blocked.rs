@@ -536,7 +536,7 @@ mod fma {
         let x = &a[pairs[0].0][r.clone()];
         let ys: [&[f32]; G] = std::array::from_fn(|d| &b[pairs[d].1][r.clone()]);
         assert!(
-            n % LANES == 0 && acc.len() >= G,
+            n.is_multiple_of(LANES) && acc.len() >= G,
             "whole chunks, a sum per pair"
         );
         let (px, py) = (x.as_ptr(), ys.map(|y| y.as_ptr()));
@@ -600,7 +600,7 @@ mod fma {
     ) {
         let n = r.len();
         assert!(
-            n % LANES == 0
+            n.is_multiple_of(LANES)
                 && ys.len() == G
                 && ys.iter().all(|y| y.len() == n)
                 && js.len() == cs.len()

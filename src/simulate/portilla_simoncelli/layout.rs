@@ -59,7 +59,7 @@ pub(crate) fn groups(n: usize, no: usize, w: usize) -> Vec<Group> {
     // lower triangle with the diagonal, less the diagonal entries from w/2 on (and row 0
     // when w is even)
     let autocorr_kept = |i: &[usize]| {
-        (i[1] <= i[0] || (w % 2 == 0 && i[0] == 0)) && !(i[0] == i[1] && i[0] >= w / 2)
+        (i[1] <= i[0] || (w.is_multiple_of(2) && i[0] == 0)) && !(i[0] == i[1] && i[0] >= w / 2)
     };
     let mut out = Vec::new();
     let mut push =

@@ -63,7 +63,8 @@ pub(crate) fn randomized_svd(
             format!("k >= 1 and k + p <= {n} (the number of pixels) needed, got k = {k}, p = {p}"),
         ));
     }
-    if draws.start.len() != n * m || draws.omega.is_empty() || draws.omega.len() % n != 0 {
+    if draws.start.len() != n * m || draws.omega.is_empty() || !draws.omega.len().is_multiple_of(n)
+    {
         return Err(Error::invalid(
             "draws",
             format!(
