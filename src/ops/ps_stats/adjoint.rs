@@ -286,7 +286,7 @@ fn adjoint_bands_lent<E: Kept>(
                 let sc = &scales[s];
                 let nn = l.n_at(s);
                 let y = &yb;
-                let then = |b: std::ops::Range<usize>, hb: &[&[E]], fb: &[&[E]]| {
+                let then = |b: std::ops::Range<usize>, hb: &[&[E]], fb: &[&[E]], mb: &[&[E]]| {
                     avx2(
                         #[inline(always)]
                         || {
@@ -313,17 +313,17 @@ fn adjoint_bands_lent<E: Kept>(
                                     continue;
                                 }
                                 let (gya, gyb) = parts(off.expanded[s][o]);
-                                let me = E::of_f64(p.emag_centre[s][o]);
                                 let (c, gm) = (E::of_f64(sc.ce[o]), E::of_f64(sc.gme[o]));
+                                let made = [o, no + o, 2 * no + o, 3 * no + o].map(|q| mb[q]);
                                 let g_dbl = [fb[2 * no + o], fb[3 * no + o]];
                                 let c_dbl = [o, no + o].map(|q| E::of_f64(sc.cd[q]));
-                                expanded_part(gya, gyb, (fb[o], me, c, nf, gm), g_dbl, c_dbl);
+                                expanded_part(gya, gyb, (fb[o], made, c, nf, gm), g_dbl, c_dbl);
                             }
                         },
                     )
                 };
                 // the expanded bands' centred moduli, then phase-doubled parts (real, then
-                // imaginary), made again block by block
+                // imaginary), made again block by block, and their inverse moduli
                 let make = |b: std::ops::Range<usize>, made: &mut [&mut [E]]| {
                     avx2(
                         #[inline(always)]
@@ -333,7 +333,8 @@ fn adjoint_bands_lent<E: Kept>(
                                 return;
                             }
                             let (e, rest) = made.split_at_mut(no);
-                            let (u, t) = rest.split_at_mut(no);
+                            let (u, rest) = rest.split_at_mut(no);
+                            let (t, inv) = rest.split_at_mut(no);
                             for o in 0..no {
                                 // SAFETY: values of the expanded band in the block `b`,
                                 // not written before its sums are done
@@ -345,14 +346,16 @@ fn adjoint_bands_lent<E: Kept>(
                                     )
                                 };
                                 let me = E::of_f64(p.emag_centre[s][o]);
-                                doubled(re, im, me, [&mut *e[o], &mut *u[o], &mut *t[o]]);
+                                let out = [&mut *e[o], &mut *u[o], &mut *t[o]];
+                                doubled(re, im, me, out, Some(&mut *inv[o]));
                             }
                         },
                     )
                 };
                 // SAFETY: the sources are kept values and the bands' real parts, which
                 // only `then` writes, in its block
-                unsafe { sc.sums.run(&sc.src.0, &mut held, r, make, then) };
+                let made = if s + 1 < ns { 4 * no } else { 0 };
+                unsafe { sc.sums.run(&sc.src.0, &mut held, r, made, make, then) };
             }
             Job::Highpass(gy) => avx2(
                 #[inline(always)]
@@ -462,35 +465,31 @@ fn band_part<E: Float>(gya: &mut [E], gyb: &mut [E], md: ModulusGrad<E>, re: Opt
 }
 
 /// An expanded band's gradient over its values `a + ib` (`gya`, `gyb`), through its
-/// centred modulus `|z| - m` ([`ModulusGrad`], the centred modulus made again from `m`)
-/// and its phase-doubled parts `u = (a^2 - b^2) / r`, `t = 2ab / r` (`g_dbl`: their
-/// gradients from the sums, `c_dbl`: twice their variances' gradients).
+/// centred modulus ([`ModulusGrad`]) and its phase-doubled parts `u = (a^2 - b^2) / r`,
+/// `t = 2ab / r` (`g_dbl`: their gradients from the sums, `c_dbl`: twice their
+/// variances' gradients), from the values made for the sums: the centred modulus, `u`,
+/// `t` and `1 / r` (zero where `r` is).
 #[inline(always)]
 fn expanded_part<E: Float>(
     gya: &mut [E],
     gyb: &mut [E],
-    md: ModulusGrad<E, E>,
+    md: ModulusGrad<E, [&[E]; 4]>,
     g_dbl: [&[E]; 2],
     c_dbl: [E; 2],
 ) {
     let n = gya.len();
-    let (gyb, (ge, me, c, nf, gm)) = (&mut gyb[..n], md);
+    let (gyb, (ge, made, c, nf, gm)) = (&mut gyb[..n], md);
     let ge = &ge[..n];
+    let [e, u, t, inv] = made.map(|v| &v[..n]);
     let ([gre, gim], [cre, cim]) = (g_dbl.map(|v| &v[..n]), c_dbl);
     let two = E::of_f64(2.0);
     for i in 0..n {
         let (a, b) = (gya[i], gyb[i]);
-        let r = abs(a, b);
-        let inv = if r > E::zero() {
-            E::one() / r
-        } else {
-            E::zero()
-        };
-        let (u, t) = ((a * a - b * b) * inv, two * a * b * inv);
+        let (u, t, inv) = (u[i], t[i], inv[i]);
         let gu = gre[i] + cre * u / nf;
         let gt = gim[i] + cim * t / nf;
         let q = gu * u + gt * t;
-        let gmod = ((ge[i] + c * (r - me) / nf) - gm) * inv;
+        let gmod = ((ge[i] + c * e[i] / nf) - gm) * inv;
         gya[i] = inv * (two * (gu * a + gt * b) - a * inv * q) + gmod * a;
         gyb[i] = inv * (two * (gt * a - gu * b) - b * inv * q) + gmod * b;
     }

@@ -350,9 +350,11 @@ impl<S: Float> Axpys<S> {
 
     /// Runs the sums on the values `r` (a piece of [`Axpys::pieces`], `held` its held
     /// destinations' values) block by block, and after each block calls `then(block,
-    /// held, fresh)`: the block's range, and its values of the held destinations (their
-    /// sums added) and of the fresh ones (their sums). The sources past those of `src`
-    /// are made block by block: `make(block, values)` writes the block's values of each.
+    /// held, fresh, made)`: the block's range, and its values of the held destinations
+    /// (their sums added), of the fresh ones (their sums) and of the made vectors. The
+    /// sources past those of `src` are made block by block, with `made` vectors in all
+    /// (the first ones the sources, the others for `then`): `make(block, values)` writes
+    /// the block's values of each.
     ///
     /// # Safety
     /// Each pointer of `src` points to the `n` values of a source, readable during the
@@ -363,19 +365,22 @@ impl<S: Float> Axpys<S> {
         src: &[*const S],
         held: &mut [&mut [S]],
         r: Range,
+        made: usize,
         mut make: impl FnMut(Range, &mut [&mut [S]]),
-        mut then: impl FnMut(Range, &[&[S]], &[&[S]]),
+        mut then: impl FnMut(Range, &[&[S]], &[&[S]], &[&[S]]),
     ) {
+        let n_made = self.n_src - src.len();
         assert!(
             r.end <= self.n
                 && src.len() <= self.n_src
+                && made >= n_made
                 && held.len() == self.held
                 && held.iter().all(|y| y.len() == r.len()),
             "a piece of the values, the held destinations' values in it"
         );
         let kernel = S::pick(&KERNELS).1;
         let mut scratch = vec![S::zero(); self.fresh * AXPY_BLOCK];
-        let mut made = vec![S::zero(); (self.n_src - src.len()) * AXPY_BLOCK];
+        let mut made = vec![S::zero(); made * AXPY_BLOCK];
         for i0 in r.clone().step_by(AXPY_BLOCK) {
             let i1 = (i0 + AXPY_BLOCK).min(r.end);
             let (len, a) = (i1 - i0, i0 - r.start);
@@ -388,7 +393,7 @@ impl<S: Float> Axpys<S> {
                 let xs: Vec<&[S]> = src
                     .iter()
                     .map(|&p| std::slice::from_raw_parts(p.add(i0), len))
-                    .chain(made.chunks(AXPY_BLOCK).map(|v| &v[..len]))
+                    .chain(made.chunks(AXPY_BLOCK).take(n_made).map(|v| &v[..len]))
                     .collect();
                 let mut ys: Vec<&mut [MaybeUninit<S>]> = held
                     .iter_mut()
@@ -427,7 +432,8 @@ impl<S: Float> Axpys<S> {
             }
             let hs: Vec<&[S]> = held.iter().map(|y| &y[a..a + len]).collect();
             let fs: Vec<&[S]> = scratch.chunks(AXPY_BLOCK).map(|y| &y[..len]).collect();
-            then(i0..i1, &hs, &fs);
+            let ms: Vec<&[S]> = made.chunks(AXPY_BLOCK).map(|y| &y[..len]).collect();
+            then(i0..i1, &hs, &fs, &ms);
         }
     }
 }
@@ -705,8 +711,9 @@ mod tests {
                     &ptrs,
                     &mut hs,
                     r,
+                    0,
                     |_, _| {},
-                    |b, hb, fb| {
+                    |b, hb, fb, _| {
                         save(&mut seen, &b, hb);
                         save(&mut out, &b, fb);
                     },

@@ -328,15 +328,35 @@ pub(super) fn doubled_at<E: Float>(a: E, b: E) -> (E, E, E) {
 }
 
 /// A block of an expanded band's values (`re`, `im`), of mean modulus `m`: its centred
-/// modulus and phase-doubled parts, written into `out`.
+/// modulus and phase-doubled parts, written into `out`, and with `inv` the inverse
+/// modulus (zero where the modulus is).
 #[inline(always)]
-pub(super) fn doubled<E: Float>(re: &[E], im: &[E], m: E, out: [&mut [E]; 3]) {
+pub(super) fn doubled<E: Float>(
+    re: &[E],
+    im: &[E],
+    m: E,
+    out: [&mut [E]; 3],
+    inv: Option<&mut [E]>,
+) {
     let n = re.len();
     let im = &im[..n];
     let [e, u, t] = out.map(|v| &mut v[..n]);
-    for k in 0..n {
-        let (r, a, b) = doubled_at(re[k], im[k]);
-        (e[k], u[k], t[k]) = (r - m, a, b);
+    if let Some(inv) = inv {
+        let inv = &mut inv[..n];
+        for k in 0..n {
+            let (r, a, b) = doubled_at(re[k], im[k]);
+            (e[k], u[k], t[k]) = (r - m, a, b);
+            inv[k] = if r > E::zero() {
+                E::one() / r
+            } else {
+                E::zero()
+            };
+        }
+    } else {
+        for k in 0..n {
+            let (r, a, b) = doubled_at(re[k], im[k]);
+            (e[k], u[k], t[k]) = (r - m, a, b);
+        }
     }
 }
 
@@ -687,6 +707,7 @@ pub(crate) fn forward<E: Kept>(
                                 &y[at + n + i0..at + n + i1],
                                 E::of_f64(p.emag_centre[s][o]),
                                 [&mut e[o][..len], &mut u[o][..len], &mut t[o][..len]],
+                                None,
                             );
                         }
                     }
