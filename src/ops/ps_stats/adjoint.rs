@@ -151,7 +151,7 @@ fn adjoint_bands_lent<E: Kept>(
     let (hp, rec) = rest.split_at_mut(l.n_at(0));
 
     // per scale, the correlations' gradients: sums of `y += a * x` over the sources
-    // [mag, emag, re, dbl] into the destinations [g_mag, g_emag, g_re, g_dbl] (all but
+    // [mag, re, emag, dbl] into the destinations [g_mag, g_emag, g_re, g_dbl] (all but
     // the coarsest scale; there only the moduli), cross-orientation terms first
     let mut scales: Vec<Scale<E>> = vec![];
     for s in 0..ns {
@@ -400,8 +400,9 @@ fn adjoint_bands_lent<E: Kept>(
 /// One scale's sums and what its per-band passes need.
 struct Scale<E> {
     sums: blocked::Axpys<E>,
-    /// The sums' sources: centred moduli, then (but at the coarsest scale) the expanded
-    /// ones, the bands' real parts and the phase-doubled parts.
+    /// The sums' sources read in memory: the centred moduli, then (but at the coarsest
+    /// scale) the bands' real parts. The expanded centred moduli and the phase-doubled
+    /// parts follow them, made block by block.
     src: Shared<Vec<*const E>>,
     /// Per orientation: twice the gradient of the centred modulus' variance, and the
     /// mean of the modulus' whole gradient; the same for the expanded modulus.

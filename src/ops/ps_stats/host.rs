@@ -1,7 +1,9 @@
 //! The Portilla-Simoncelli statistics of one image plane from its spectral bands, on the
 //! host (plenoptic 1.3.0's `PortillaSimoncelli.forward` after the pyramid, in its
 //! order). The intermediates (moduli, phase-doubled bands, autocorrelations) are
-//! computed and kept in the bands' element type, as plenoptic does; the sums over them
+//! computed in the bands' element type, as plenoptic does (the bands' centred moduli are
+//! kept; the expanded bands' centred moduli and phase-doubled parts are made again, block
+//! by block, where they are read: [`doubled`]); the sums over them
 //! (means, variances, moments, correlations) add up in lanes of the element type over a
 //! few values each ([`FLUSH`] chunks), then in f64. The adjoint is in [`super::adjoint`].
 
