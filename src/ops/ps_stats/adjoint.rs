@@ -5,7 +5,7 @@
 use super::autocorr::autocorr_adjoint;
 use super::blocked::{self, Shared};
 use super::buffers::{self, Buf, Kept};
-use super::host::{abs, doubled, groups, PixelMoments, Saved};
+use super::host::{abs, expanded_block, groups, inverse, PixelMoments, Saved};
 use super::PsLayout;
 use crate::ops::par;
 use crate::ops::simd::avx2;
@@ -332,23 +332,16 @@ fn adjoint_bands_lent<E: Kept>(
                                 // (the coarsest scale: no expanded bands)
                                 return;
                             }
-                            let (e, rest) = made.split_at_mut(no);
-                            let (u, rest) = rest.split_at_mut(no);
-                            let (t, inv) = rest.split_at_mut(no);
-                            for o in 0..no {
-                                // SAFETY: values of the expanded band in the block `b`,
-                                // not written before its sums are done
-                                let (re, im) = unsafe {
-                                    let v = y.0.add(off.expanded[s][o] + b.start);
-                                    (
-                                        std::slice::from_raw_parts(v as *const E, b.len()),
-                                        std::slice::from_raw_parts(v.add(nn) as *const E, b.len()),
-                                    )
-                                };
-                                let me = E::of_f64(p.emag_centre[s][o]);
-                                let out = [&mut *e[o], &mut *u[o], &mut *t[o]];
-                                doubled(re, im, me, out, Some(&mut *inv[o]));
-                            }
+                            // SAFETY: values of the expanded band in the block `b`, not
+                            // written before its sums are done
+                            let band = |o: usize| unsafe {
+                                let v = y.0.add(off.expanded[s][o] + b.start) as *const E;
+                                (
+                                    std::slice::from_raw_parts(v, b.len()),
+                                    std::slice::from_raw_parts(v.add(nn), b.len()),
+                                )
+                            };
+                            expanded_block(&p.emag_centre[s], band, made);
                         },
                     )
                 };
@@ -439,12 +432,7 @@ fn band_part<E: Float>(gya: &mut [E], gyb: &mut [E], md: ModulusGrad<E>, re: Opt
     let (gyb, (g, m, c, nf, gm)) = (&mut gyb[..n], md);
     let (g, m) = (&g[..n], &m[..n]);
     let modulus = |i: usize, a: E, b: E| {
-        let r = abs(a, b);
-        let inv = if r > E::zero() {
-            E::one() / r
-        } else {
-            E::zero()
-        };
+        let inv = inverse(abs(a, b));
         let gr = ((g[i] + c * m[i] / nf) - gm) * inv;
         (gr * a, gr * b)
     };

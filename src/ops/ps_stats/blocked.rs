@@ -9,7 +9,7 @@ use crate::tensor::{ByFloat, Float, PerFloat};
 /// One run of [`dots`] on the values `r` (whole chunks of [`LANES`]): the pairs' partial
 /// sums `acc` (one per pair; the pairs share their first vector).
 type DotRun<S> = fn(&[&[S]], &[&[S]], &[(usize, usize)], &mut [[f64; LANES]], Range);
-/// One run of [`axpys`] on the sources' values `r` (whole chunks of [`LANES`]): the
+/// One run of [`Axpys::run`] on the sources' values `r` (whole chunks of [`LANES`]): the
 /// destinations `ys` (cut to `r`'s length) take the sources `js` with coefficients `cs`
 /// (per source, one per destination), from zero with `zero` (else from the values they
 /// hold).

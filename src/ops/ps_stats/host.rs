@@ -3,7 +3,7 @@
 //! order). The intermediates (moduli, phase-doubled bands, autocorrelations) are
 //! computed in the bands' element type, as plenoptic does (the bands' centred moduli are
 //! kept; the expanded bands' centred moduli and phase-doubled parts are made again, block
-//! by block, where they are read: [`doubled`]); the sums over them
+//! by block, where they are read: [`expanded_block`]); the sums over them
 //! (means, variances, moments, correlations) add up in lanes of the element type over a
 //! few values each ([`FLUSH`] chunks), then in f64. The adjoint is in [`super::adjoint`].
 
@@ -303,7 +303,7 @@ fn centred<E: Kept>(c: &[E], n: usize) -> (Buf<E>, [f64; 2], [f64; 2]) {
 /// For a complex band `a + ib` (real part, then imaginary part, `n` each) of modulus `r`:
 /// the sums of `r`, of the phase-doubled parts `u = (a^2 - b^2) / r` and `t = 2ab / r`
 /// and of their squares: `[r, u, u^2, t, t^2]`. (The values are made again where they
-/// are read, by [`doubled`].)
+/// are read, by [`expanded_block`].)
 #[inline(always)]
 fn doubled_sums<E: Kept>(c: &[E], n: usize) -> [f64; 5] {
     let (re, im) = c.split_at(n);
@@ -329,35 +329,51 @@ pub(super) fn doubled_at<E: Float>(a: E, b: E) -> (E, E, E) {
     (r, (a * a - b * b) * inv, E::of_f64(2.0) * a * b * inv)
 }
 
-/// A block of an expanded band's values (`re`, `im`), of mean modulus `m`: its centred
-/// modulus and phase-doubled parts, written into `out`, and with `inv` the inverse
-/// modulus (zero where the modulus is).
+/// `1 / r`, or zero where `r` is zero (a modulus).
 #[inline(always)]
-pub(super) fn doubled<E: Float>(
-    re: &[E],
-    im: &[E],
-    m: E,
-    out: [&mut [E]; 3],
-    inv: Option<&mut [E]>,
-) {
-    let n = re.len();
-    let im = &im[..n];
-    let [e, u, t] = out.map(|v| &mut v[..n]);
-    if let Some(inv) = inv {
-        let inv = &mut inv[..n];
-        for k in 0..n {
-            let (r, a, b) = doubled_at(re[k], im[k]);
-            (e[k], u[k], t[k]) = (r - m, a, b);
-            inv[k] = if r > E::zero() {
-                E::one() / r
-            } else {
-                E::zero()
-            };
-        }
+pub(super) fn inverse<E: Float>(r: E) -> E {
+    if r > E::zero() {
+        E::one() / r
     } else {
-        for k in 0..n {
-            let (r, a, b) = doubled_at(re[k], im[k]);
-            (e[k], u[k], t[k]) = (r - m, a, b);
+        E::zero()
+    }
+}
+
+/// A block of the values made from the expanded bands, as the correlations and their
+/// adjoint read them: per orientation `o`, the centred modulus (`made[o]`), the
+/// phase-doubled parts (`made[no + o]`, `made[2 no + o]`) and, when `made` has `4 no`
+/// vectors, the inverse modulus ([`inverse`], `made[3 no + o]`). `band(o)`: the block's
+/// values of expanded band `o` (real part, imaginary part); `centre[o]`: its mean modulus.
+#[inline(always)]
+pub(super) fn expanded_block<'a, E: Float>(
+    centre: &[f64],
+    band: impl Fn(usize) -> (&'a [E], &'a [E]),
+    made: &mut [&mut [E]],
+) {
+    let no = centre.len();
+    assert!(
+        made.len() == 3 * no || made.len() == 4 * no,
+        "the made values' vectors"
+    );
+    let (e, rest) = made.split_at_mut(no);
+    let (u, rest) = rest.split_at_mut(no);
+    let (t, inv) = rest.split_at_mut(no);
+    for o in 0..no {
+        let (re, im) = band(o);
+        let n = re.len();
+        let (im, m) = (&im[..n], E::of_f64(centre[o]));
+        let (e, u, t) = (&mut e[o][..n], &mut u[o][..n], &mut t[o][..n]);
+        if let Some(inv) = inv.get_mut(o) {
+            let inv = &mut inv[..n];
+            for k in 0..n {
+                let (r, a, b) = doubled_at(re[k], im[k]);
+                (e[k], u[k], t[k], inv[k]) = (r - m, a, b, inverse(r));
+            }
+        } else {
+            for k in 0..n {
+                let (r, a, b) = doubled_at(re[k], im[k]);
+                (e[k], u[k], t[k]) = (r - m, a, b);
+            }
         }
     }
 }
@@ -368,7 +384,7 @@ pub(super) struct Planes<E: Kept> {
     pub mag: Vec<Vec<Buf<E>>>,
     pub mag_var: Vec<Vec<f64>>,
     /// Expanded bands: the mean modulus (made again where they are read: the centred
-    /// modulus and the phase-doubled parts, [`doubled`]), the centred modulus' variance.
+    /// modulus and the phase-doubled parts, [`expanded_block`]), the centred modulus' variance.
     pub emag_centre: Vec<Vec<f64>>,
     pub emag_var: Vec<Vec<f64>>,
     /// Per scale: the phase-doubled real parts' then imaginary parts' variances (2 *
@@ -700,18 +716,11 @@ pub(crate) fn forward<E: Kept>(
                     let len = i1 - i0;
                     if cross {
                         let mut ch: Vec<&mut [E]> = made.chunks_mut(BLOCK).collect();
-                        let (e, rest) = ch.split_at_mut(no);
-                        let (u, t) = rest.split_at_mut(no);
-                        for o in 0..no {
+                        let band = |o: usize| {
                             let at = off.expanded[s][o];
-                            doubled(
-                                &y[at + i0..at + i1],
-                                &y[at + n + i0..at + n + i1],
-                                E::of_f64(p.emag_centre[s][o]),
-                                [&mut e[o][..len], &mut u[o][..len], &mut t[o][..len]],
-                                None,
-                            );
-                        }
+                            (&y[at + i0..at + i1], &y[at + n + i0..at + n + i1])
+                        };
+                        expanded_block(&p.emag_centre[s], band, &mut ch);
                     }
                     let mut a: Vec<&[E]> = p.mag[s].iter().map(|v| &v[i0..i1]).collect();
                     let mut b = a.clone();
