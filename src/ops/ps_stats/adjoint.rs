@@ -11,21 +11,17 @@ use crate::ops::par;
 use crate::ops::simd::avx2;
 use crate::tensor::Float;
 
-/// Adds the gradient of `sum(g * forward(x, y))` with respect to the image `x` (it enters
-/// only the pixel statistics) into `gx`: `pix` the pixel statistics and `mom` the central
-/// moments the forward computed on `x`.
-pub(crate) fn adjoint_image<E: Float>(
-    x: &[f64],
-    pix: &[f64],
-    mom: PixelMoments,
-    g: &[f64],
-    gx: &mut [E],
-) {
+/// The gradient of `sum(g * forward(x, y))` with respect to the image `x` through the
+/// pixel statistics (the only ones it enters directly), in the element type: `pix` the
+/// pixel statistics and `mom` the central moments the forward computed on `x`.
+fn pixel_grad<E: Kept>(x: &[f64], pix: &[f64], mom: &PixelMoments, g: &[f64]) -> Buf<E> {
     let n = x.len() as f64;
     let (m, var, min, max) = (pix[0], pix[1], pix[4], pix[5]);
-    let PixelMoments { m2, m3, m4 } = mom;
+    let PixelMoments { m2, m3, m4 } = *mom;
     let gv = g[1] - 1.5 * m3 * var.powf(-2.5) * g[2] - 2.0 * m4 * var.powi(-3) * g[3];
     let (g3, g4) = (g[2] * var.powf(-1.5), g[3] / (var * var));
+    // the mean's, the variance's, the third and fourth moments' coefficients
+    let (c0, c2, c3, c4) = (g[0] / n, gv * 2.0 / (n - 1.0), g3 * 3.0 / n, g4 * 4.0 / n);
     avx2(
         #[inline(always)]
         || {
@@ -39,20 +35,13 @@ pub(crate) fn adjoint_image<E: Float>(
             }
             let share = |gm: f64, count: usize| if gm != 0.0 { gm / count as f64 } else { 0.0 };
             let (gmin, gmax) = (share(g[4], n_min), share(g[5], n_max));
-            for (gxp, &v) in gx.iter_mut().zip(x) {
+            let at = |v: f64| {
                 let d = v - m;
-                let mut t = g[0] / n
-                    + gv * 2.0 * d / (n - 1.0)
-                    + g3 * 3.0 / n * (d * d - m2)
-                    + g4 * 4.0 / n * (d * d * d - m3);
-                if v == min {
-                    t += gmin;
-                }
-                if v == max {
-                    t += gmax;
-                }
-                *gxp += E::of_f64(t);
-            }
+                let t = c0 + c2 * d + c3 * (d * d - m2) + c4 * (d * d * d - m3);
+                let t = t + if v == min { gmin } else { 0.0 };
+                E::of_f64(t + if v == max { gmax } else { 0.0 })
+            };
+            buffers::collect(x.len(), x.iter().map(|&v| at(v)))
         },
     )
 }
@@ -63,9 +52,18 @@ pub(crate) fn adjoint_image<E: Float>(
 /// autocorrelations' adjoints, the correlations' sums and the per-band passes are
 /// independent pieces shared out over threads, each whole on one thread (the same bits
 /// on any number of threads).
-pub(crate) fn adjoint_bands<E: Kept>(l: &PsLayout, y: &mut [E], saved: &Saved<E>, g: &[f64]) {
+///
+/// Returns the image's gradient through the pixel statistics (computed alongside, on
+/// whichever thread is free): `x` the image.
+pub(crate) fn adjoint_bands<E: Kept>(
+    l: &PsLayout,
+    y: &mut [E],
+    saved: &Saved<E>,
+    x: &[f64],
+    g: &[f64],
+) -> Buf<E> {
     let lent = buffers::lend::<E>();
-    lent.run(|| adjoint_bands_lent(l, y, saved, g, &lent));
+    lent.run(|| adjoint_bands_lent(l, y, saved, x, g, &lent))
 }
 
 /// [`adjoint_bands`] with the calling thread's kept buffers `lent` (to this thread too).
@@ -73,9 +71,10 @@ fn adjoint_bands_lent<E: Kept>(
     l: &PsLayout,
     y: &mut [E],
     saved: &Saved<E>,
+    x: &[f64],
     g: &[f64],
     lent: &buffers::Lent<E>,
-) {
+) -> Buf<E> {
     let (ns, no, w) = (l.n_scales, l.n_orientations, l.width);
     let off = l.offsets();
     let gr = groups(l);
@@ -108,7 +107,7 @@ fn adjoint_bands_lent<E: Kept>(
             // copies of the modulus, whose taps add up to twice theirs, over n)
             let n = l.n_at(s) as f64;
             ac_mean[s][o] = 2.0 * gacs.iter().sum::<f64>() / n * p.mag_mean[s][o];
-            jobs.push((&p.mag[s][o][..], s, gacs));
+            jobs.push((Some(&p.mag[s][o][..]), s, gacs));
         }
     }
     let mut g_vrec = vec![0.0; ns + 1];
@@ -125,17 +124,23 @@ fn adjoint_bands_lent<E: Kept>(
             g_vrec[k] -= ga * ac[a] / (v * v);
         }
         // (the reconstructed image, read in the bands before they become their gradient)
-        jobs.push((&y[off.recon[k]..off.recon[k] + l.n_at(k)], k, gacs));
+        jobs.push((Some(&y[off.recon[k]..off.recon[k] + l.n_at(k)]), k, gacs));
     }
+    // and last the image's gradient through the pixel statistics (a quick pass)
+    jobs.push((None, 0, vec![]));
     let mut g_ac = par::map(
         jobs,
-        |(_, s, _)| l.n_at(*s),
+        |(m, s, _)| l.n_at(*s) / if m.is_some() { 1 } else { 8 },
         |(m, s, gacs)| {
             let (h, wd) = l.dims[s];
-            lent.run(|| autocorr_adjoint(m, h, wd, w, &gacs))
+            lent.run(|| match m {
+                Some(m) => autocorr_adjoint(m, h, wd, w, &gacs),
+                None => pixel_grad(x, &saved.raw[..6], &saved.pix_moments, g),
+            })
         },
-    )
-    .into_iter();
+    );
+    let g_pix = g_ac.pop().expect("the image's gradient");
+    let mut g_ac = g_ac.into_iter();
     let mut g_mag: Vec<Vec<Buf<E>>> = (0..ns)
         .map(|_| {
             (0..no)
@@ -388,6 +393,7 @@ fn adjoint_bands_lent<E: Kept>(
             ),
         },
     );
+    g_pix
 }
 
 /// One scale's sums and what its per-band passes need.

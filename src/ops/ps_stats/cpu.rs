@@ -116,10 +116,8 @@ impl<E: Kept> HostOp1<E> for Stats<E> {
             let g = self.raw_grad(gy, p);
             let gxp = &mut gx[p * nx..(p + 1) * nx];
             // (the bands become their gradient: no buffer of their size is allocated)
-            adjoint::adjoint_bands(l, &mut plane.y, &plane.saved, &g);
-            l.plan.analyze_adjoint(&plane.y, gxp, &mut wk);
-            let saved = &plane.saved;
-            adjoint::adjoint_image(&plane.x, &saved.raw[..6], saved.pix_moments, &g, gxp);
+            let g_pix = adjoint::adjoint_bands(l, &mut plane.y, &plane.saved, &plane.x, &g);
+            l.plan.analyze_adjoint(&plane.y, gxp, &mut wk, &g_pix);
         }
         l.plan.give_back(wk);
     }

@@ -102,7 +102,7 @@ impl<E: Float> HostOp1<E> for Spectral {
             if self.synth {
                 self.plan.synthesize_adjoint(g, o, &mut wk);
             } else {
-                self.plan.analyze_adjoint(g, o, &mut wk);
+                self.plan.analyze_adjoint(g, o, &mut wk, &[]);
             }
         }
         self.plan.give_back(wk);

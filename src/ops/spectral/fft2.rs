@@ -131,45 +131,80 @@ impl<E: Float> Fft2<E> {
     }
 
     /// The unnormalised 2-D DFT (`inverse`: the conjugate transform, still unnormalised)
-    /// of the row-major `rows x cols` array `a` (overwritten), returned transposed: the
-    /// result's entry (r, c) is at `[c * rows + r]`.
+    /// of the row-major `rows x cols` array `a` (overwritten), left transposed in this
+    /// `Fft2` ([`Self::take_result`]): the result's entry (r, c) at `[c * rows + r]`.
+    /// `fill(r0, piece)` first writes each piece of `a`'s rows (from row `r0`: the
+    /// array's values, or what they are made from) just before its transforms.
     ///
-    /// Shared out over threads ([`par::pieces`]): the row transforms in pieces of rows,
-    /// then the transposes and column transforms in pieces of columns, each piece whole
-    /// on one thread (the same bits on any number of threads).
+    /// Shared out over threads: the row transforms in pieces of rows, then the
+    /// transposes and column transforms in pieces of columns, each piece whole on one
+    /// thread (the same bits on any number of threads).
     pub(crate) fn fft2_t(
         &mut self,
         a: &mut [Complex<E>],
-        rows: usize,
-        cols: usize,
+        (rows, cols): (usize, usize),
         inverse: bool,
-    ) -> &mut [Complex<E>] {
+        fill: impl Fn(usize, &mut [Complex<E>]) + Sync,
+    ) {
+        self.fft2_t_then(
+            a,
+            (rows, cols),
+            inverse,
+            fill,
+            &mut [],
+            |_, _: &mut [()], _| (),
+        );
+    }
+
+    /// [`Self::fft2_t`], then `then(k0, out_piece, result_piece)` on each piece of the
+    /// result (whole columns of it: rows of the transposed result, from value `k0`) and
+    /// the same range of `out` (as long as the result, or empty: then `out_piece` is
+    /// empty), on the thread that transformed it.
+    pub(crate) fn fft2_t_then<R: Send>(
+        &mut self,
+        a: &mut [Complex<E>],
+        (rows, cols): (usize, usize),
+        inverse: bool,
+        fill: impl Fn(usize, &mut [Complex<E>]) + Sync,
+        out: &mut [R],
+        then: impl Fn(usize, &mut [R], &[Complex<E>]) + Sync,
+    ) {
         debug_assert_eq!(a.len(), rows * cols);
+        assert!(
+            out.is_empty() || out.len() == rows * cols,
+            "one output value per value of the result, or none"
+        );
         let (row_plan, col_plan) = self.prepare(rows, cols, inverse);
         let t = &mut self.t[..rows * cols];
         // (each piece its own scratch, as long as this Fft2's)
         let need = self.scratch.len();
         let scratch = || vec![Complex::new(E::zero(), E::zero()); need];
-        if cols > 1 {
-            par::pieces(a, cols * rows.div_ceil(PIECES), |_, v| {
+        let per_rows = rows.div_ceil(PIECES);
+        par::pieces(a, cols * per_rows, |i, v| {
+            fill(i * per_rows, v);
+            if cols > 1 {
                 row_plan.process_with_scratch(v, &mut scratch())
-            });
-        }
+            }
+        });
         let per = cols.div_ceil(PIECES);
         let a = &*a;
-        par::pieces(t, rows * per, |i, tc| {
-            let c0 = i * per;
-            columns(
-                a,
-                tc,
-                rows,
-                cols,
-                c0..c0 + tc.len() / rows,
-                &col_plan,
-                &mut scratch(),
-            );
-        });
-        t
+        // (an empty `out` gives empty pieces)
+        let mut outs = out.chunks_mut(rows * per);
+        let jobs: Vec<_> = t
+            .chunks_mut(rows * per)
+            .enumerate()
+            .map(|(i, tc)| (i, tc, outs.next().unwrap_or_default()))
+            .collect();
+        par::map(
+            jobs,
+            |(_, tc, _)| tc.len(),
+            |(i, tc, oc)| {
+                let c0 = i * per;
+                let cs = c0..c0 + tc.len() / rows;
+                columns(a, tc, rows, cols, cs, &col_plan, &mut scratch());
+                then(c0 * rows, oc, tc);
+            },
+        );
     }
 
     /// [`Self::fft2_t`] one piece at a time, on this thread only (the bands' transforms
@@ -325,7 +360,10 @@ mod tests {
                 }
             }
             let mut f = Fft2::<f64>::default();
-            let want = f.fft2_t(&mut a, rows, cols, inverse).to_vec();
+            let mut want = vec![];
+            f.fft2_t(&mut a, (rows, cols), inverse, |_, _| ());
+            f.take_result(&mut want);
+            want.truncate(rows * cols);
             let mut got = vec![None; cols];
             // a transform first that leaves values in every row of the buffers: the dead
             // rows must not keep them
@@ -390,6 +428,68 @@ mod tests {
                         assert!(got.re.is_nan(), "column {c} outside {cs:?} written");
                     }
                 }
+            }
+        }
+    }
+
+    /// The shared 2-D transform against the DFT's definition (a size worth sharing out
+    /// over threads): `fill` writes each piece of rows from its first row, and `then`
+    /// hands out every value of the result once, at its index, with the matching piece of
+    /// `out`; the same bits on one and two threads.
+    #[test]
+    fn shared_transform_fills_and_hands_out_each_piece() {
+        let (rows, cols) = (130, 129);
+        let value = |k: usize| C64::new((0.37 * k as f64).sin(), (0.11 * k as f64).cos());
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut f = Fft2::<f64>::default();
+                let mut a = vec![C64::new(f64::NAN, 0.0); rows * cols];
+                let mut out = vec![C64::new(f64::NAN, 0.0); rows * cols];
+                // (each piece also put at its index k0)
+                let at = std::sync::Mutex::new(vec![C64::new(f64::NAN, 0.0); rows * cols]);
+                let fill = |r0: usize, piece: &mut [C64]| {
+                    assert_eq!(piece.len() % cols, 0, "whole rows");
+                    let values = piece.iter_mut().enumerate();
+                    values.for_each(|(i, v)| *v = value(r0 * cols + i));
+                };
+                let then = |k0: usize, o: &mut [C64], t: &[C64]| {
+                    assert!(
+                        o.len() == t.len() && k0.is_multiple_of(rows),
+                        "whole columns"
+                    );
+                    o.iter_mut().zip(t).for_each(|(o, t)| *o = *t);
+                    at.lock().unwrap()[k0..k0 + t.len()].copy_from_slice(t);
+                };
+                f.fft2_t_then(&mut a, (rows, cols), true, fill, &mut out, then);
+                assert!(out == at.into_inner().unwrap(), "each piece at its index");
+                out
+            })
+        };
+        let got = run(2);
+        assert!(got == run(1), "the same bits on one and two threads");
+        // the definition, one dimension at a time
+        let dft = |n: usize, k: usize, j: usize| {
+            let ph = 2.0 * std::f64::consts::PI * ((k * j) % n) as f64 / n as f64;
+            C64::new(ph.cos(), ph.sin())
+        };
+        let mut by_row = vec![C64::new(0.0, 0.0); rows * cols];
+        for r in 0..rows {
+            for c in 0..cols {
+                by_row[r * cols + c] = (0..cols)
+                    .map(|j| value(r * cols + j) * dft(cols, c, j))
+                    .sum();
+            }
+        }
+        for c in 0..cols {
+            for r in 0..rows {
+                let want: C64 = (0..rows)
+                    .map(|i| by_row[i * cols + c] * dft(rows, r, i))
+                    .sum();
+                assert!((got[c * rows + r] - want).norm() < 1e-9, "({r}, {c})");
             }
         }
     }

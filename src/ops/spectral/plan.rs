@@ -34,22 +34,40 @@ pub struct SpectralBand {
     /// The mask in the band's unshifted layout, transposed (`[l * h + j]` for row `j`,
     /// column `l`).
     mask: Vec<C64>,
+    /// Where each column's mask is not zero: [`Span`]s, those of column `l` at
+    /// `spans[col_spans[l]..col_spans[l + 1]]`. A steerable pyramid band's mask is
+    /// zero but for one run of rows (circularly) per column, often less than half of it.
+    spans: Vec<Span>,
+    col_spans: Vec<usize>,
+    /// The mask's values in the spans, one span after another.
+    packed: Vec<C64>,
     /// The same in f32.
-    mask32: Vec<Complex<f32>>,
+    packed32: Vec<Complex<f32>>,
     pub(crate) imag: bool,
     /// For a band that is every other row and column of another band (its index in the
     /// plan): that index ([`SpectralBand::decimated`]).
     pub(crate) decimates: Option<usize>,
 }
 
-/// A band's mask in the element type `E`.
+/// Rows `j..j + len` of a column of a band (that are the image spectrum's rows `r..r +
+/// len`), whose mask values are the packed ones from `at`: the rows where a column's
+/// mask is not zero lie in its spans.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    j: usize,
+    r: usize,
+    len: usize,
+    at: usize,
+}
+
+/// A band's packed mask in the element type `E`.
 struct MaskOf;
 impl PerFloat for MaskOf {
     type Of<E: Float> = fn(&SpectralBand) -> &[Complex<E>];
 }
 static MASK: ByFloat<MaskOf> = ByFloat {
-    single: |b| &b.mask32,
-    double: |b| &b.mask,
+    single: |b| &b.packed32,
+    double: |b| &b.packed,
 };
 
 impl SpectralBand {
@@ -91,36 +109,83 @@ impl SpectralBand {
             cols: map(w, bw),
             live: Vec::new(),
             mask,
-            mask32: Vec::new(),
+            spans: Vec::new(),
+            col_spans: Vec::new(),
+            packed: Vec::new(),
+            packed32: Vec::new(),
             imag,
             decimates: None,
         };
-        b.sync32();
+        b.derive();
         b
     }
 
-    /// Whether the mask's column `l` is zero.
-    fn zero_column(&self, l: usize) -> bool {
+    /// The rows of the mask's column `l` outside which it is zero: the shortest
+    /// circular run `(start, len)` (`len` 0 for a zero column).
+    fn column_run(&self, l: usize) -> (usize, usize) {
         let h = self.h;
-        self.mask[l * h..(l + 1) * h]
-            .iter()
-            .all(|m| m.re == 0.0 && m.im == 0.0)
-    }
-
-    fn sync32(&mut self) {
-        let mut live: Vec<std::ops::Range<usize>> = Vec::new();
-        for l in (0..self.w).filter(|&l| !self.zero_column(l)) {
-            match live.last_mut() {
-                Some(r) if r.end == l => r.end = l + 1,
-                _ => live.push(l..l + 1),
+        let col = &self.mask[l * h..(l + 1) * h];
+        let nonzero: Vec<usize> = (0..h)
+            .filter(|&j| col[j].re != 0.0 || col[j].im != 0.0)
+            .collect();
+        let Some(&last) = nonzero.last() else {
+            return (0, 0);
+        };
+        // the run starts after the longest circular gap between nonzero rows
+        let (mut start, mut gap) = (nonzero[0], nonzero[0] + h - last - 1);
+        for p in nonzero.windows(2) {
+            if p[1] - p[0] - 1 > gap {
+                (start, gap) = (p[1], p[1] - p[0] - 1);
             }
         }
+        (start, h - gap)
+    }
+
+    /// The live columns, spans and packed masks, from the mask.
+    fn derive(&mut self) {
+        let h = self.h;
+        let (mut live, mut spans, mut col_spans) =
+            (Vec::<std::ops::Range<usize>>::new(), Vec::new(), vec![0]);
+        let mut packed = Vec::new();
+        for l in 0..self.w {
+            let (start, len) = self.column_run(l);
+            if len > 0 {
+                match live.last_mut() {
+                    Some(r) if r.end == l => r.end = l + 1,
+                    _ => live.push(l..l + 1),
+                }
+            }
+            // the run as at most two ranges of rows, each cut by the runs of rows
+            let end = start + len;
+            for (a, b) in [(start, end.min(h)), (0, end.saturating_sub(h))] {
+                for &(j, r, n) in &self.row_runs {
+                    let (lo, hi) = (a.max(j), b.min(j + n));
+                    if lo < hi {
+                        spans.push(Span {
+                            j: lo,
+                            r: r + lo - j,
+                            len: hi - lo,
+                            at: packed.len(),
+                        });
+                        packed.extend_from_slice(&self.mask[l * h + lo..l * h + hi]);
+                    }
+                }
+            }
+            col_spans.push(spans.len());
+        }
         self.live = live;
-        self.mask32 = self
-            .mask
+        self.spans = spans;
+        self.col_spans = col_spans;
+        self.packed32 = packed
             .iter()
             .map(|m| Complex::new(m.re as f32, m.im as f32))
             .collect();
+        self.packed = packed;
+    }
+
+    /// The spans of column `l`.
+    fn spans(&self, l: usize) -> &[Span] {
+        &self.spans[self.col_spans[l]..self.col_spans[l + 1]]
     }
 
     /// The band of `h x w` whose values are every other row and column (from the first)
@@ -136,7 +201,10 @@ impl SpectralBand {
             row_runs: Vec::new(),
             live: Vec::new(),
             mask: Vec::new(),
-            mask32: Vec::new(),
+            spans: Vec::new(),
+            col_spans: Vec::new(),
+            packed: Vec::new(),
+            packed32: Vec::new(),
             imag,
             decimates: Some(of),
         }
@@ -155,7 +223,7 @@ impl SpectralBand {
         );
         let mut b = self.clone();
         b.mask.iter_mut().for_each(|m| *m *= s);
-        b.sync32();
+        b.derive();
         b
     }
 }
@@ -375,10 +443,14 @@ fn put_rows<'t, E: Float>(
     }
 }
 
-/// Buffers of one transform in `E`: the 2-D FFTs, the image spectrum.
+/// Buffers of one transform in `E`: the 2-D FFTs, the image spectrum (with
+/// [`SpectralPlan::spectrum_of_bands`], its first group's sum, and the second group's
+/// in `spec2` when `two`).
 pub(crate) struct Work<E: Float> {
     fft: Fft2<E>,
     spec: Vec<Complex<E>>,
+    spec2: Vec<Complex<E>>,
+    two: bool,
 }
 
 impl<E: Float> Default for Work<E> {
@@ -386,6 +458,8 @@ impl<E: Float> Default for Work<E> {
         Work {
             fft: Fft2::default(),
             spec: Vec::new(),
+            spec2: Vec::new(),
+            two: false,
         }
     }
 }
@@ -569,10 +643,11 @@ impl SpectralPlan {
     fn spectrum_of<E: Float>(&self, x: &[E], wk: &mut Work<E>) {
         let (h, w) = (self.h, self.w);
         let a = sized(&mut wk.spec, h * w);
-        for (a, &v) in a.iter_mut().zip(x) {
-            *a = Complex::new(v, E::zero());
-        }
-        wk.fft.fft2_t(a, h, w, false);
+        wk.fft.fft2_t(a, (h, w), false, |r0, piece| {
+            for (a, &v) in piece.iter_mut().zip(&x[r0 * w..]) {
+                *a = Complex::new(v, E::zero());
+            }
+        });
         // the result's buffer becomes the spectrum (no copy)
         wk.fft.take_result(&mut wk.spec);
     }
@@ -691,9 +766,11 @@ impl SpectralPlan {
                     |l, zl| {
                         let c = b.cols[l];
                         let col = &spec[c * hh..(c + 1) * hh];
-                        let ml = &m[l * bh..(l + 1) * bh];
-                        for &(j, r, len) in &b.row_runs {
-                            muls.0(&mut zl[j..j + len], &col[r..r + len], &ml[j..j + len], conj);
+                        // (zero outside the spans)
+                        zl.fill(zero());
+                        for p in b.spans(l) {
+                            let (z, m) = (&mut zl[p.j..p.j + p.len], &m[p.at..p.at + p.len]);
+                            muls.0(z, &col[p.r..p.r + p.len], m, conj);
                         }
                     },
                     std::slice::from_ref(&all),
@@ -728,9 +805,9 @@ impl SpectralPlan {
     /// The transposed image spectrum `sum over bands of pad(mask' * scale(band) *
     /// dft(band))` into `wk.spec`, the bands read from `y` (real and imaginary planes).
     /// The bands are summed in two groups of about equal work, fixed by the plan
-    /// ([`Self::halves`]), each in the bands' order, then the second group's sum added to
-    /// the first's: the two groups run on two threads when worth it ([`par::join`]), with the
-    /// same result on one.
+    /// ([`Self::halves`]), each in the bands' order: the two groups run on two threads
+    /// when worth it ([`par::join`]), with the same result on one. The second group's
+    /// sum is left in `wk.spec2`, for [`Self::image_of_spectrum`] to add to the first's.
     fn spectrum_of_bands<E: Float>(
         &self,
         y: &[E],
@@ -762,25 +839,23 @@ impl SpectralPlan {
                     self.add_band(b, yb, &kids, &mut wk.fft, spec, conj, scale(b));
                 }
             };
-        if second.is_empty() {
-            let mut spec = std::mem::take(&mut wk.spec);
+        let mut spec = std::mem::take(&mut wk.spec);
+        wk.two = !second.is_empty();
+        if !wk.two {
             group(first, wk, &mut spec);
             wk.spec = spec;
             return;
         }
         let mut w2 = self.work::<E>();
-        let mut spec = std::mem::take(&mut wk.spec);
-        let mut spec2 = std::mem::take(&mut w2.spec);
+        let mut spec2 = std::mem::take(&mut wk.spec2);
         par::join(
             self.len(),
             || group(first, wk, &mut spec),
             || group(second, &mut w2, &mut spec2),
         );
-        for (a, b) in spec[..n].iter_mut().zip(&spec2[..n]) {
-            *a = Complex::new(a.re + b.re, a.im + b.im);
-        }
+        // (the second group's sum is added to the first's by the inverse transform)
         wk.spec = spec;
-        w2.spec = spec2;
+        wk.spec2 = spec2;
         self.give_back(w2);
     }
 
@@ -868,15 +943,9 @@ impl SpectralPlan {
                     |l, tl| {
                         let c = b.cols[l];
                         let col = &mut spec[c * hh..(c + 1) * hh];
-                        let ml = &m[l * bh..(l + 1) * bh];
-                        for &(j, r, len) in &b.row_runs {
-                            mul_add_k(
-                                &mut col[r..r + len],
-                                &tl[j..j + len],
-                                &ml[j..j + len],
-                                s,
-                                conj,
-                            );
+                        for p in b.spans(l) {
+                            let (t, m) = (&tl[p.j..p.j + p.len], &m[p.at..p.at + p.len]);
+                            mul_add_k(&mut col[p.r..p.r + p.len], t, m, s, conj);
                         }
                     },
                 )
@@ -884,15 +953,33 @@ impl SpectralPlan {
         );
     }
 
-    /// The inverse DFT of the transposed spectrum in `wk.spec`, row-major: `f(k, value)`
-    /// for each pixel.
-    fn image_of_spectrum<E: Float>(&self, wk: &mut Work<E>, mut f: impl FnMut(usize, Complex<E>)) {
+    /// The inverse DFT of the transposed spectrum [`Self::spectrum_of_bands`] left in
+    /// `wk` (its two groups' sums added first), row-major: `f(k0, out_piece, values)`
+    /// for each piece of the pixels (from pixel `k0`) and that range of `out` (one value
+    /// per pixel), on several threads.
+    fn image_of_spectrum<E: Float>(
+        &self,
+        wk: &mut Work<E>,
+        out: &mut [E],
+        f: impl Fn(usize, &mut [E], &[Complex<E>]) + Sync,
+    ) {
         let (h, w) = (self.h, self.w);
-        let Work { fft, spec, .. } = wk;
-        let t = fft.fft2_t(&mut spec[..h * w], w, h, true);
-        for (k, v) in t.iter().enumerate() {
-            f(k, *v);
-        }
+        let Work {
+            fft,
+            spec,
+            spec2,
+            two,
+        } = wk;
+        let second = &spec2[..if *two { h * w } else { 0 }];
+        // (the second group's sum added to the first's, a piece at a time)
+        let add = |r0: usize, piece: &mut [Complex<E>]| {
+            if !second.is_empty() {
+                for (a, b) in piece.iter_mut().zip(&second[r0 * h..]) {
+                    *a = Complex::new(a.re + b.re, a.im + b.im);
+                }
+            }
+        };
+        fft.fft2_t_then(&mut spec[..h * w], (w, h), true, add, out, f);
     }
 
     /// The op: the bands of one `h x w` image plane `x` written into `out` (`len()`
@@ -926,10 +1013,32 @@ impl SpectralPlan {
     }
 
     /// The adjoint of [`Self::analyze`]: the image-plane gradient for the bands'
-    /// gradient `g`, added into `gx`.
-    pub(crate) fn analyze_adjoint<E: Float>(&self, g: &[E], gx: &mut [E], wk: &mut Work<E>) {
+    /// gradient `g`, added into `gx`, then `also` added (another part of the image's
+    /// gradient: empty, or one value per pixel).
+    pub(crate) fn analyze_adjoint<E: Float>(
+        &self,
+        g: &[E],
+        gx: &mut [E],
+        wk: &mut Work<E>,
+        also: &[E],
+    ) {
         self.spectrum_of_bands(g, wk, true, |b| 1.0 / (b.h * b.w) as f64);
-        self.image_of_spectrum(wk, |k, v| gx[k] += v.re);
+        if also.is_empty() {
+            self.image_of_spectrum(wk, gx, |_, g, v| {
+                for (g, v) in g.iter_mut().zip(v) {
+                    *g += v.re;
+                }
+            });
+        } else {
+            assert_eq!(also.len(), gx.len(), "one value per pixel");
+            // (each pixel's two parts added in turn)
+            self.image_of_spectrum(wk, gx, |k0, g, v| {
+                for ((g, v), a) in g.iter_mut().zip(v).zip(&also[k0..]) {
+                    *g += v.re;
+                    *g += *a;
+                }
+            });
+        }
     }
 
     /// The synthesis (reconstruction): the real part of the inverse DFT of
@@ -937,7 +1046,11 @@ impl SpectralPlan {
     pub(crate) fn synthesize<E: Float>(&self, y: &[E], out: &mut [E], wk: &mut Work<E>) {
         self.spectrum_of_bands(y, wk, false, |_| 1.0);
         let n = E::of_f64(1.0 / (self.h * self.w) as f64);
-        self.image_of_spectrum(wk, |k, v| out[k] = v.re * n);
+        self.image_of_spectrum(wk, out, |_, o, v| {
+            for (o, v) in o.iter_mut().zip(v) {
+                *o = v.re * n;
+            }
+        });
     }
 
     /// The adjoint of [`Self::synthesize`]: the bands' gradient for the image-plane
@@ -1019,7 +1132,7 @@ mod tests {
                 let mut bands = vec![0.0; p.len()];
                 p.analyze(&x, &mut bands, &mut wk);
                 let mut gx = vec![0.0; 32 * 32];
-                p.analyze_adjoint(&y, &mut gx, &mut wk);
+                p.analyze_adjoint(&y, &mut gx, &mut wk, &[]);
                 let mut img = vec![0.0; 32 * 32];
                 p.synthesize(&y, &mut img, &mut wk);
                 let mut gy = vec![0.0; p.len()];
@@ -1035,6 +1148,84 @@ mod tests {
                 assert!(e <= 1e-12, "{what}, imag {imag}: {e:e}");
             }
         }
+    }
+
+    /// A band whose mask's columns are zero, or not zero only in runs that wrap around
+    /// the unshifted column, or here and there, or everywhere (so that the spans it
+    /// multiplies in have every shape), against the band's definition by direct sums,
+    /// and the adjoint against the definition's: `<analyze(x), y> = <x, adjoint(y)>`.
+    #[test]
+    fn a_band_is_its_definition_whatever_the_masks_zeros() {
+        let ((bh, bw), (h, w)): ((usize, usize), (usize, usize)) = ((20, 18), (12, 10));
+        let mask: Vec<(f64, f64)> = (0..h * w)
+            .map(|i| {
+                let (u, v) = (i / w, i % w);
+                let on = match v % 5 {
+                    0 => false,
+                    // around the shifted centre row: the unshifted column's two ends
+                    1 => u.abs_diff(h / 2) <= 2,
+                    2 => (u * 7 + v) % 3 != 0,
+                    3 => u == 1 || u == h - 2,
+                    _ => true,
+                };
+                let x = i as f64;
+                if on {
+                    ((0.37 * x).sin(), (0.11 * x).cos())
+                } else {
+                    (0.0, 0.0)
+                }
+            })
+            .collect();
+        let band = SpectralBand::centred((bh, bw), h, w, &mask, true);
+        let plan = SpectralPlan::new(bh, bw, vec![band]);
+        let x: Vec<f64> = (0..bh * bw)
+            .map(|i| ((i * 7919 % 251) as f64).sin())
+            .collect();
+        let tau = 2.0 * std::f64::consts::PI;
+        // the image's DFT at a shifted frequency (row u, column v of the crop)
+        let spec = |u: usize, v: usize| {
+            let (ku, kv) = (u as f64 - (h / 2) as f64, v as f64 - (w / 2) as f64);
+            let mut s = C64::new(0.0, 0.0);
+            for (p, q) in (0..bh).flat_map(|p| (0..bw).map(move |q| (p, q))) {
+                let ph = -tau * (ku * p as f64 / bh as f64 + kv * q as f64 / bw as f64);
+                s += x[p * bw + q] * C64::new(ph.cos(), ph.sin());
+            }
+            s
+        };
+        let masked: Vec<C64> = (0..h * w)
+            .map(|i| spec(i / w, i % w) * C64::new(mask[i].0, mask[i].1))
+            .collect();
+        let mut want = vec![0.0; 2 * h * w];
+        for (p, q) in (0..h).flat_map(|p| (0..w).map(move |q| (p, q))) {
+            let mut s = C64::new(0.0, 0.0);
+            for (i, m) in masked.iter().enumerate() {
+                let (ku, kv) = (
+                    (i / w) as f64 - (h / 2) as f64,
+                    (i % w) as f64 - (w / 2) as f64,
+                );
+                let ph = tau * (ku * p as f64 / h as f64 + kv * q as f64 / w as f64);
+                s += m * C64::new(ph.cos(), ph.sin());
+            }
+            // (the inverse transform's scale, as torch's: one over the band's size)
+            let s = s / (h * w) as f64;
+            (want[p * w + q], want[h * w + p * w + q]) = (s.re, s.im);
+        }
+        let mut wk = plan.work::<f64>();
+        let mut got = vec![0.0; plan.len()];
+        plan.analyze(&x, &mut got, &mut wk);
+        let e = rel_err(&got, &want);
+        assert!(e < 1e-12, "analysis: {e:e}");
+        let y: Vec<f64> = (0..plan.len())
+            .map(|i| ((i * 31 % 97) as f64).cos())
+            .collect();
+        let mut gx = vec![0.0; bh * bw];
+        plan.analyze_adjoint(&y, &mut gx, &mut wk, &[]);
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>();
+        let (l, r) = (dot(&got, &y), dot(&x, &gx));
+        assert!(
+            (l - r).abs() < 1e-12 * l.abs().max(1.0),
+            "adjoint: {l} against {r}"
+        );
     }
 
     /// The f32 products (intrinsics where the CPU has AVX2 and FMA) against the plain
