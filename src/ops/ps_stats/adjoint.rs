@@ -358,10 +358,9 @@ fn adjoint_bands_lent<E: Kept>(
             Job::Highpass(gy) => avx2(
                 #[inline(always)]
                 || {
-                    let nh = E::of_f64(l.n_at(0) as f64);
-                    let c = E::of_f64(g[gr.hp] * 2.0);
+                    let c = E::of_f64(g[gr.hp] * 2.0 / l.n_at(0) as f64);
                     for t in gy.iter_mut() {
-                        *t = c * *t / nh;
+                        *t = c * *t;
                     }
                 },
             ),
@@ -383,11 +382,10 @@ fn adjoint_bands_lent<E: Kept>(
                     let (m3, m4) = p.recon_m34[k];
                     g_v += -1.5 * m3 * v.powf(-2.5) * gs - 2.0 * m4 * v.powi(-3) * gk;
                     let (c3, c4) = (gs * v.powf(-1.5) * 3.0 / nf, gk / (v * v) * 4.0 / nf);
-                    let (c2, c3, c4) = (E::of_f64(g_v * 2.0), E::of_f64(c3), E::of_f64(c4));
-                    let nf = E::of_f64(nf);
+                    let (c2, c3, c4) = (E::of_f64(g_v * 2.0 / nf), E::of_f64(c3), E::of_f64(c4));
                     for i in 0..nn {
                         let a = gy[i];
-                        gy[i] = gr_img[i] + c2 * a / nf + c3 * a * a + c4 * a * a * a;
+                        gy[i] = gr_img[i] + c2 * a + c3 * a * a + c4 * a * a * a;
                     }
                 },
             ),
@@ -437,9 +435,10 @@ fn band_part<E: Float>(gya: &mut [E], gyb: &mut [E], md: ModulusGrad<E>, re: Opt
     let n = gya.len();
     let (gyb, (g, m, c, nf, gm)) = (&mut gyb[..n], md);
     let (g, m) = (&g[..n], &m[..n]);
+    let c = c / nf;
     let modulus = |i: usize, a: E, b: E| {
         let inv = inverse(abs(a, b));
-        let gr = ((g[i] + c * m[i] / nf) - gm) * inv;
+        let gr = ((g[i] + c * m[i]) - gm) * inv;
         (gr * a, gr * b)
     };
     if let Some((gre, cr)) = re {
@@ -478,13 +477,14 @@ fn expanded_part<E: Float>(
     let [e, u, t, inv] = made.map(|v| &v[..n]);
     let ([gre, gim], [cre, cim]) = (g_dbl.map(|v| &v[..n]), c_dbl);
     let two = E::of_f64(2.0);
+    let (c, cre, cim) = (c / nf, cre / nf, cim / nf);
     for i in 0..n {
         let (a, b) = (gya[i], gyb[i]);
         let (u, t, inv) = (u[i], t[i], inv[i]);
-        let gu = gre[i] + cre * u / nf;
-        let gt = gim[i] + cim * t / nf;
+        let gu = gre[i] + cre * u;
+        let gt = gim[i] + cim * t;
         let q = gu * u + gt * t;
-        let gmod = ((ge[i] + c * e[i] / nf) - gm) * inv;
+        let gmod = ((ge[i] + c * e[i]) - gm) * inv;
         gya[i] = inv * (two * (gu * a + gt * b) - a * inv * q) + gmod * a;
         gyb[i] = inv * (two * (gt * a - gu * b) - b * inv * q) + gmod * b;
     }
