@@ -54,16 +54,15 @@ fn pixel_grad<E: Kept>(x: &[f64], pix: &[f64], mom: &PixelMoments, g: &[f64]) ->
 /// on any number of threads).
 ///
 /// Returns the image's gradient through the pixel statistics (computed alongside, on
-/// whichever thread is free): `x` the image.
+/// whichever thread is free).
 pub(crate) fn adjoint_bands<E: Kept>(
     l: &PsLayout,
     y: &mut [E],
     saved: &Saved<E>,
-    x: &[f64],
     g: &[f64],
 ) -> Buf<E> {
     let lent = buffers::lend::<E>();
-    lent.run(|| adjoint_bands_lent(l, y, saved, x, g, &lent))
+    lent.run(|| adjoint_bands_lent(l, y, saved, g, &lent))
 }
 
 /// [`adjoint_bands`] with the calling thread's kept buffers `lent` (to this thread too).
@@ -71,7 +70,6 @@ fn adjoint_bands_lent<E: Kept>(
     l: &PsLayout,
     y: &mut [E],
     saved: &Saved<E>,
-    x: &[f64],
     g: &[f64],
     lent: &buffers::Lent<E>,
 ) -> Buf<E> {
@@ -135,7 +133,7 @@ fn adjoint_bands_lent<E: Kept>(
             let (h, wd) = l.dims[s];
             lent.run(|| match m {
                 Some(m) => autocorr_adjoint(m, h, wd, w, &gacs),
-                None => pixel_grad(x, &saved.raw[..6], &saved.pix_moments, g),
+                None => pixel_grad(&saved.x, &saved.raw[..6], &saved.pix_moments, g),
             })
         },
     );

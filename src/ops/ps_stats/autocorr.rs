@@ -1,10 +1,12 @@
 //! Circular autocorrelations at the centred window's shifts, and their adjoint, by
 //! direct sums over the image wrapped at its edges: a row pass sums [`SH`] column shifts
 //! at once, in 8 lanes of the element type per row (AVX2 and FMA intrinsics in f32 where
-//! the CPU has them), added up in f64. For plenoptic's 9x9 window on 256x256 this takes
-//! about as long as the real 2-D FFTs it replaced (forward 103 against 131 us, adjoint
-//! 164 against 166 us on the development machine), and the forward keeps no spectra for
-//! the adjoint.
+//! the CPU has them), added up in f64. The adjoint's taps make two output rows at once,
+//! so each loaded window of an input row serves both (AVX2; with AVX-512 the windows'
+//! kernel, once per row). For plenoptic's 9x9 window on 256x256 this took about as long
+//! as the real 2-D FFTs it replaced (forward 103 against 131 us, adjoint 164 against 166
+//! us on the development machine, before the AVX-512 and two-row kernels), and the
+//! forward keeps no spectra for the adjoint.
 
 use super::buffers::{self, Buf, Kept};
 use crate::ops::simd::avx2;
@@ -26,14 +28,17 @@ type RowDots<S> = fn(&[S], &[S], usize, usize) -> [f64; SH];
 /// `out[x] = sum_(ey, ex) k[ey * nd + ex] * b[ey * pw + x + ex]` for every `x` of `out`
 /// (`k` is `nd x nd`, `b` starts at the first row's `x = 0`).
 type RowTaps<S> = fn(&[S], usize, &[S], usize, &mut [S]);
+/// [`RowTaps`] for two consecutive output rows: `out0` from `b`'s rows `0..nd`, `out1`
+/// from its rows `1..=nd` (each row of `b` read once for both).
+type RowTaps2<S> = fn(&[S], usize, &[S], usize, &mut [S], &mut [S]);
 
 struct Kernels;
 impl PerFloat for Kernels {
-    type Of<E: Float> = (RowDots<E>, RowTaps<E>);
+    type Of<E: Float> = (RowDots<E>, RowTaps<E>, RowTaps2<E>);
 }
 static KERNELS: ByFloat<Kernels> = ByFloat {
-    single: (row_dots_f32, row_taps_f32),
-    double: (row_dots_f64, row_taps_f64),
+    single: (row_dots_f32, row_taps_f32, row_taps2_f32),
+    double: (row_dots_f64, row_taps_f64, row_taps2_f64),
 };
 
 /// Rows whose products each lane of [`RowDots`] sums in the element type.
@@ -106,10 +111,24 @@ fn row_taps<S: Float>(k: &[S], nd: usize, b: &[S], pw: usize, out: &mut [S]) {
     )
 }
 
+/// [`RowTaps2`] by [`RowTaps`] once per row.
+fn row_taps2_by<S: Float>(
+    taps: RowTaps<S>,
+    k: &[S],
+    nd: usize,
+    b: &[S],
+    pw: usize,
+    out0: &mut [S],
+    out1: &mut [S],
+) {
+    taps(k, nd, b, pw, out0);
+    taps(k, nd, &b[pw..], pw, out1);
+}
+
 /// The row kernels of `$t`: the intrinsics' where the CPU has AVX2 and FMA, else the
 /// portable ones.
 macro_rules! dispatch {
-    ($dots:ident, $taps:ident, $t:ty, $m:ident) => {
+    ($dots:ident, $taps:ident, $taps2:ident, $t:ty, $m:ident) => {
         fn $dots(a: &[$t], b: &[$t], wd: usize, pw: usize) -> [f64; SH] {
             #[cfg(target_arch = "x86_64")]
             if crate::ops::simd::has_avx2_fma() {
@@ -127,10 +146,25 @@ macro_rules! dispatch {
             }
             row_taps(k, nd, b, pw, out)
         }
+
+        fn $taps2(k: &[$t], nd: usize, b: &[$t], pw: usize, out0: &mut [$t], out1: &mut [$t]) {
+            #[cfg(target_arch = "x86_64")]
+            if crate::ops::simd::has_avx2_fma() {
+                // SAFETY: the CPU has AVX2 and FMA (checked just above)
+                return unsafe { fma::$m::row_taps2(k, nd, b, pw, out0, out1) };
+            }
+            row_taps2_by(row_taps, k, nd, b, pw, out0, out1)
+        }
     };
 }
-dispatch!(row_dots_avx2_f32, row_taps_avx2_f32, f32, single);
-dispatch!(row_dots_f64, row_taps_f64, f64, double);
+dispatch!(
+    row_dots_avx2_f32,
+    row_taps_avx2_f32,
+    row_taps2_avx2_f32,
+    f32,
+    single
+);
+dispatch!(row_dots_f64, row_taps_f64, row_taps2_f64, f64, double);
 
 /// [`RowDots`] in f32: with AVX-512 (256-bit vectors) the windows' kernel, else the
 /// AVX2 one, else the portable one.
@@ -152,6 +186,16 @@ fn row_taps_f32(k: &[f32], nd: usize, b: &[f32], pw: usize, out: &mut [f32]) {
         return unsafe { windows::row_taps(k, b, pw, out) };
     }
     row_taps_avx2_f32(k, nd, b, pw, out)
+}
+
+/// [`RowTaps2`] in f32: with AVX-512 the windows' kernel once per row, else the AVX2
+/// two-row kernel (which reads each row once for both).
+fn row_taps2_f32(k: &[f32], nd: usize, b: &[f32], pw: usize, out0: &mut [f32], out1: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if nd == windows::ND && crate::ops::simd::has_avx512vl() {
+        return row_taps2_by(row_taps_f32, k, nd, b, pw, out0, out1);
+    }
+    row_taps2_avx2_f32(k, nd, b, pw, out0, out1)
 }
 
 /// The f32 row kernels with AVX-512 on 256-bit vectors: the shifted windows of a row
@@ -394,6 +438,74 @@ mod fma {
                         *o = t;
                     }
                 }
+
+                /// [`super::super::RowTaps2`]: blocks of `G` vectors of both output
+                /// rows, each loaded window of an input row multiplied by its tap in
+                /// either row (the first and last input rows feed one), the rest by
+                /// [`row_taps`]. Each output's products are added in the same order as
+                /// [`row_taps`]'s: the same bits.
+                #[target_feature(enable = "avx2,fma")]
+                pub(crate) unsafe fn row_taps2(
+                    k: &[$t],
+                    nd: usize,
+                    b: &[$t],
+                    pw: usize,
+                    out0: &mut [$t],
+                    out1: &mut [$t],
+                ) {
+                    const G: usize = 4;
+                    let n = out0.len();
+                    assert!(
+                        out1.len() == n
+                            && nd > 0
+                            && k.len() == nd * nd
+                            && b.len() >= nd * pw + n + nd - 1,
+                        "the taps' rows"
+                    );
+                    let pb = b.as_ptr();
+                    let mut x = 0;
+                    while x + $n * G <= n {
+                        let mut a0 = [$zero(); G];
+                        let mut a1 = [$zero(); G];
+                        // SAFETY (all loads): values up to x + lanes * G - 1 + (nd - 1) of
+                        // rows 0..=nd (asserted)
+                        for ex in 0..nd {
+                            let k0 = $set1(k[ex]);
+                            let r = pb.add(x + ex);
+                            for (c, s) in a0.iter_mut().enumerate() {
+                                *s = $fma(k0, $load(r.add($n * c)), *s);
+                            }
+                        }
+                        for ey in 1..nd {
+                            for ex in 0..nd {
+                                let k0 = $set1(k[ey * nd + ex]);
+                                let k1 = $set1(k[(ey - 1) * nd + ex]);
+                                let r = pb.add(ey * pw + x + ex);
+                                for c in 0..G {
+                                    let v = $load(r.add($n * c));
+                                    a0[c] = $fma(k0, v, a0[c]);
+                                    a1[c] = $fma(k1, v, a1[c]);
+                                }
+                            }
+                        }
+                        for ex in 0..nd {
+                            let k1 = $set1(k[(nd - 1) * nd + ex]);
+                            let r = pb.add(nd * pw + x + ex);
+                            for (c, s) in a1.iter_mut().enumerate() {
+                                *s = $fma(k1, $load(r.add($n * c)), *s);
+                            }
+                        }
+                        for c in 0..G {
+                            $store(out0.as_mut_ptr().add(x + $n * c), a0[c]);
+                            $store(out1.as_mut_ptr().add(x + $n * c), a1[c]);
+                        }
+                        x += $n * G;
+                    }
+                    if x < n {
+                        row_taps(k, nd, &b[x..], pw, &mut out0[x..]);
+                        row_taps(k, nd, &b[pw + x..], pw, &mut out1[x..]);
+                    }
+                }
             }
         };
     }
@@ -460,7 +572,7 @@ pub(crate) fn autocorr<S: Kept>(m: &[S], h: usize, wd: usize, w: usize) -> Vec<f
     let (p, q) = (w / 2, margin(w));
     let (pw, nd) = (wd + 2 * q, 2 * q + 1);
     let pad = wrapped(m, h, wd, q);
-    let dots = (S::pick(&KERNELS)).0;
+    let (dots, _, _) = *S::pick(&KERNELS);
     // sums[dy * nd + dx + q]
     let mut sums = vec![0.0; (p + 1) * nd];
     for dy in 0..=p {
@@ -524,12 +636,19 @@ pub(crate) fn autocorr_adjoint<S: Kept>(
     }
     let k: Vec<S> = k.iter().map(|v| S::of_f64(*v)).collect();
     let pad = wrapped(m, h, wd, q);
-    let taps = (S::pick(&KERNELS)).1;
+    let (_, taps, taps2) = *S::pick(&KERNELS);
     let mut gm = buffers::with_capacity(h * wd);
-    let mut row = vec![S::zero(); wd];
-    for y in 0..h {
-        taps(&k, nd, &pad[y * pw..], pw, &mut row);
-        gm.extend_from_slice(&row);
+    let (mut r0, mut r1) = (vec![S::zero(); wd], vec![S::zero(); wd]);
+    // two rows at a time, the last one alone when `h` is odd
+    for y in (0..h).step_by(2) {
+        if y + 1 < h {
+            taps2(&k, nd, &pad[y * pw..], pw, &mut r0, &mut r1);
+            gm.extend_from_slice(&r0);
+            gm.extend_from_slice(&r1);
+        } else {
+            taps(&k, nd, &pad[y * pw..], pw, &mut r0);
+            gm.extend_from_slice(&r0);
+        }
     }
     gm
 }
@@ -591,20 +710,23 @@ mod tests {
         }
     }
 
-    /// The row kernels (intrinsics where the CPU has them) against the portable ones.
-    fn kernels_match<S: Kept>((dots, taps): (RowDots<S>, RowTaps<S>), tol: f64) {
+    /// The row kernels (intrinsics where the CPU has them) against the portable ones, and
+    /// the two-row taps against the one-row taps of the same kernels, bit for bit.
+    fn kernels_match<S: Kept>(
+        (dots, taps, taps2): (RowDots<S>, RowTaps<S>, RowTaps2<S>),
+        tol: f64,
+    ) {
         let nd = SH;
-        for n in [1, 3, 7, 8, 63, 64, 65, 256] {
+        for n in [1, 3, 7, 8, 15, 16, 17, 33, 63, 64, 65, 256] {
             let pw = n + nd - 1;
-            let b: Vec<S> = (0..nd * pw)
+            let b: Vec<S> = (0..(nd + 1) * pw)
                 .map(|i| S::of_f64(((i * 31 % 97) as f64 / 97.0).cos()))
                 .collect();
             for rows in 1..=3 {
                 let a: Vec<S> = (0..rows * n)
                     .map(|i| S::of_f64((i as f64 * 0.61).sin()))
                     .collect();
-                let b = &b[..rows * pw];
-                let (x, y) = (dots(&a, b, n, pw), row_dots::<S>(&a, b, n, pw));
+                let (x, y) = (dots(&a, &b, n, pw), row_dots::<S>(&a, &b, n, pw));
                 for (u, v) in x.iter().zip(&y) {
                     assert!((u - v).abs() < tol * n as f64, "dots, {n}: {u} {v}");
                 }
@@ -621,6 +743,10 @@ mod tests {
                     "taps, {n}: {u} {v}"
                 );
             }
+            let (mut x0, mut x1) = (vec![S::zero(); n], vec![S::zero(); n]);
+            taps2(&k, nd, &b, pw, &mut x0, &mut x1);
+            taps(&k, nd, &b[pw..], pw, &mut y);
+            assert!(x0 == x && x1 == y, "two-row taps, {n}");
         }
     }
 
@@ -628,7 +754,10 @@ mod tests {
     fn row_kernels_match_the_portable_ones() {
         kernels_match::<f32>(*f32::pick(&KERNELS), 1e-5);
         // (the AVX2 kernels, which CPUs without AVX-512 take)
-        kernels_match::<f32>((row_dots_avx2_f32, row_taps_avx2_f32), 1e-5);
+        kernels_match::<f32>(
+            (row_dots_avx2_f32, row_taps_avx2_f32, row_taps2_avx2_f32),
+            1e-5,
+        );
         kernels_match::<f64>(*f64::pick(&KERNELS), 1e-13);
     }
 }

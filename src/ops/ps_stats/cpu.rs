@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use dfdx::prelude::{Cpu, Tensor};
 
-use super::buffers::{self, Buf, Kept};
+use super::buffers::{self, Kept};
 use super::{adjoint, host, resolution, PsLayout};
 use crate::ops::pool::{self, Pooled};
 use crate::ops::tape::{run1, HostOp1};
@@ -44,9 +44,8 @@ fn make<E: Kept>(layout: Arc<PsLayout>, shape: [usize; 4]) -> Box<dyn HostOp1<E>
     })
 }
 
-/// One image plane's image in f64, its bands, and what its forward kept.
+/// One image plane's bands, and what its forward kept.
 struct Plane<E: Kept> {
-    x: Buf<f64>,
     y: Pooled<E>,
     saved: host::Saved<E>,
 }
@@ -93,13 +92,12 @@ impl<E: Kept> HostOp1<E> for Stats<E> {
                 })
             });
             drop(lent);
-            let x = buffers::collect(nx, xp.iter().map(|v| v.as_f64()));
-            let (raw, saved) = host::forward(l, &x, &y, done);
+            let (raw, saved) = host::forward(l, xp, &y, done);
             for (o, &i) in out[p * nk..(p + 1) * nk].iter_mut().zip(&l.kept) {
                 *o = E::of_f64(raw[i]);
             }
             if grad {
-                self.planes.push(Plane { x, y, saved });
+                self.planes.push(Plane { y, saved });
             }
         }
         l.plan.give_back(wk);
@@ -116,7 +114,7 @@ impl<E: Kept> HostOp1<E> for Stats<E> {
             let g = self.raw_grad(gy, p);
             let gxp = &mut gx[p * nx..(p + 1) * nx];
             // (the bands become their gradient: no buffer of their size is allocated)
-            let g_pix = adjoint::adjoint_bands(l, &mut plane.y, &plane.saved, &plane.x, &g);
+            let g_pix = adjoint::adjoint_bands(l, &mut plane.y, &plane.saved, &g);
             l.plan.analyze_adjoint(&plane.y, gxp, &mut wk, &g_pix);
         }
         l.plan.give_back(wk);

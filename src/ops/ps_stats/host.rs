@@ -407,6 +407,8 @@ pub(super) struct Planes<E: Kept> {
 
 /// What the forward of one plane keeps for its adjoint.
 pub(crate) struct Saved<E: Kept> {
+    /// The image in f64.
+    pub(super) x: Buf<f64>,
     /// The raw statistics.
     pub(super) raw: Vec<f64>,
     /// The image's central moments.
@@ -663,14 +665,33 @@ fn corr_pairs(no: usize, cross: bool) -> Vec<(usize, usize)> {
     pairs
 }
 
+/// A piece of [`forward`]'s second pass.
+#[derive(Clone)]
+enum Piece {
+    /// A range of the values of a scale's correlations.
+    Corr(usize, std::ops::Range<usize>),
+    /// The image in f64 and its pixel statistics.
+    Pixels,
+    /// The highpass residual's energy.
+    Highpass,
+}
+
+/// What a [`Piece`] computes.
+enum PieceSums {
+    Corr(Vec<f64>),
+    Pixels(Buf<f64>, [f64; 6], PixelMoments),
+    Highpass(f64),
+}
+
 /// The raw statistics (every entry, plenoptic's order) of one plane: image `x`, bands `y`.
 /// The raw statistics and what the adjoint needs. The bands' intermediates, then the
-/// correlations between them, are computed in independent pieces shared out over
-/// threads, each piece whole on one thread (the same bits on any number of threads).
-/// `done`: every band's [`band_job`], in the plan's order.
+/// correlations between them (with the pixel statistics and the highpass energy), are
+/// computed in independent pieces shared out over threads, each piece whole on one thread
+/// (the same bits on any number of threads). `done`: every band's [`band_job`], in the
+/// plan's order.
 pub(crate) fn forward<E: Kept>(
     l: &PsLayout,
-    x: &[f64],
+    x: &[E],
     y: &[E],
     done: Vec<(Job, Done<E>)>,
 ) -> (Vec<f64>, Saved<E>) {
@@ -679,32 +700,54 @@ pub(crate) fn forward<E: Kept>(
     let g = groups(l);
     let (mut p, ac_mag, rec) = planes(l, done);
     let mut out = vec![0.0; l.raw_len()];
-    let (pix, pix_moments) = avx2(
-        #[inline(always)]
-        || pixel_stats(x),
-    );
-    out[..6].copy_from_slice(&pix);
     // the correlations, per scale: the moduli's cross-orientation ones (each pair once)
     // and, but at the coarsest scale, the cross-scale ones (each finer orientation's
     // modulus and real part against the coarser scale's expanded moduli and
     // phase-doubled parts). All of a scale's pairs are summed together piece by piece of
     // the values, so each vector is read once; the pieces are shared out over threads and
     // their sums added in order.
+    // (last, the image's pixel statistics and the highpass' energy, quick passes that
+    // fill in at the end)
     let pairs: Vec<Vec<(usize, usize)>> = (0..ns).map(|s| corr_pairs(no, s + 1 < ns)).collect();
-    let mut jobs: Vec<(usize, std::ops::Range<usize>)> = vec![];
+    let mut jobs: Vec<Piece> = vec![];
     for s in 0..ns {
         let n = l.n_at(s);
         jobs.extend(
             (0..n)
                 .step_by(CORR_PIECE)
-                .map(|i| (s, i..(i + CORR_PIECE).min(n))),
+                .map(|i| Piece::Corr(s, i..(i + CORR_PIECE).min(n))),
         );
     }
-    let size = |(s, r): &(usize, std::ops::Range<usize>)| pairs[*s].len() * r.len();
-    let pieces = par::map(jobs.clone(), size, |(s, r)| {
+    jobs.extend([Piece::Pixels, Piece::Highpass]);
+    let size = |j: &Piece| match j {
+        Piece::Corr(s, r) => pairs[*s].len() * r.len(),
+        Piece::Pixels => 2 * x.len(),
+        Piece::Highpass => x.len() / 2,
+    };
+    // (the image in f64 is a kept buffer, taken on whichever thread makes it)
+    let lent = buffers::lend::<f64>();
+    let pieces = par::map(jobs.clone(), size, |j| {
+        let (s, r) = match j {
+            Piece::Corr(s, r) => (s, r),
+            Piece::Pixels => {
+                let x = lent.run(|| buffers::collect(x.len(), x.iter().map(|v| v.as_f64())));
+                let (pix, moments) = avx2(
+                    #[inline(always)]
+                    || pixel_stats(&x),
+                );
+                return PieceSums::Pixels(x, pix, moments);
+            }
+            Piece::Highpass => {
+                let hp = &y[off.highpass..off.highpass + l.n_at(0)];
+                return PieceSums::Highpass(avx2(
+                    #[inline(always)]
+                    || sum_sq(hp),
+                ));
+            }
+        };
         let n = l.n_at(s);
         let cross = s + 1 < ns;
-        avx2(
+        PieceSums::Corr(avx2(
             #[inline(always)]
             || {
                 let mut d = blocked::Dots::new(&pairs[s]);
@@ -735,14 +778,25 @@ pub(crate) fn forward<E: Kept>(
                 }
                 d.sums()
             },
-        )
+        ))
     });
+    drop(lent);
     let mut sums: Vec<Vec<f64>> = pairs.iter().map(|p| vec![0.0; p.len()]).collect();
-    for ((s, _), d) in jobs.into_iter().zip(pieces) {
-        for (t, v) in sums[s].iter_mut().zip(d) {
-            *t += v;
+    let (mut image, mut hp_energy) = (None, 0.0);
+    for (j, d) in jobs.into_iter().zip(pieces) {
+        match (j, d) {
+            (Piece::Corr(s, _), PieceSums::Corr(d)) => {
+                for (t, v) in sums[s].iter_mut().zip(d) {
+                    *t += v;
+                }
+            }
+            (Piece::Pixels, PieceSums::Pixels(x, pix, moments)) => image = Some((x, pix, moments)),
+            (Piece::Highpass, PieceSums::Highpass(e)) => hp_energy = e,
+            _ => unreachable!("each piece's own sums"),
         }
     }
+    let (x, pix, pix_moments) = image.expect("the pixel statistics");
+    out[..6].copy_from_slice(&pix);
     for (s, d) in sums.iter().enumerate() {
         if s + 1 < ns {
             let n = l.n_at(s) as f64;
@@ -802,12 +856,9 @@ pub(crate) fn forward<E: Kept>(
         out[g.kurt + k] = if unstable { 3.0 } else { m4 / (v * v) };
         ac_rec.push(ac);
     }
-    let hp = &y[off.highpass..off.highpass + l.n_at(0)];
-    out[g.hp] = avx2(
-        #[inline(always)]
-        || sum_sq(hp),
-    ) / l.n_at(0) as f64;
+    out[g.hp] = hp_energy / l.n_at(0) as f64;
     let saved = Saved {
+        x,
         raw: out.clone(),
         pix_moments,
         p,
