@@ -109,6 +109,11 @@ impl Device<f32> for Gpu {}
 impl Device<f64> for Gpu {}
 
 /// Where synthesis runs the model.
+///
+/// ```
+/// use plenoptic::device::Kind;
+/// assert_eq!(format!("{:>5}|", Kind::Cpu), "  cpu|");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// The CPU (dfdx's `Cpu`).
@@ -129,7 +134,7 @@ impl Kind {
 
 impl std::fmt::Display for Kind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 

@@ -17,6 +17,8 @@ use crate::tensor::{Float, Image, Tape};
 /// use plenoptic::simulate::Scale;
 /// assert_eq!(Scale::Index(2).to_string(), "2");
 /// assert_eq!(Scale::named("residual_lowpass").to_string(), "residual_lowpass");
+/// // (widths and alignment apply, as for strings)
+/// assert_eq!(format!("{:>5}|{:<3}|", Scale::named("all"), Scale::Index(2)), "  all|2  |");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Scale {
@@ -36,8 +38,8 @@ impl Scale {
 impl fmt::Display for Scale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Scale::Index(i) => write!(f, "{i}"),
-            Scale::Named(s) => f.write_str(s),
+            Scale::Index(i) => f.pad(&i.to_string()),
+            Scale::Named(s) => f.pad(s),
         }
     }
 }

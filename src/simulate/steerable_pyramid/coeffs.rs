@@ -5,6 +5,12 @@ use crate::error::{Error, Result};
 use crate::tensor::{image_from_vec, to_cpu, Float, Image, Tape};
 
 /// A band of a steerable pyramid, as plenoptic's dictionary keys.
+///
+/// ```
+/// use plenoptic::simulate::PyrKey;
+/// assert_eq!(PyrKey::Band(1, 2).to_string(), "(1, 2)");
+/// assert_eq!(format!("{:>8}|", PyrKey::Band(0, 3)), "  (0, 3)|");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PyrKey {
     /// `"residual_highpass"`.
@@ -18,9 +24,9 @@ pub enum PyrKey {
 impl std::fmt::Display for PyrKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PyrKey::ResidualHighpass => f.write_str("residual_highpass"),
-            PyrKey::ResidualLowpass => f.write_str("residual_lowpass"),
-            PyrKey::Band(s, o) => write!(f, "({s}, {o})"),
+            PyrKey::ResidualHighpass => f.pad("residual_highpass"),
+            PyrKey::ResidualLowpass => f.pad("residual_lowpass"),
+            PyrKey::Band(s, o) => f.pad(&format!("({s}, {o})")),
         }
     }
 }

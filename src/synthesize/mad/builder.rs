@@ -22,6 +22,7 @@ use crate::tensor::{check_image, dims, Image};
 /// assert_eq!("max".into_minmax()?, MinMax::Max);
 /// assert!("maximize".into_minmax().is_err());
 /// assert_eq!(MinMax::Min.sign(), 1.0);
+/// assert_eq!(format!("{:<4}|", MinMax::Max), "max |");
 /// # Ok::<(), plenoptic::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +52,7 @@ impl MinMax {
 
 impl std::fmt::Display for MinMax {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

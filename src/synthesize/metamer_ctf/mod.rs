@@ -23,6 +23,11 @@ use crate::simulate::{CoarseToFine, Scale};
 use crate::tensor::{dims, Image};
 
 /// How [`MetamerCTF`] moves through the model's scales (plenoptic's `coarse_to_fine`).
+///
+/// ```
+/// use plenoptic::synthesize::CtfMode;
+/// assert_eq!(format!("{:>9}|", CtfMode::Separate), " separate|");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CtfMode {
     /// Start with the coarsest scale, then add each finer one (the finest scale is never
@@ -45,7 +50,7 @@ impl CtfMode {
 
 impl fmt::Display for CtfMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 
