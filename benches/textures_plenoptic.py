@@ -12,11 +12,15 @@ with torch's default number of threads (all cores) instead.
 
 import os
 import statistics
+import sys
 import time
 
 import plenoptic as po
 import torch
 
+# `--only forward` or `--only forward_backward`: time that alone
+# (`benches/textures_side_by_side.sh` runs this with `--only forward_backward`)
+ONLY = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
 WALL = os.environ.get("PLENOPTIC_BENCH_CLOCK") == "wall"
 CLOCK = time.perf_counter if WALL else time.thread_time
 CLOCK_NAME = f"wall-clock, {torch.get_num_threads()} torch threads" if WALL else "thread CPU time"
@@ -52,8 +56,12 @@ def forward_backward():
 
 
 for name, f in [("forward", forward), ("forward_backward", forward_backward)]:
+    if ONLY and name != ONLY:
+        continue
     med, lo, hi = timed(f)
     print(f"plenoptic PS {name}: median {med:.1f} ms (min {lo:.1f}, max {hi:.1f}), {CLOCK_NAME}")
+if ONLY:
+    sys.exit(0)
 
 # the texture exercise's synthesis loop, as benches/textures.rs' metamer_ctf_256: 10
 # iterations of its coarse-to-fine metamer past the coarse stages (from iteration 18 on,
