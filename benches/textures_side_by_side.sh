@@ -17,10 +17,11 @@ export PLENOPTIC_BENCH_CLOCK=wall
 cargo bench --bench textures --no-run 2>/dev/null
 ratios=()
 for r in $(seq "$rounds"); do
-  # criterion's middle estimate, in ms
+  # criterion's middle estimate, in ms (awk reads to the end: a closed pipe would fail
+  # the bench under pipefail)
   port=$(cargo bench --bench textures -- --noplot --warm-up-time 1 --measurement-time 3 \
     portilla_simoncelli_256/forward_backward 2>/dev/null |
-    awk '/time:/ { v = $(NF - 3); u = $(NF - 2); if (u == "µs") v /= 1000; if (u == "s") v *= 1000; print v; exit }')
+    awk '/time:/ && !seen { v = $(NF - 3); u = $(NF - 2); if (u == "µs") v /= 1000; if (u == "s") v *= 1000; print v; seen = 1 }')
   plen=$("$python" benches/textures_plenoptic.py --only forward_backward 2>/dev/null |
     sed -n 's/.*forward_backward: median \([0-9.]*\) ms.*/\1/p')
   ratio=$(awk -v a="$plen" -v b="$port" 'BEGIN { printf "%.1f", a / b }')
