@@ -20,7 +20,9 @@ import torch
 
 # `--only forward` or `--only forward_backward`: time that alone
 # (`benches/textures_side_by_side.sh` runs this with `--only forward_backward`)
-ONLY = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+ONLY = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv[:-1] else None
+if ("--only" in sys.argv) != (ONLY in ("forward", "forward_backward")):
+    sys.exit("--only takes forward or forward_backward")
 WALL = os.environ.get("PLENOPTIC_BENCH_CLOCK") == "wall"
 CLOCK = time.perf_counter if WALL else time.thread_time
 CLOCK_NAME = f"wall-clock, {torch.get_num_threads()} torch threads" if WALL else "thread CPU time"

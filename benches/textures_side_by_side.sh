@@ -21,11 +21,13 @@ for r in $(seq "$rounds"); do
   # the median of criterion's samples (time per call), in ms, as plenoptic's side reports
   # the median of its calls (criterion prints its slope estimate, a mean)
   cargo bench --bench textures -- --noplot --warm-up-time 1 --measurement-time 3 \
-    portilla_simoncelli_256/forward_backward >/dev/null 2>&1
+    portilla_simoncelli_256/forward_backward >/dev/null 2>&1 ||
+    { echo "the port's bench failed (cargo bench --bench textures)" >&2; exit 1; }
   port=$("$python" -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["median"]["point_estimate"] / 1e6, 3))' \
     "$estimates")
-  plen=$("$python" benches/textures_plenoptic.py --only forward_backward 2>/dev/null |
+  plen=$("$python" benches/textures_plenoptic.py --only forward_backward |
     sed -n 's/.*forward_backward: median \([0-9.]*\) ms.*/\1/p')
+  [ -n "$plen" ] || { echo "benches/textures_plenoptic.py printed no time" >&2; exit 1; }
   ratio=$(awk -v a="$plen" -v b="$port" 'BEGIN { printf "%.1f", a / b }')
   ratios+=("$ratio")
   echo "round $r ($(date +%H:%M:%S)): port $port ms, plenoptic $plen ms: ${ratio}x"
