@@ -8,6 +8,8 @@
 //! us on the development machine, before the AVX-512 and two-row kernels), and the
 //! forward keeps no spectra for the adjoint.
 
+use std::mem::MaybeUninit;
+
 use super::buffers::{self, Buf, Kept};
 use crate::ops::simd::avx2;
 use crate::tensor::{ByFloat, Float, PerFloat};
@@ -25,12 +27,12 @@ const SH: usize = 9;
 /// over the rows `i` of `a` (`wd` values each; `b`'s rows are `pw` apart and hold at
 /// least `wd + SH - 1` values), in f64 from 8 lanes of `S` per [`ROWS`] rows.
 type RowDots<S> = fn(&[S], &[S], usize, usize) -> [f64; SH];
-/// `out[x] = sum_(ey, ex) k[ey * nd + ex] * b[ey * pw + x + ex]` for every `x` of `out`
-/// (`k` is `nd x nd`, `b` starts at the first row's `x = 0`).
-type RowTaps<S> = fn(&[S], usize, &[S], usize, &mut [S]);
+/// `out[x] = sum_(ey, ex) k[ey * nd + ex] * b[ey * pw + x + ex]` written for every `x`
+/// of `out` (`k` is `nd x nd`, `b` starts at the first row's `x = 0`).
+type RowTaps<S> = fn(&[S], usize, &[S], usize, &mut [MaybeUninit<S>]);
 /// [`RowTaps`] for two consecutive output rows: `out0` from `b`'s rows `0..nd`, `out1`
 /// from its rows `1..=nd` (each row of `b` read once for both).
-type RowTaps2<S> = fn(&[S], usize, &[S], usize, &mut [S], &mut [S]);
+type RowTaps2<S> = fn(&[S], usize, &[S], usize, &mut [MaybeUninit<S>], &mut [MaybeUninit<S>]);
 
 struct Kernels;
 impl PerFloat for Kernels {
@@ -75,7 +77,7 @@ fn row_dots<S: Float>(a: &[S], b: &[S], wd: usize, pw: usize) -> [f64; SH] {
 }
 
 #[inline(always)]
-fn row_taps_body<S: Float>(k: &[S], nd: usize, b: &[S], pw: usize, out: &mut [S]) {
+fn row_taps_body<S: Float>(k: &[S], nd: usize, b: &[S], pw: usize, out: &mut [MaybeUninit<S>]) {
     const L: usize = 8;
     let n = out.len();
     let body = n / L * L;
@@ -90,7 +92,9 @@ fn row_taps_body<S: Float>(k: &[S], nd: usize, b: &[S], pw: usize, out: &mut [S]
                 }
             }
         }
-        out[x..x + L].copy_from_slice(&acc);
+        for (o, a) in out[x..x + L].iter_mut().zip(acc) {
+            o.write(a);
+        }
     }
     for (x, o) in out.iter_mut().enumerate().skip(body) {
         let mut t = S::zero();
@@ -100,11 +104,11 @@ fn row_taps_body<S: Float>(k: &[S], nd: usize, b: &[S], pw: usize, out: &mut [S]
                 t += *kv * *bv;
             }
         }
-        *o = t;
+        o.write(t);
     }
 }
 
-fn row_taps<S: Float>(k: &[S], nd: usize, b: &[S], pw: usize, out: &mut [S]) {
+fn row_taps<S: Float>(k: &[S], nd: usize, b: &[S], pw: usize, out: &mut [MaybeUninit<S>]) {
     avx2(
         #[inline(always)]
         || row_taps_body(k, nd, b, pw, out),
@@ -118,8 +122,8 @@ fn row_taps2_by<S: Float>(
     nd: usize,
     b: &[S],
     pw: usize,
-    out0: &mut [S],
-    out1: &mut [S],
+    out0: &mut [MaybeUninit<S>],
+    out1: &mut [MaybeUninit<S>],
 ) {
     taps(k, nd, b, pw, out0);
     taps(k, nd, &b[pw..], pw, out1);
@@ -138,7 +142,7 @@ macro_rules! dispatch {
             row_dots(a, b, wd, pw)
         }
 
-        fn $taps(k: &[$t], nd: usize, b: &[$t], pw: usize, out: &mut [$t]) {
+        fn $taps(k: &[$t], nd: usize, b: &[$t], pw: usize, out: &mut [MaybeUninit<$t>]) {
             #[cfg(target_arch = "x86_64")]
             if crate::ops::simd::has_avx2_fma() {
                 // SAFETY: the CPU has AVX2 and FMA (checked just above)
@@ -147,7 +151,14 @@ macro_rules! dispatch {
             row_taps(k, nd, b, pw, out)
         }
 
-        fn $taps2(k: &[$t], nd: usize, b: &[$t], pw: usize, out0: &mut [$t], out1: &mut [$t]) {
+        fn $taps2(
+            k: &[$t],
+            nd: usize,
+            b: &[$t],
+            pw: usize,
+            out0: &mut [MaybeUninit<$t>],
+            out1: &mut [MaybeUninit<$t>],
+        ) {
             #[cfg(target_arch = "x86_64")]
             if crate::ops::simd::has_avx2_fma() {
                 // SAFETY: the CPU has AVX2 and FMA (checked just above)
@@ -179,7 +190,7 @@ fn row_dots_f32(a: &[f32], b: &[f32], wd: usize, pw: usize) -> [f64; SH] {
 
 /// [`RowTaps`] in f32, picked as [`row_dots_f32`] (the windows' kernel for the
 /// 9 x 9 taps only).
-fn row_taps_f32(k: &[f32], nd: usize, b: &[f32], pw: usize, out: &mut [f32]) {
+fn row_taps_f32(k: &[f32], nd: usize, b: &[f32], pw: usize, out: &mut [MaybeUninit<f32>]) {
     #[cfg(target_arch = "x86_64")]
     if nd == windows::ND && crate::ops::simd::has_avx512vl() {
         // SAFETY: the CPU has AVX2, FMA, AVX-512F and VL (checked just above)
@@ -190,7 +201,14 @@ fn row_taps_f32(k: &[f32], nd: usize, b: &[f32], pw: usize, out: &mut [f32]) {
 
 /// [`RowTaps2`] in f32: with AVX-512 the windows' kernel once per row, else the AVX2
 /// two-row kernel (which reads each row once for both).
-fn row_taps2_f32(k: &[f32], nd: usize, b: &[f32], pw: usize, out0: &mut [f32], out1: &mut [f32]) {
+fn row_taps2_f32(
+    k: &[f32],
+    nd: usize,
+    b: &[f32],
+    pw: usize,
+    out0: &mut [MaybeUninit<f32>],
+    out1: &mut [MaybeUninit<f32>],
+) {
     #[cfg(target_arch = "x86_64")]
     if nd == windows::ND && crate::ops::simd::has_avx512vl() {
         return row_taps2_by(row_taps_f32, k, nd, b, pw, out0, out1);
@@ -206,6 +224,7 @@ fn row_taps2_f32(k: &[f32], nd: usize, b: &[f32], pw: usize, out0: &mut [f32], o
 #[cfg(target_arch = "x86_64")]
 mod windows {
     use std::arch::x86_64::*;
+    use std::mem::MaybeUninit;
 
     use super::SH;
 
@@ -285,7 +304,7 @@ mod windows {
     /// [`super::RowTaps`] for 9 x 9 taps: blocks of 64 values while a block's last
     /// loaded vector is in the row, then the AVX2 kernel.
     #[target_feature(enable = "avx2,fma,avx512f,avx512vl")]
-    pub(super) unsafe fn row_taps(k: &[f32], b: &[f32], pw: usize, out: &mut [f32]) {
+    pub(super) unsafe fn row_taps(k: &[f32], b: &[f32], pw: usize, out: &mut [MaybeUninit<f32>]) {
         const G: usize = 8;
         let n = out.len();
         assert!(
@@ -310,7 +329,7 @@ mod windows {
                 }
             }
             for (c, s) in acc.iter().enumerate() {
-                _mm256_storeu_ps(out.as_mut_ptr().add(x + 8 * c), *s);
+                _mm256_storeu_ps(out.as_mut_ptr().cast::<f32>().add(x + 8 * c), *s);
             }
             x += 8 * G;
         }
@@ -325,6 +344,7 @@ mod windows {
 #[cfg(target_arch = "x86_64")]
 mod fma {
     use std::arch::x86_64::*;
+    use std::mem::MaybeUninit;
 
     use super::SH;
 
@@ -388,7 +408,7 @@ mod fma {
                     nd: usize,
                     b: &[$t],
                     pw: usize,
-                    out: &mut [$t],
+                    out: &mut [MaybeUninit<$t>],
                 ) {
                     const G: usize = 8;
                     let n = out.len();
@@ -412,7 +432,7 @@ mod fma {
                             }
                         }
                         for (c, s) in acc.iter().enumerate() {
-                            $store(out.as_mut_ptr().add(x + $n * c), *s);
+                            $store(out.as_mut_ptr().cast::<$t>().add(x + $n * c), *s);
                         }
                         x += $n * G;
                     }
@@ -425,7 +445,7 @@ mod fma {
                                 s = $fma(kv, $load(pb.add(ey * pw + x + ex)), s);
                             }
                         }
-                        $store(out.as_mut_ptr().add(x), s);
+                        $store(out.as_mut_ptr().cast::<$t>().add(x), s);
                         x += $n;
                     }
                     for (xx, o) in out.iter_mut().enumerate().skip(x) {
@@ -435,7 +455,7 @@ mod fma {
                                 t += k[ey * nd + ex] * b[ey * pw + xx + ex];
                             }
                         }
-                        *o = t;
+                        o.write(t);
                     }
                 }
 
@@ -450,8 +470,8 @@ mod fma {
                     nd: usize,
                     b: &[$t],
                     pw: usize,
-                    out0: &mut [$t],
-                    out1: &mut [$t],
+                    out0: &mut [MaybeUninit<$t>],
+                    out1: &mut [MaybeUninit<$t>],
                 ) {
                     const G: usize = 4;
                     let n = out0.len();
@@ -496,8 +516,8 @@ mod fma {
                             }
                         }
                         for c in 0..G {
-                            $store(out0.as_mut_ptr().add(x + $n * c), a0[c]);
-                            $store(out1.as_mut_ptr().add(x + $n * c), a1[c]);
+                            $store(out0.as_mut_ptr().cast::<$t>().add(x + $n * c), a0[c]);
+                            $store(out1.as_mut_ptr().cast::<$t>().add(x + $n * c), a1[c]);
                         }
                         x += $n * G;
                     }
@@ -610,7 +630,8 @@ pub(crate) fn autocorr<S: Kept>(m: &[S], h: usize, wd: usize, w: usize) -> Vec<f
 
 /// The gradient of `sum_d gr[d] r[d]` (window shifts, `r` as [`autocorr`]) with respect
 /// to `m` (`h x wd`, row-major): `mean`-scaled `sum_d gr[d] (m[p + d] + m[p - d])`, by
-/// direct sums in the element type.
+/// direct sums in the element type, two rows at a time (the last one alone when `h` is
+/// odd), written straight into the gradient.
 pub(crate) fn autocorr_adjoint<S: Kept>(
     m: &[S],
     h: usize,
@@ -637,20 +658,20 @@ pub(crate) fn autocorr_adjoint<S: Kept>(
     let k: Vec<S> = k.iter().map(|v| S::of_f64(*v)).collect();
     let pad = wrapped(m, h, wd, q);
     let (_, taps, taps2) = *S::pick(&KERNELS);
-    let mut gm = buffers::with_capacity(h * wd);
-    let (mut r0, mut r1) = (vec![S::zero(); wd], vec![S::zero(); wd]);
-    // two rows at a time, the last one alone when `h` is odd
-    for y in (0..h).step_by(2) {
-        if y + 1 < h {
-            taps2(&k, nd, &pad[y * pw..], pw, &mut r0, &mut r1);
-            gm.extend_from_slice(&r0);
-            gm.extend_from_slice(&r1);
-        } else {
-            taps(&k, nd, &pad[y * pw..], pw, &mut r0);
-            gm.extend_from_slice(&r0);
+    let mut gm = buffers::filled(1, h * wd, |mut mem| {
+        let out = mem.pop().expect("one buffer");
+        for (y, rows) in (0..h).step_by(2).zip(out.chunks_mut(2 * wd)) {
+            if rows.len() == 2 * wd {
+                let (r0, r1) = rows.split_at_mut(wd);
+                taps2(&k, nd, &pad[y * pw..], pw, r0, r1);
+            } else {
+                taps(&k, nd, &pad[y * pw..], pw, rows);
+            }
         }
-    }
-    gm
+        // SAFETY: the taps wrote every value of every row
+        vec![unsafe { &mut *(out as *mut [MaybeUninit<S>] as *mut [S]) }]
+    });
+    gm.pop().expect("one buffer")
 }
 
 #[cfg(test)]
@@ -710,6 +731,14 @@ mod tests {
         }
     }
 
+    /// The `n` values a row kernel `f` writes.
+    fn out<S: Float>(n: usize, f: impl FnOnce(&mut [MaybeUninit<S>])) -> Vec<S> {
+        let mut o = vec![MaybeUninit::new(S::of_f64(f64::NAN)); n];
+        f(&mut o);
+        // SAFETY: every value holds one (NaN where the kernel wrote none)
+        o.iter().map(|v| unsafe { v.assume_init() }).collect()
+    }
+
     /// The row kernels (intrinsics where the CPU has them) against the portable ones, and
     /// the two-row taps against the one-row taps of the same kernels, bit for bit.
     fn kernels_match<S: Kept>(
@@ -734,18 +763,17 @@ mod tests {
             let k: Vec<S> = (0..nd * nd)
                 .map(|i| S::of_f64((i as f64 * 0.37).sin()))
                 .collect();
-            let (mut x, mut y) = (vec![S::zero(); n], vec![S::zero(); n]);
-            taps(&k, nd, &b, pw, &mut x);
-            row_taps::<S>(&k, nd, &b, pw, &mut y);
+            let x = out(n, |o| taps(&k, nd, &b, pw, o));
+            let y = out(n, |o| row_taps::<S>(&k, nd, &b, pw, o));
             for (u, v) in x.iter().zip(&y) {
                 assert!(
                     (u.as_f64() - v.as_f64()).abs() < tol * 10.0,
                     "taps, {n}: {u} {v}"
                 );
             }
-            let (mut x0, mut x1) = (vec![S::zero(); n], vec![S::zero(); n]);
-            taps2(&k, nd, &b, pw, &mut x0, &mut x1);
-            taps(&k, nd, &b[pw..], pw, &mut y);
+            let mut x1 = vec![];
+            let x0 = out(n, |o0| x1 = out(n, |o1| taps2(&k, nd, &b, pw, o0, o1)));
+            let y = out(n, |o| taps(&k, nd, &b[pw..], pw, o));
             assert!(x0 == x && x1 == y, "two-row taps, {n}");
         }
     }
