@@ -35,13 +35,12 @@ fn pixel_grad<E: Kept>(x: &[f64], pix: &[f64], mom: &PixelMoments, g: &[f64]) ->
             }
             let share = |gm: f64, count: usize| if gm != 0.0 { gm / count as f64 } else { 0.0 };
             let (gmin, gmax) = (share(g[4], n_min), share(g[5], n_max));
-            let at = |v: f64| {
+            buffers::mapped(x, |v| {
                 let d = v - m;
                 let t = c0 + c2 * d + c3 * (d * d - m2) + c4 * (d * d * d - m3);
                 let t = t + if v == min { gmin } else { 0.0 };
                 E::of_f64(t + if v == max { gmax } else { 0.0 })
-            };
-            buffers::collect(x.len(), x.iter().map(|&v| at(v)))
+            })
         },
     )
 }
@@ -124,11 +123,13 @@ fn adjoint_bands_lent<E: Kept>(
         // (the reconstructed image, read in the bands before they become their gradient)
         jobs.push((Some(&y[off.recon[k]..off.recon[k] + l.n_at(k)]), k, gacs));
     }
-    // and last the image's gradient through the pixel statistics (a quick pass)
+    // and last the image's gradient through the pixel statistics (one pass over the
+    // image in f64: about half a modulus' adjoint's time, which its size says, so that it
+    // is handed out among the large jobs, not last)
     jobs.push((None, 0, vec![]));
     let mut g_ac = par::map(
         jobs,
-        |(m, s, _)| l.n_at(*s) / if m.is_some() { 1 } else { 8 },
+        |(m, s, _)| l.n_at(*s) / if m.is_some() { 1 } else { 2 },
         |(m, s, gacs)| {
             let (h, wd) = l.dims[s];
             lent.run(|| match m {

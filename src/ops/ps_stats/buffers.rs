@@ -164,11 +164,19 @@ pub(crate) fn zeros<S: Kept>(n: usize) -> Buf<S> {
     b
 }
 
-/// A buffer holding the values of `it`.
-pub(crate) fn collect<S: Kept>(n: usize, it: impl Iterator<Item = S>) -> Buf<S> {
-    let mut b = with_capacity(n);
-    b.0.extend(it);
-    b
+/// A buffer holding `f(v)` for each value `v` of `x` (a plain loop over the values and
+/// the buffer's memory, which vectorises where `f` does).
+#[inline(always)]
+pub(crate) fn mapped<S: Kept, T: Copy>(x: &[T], f: impl Fn(T) -> S) -> Buf<S> {
+    let mut b = filled(1, x.len(), |mut mem| {
+        let out = mem.pop().expect("one buffer");
+        for (o, &v) in out.iter_mut().zip(x) {
+            o.write(f(v));
+        }
+        // SAFETY: every value was written (one per value of `x`, as many as `out` has)
+        vec![unsafe { &mut *(out as *mut [MaybeUninit<S>] as *mut [S]) }]
+    });
+    b.pop().expect("one buffer")
 }
 
 impl<S: Kept> Deref for Buf<S> {

@@ -730,7 +730,12 @@ pub(crate) fn forward<E: Kept>(
         let (s, r) = match j {
             Piece::Corr(s, r) => (s, r),
             Piece::Pixels => {
-                let x = lent.run(|| buffers::collect(x.len(), x.iter().map(|v| v.as_f64())));
+                let x = lent.run(|| {
+                    avx2(
+                        #[inline(always)]
+                        || buffers::mapped(x, |v| v.as_f64()),
+                    )
+                });
                 let (pix, moments) = avx2(
                     #[inline(always)]
                     || pixel_stats(&x),
