@@ -658,8 +658,7 @@ pub(crate) fn autocorr_adjoint<S: Kept>(
     let k: Vec<S> = k.iter().map(|v| S::of_f64(*v)).collect();
     let pad = wrapped(m, h, wd, q);
     let (_, taps, taps2) = *S::pick(&KERNELS);
-    let mut gm = buffers::filled(1, h * wd, |mut mem| {
-        let out = mem.pop().expect("one buffer");
+    buffers::filled_one(h * wd, |out| {
         for (y, rows) in (0..h).step_by(2).zip(out.chunks_mut(2 * wd)) {
             if rows.len() == 2 * wd {
                 let (r0, r1) = rows.split_at_mut(wd);
@@ -669,9 +668,8 @@ pub(crate) fn autocorr_adjoint<S: Kept>(
             }
         }
         // SAFETY: the taps wrote every value of every row
-        vec![unsafe { &mut *(out as *mut [MaybeUninit<S>] as *mut [S]) }]
-    });
-    gm.pop().expect("one buffer")
+        unsafe { &mut *(out as *mut [MaybeUninit<S>] as *mut [S]) }
+    })
 }
 
 #[cfg(test)]

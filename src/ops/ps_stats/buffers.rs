@@ -157,6 +157,17 @@ pub(crate) fn filled<S: Kept>(
     bufs
 }
 
+/// One buffer of `n` values, every value written by `fill`: [`filled`] for one buffer
+/// (as [`crate::ops::pool::take_filled`] is for the ops' buffers).
+#[inline(always)]
+pub(crate) fn filled_one<S: Kept>(
+    n: usize,
+    fill: impl for<'a> FnOnce(&'a mut [MaybeUninit<S>]) -> &'a mut [S],
+) -> Buf<S> {
+    let mut b = filled(1, n, |mut mem| vec![fill(mem.pop().expect("one buffer"))]);
+    b.pop().expect("one buffer")
+}
+
 /// A buffer of `n` zeros.
 pub(crate) fn zeros<S: Kept>(n: usize) -> Buf<S> {
     let mut b = with_capacity(n);
@@ -168,15 +179,13 @@ pub(crate) fn zeros<S: Kept>(n: usize) -> Buf<S> {
 /// the buffer's memory, which vectorises where `f` does).
 #[inline(always)]
 pub(crate) fn mapped<S: Kept, T: Copy>(x: &[T], f: impl Fn(T) -> S) -> Buf<S> {
-    let mut b = filled(1, x.len(), |mut mem| {
-        let out = mem.pop().expect("one buffer");
+    filled_one(x.len(), |out| {
         for (o, &v) in out.iter_mut().zip(x) {
             o.write(f(v));
         }
         // SAFETY: every value was written (one per value of `x`, as many as `out` has)
-        vec![unsafe { &mut *(out as *mut [MaybeUninit<S>] as *mut [S]) }]
-    });
-    b.pop().expect("one buffer")
+        unsafe { &mut *(out as *mut [MaybeUninit<S>] as *mut [S]) }
+    })
 }
 
 impl<S: Kept> Deref for Buf<S> {
