@@ -11,7 +11,7 @@ use rustfft::{Fft, FftPlanner};
 
 use crate::ops::par;
 use crate::ops::simd::avx2;
-use crate::tensor::Float;
+use crate::tensor::{ByFloat, Float, PerFloat};
 
 /// A complex f64 value.
 pub(crate) type C64 = Complex<f64>;
@@ -278,9 +278,167 @@ const PAD: usize = 8;
 /// the rows outside `live` (increasing ranges) as zeros, without reading them; the
 /// others by blocks of [`BLOCK`] rows and columns.
 // (`jj` picks the block's column and the destination row alike)
-#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn transpose_strip<E: Float>(
+    a: &[Complex<E>],
+    rs: usize,
+    rows: usize,
+    live: &[std::ops::Range<usize>],
+    c0: usize,
+    k: usize,
+    t: &mut [Complex<E>],
+    ts: usize,
+) {
+    (E::pick(&STRIPS))(a, rs, rows, live, c0, k, t, ts)
+}
+
+/// [`transpose_strip`]'s signature.
+type Strip<E> = fn(
+    &[Complex<E>],
+    usize,
+    usize,
+    &[std::ops::Range<usize>],
+    usize,
+    usize,
+    &mut [Complex<E>],
+    usize,
+);
+
+struct Strips;
+impl PerFloat for Strips {
+    type Of<E: Float> = Strip<E>;
+}
+/// [`transpose_strip`] per element type: in f32 the AVX2 blocks where the CPU has AVX2.
+static STRIPS: ByFloat<Strips> = ByFloat {
+    single: strip_f32,
+    double: strip_f64,
+};
+
+/// [`transpose_strip`] in f64: [`strip_by_values`], compiled for AVX2 too.
+#[allow(clippy::too_many_arguments)]
+fn strip_f64(
+    a: &[Complex<f64>],
+    rs: usize,
+    rows: usize,
+    live: &[std::ops::Range<usize>],
+    c0: usize,
+    k: usize,
+    t: &mut [Complex<f64>],
+    ts: usize,
+) {
+    avx2(
+        #[inline(always)]
+        || strip_by_values(a, rs, rows, live, c0, k, t, ts),
+    )
+}
+
+/// [`transpose_strip`] in f32: [`blocks::strip`] where the CPU has AVX2.
+#[allow(clippy::too_many_arguments)]
+fn strip_f32(
+    a: &[Complex<f32>],
+    rs: usize,
+    rows: usize,
+    live: &[std::ops::Range<usize>],
+    c0: usize,
+    k: usize,
+    t: &mut [Complex<f32>],
+    ts: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above
+        return unsafe { blocks::strip(a, rs, rows, live, c0, k, t, ts) };
+    }
+    avx2(
+        #[inline(always)]
+        || strip_by_values(a, rs, rows, live, c0, k, t, ts),
+    )
+}
+
+/// The f32 strip's blocks of 4 x 4 complex values in AVX2: each block's four rows
+/// loaded whole (4 values, 32 bytes each) and shuffled into its four columns, the rows
+/// a few blocks ahead prefetched (the row transforms' output has left the nearer
+/// caches by the time a strip reads its columns). A copy: the same values.
+#[cfg(target_arch = "x86_64")]
+mod blocks {
+    use std::arch::x86_64::*;
+
+    use rustfft::num_complex::Complex;
+
+    /// [`super::transpose_strip`] in f32.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn strip(
+        a: &[Complex<f32>],
+        rs: usize,
+        rows: usize,
+        live: &[std::ops::Range<usize>],
+        c0: usize,
+        k: usize,
+        t: &mut [Complex<f32>],
+        ts: usize,
+    ) {
+        let zero = Complex::new(0.0, 0.0);
+        let dead = |t: &mut [Complex<f32>], r: std::ops::Range<usize>| {
+            for j in 0..k {
+                t[j * ts + r.start..j * ts + r.end].fill(zero);
+            }
+        };
+        assert!(
+            k > 0 && (k - 1) * ts + rows <= t.len() && c0 + k <= rs,
+            "the strip's columns"
+        );
+        let (pa, pt) = (a.as_ptr().cast::<f64>(), t.as_mut_ptr().cast::<f64>());
+        let mut end = 0;
+        for l in live {
+            assert!(l.start >= end && l.end <= rows, "increasing live rows");
+            assert!(
+                l.is_empty() || (l.end - 1) * rs + c0 + k <= a.len(),
+                "the live rows' values"
+            );
+            dead(t, end..l.start);
+            end = l.end;
+            let mut r = l.start;
+            while r + 4 <= l.end {
+                let mut j = 0;
+                while j + 4 <= k {
+                    // SAFETY: rows r..r + 4 < l.end and columns c0 + j..c0 + j + 4 <=
+                    // c0 + k of `a`, rows r..r + 4 of columns j..j + 4 of `t` (asserted);
+                    // a complex f32 value is 8 bytes, moved as one f64 lane
+                    let row = |i: usize| _mm256_loadu_pd(pa.add((r + i) * rs + c0 + j));
+                    let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+                    let (t0, t1) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
+                    let (t2, t3) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
+                    let col = |jj: usize| pt.add((j + jj) * ts + r);
+                    _mm256_storeu_pd(col(0), _mm256_permute2f128_pd::<0x20>(t0, t2));
+                    _mm256_storeu_pd(col(1), _mm256_permute2f128_pd::<0x20>(t1, t3));
+                    _mm256_storeu_pd(col(2), _mm256_permute2f128_pd::<0x31>(t0, t2));
+                    _mm256_storeu_pd(col(3), _mm256_permute2f128_pd::<0x31>(t1, t3));
+                    j += 4;
+                }
+                for jj in j..k {
+                    for i in r..r + 4 {
+                        t[jj * ts + i] = a[i * rs + c0 + jj];
+                    }
+                }
+                r += 4;
+            }
+            for i in r..l.end {
+                for jj in 0..k {
+                    t[jj * ts + i] = a[i * rs + c0 + jj];
+                }
+            }
+        }
+        dead(t, end..rows);
+    }
+}
+
+/// [`transpose_strip`] by blocks of [`BLOCK`] values (each value moved on its own; the
+/// compiler picks the instructions).
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[inline(always)]
+fn strip_by_values<E: Float>(
     a: &[Complex<E>],
     rs: usize,
     rows: usize,
@@ -394,6 +552,33 @@ mod tests {
                     Some(v) => assert_eq!(v[..], want[c * rows..(c + 1) * rows], "column {c}"),
                     None => assert!(!wanted.iter().any(|w| w.contains(&c)), "column {c} missed"),
                 }
+            }
+        }
+    }
+
+    /// The f32 strip (AVX2 blocks where the CPU has them) against the copy by values, on
+    /// live rows with gaps and partial blocks, strips of full and partial width: the
+    /// same values, the dead rows zero.
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)]
+    fn f32_strips_match_the_copy_by_values() {
+        let (rows, rs, ts) = (19, 45, 24);
+        let a: Vec<Complex<f32>> = (0..rows * rs)
+            .map(|i| Complex::new(i as f32, 0.5 - i as f32))
+            .collect();
+        for (live, c0, k) in [
+            (vec![0..19], 0, 16),
+            (vec![1..3, 4..11, 13..18], 5, 16),
+            (vec![2..9], 29, 13),
+            (vec![], 3, 4),
+        ] {
+            let mut want = vec![Complex::new(f32::NAN, 0.0); k * ts];
+            let mut got = want.clone();
+            strip_by_values(&a, rs, rows, &live, c0, k, &mut want, ts);
+            strip_f32(&a, rs, rows, &live, c0, k, &mut got, ts);
+            for j in 0..k {
+                let r = j * ts..j * ts + rows;
+                assert_eq!(got[r.clone()], want[r], "column {j} of {live:?}");
             }
         }
     }
