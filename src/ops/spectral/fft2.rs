@@ -276,8 +276,8 @@ const PAD: usize = 8;
 
 /// `t[j * ts + r] = a[r * rs + c0 + j]` for `j < k` and every `r < rows`: the values of
 /// the rows outside `live` (increasing ranges) as zeros, without reading them; the
-/// others by blocks of [`BLOCK`] rows and columns.
-// (`jj` picks the block's column and the destination row alike)
+/// others by blocks of [`BLOCK`] rows and columns (in f32 with AVX2, [`blocks::copy`]),
+/// then the values past the last whole block one at a time.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn transpose_strip<E: Float>(
@@ -309,31 +309,18 @@ struct Strips;
 impl PerFloat for Strips {
     type Of<E: Float> = Strip<E>;
 }
-/// [`transpose_strip`] per element type: in f32 the AVX2 blocks where the CPU has AVX2.
+/// [`transpose_strip`] per element type.
 static STRIPS: ByFloat<Strips> = ByFloat {
     single: strip_f32,
-    double: strip_f64,
+    double: |a, rs, rows, live, c0, k, t, ts| {
+        avx2(
+            #[inline(always)]
+            || strip_by(a, rs, rows, live, c0, k, t, ts, block_by_values),
+        )
+    },
 };
 
-/// [`transpose_strip`] in f64: [`strip_by_values`], compiled for AVX2 too.
-#[allow(clippy::too_many_arguments)]
-fn strip_f64(
-    a: &[Complex<f64>],
-    rs: usize,
-    rows: usize,
-    live: &[std::ops::Range<usize>],
-    c0: usize,
-    k: usize,
-    t: &mut [Complex<f64>],
-    ts: usize,
-) {
-    avx2(
-        #[inline(always)]
-        || strip_by_values(a, rs, rows, live, c0, k, t, ts),
-    )
-}
-
-/// [`transpose_strip`] in f32: [`blocks::strip`] where the CPU has AVX2.
+/// [`transpose_strip`] in f32: its blocks by [`blocks::copy`] where the CPU has AVX2.
 #[allow(clippy::too_many_arguments)]
 fn strip_f32(
     a: &[Complex<f32>],
@@ -352,21 +339,33 @@ fn strip_f32(
     }
     avx2(
         #[inline(always)]
-        || strip_by_values(a, rs, rows, live, c0, k, t, ts),
+        || strip_by(a, rs, rows, live, c0, k, t, ts, block_by_values),
     )
 }
 
-/// The f32 strip's blocks of 4 x 4 complex values in AVX2: each block's four rows
-/// loaded whole (4 values, 32 bytes each) and shuffled into its four columns, the rows
-/// a few blocks ahead prefetched (the row transforms' output has left the nearer
-/// caches by the time a strip reads its columns). A copy: the same values.
+/// One block of [`strip_by`] value by value (the compiler picks the instructions).
+#[inline(always)]
+fn block_by_values<E: Float>(a: &[Complex<E>], rs: usize, t: &mut [Complex<E>], ts: usize) {
+    let block: [&[Complex<E>; BLOCK]; BLOCK] =
+        std::array::from_fn(|i| a[i * rs..i * rs + BLOCK].try_into().expect("a block row"));
+    for (jj, out) in t.chunks_mut(ts).take(BLOCK).enumerate() {
+        let out: &mut [Complex<E>; BLOCK] = (&mut out[..BLOCK]).try_into().expect("a block column");
+        *out = std::array::from_fn(|i| block[i][jj]);
+    }
+}
+
+/// The f32 blocks in AVX2: a block's four rows loaded whole (4 complex values, 32
+/// bytes each) and shuffled into its four columns, where the compiler moves each value
+/// on its own (16 loads a block). A copy: the same values.
 #[cfg(target_arch = "x86_64")]
 mod blocks {
     use std::arch::x86_64::*;
 
     use rustfft::num_complex::Complex;
 
-    /// [`super::transpose_strip`] in f32.
+    use super::BLOCK;
+
+    /// [`super::transpose_strip`] in f32 by [`copy`].
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn strip(
@@ -379,66 +378,41 @@ mod blocks {
         t: &mut [Complex<f32>],
         ts: usize,
     ) {
-        let zero = Complex::new(0.0, 0.0);
-        let dead = |t: &mut [Complex<f32>], r: std::ops::Range<usize>| {
-            for j in 0..k {
-                t[j * ts + r.start..j * ts + r.end].fill(zero);
-            }
-        };
+        super::strip_by(a, rs, rows, live, c0, k, t, ts, |a, rs, t, ts| {
+            // SAFETY: the CPU has AVX2 (this function's contract)
+            unsafe { copy(a, rs, t, ts) }
+        })
+    }
+
+    /// One block of [`super::strip_by`] in f32.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn copy(a: &[Complex<f32>], rs: usize, t: &mut [Complex<f32>], ts: usize) {
+        const { assert!(BLOCK == 4, "4 x 4 blocks") };
         assert!(
-            k > 0 && (k - 1) * ts + rows <= t.len() && c0 + k <= rs,
-            "the strip's columns"
+            a.len() >= 3 * rs + 4 && t.len() >= 3 * ts + 4,
+            "a block's rows and columns"
         );
         let (pa, pt) = (a.as_ptr().cast::<f64>(), t.as_mut_ptr().cast::<f64>());
-        let mut end = 0;
-        for l in live {
-            assert!(l.start >= end && l.end <= rows, "increasing live rows");
-            assert!(
-                l.is_empty() || (l.end - 1) * rs + c0 + k <= a.len(),
-                "the live rows' values"
-            );
-            dead(t, end..l.start);
-            end = l.end;
-            let mut r = l.start;
-            while r + 4 <= l.end {
-                let mut j = 0;
-                while j + 4 <= k {
-                    // SAFETY: rows r..r + 4 < l.end and columns c0 + j..c0 + j + 4 <=
-                    // c0 + k of `a`, rows r..r + 4 of columns j..j + 4 of `t` (asserted);
-                    // a complex f32 value is 8 bytes, moved as one f64 lane
-                    let row = |i: usize| _mm256_loadu_pd(pa.add((r + i) * rs + c0 + j));
-                    let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
-                    let (t0, t1) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
-                    let (t2, t3) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
-                    let col = |jj: usize| pt.add((j + jj) * ts + r);
-                    _mm256_storeu_pd(col(0), _mm256_permute2f128_pd::<0x20>(t0, t2));
-                    _mm256_storeu_pd(col(1), _mm256_permute2f128_pd::<0x20>(t1, t3));
-                    _mm256_storeu_pd(col(2), _mm256_permute2f128_pd::<0x31>(t0, t2));
-                    _mm256_storeu_pd(col(3), _mm256_permute2f128_pd::<0x31>(t1, t3));
-                    j += 4;
-                }
-                for jj in j..k {
-                    for i in r..r + 4 {
-                        t[jj * ts + i] = a[i * rs + c0 + jj];
-                    }
-                }
-                r += 4;
-            }
-            for i in r..l.end {
-                for jj in 0..k {
-                    t[jj * ts + i] = a[i * rs + c0 + jj];
-                }
-            }
-        }
-        dead(t, end..rows);
+        // SAFETY: 4 values from 0, rs, 2 rs, 3 rs in `a` and from 0, ts, 2 ts, 3 ts in
+        // `t` (asserted); a complex f32 value is 8 bytes, moved as one f64 lane
+        let row = |i: usize| _mm256_loadu_pd(pa.add(i * rs));
+        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+        let (t0, t1) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
+        let (t2, t3) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
+        _mm256_storeu_pd(pt, _mm256_permute2f128_pd::<0x20>(t0, t2));
+        _mm256_storeu_pd(pt.add(ts), _mm256_permute2f128_pd::<0x20>(t1, t3));
+        _mm256_storeu_pd(pt.add(2 * ts), _mm256_permute2f128_pd::<0x31>(t0, t2));
+        _mm256_storeu_pd(pt.add(3 * ts), _mm256_permute2f128_pd::<0x31>(t1, t3));
     }
 }
 
-/// [`transpose_strip`] by blocks of [`BLOCK`] values (each value moved on its own; the
-/// compiler picks the instructions).
-#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+/// [`transpose_strip`] with each block copied by `block(a, rs, t, ts)`: `t[jj * ts + i]
+/// = a[i * rs + jj]` for `i, jj <` [`BLOCK`] (`a` from the block's first value, `t`
+/// from that value's place).
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn strip_by_values<E: Float>(
+fn strip_by<E: Float>(
     a: &[Complex<E>],
     rs: usize,
     rows: usize,
@@ -447,6 +421,7 @@ fn strip_by_values<E: Float>(
     k: usize,
     t: &mut [Complex<E>],
     ts: usize,
+    block: impl Fn(&[Complex<E>], usize, &mut [Complex<E>], usize),
 ) {
     let zero = Complex::new(E::zero(), E::zero());
     let dead = |t: &mut [Complex<E>], r: std::ops::Range<usize>| {
@@ -462,16 +437,8 @@ fn strip_by_values<E: Float>(
         while r + BLOCK <= l.end {
             let mut j = 0;
             while j + BLOCK <= k {
-                let block: [&[Complex<E>; BLOCK]; BLOCK] = std::array::from_fn(|i| {
-                    let o = (r + i) * rs + c0 + j;
-                    a[o..o + BLOCK].try_into().expect("a block row")
-                });
-                for jj in 0..BLOCK {
-                    let o = (j + jj) * ts + r;
-                    let out: &mut [Complex<E>; BLOCK] =
-                        (&mut t[o..o + BLOCK]).try_into().expect("a block column");
-                    *out = std::array::from_fn(|i| block[i][jj]);
-                }
+                let (o, ot) = (r * rs + c0 + j, j * ts + r);
+                block(&a[o..], rs, &mut t[ot..], ts);
                 j += BLOCK;
             }
             for jj in j..k {
@@ -574,7 +541,7 @@ mod tests {
         ] {
             let mut want = vec![Complex::new(f32::NAN, 0.0); k * ts];
             let mut got = want.clone();
-            strip_by_values(&a, rs, rows, &live, c0, k, &mut want, ts);
+            strip_by(&a, rs, rows, &live, c0, k, &mut want, ts, block_by_values);
             strip_f32(&a, rs, rows, &live, c0, k, &mut got, ts);
             for j in 0..k {
                 let r = j * ts..j * ts + rows;
