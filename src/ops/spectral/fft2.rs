@@ -57,13 +57,16 @@ fn transpose<E: Float>(
     cs: std::ops::Range<usize>,
 ) {
     let all = 0..rows;
+    let live = std::slice::from_ref(&all);
+    let (rs, ts) = (cols, rows);
+    let strip = Strip::of(rs, rows, live, ts);
     avx2(
         #[inline(always)]
         || {
             for c0 in cs.clone().step_by(STRIP) {
                 let k = STRIP.min(cs.end - c0);
                 let tc = &mut t[(c0 - cs.start) * rows..];
-                transpose_strip(a, cols, rows, std::slice::from_ref(&all), c0, k, tc, rows);
+                transpose_strip(a, tc, strip.cols(c0, k));
             }
         },
     )
@@ -249,12 +252,13 @@ impl<E: Float> Fft2<E> {
                 row_plan.process_with_scratch(row, &mut self.scratch);
             }
         }
+        let strip = Strip::of(rs, rows, live, ts);
         for c in wanted {
             for c0 in c.clone().step_by(STRIP) {
                 let k = STRIP.min(c.end - c0);
                 avx2(
                     #[inline(always)]
-                    || transpose_strip(a, rs, rows, live, c0, k, t, ts),
+                    || transpose_strip(a, t, strip.cols(c0, k)),
                 );
                 for j in 0..k {
                     let tj = &mut t[j * ts..j * ts + rows];
@@ -274,72 +278,72 @@ const STRIP: usize = 16;
 /// Values past the end of each row (and strip row) of [`Fft2::fft2_t_fused`]'s buffers.
 const PAD: usize = 8;
 
-/// `t[j * ts + r] = a[r * rs + c0 + j]` for `j < k` and every `r < rows`: the values of
-/// the rows outside `live` (increasing ranges) as zeros, without reading them; the
-/// others by blocks of [`BLOCK`] rows and columns (in f32 with AVX2, [`blocks::copy`]),
-/// then the values past the last whole block one at a time.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn transpose_strip<E: Float>(
-    a: &[Complex<E>],
+/// A strip of [`transpose_strip`]: `t[j * ts + r] = a[r * rs + c0 + j]` for `j < k`
+/// and every `r < rows`, the rows outside `live` (increasing ranges) zero.
+#[derive(Clone, Copy)]
+struct Strip<'l> {
     rs: usize,
     rows: usize,
-    live: &[std::ops::Range<usize>],
+    live: &'l [std::ops::Range<usize>],
     c0: usize,
     k: usize,
-    t: &mut [Complex<E>],
     ts: usize,
-) {
-    (E::pick(&STRIPS))(a, rs, rows, live, c0, k, t, ts)
 }
 
-/// [`transpose_strip`]'s signature.
-type Strip<E> = fn(
-    &[Complex<E>],
-    usize,
-    usize,
-    &[std::ops::Range<usize>],
-    usize,
-    usize,
-    &mut [Complex<E>],
-    usize,
-);
+impl<'l> Strip<'l> {
+    /// Strips of an array of `rows` rows `rs` values apart (those outside `live` zero),
+    /// into rows `ts` values apart.
+    fn of(rs: usize, rows: usize, live: &'l [std::ops::Range<usize>], ts: usize) -> Self {
+        Strip {
+            rs,
+            rows,
+            live,
+            c0: 0,
+            k: 0,
+            ts,
+        }
+    }
+
+    /// The strip of the `k` columns from `c0`.
+    fn cols(self, c0: usize, k: usize) -> Self {
+        Strip { c0, k, ..self }
+    }
+}
+
+/// The strip `s` of `a` into `t`: the values of the rows outside `live` as zeros,
+/// without reading them; the others by blocks of [`BLOCK`] rows and columns (in f32
+/// with AVX2, [`blocks::copy`]), then the values past the last whole block one at a
+/// time.
+#[inline(always)]
+fn transpose_strip<E: Float>(a: &[Complex<E>], t: &mut [Complex<E>], s: Strip<'_>) {
+    (E::pick(&STRIPS))(a, t, s)
+}
 
 struct Strips;
 impl PerFloat for Strips {
-    type Of<E: Float> = Strip<E>;
+    type Of<E: Float> = fn(&[Complex<E>], &mut [Complex<E>], Strip<'_>);
 }
 /// [`transpose_strip`] per element type.
 static STRIPS: ByFloat<Strips> = ByFloat {
     single: strip_f32,
-    double: |a, rs, rows, live, c0, k, t, ts| {
+    double: |a, t, s| {
         avx2(
             #[inline(always)]
-            || strip_by(a, rs, rows, live, c0, k, t, ts, block_by_values),
+            || strip_by(a, t, s, block_by_values),
         )
     },
 };
 
 /// [`transpose_strip`] in f32: its blocks by [`blocks::copy`] where the CPU has AVX2.
-#[allow(clippy::too_many_arguments)]
-fn strip_f32(
-    a: &[Complex<f32>],
-    rs: usize,
-    rows: usize,
-    live: &[std::ops::Range<usize>],
-    c0: usize,
-    k: usize,
-    t: &mut [Complex<f32>],
-    ts: usize,
-) {
+fn strip_f32(a: &[Complex<f32>], t: &mut [Complex<f32>], s: Strip<'_>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked just above
-        return unsafe { blocks::strip(a, rs, rows, live, c0, k, t, ts) };
+        return unsafe { blocks::strip(a, t, s) };
     }
     avx2(
         #[inline(always)]
-        || strip_by(a, rs, rows, live, c0, k, t, ts, block_by_values),
+        || strip_by(a, t, s, block_by_values),
     )
 }
 
@@ -363,22 +367,12 @@ mod blocks {
 
     use rustfft::num_complex::Complex;
 
-    use super::BLOCK;
+    use super::{Strip, BLOCK};
 
     /// [`super::transpose_strip`] in f32 by [`copy`].
-    #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn strip(
-        a: &[Complex<f32>],
-        rs: usize,
-        rows: usize,
-        live: &[std::ops::Range<usize>],
-        c0: usize,
-        k: usize,
-        t: &mut [Complex<f32>],
-        ts: usize,
-    ) {
-        super::strip_by(a, rs, rows, live, c0, k, t, ts, |a, rs, t, ts| {
+    pub(super) unsafe fn strip(a: &[Complex<f32>], t: &mut [Complex<f32>], s: Strip<'_>) {
+        super::strip_by(a, t, s, |a, rs, t, ts| {
             // SAFETY: the CPU has AVX2 (this function's contract)
             unsafe { copy(a, rs, t, ts) }
         })
@@ -410,19 +404,21 @@ mod blocks {
 /// [`transpose_strip`] with each block copied by `block(a, rs, t, ts)`: `t[jj * ts + i]
 /// = a[i * rs + jj]` for `i, jj <` [`BLOCK`] (`a` from the block's first value, `t`
 /// from that value's place).
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn strip_by<E: Float>(
     a: &[Complex<E>],
-    rs: usize,
-    rows: usize,
-    live: &[std::ops::Range<usize>],
-    c0: usize,
-    k: usize,
     t: &mut [Complex<E>],
-    ts: usize,
+    s: Strip<'_>,
     block: impl Fn(&[Complex<E>], usize, &mut [Complex<E>], usize),
 ) {
+    let Strip {
+        rs,
+        rows,
+        live,
+        c0,
+        k,
+        ts,
+    } = s;
     let zero = Complex::new(E::zero(), E::zero());
     let dead = |t: &mut [Complex<E>], r: std::ops::Range<usize>| {
         for j in 0..k {
@@ -541,8 +537,9 @@ mod tests {
         ] {
             let mut want = vec![Complex::new(f32::NAN, 0.0); k * ts];
             let mut got = want.clone();
-            strip_by(&a, rs, rows, &live, c0, k, &mut want, ts, block_by_values);
-            strip_f32(&a, rs, rows, &live, c0, k, &mut got, ts);
+            let s = Strip::of(rs, rows, &live, ts).cols(c0, k);
+            strip_by(&a, &mut want, s, block_by_values);
+            strip_f32(&a, &mut got, s);
             for j in 0..k {
                 let r = j * ts..j * ts + rows;
                 assert_eq!(got[r.clone()], want[r], "column {j} of {live:?}");
