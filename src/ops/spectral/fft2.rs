@@ -43,7 +43,8 @@ impl<E: Float> Default for Fft2<E> {
 }
 
 /// Side of the blocks a strip is copied by: each block's rows are read as a whole and
-/// written out as the transposed block's rows (the compiler turns them into shuffles).
+/// written out as the transposed block's rows (in f32 with AVX2 by shuffles,
+/// [`blocks::copy`]).
 const BLOCK: usize = 4;
 
 /// `t[(c - cs.start) * rows + r] = a[r * cols + c]` for the columns `c` in `cs` (`t`
@@ -57,19 +58,12 @@ fn transpose<E: Float>(
     cs: std::ops::Range<usize>,
 ) {
     let all = 0..rows;
-    let live = std::slice::from_ref(&all);
-    let (rs, ts) = (cols, rows);
-    let strip = Strip::of(rs, rows, live, ts);
-    avx2(
-        #[inline(always)]
-        || {
-            for c0 in cs.clone().step_by(STRIP) {
-                let k = STRIP.min(cs.end - c0);
-                let tc = &mut t[(c0 - cs.start) * rows..];
-                transpose_strip(a, tc, strip.cols(c0, k));
-            }
-        },
-    )
+    let strip = Strip::of(cols, rows, std::slice::from_ref(&all), rows);
+    for c0 in cs.clone().step_by(STRIP) {
+        let k = STRIP.min(cs.end - c0);
+        let tc = &mut t[(c0 - cs.start) * rows..];
+        transpose_strip(a, tc, strip.cols(c0, k));
+    }
 }
 
 /// The second pass of a 2-D transform: the columns `cs` of the row-transformed
@@ -256,10 +250,7 @@ impl<E: Float> Fft2<E> {
         for c in wanted {
             for c0 in c.clone().step_by(STRIP) {
                 let k = STRIP.min(c.end - c0);
-                avx2(
-                    #[inline(always)]
-                    || transpose_strip(a, t, strip.cols(c0, k)),
-                );
+                transpose_strip(a, t, strip.cols(c0, k));
                 for j in 0..k {
                     let tj = &mut t[j * ts..j * ts + rows];
                     if rows > 1 {
@@ -326,13 +317,16 @@ impl PerFloat for Strips {
 /// [`transpose_strip`] per element type.
 static STRIPS: ByFloat<Strips> = ByFloat {
     single: strip_f32,
-    double: |a, t, s| {
-        avx2(
-            #[inline(always)]
-            || strip_by(a, t, s, block_by_values),
-        )
-    },
+    double: strip_by_values,
 };
+
+/// [`transpose_strip`] by [`block_by_values`], compiled for AVX2 too.
+fn strip_by_values<E: Float>(a: &[Complex<E>], t: &mut [Complex<E>], s: Strip<'_>) {
+    avx2(
+        #[inline(always)]
+        || strip_by(a, t, s, block_by_values),
+    )
+}
 
 /// [`transpose_strip`] in f32: its blocks by [`blocks::copy`] where the CPU has AVX2.
 fn strip_f32(a: &[Complex<f32>], t: &mut [Complex<f32>], s: Strip<'_>) {
@@ -341,10 +335,7 @@ fn strip_f32(a: &[Complex<f32>], t: &mut [Complex<f32>], s: Strip<'_>) {
         // SAFETY: the CPU has AVX2, checked just above
         return unsafe { blocks::strip(a, t, s) };
     }
-    avx2(
-        #[inline(always)]
-        || strip_by(a, t, s, block_by_values),
-    )
+    strip_by_values(a, t, s)
 }
 
 /// One block of [`strip_by`] value by value (the compiler picks the instructions).
@@ -538,7 +529,7 @@ mod tests {
             let mut want = vec![Complex::new(f32::NAN, 0.0); k * ts];
             let mut got = want.clone();
             let s = Strip::of(rs, rows, &live, ts).cols(c0, k);
-            strip_by(&a, &mut want, s, block_by_values);
+            strip_by_values(&a, &mut want, s);
             strip_f32(&a, &mut got, s);
             for j in 0..k {
                 let r = j * ts..j * ts + rows;
