@@ -1,7 +1,8 @@
 //! Circular autocorrelations at the centred window's shifts, and their adjoint, by
-//! direct sums over the image wrapped at its edges: a row pass sums [`SH`] column shifts
-//! at once, in 8 lanes of the element type per row (AVX2 and FMA intrinsics in f32 where
-//! the CPU has them), added up in f64. The adjoint's taps make two output rows at once,
+//! direct sums over the image wrapped at its edges: a pass sums [`SH`] column shifts at
+//! [`DYS`] row shifts at once, each loaded window of a row serving every row shift, in 8
+//! lanes of the element type over a few rows (AVX2 and FMA intrinsics where the CPU has
+//! them), added up in f64. The adjoint's taps make two output rows at once,
 //! so each loaded window of an input row serves both (AVX2; with AVX-512 the windows'
 //! kernel, once per row). For plenoptic's 9x9 window on 256x256 this took about as long
 //! as the real 2-D FFTs it replaced (forward 103 against 131 us, adjoint 164 against 166
@@ -34,13 +35,21 @@ type RowTaps<S> = fn(&[S], usize, &[S], usize, &mut [MaybeUninit<S>]);
 /// from its rows `1..=nd` (each row of `b` read once for both).
 type RowTaps2<S> = fn(&[S], usize, &[S], usize, &mut [MaybeUninit<S>], &mut [MaybeUninit<S>]);
 
+/// Row shifts one pass of [`DyDots`] takes together.
+const DYS: usize = 3;
+
+/// `out[t][j] = sum_(i, x) m[i * wd + x] * b[(i + t) * pw + x + j]` for the row shifts
+/// `t < ndy` (at most [`DYS`]) and the [`SH`] column shifts `j`, over the `h` rows of `m`
+/// (`wd` values each; `b`'s rows are `pw` apart and hold at least `wd + SH - 1` values).
+type DyDots<S> = fn(&[S], usize, usize, &[S], usize, usize) -> [[f64; SH]; DYS];
+
 struct Kernels;
 impl PerFloat for Kernels {
-    type Of<E: Float> = (RowDots<E>, RowTaps<E>, RowTaps2<E>);
+    type Of<E: Float> = (DyDots<E>, RowTaps<E>, RowTaps2<E>);
 }
 static KERNELS: ByFloat<Kernels> = ByFloat {
-    single: (row_dots_f32, row_taps_f32, row_taps2_f32),
-    double: (row_dots_f64, row_taps_f64, row_taps2_f64),
+    single: (dy_dots_f32, row_taps_f32, row_taps2_f32),
+    double: (dy_dots_f64, row_taps_f64, row_taps2_f64),
 };
 
 /// Rows whose products each lane of [`RowDots`] sums in the element type.
@@ -74,6 +83,34 @@ fn row_dots<S: Float>(a: &[S], b: &[S], wd: usize, pw: usize) -> [f64; SH] {
         #[inline(always)]
         || row_dots_body(a, b, wd, pw),
     )
+}
+
+/// [`DyDots`] by a [`RowDots`] kernel, once per row shift and [`ROWS`] rows of `m`.
+fn dots_by_rows<S: Float>(
+    dots: RowDots<S>,
+    m: &[S],
+    h: usize,
+    wd: usize,
+    b: &[S],
+    pw: usize,
+    ndy: usize,
+) -> [[f64; SH]; DYS] {
+    let mut out = [[0.0; SH]; DYS];
+    for (t, o) in out.iter_mut().enumerate().take(ndy) {
+        for y in (0..h).step_by(ROWS) {
+            let y1 = (y + ROWS).min(h);
+            let r = dots(
+                &m[y * wd..y1 * wd],
+                &b[(y + t) * pw..(y1 - 1 + t) * pw + wd + SH - 1],
+                wd,
+                pw,
+            );
+            for (o, v) in o.iter_mut().zip(r) {
+                *o += v;
+            }
+        }
+    }
+    out
 }
 
 #[inline(always)]
@@ -133,13 +170,20 @@ fn row_taps2_by<S: Float>(
 /// portable ones.
 macro_rules! dispatch {
     ($dots:ident, $taps:ident, $taps2:ident, $t:ty, $m:ident) => {
-        fn $dots(a: &[$t], b: &[$t], wd: usize, pw: usize) -> [f64; SH] {
+        fn $dots(
+            m: &[$t],
+            h: usize,
+            wd: usize,
+            b: &[$t],
+            pw: usize,
+            ndy: usize,
+        ) -> [[f64; SH]; DYS] {
             #[cfg(target_arch = "x86_64")]
             if crate::ops::simd::has_avx2_fma() {
                 // SAFETY: the CPU has AVX2 and FMA (checked just above)
-                return unsafe { fma::$m::row_dots(a, b, wd, pw) };
+                return unsafe { fma::$m::dy_dots(m, h, wd, b, pw, ndy) };
             }
-            row_dots(a, b, wd, pw)
+            dots_by_rows(row_dots, m, h, wd, b, pw, ndy)
         }
 
         fn $taps(k: &[$t], nd: usize, b: &[$t], pw: usize, out: &mut [MaybeUninit<$t>]) {
@@ -169,26 +213,41 @@ macro_rules! dispatch {
     };
 }
 dispatch!(
-    row_dots_avx2_f32,
+    dy_dots_avx2_f32,
     row_taps_avx2_f32,
     row_taps2_avx2_f32,
     f32,
     single
 );
-dispatch!(row_dots_f64, row_taps_f64, row_taps2_f64, f64, double);
+dispatch!(dy_dots_f64, row_taps_f64, row_taps2_f64, f64, double);
 
-/// [`RowDots`] in f32: with AVX-512 (256-bit vectors) the windows' kernel, else the
+/// [`DyDots`] in f32: with AVX-512 (256-bit vectors) the windows' row kernel, else the
 /// AVX2 one, else the portable one.
-fn row_dots_f32(a: &[f32], b: &[f32], wd: usize, pw: usize) -> [f64; SH] {
+fn dy_dots_f32(
+    m: &[f32],
+    h: usize,
+    wd: usize,
+    b: &[f32],
+    pw: usize,
+    ndy: usize,
+) -> [[f64; SH]; DYS] {
     #[cfg(target_arch = "x86_64")]
     if crate::ops::simd::has_avx512vl() {
         // SAFETY: the CPU has AVX2, FMA, AVX-512F and VL (checked just above)
-        return unsafe { windows::row_dots(a, b, wd, pw) };
+        return dots_by_rows(
+            |a, b, wd, pw| unsafe { windows::row_dots(a, b, wd, pw) },
+            m,
+            h,
+            wd,
+            b,
+            pw,
+            ndy,
+        );
     }
-    row_dots_avx2_f32(a, b, wd, pw)
+    dy_dots_avx2_f32(m, h, wd, b, pw, ndy)
 }
 
-/// [`RowTaps`] in f32, picked as [`row_dots_f32`] (the windows' kernel for the
+/// [`RowTaps`] in f32, picked as [`dy_dots_f32`] (the windows' kernel for the
 /// 9 x 9 taps only).
 fn row_taps_f32(k: &[f32], nd: usize, b: &[f32], pw: usize, out: &mut [MaybeUninit<f32>]) {
     #[cfg(target_arch = "x86_64")]
@@ -346,59 +405,111 @@ mod fma {
     use std::arch::x86_64::*;
     use std::mem::MaybeUninit;
 
-    use super::SH;
+    use super::{DYS, ROWS, SH};
+
+    /// Column shifts whose windows [`single::dy_dots`] loads together.
+    const G: usize = 3;
 
     macro_rules! kernels {
         ($m:ident, $t:ty, $v:ty, $n:expr, $zero:ident, $load:ident, $store:ident, $fma:ident, $set1:ident) => {
             pub(super) mod $m {
                 use super::*;
 
-                /// The lanes of `v`, added in halves in f64.
+                /// [`super::super::DyDots`]: for each row of `b`, its windows at [`G`]
+                /// shifts at a time loaded once and multiplied by each row of `m` it pairs with
+                /// (one per row shift), so each loaded window serves up to [`DYS`] sums;
+                /// the sums in the element type over [`ROWS`] rows of `b`, then in f64.
                 #[target_feature(enable = "avx2,fma")]
-                unsafe fn lanes(v: $v) -> f64 {
-                    let mut s = [0.0 as $t; $n];
-                    $store(s.as_mut_ptr(), v);
-                    crate::ops::ps_stats::host::halving_sum(s.map(|x| x as f64))
-                }
-
-                /// [`super::super::RowDots`].
-                #[target_feature(enable = "avx2,fma")]
-                pub(crate) unsafe fn row_dots(
-                    a: &[$t],
-                    b: &[$t],
+                pub(crate) unsafe fn dy_dots(
+                    m: &[$t],
+                    h: usize,
                     wd: usize,
+                    b: &[$t],
                     pw: usize,
-                ) -> [f64; SH] {
-                    let rows = a.len() / wd;
+                    ndy: usize,
+                ) -> [[f64; SH]; DYS] {
+                    const { assert!(SH % G == 0 && DYS == 3, "whole groups of shifts") };
                     assert!(
-                        a.len() == rows * wd
-                            && rows > 0
-                            && b.len() >= (rows - 1) * pw + wd + SH - 1,
+                        h > 0
+                            && (1..=DYS).contains(&ndy)
+                            && m.len() == h * wd
+                            && b.len() >= (h + ndy - 2) * pw + wd + SH - 1,
                         "the rows' values"
                     );
                     let body = wd / $n * $n;
-                    let mut acc = [$zero(); SH];
-                    let mut out = [0.0; SH];
-                    for i in 0..rows {
-                        let (pa, pb) = (a.as_ptr().add(i * wd), b.as_ptr().add(i * pw));
-                        for x in (0..body).step_by($n) {
-                            // SAFETY: x + lanes <= wd, and x + j + lanes <= wd + SH - 1 in
-                            // row i of b (asserted)
-                            let av = $load(pa.add(x));
-                            for (j, s) in acc.iter_mut().enumerate() {
-                                *s = $fma(av, $load(pb.add(x + j)), *s);
+                    let nb = h + ndy - 1;
+                    let mut acc = [[[$zero(); G]; DYS]; SH / G];
+                    let mut wide = [[[0.0f64; $n]; SH]; DYS];
+                    let mut out = [[0.0f64; SH]; DYS];
+                    let (pm, pb) = (m.as_ptr(), b.as_ptr());
+                    for rb in 0..nb {
+                        // the rows of m this row of b pairs with: i = rb - t, t in t0..t1
+                        let (t0, t1) = ((rb + 1).saturating_sub(h), ndy.min(rb + 1));
+                        let r = pb.add(rb * pw);
+                        for (g, ac) in acc.iter_mut().enumerate() {
+                            // SAFETY: rows rb - t of m for t in t0..t1, and values x + g G
+                            // + jj + lanes - 1 < wd + SH - 1 of row rb of b (asserted)
+                            let w = r.add(g * G);
+                            let ac = &mut ac[t0..t1];
+                            let row = |t: usize| pm.add((rb - t0 - t) * wd);
+                            match t1 - t0 {
+                                3 => group::<3>(ac, std::array::from_fn(row), w, body),
+                                2 => group::<2>(ac, std::array::from_fn(row), w, body),
+                                _ => group::<1>(ac, std::array::from_fn(row), w, body),
                             }
                         }
-                        for (j, o) in out.iter_mut().enumerate() {
-                            for x in body..wd {
-                                *o += (a[i * wd + x] * b[i * pw + x + j]) as f64;
+                        for x in body..wd {
+                            for t in t0..t1 {
+                                let av = m[(rb - t) * wd + x];
+                                for (j, o) in out[t].iter_mut().enumerate() {
+                                    *o += (av * b[rb * pw + x + j]) as f64;
+                                }
+                            }
+                        }
+                        if (rb + 1) % ROWS == 0 || rb + 1 == nb {
+                            for (g, ac) in acc.iter_mut().enumerate() {
+                                for (t, at) in ac.iter_mut().enumerate() {
+                                    for (jj, s) in at.iter_mut().enumerate() {
+                                        let mut v = [0.0 as $t; $n];
+                                        $store(v.as_mut_ptr(), *s);
+                                        for (w, x) in wide[t][g * G + jj].iter_mut().zip(v) {
+                                            *w += x as f64;
+                                        }
+                                        *s = $zero();
+                                    }
+                                }
                             }
                         }
                     }
-                    for (o, s) in out.iter_mut().zip(acc) {
-                        *o += lanes(s);
+                    for (o, w) in out.iter_mut().zip(wide) {
+                        for (o, w) in o.iter_mut().zip(w) {
+                            *o += crate::ops::ps_stats::host::halving_sum(w);
+                        }
                     }
                     out
+                }
+
+                /// `ac[t][jj] += sum_x m_t[x] * w[x + jj]` for the rows `rows` of `m` and
+                /// the row `w` of `b` (from its group's first shift), over `body` values.
+                #[inline(always)]
+                unsafe fn group<const T: usize>(
+                    ac: &mut [[$v; G]],
+                    rows: [*const $t; T],
+                    w: *const $t,
+                    body: usize,
+                ) {
+                    let mut a: [[$v; G]; T] = std::array::from_fn(|t| ac[t]);
+                    for x in (0..body).step_by($n) {
+                        // SAFETY: as in dy_dots
+                        let wv: [$v; G] = std::array::from_fn(|jj| $load(w.add(x + jj)));
+                        for t in 0..T {
+                            let av = $load(rows[t].add(x));
+                            for jj in 0..G {
+                                a[t][jj] = $fma(av, wv[jj], a[t][jj]);
+                            }
+                        }
+                    }
+                    ac[..T].copy_from_slice(&a);
                 }
 
                 /// [`super::super::RowTaps`].
@@ -584,10 +695,10 @@ fn margin(w: usize) -> usize {
 }
 
 /// The circular autocorrelation `r[d] = mean_p m[p] m[p + d]` of `m` (`h x wd`,
-/// row-major) at the centred `w x w` window's shifts, row-major, by direct sums: for
-/// each row shift `dy` in `0..=w/2`, the sums at every column shift of one row pass
-/// together (`r[-d] = r[d]` gives the window's other shifts), each row's in the element
-/// type, then added up in f64.
+/// row-major) at the centred `w x w` window's shifts, row-major, by direct sums: the row
+/// shifts `dy` in `0..=w/2`, [`DYS`] at a time, at every column shift ([`DyDots`];
+/// `r[-d] = r[d]` gives the window's other shifts), summed in the element type over a
+/// few rows, then in f64.
 pub(crate) fn autocorr<S: Kept>(m: &[S], h: usize, wd: usize, w: usize) -> Vec<f64> {
     let (p, q) = (w / 2, margin(w));
     let (pw, nd) = (wd + 2 * q, 2 * q + 1);
@@ -595,19 +706,18 @@ pub(crate) fn autocorr<S: Kept>(m: &[S], h: usize, wd: usize, w: usize) -> Vec<f
     let (dots, _, _) = *S::pick(&KERNELS);
     // sums[dy * nd + dx + q]
     let mut sums = vec![0.0; (p + 1) * nd];
-    for dy in 0..=p {
+    for dy0 in (0..=p).step_by(DYS) {
+        let ndy = DYS.min(p + 1 - dy0);
         // blocks of SH column shifts, the last one moved back to end at nd (its shifts
         // the previous block summed are skipped)
         let mut done = 0;
         while done < nd {
             let d0 = done.min(nd - SH);
-            for y in (0..h).step_by(ROWS) {
-                let y1 = (y + ROWS).min(h);
-                let a = &m[y * wd..y1 * wd];
-                let row = (y + q + dy) * pw + d0;
-                let r = dots(a, &pad[row..row + (y1 - y - 1) * pw + wd + SH - 1], wd, pw);
+            let row = (q + dy0) * pw + d0;
+            let b = &pad[row..row + (h + ndy - 2) * pw + wd + SH - 1];
+            for (t, r) in dots(m, h, wd, b, pw, ndy).iter().enumerate().take(ndy) {
                 for (j, v) in r.iter().enumerate().skip(done - d0) {
-                    sums[dy * nd + d0 + j] += v;
+                    sums[(dy0 + t) * nd + d0 + j] += v;
                 }
             }
             done = d0 + SH;
@@ -739,23 +849,31 @@ mod tests {
 
     /// The row kernels (intrinsics where the CPU has them) against the portable ones, and
     /// the two-row taps against the one-row taps of the same kernels, bit for bit.
-    fn kernels_match<S: Kept>(
-        (dots, taps, taps2): (RowDots<S>, RowTaps<S>, RowTaps2<S>),
-        tol: f64,
-    ) {
+    fn kernels_match<S: Kept>((dots, taps, taps2): (DyDots<S>, RowTaps<S>, RowTaps2<S>), tol: f64) {
         let nd = SH;
         for n in [1, 3, 7, 8, 15, 16, 17, 33, 63, 64, 65, 256] {
             let pw = n + nd - 1;
-            let b: Vec<S> = (0..(nd + 1) * pw)
+            let b: Vec<S> = (0..(nd + 4) * pw)
                 .map(|i| S::of_f64(((i * 31 % 97) as f64 / 97.0).cos()))
                 .collect();
-            for rows in 1..=3 {
+            // (rows of m past one flush of the sums, each number of row shifts)
+            for rows in 1..=6 {
                 let a: Vec<S> = (0..rows * n)
                     .map(|i| S::of_f64((i as f64 * 0.61).sin()))
                     .collect();
-                let (x, y) = (dots(&a, &b, n, pw), row_dots::<S>(&a, &b, n, pw));
-                for (u, v) in x.iter().zip(&y) {
-                    assert!((u - v).abs() < tol * n as f64, "dots, {n}: {u} {v}");
+                for ndy in 1..=DYS {
+                    let x = dots(&a, rows, n, &b, pw, ndy);
+                    let y = dots_by_rows(row_dots::<S>, &a, rows, n, &b, pw, ndy);
+                    for (t, (x, y)) in x.iter().zip(&y).enumerate() {
+                        for (u, v) in x.iter().zip(y) {
+                            let ok = if t < ndy {
+                                (u - v).abs() < tol * (rows * n) as f64
+                            } else {
+                                *u == 0.0 && *v == 0.0
+                            };
+                            assert!(ok, "dots, {n}, {rows} rows, {t} of {ndy}: {u} {v}");
+                        }
+                    }
                 }
             }
             let k: Vec<S> = (0..nd * nd)
@@ -781,7 +899,7 @@ mod tests {
         kernels_match::<f32>(*f32::pick(&KERNELS), 1e-5);
         // (the AVX2 kernels, which CPUs without AVX-512 take)
         kernels_match::<f32>(
-            (row_dots_avx2_f32, row_taps_avx2_f32, row_taps2_avx2_f32),
+            (dy_dots_avx2_f32, row_taps_avx2_f32, row_taps2_avx2_f32),
             1e-5,
         );
         kernels_match::<f64>(*f64::pick(&KERNELS), 1e-13);
