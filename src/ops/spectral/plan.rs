@@ -171,6 +171,9 @@ impl SpectralBand {
                     }
                 }
             }
+            // (in order down the column, so that the gaps between them are easy to find)
+            let first = *col_spans.last().expect("a start");
+            spans[first..].sort_by_key(|p: &Span| p.j);
             col_spans.push(spans.len());
         }
         self.live = live;
@@ -183,7 +186,7 @@ impl SpectralBand {
         self.packed = packed;
     }
 
-    /// The spans of column `l`.
+    /// The spans of column `l`, in order down the column (increasing `j`).
     fn spans(&self, l: usize) -> &[Span] {
         &self.spans[self.col_spans[l]..self.col_spans[l + 1]]
     }
@@ -766,12 +769,15 @@ impl SpectralPlan {
                     |l, zl| {
                         let c = b.cols[l];
                         let col = &spec[c * hh..(c + 1) * hh];
-                        // (zero outside the spans)
-                        zl.fill(zero());
+                        // (zero outside the spans, which come in order down the column)
+                        let mut at = 0;
                         for p in b.spans(l) {
+                            zl[at..p.j].fill(zero());
                             let (z, m) = (&mut zl[p.j..p.j + p.len], &m[p.at..p.at + p.len]);
                             muls.0(z, &col[p.r..p.r + p.len], m, conj);
+                            at = p.j + p.len;
                         }
+                        zl[at..].fill(zero());
                     },
                     std::slice::from_ref(&all),
                     |r, t| {
