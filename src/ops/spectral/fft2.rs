@@ -204,6 +204,85 @@ impl<E: Float> Fft2<E> {
         );
     }
 
+    /// [`Self::fft2_t`] (forward) of the real row-major `h x w` plane `x`, with half the
+    /// transforms: rows `2r` and `2r + 1` transformed together as one complex row (`x[2r]
+    /// + i x[2r + 1]`) and told apart by the symmetry of real rows' transforms, then only
+    /// the columns `0..=w/2` transformed (the others are their mirror images, conjugated:
+    /// a real plane's transform is conjugate-symmetric). `a` is the work buffer (at least
+    /// `h x w` values). With `h` odd, [`Self::fft2_t`] of the plane.
+    ///
+    /// Shared out over threads as [`Self::fft2_t`]: the same bits on any number of
+    /// threads.
+    pub(crate) fn fft2_real_t(&mut self, a: &mut [Complex<E>], x: &[E], (h, w): (usize, usize)) {
+        assert!(
+            x.len() == h * w && a.len() >= h * w,
+            "a plane and its work buffer"
+        );
+        let real = |r0: usize, piece: &mut [Complex<E>]| {
+            for (a, &v) in piece.iter_mut().zip(&x[r0 * w..]) {
+                *a = Complex::new(v, E::zero());
+            }
+        };
+        if h % 2 == 1 || w < 2 {
+            return self.fft2_t(&mut a[..h * w], (h, w), false, real);
+        }
+        let (row_plan, col_plan) = self.prepare(h, w, false);
+        // each pair of rows' two half spectra (columns 0..hw), one after the other: the
+        // h x hw array of every row's half spectrum
+        let hw = w / 2 + 1;
+        let a = &mut a[..h * hw];
+        let need = self.scratch.len();
+        let scratch = || vec![Complex::new(E::zero(), E::zero()); need];
+        let pairs = (h / 2).div_ceil(PIECES);
+        par::pieces(a, 2 * hw * pairs, |i, piece| {
+            let mut sc = scratch();
+            let mut z = vec![Complex::new(E::zero(), E::zero()); w];
+            let half = E::of_f64(0.5);
+            for (j, pair) in piece.chunks_exact_mut(2 * hw).enumerate() {
+                let r = 2 * (i * pairs + j);
+                let (ra, rb) = (&x[r * w..(r + 1) * w], &x[(r + 1) * w..(r + 2) * w]);
+                for ((z, &u), &v) in z.iter_mut().zip(ra).zip(rb) {
+                    *z = Complex::new(u, v);
+                }
+                row_plan.process_with_scratch(&mut z, &mut sc);
+                let (sa, sb) = pair.split_at_mut(hw);
+                for (k, (sa, sb)) in sa.iter_mut().zip(sb).enumerate() {
+                    let (zk, zm) = (z[k], z[(w - k) % w].conj());
+                    let (s, d) = (zk + zm, zk - zm);
+                    // the first row's (zk + zm) / 2, the second's (zk - zm) / 2i
+                    *sa = Complex::new(s.re * half, s.im * half);
+                    *sb = Complex::new(d.im * half, -d.re * half);
+                }
+            }
+        });
+        let t = &mut self.t[..h * w];
+        let (lo, up) = t.split_at_mut(hw * h);
+        let a = &*a;
+        let per = hw.div_ceil(PIECES);
+        let jobs: Vec<_> = lo.chunks_mut(h * per).enumerate().collect();
+        par::map(
+            jobs,
+            |(_, tc)| tc.len(),
+            |(i, tc)| {
+                let c0 = i * per;
+                let cs = c0..c0 + tc.len() / h;
+                columns(a, tc, h, hw, cs, &col_plan, &mut scratch());
+            },
+        );
+        // columns hw..w: column c is column w - c, conjugated, its rows reversed (row
+        // k from row (h - k) mod h)
+        let lo = &*lo;
+        par::pieces(up, h * per, |i, piece| {
+            for (j, col) in piece.chunks_exact_mut(h).enumerate() {
+                let src = &lo[(w - (hw + i * per + j)) * h..][..h];
+                col[0] = src[0].conj();
+                for (c, s) in col[1..].iter_mut().zip(src[1..].iter().rev()) {
+                    *c = s.conj();
+                }
+            }
+        });
+    }
+
     /// [`Self::fft2_t`] one piece at a time, on this thread only (the bands' transforms
     /// are themselves shared out), of a `rows x cols` array that is zero but for the rows
     /// in the ranges `live` (increasing), without writing or reading back a whole
@@ -568,6 +647,49 @@ mod tests {
                         assert!(got.re.is_nan(), "column {c} outside {cs:?} written");
                     }
                 }
+            }
+        }
+    }
+
+    /// The real plane's transform against the complex transform of the same values:
+    /// even and odd sides (odd heights take the complex transform), sizes worth sharing
+    /// out over threads, the same bits on one and two threads.
+    #[test]
+    fn real_transform_matches_the_complex_one() {
+        for (h, w) in [
+            (8, 8),
+            (6, 5),
+            (2, 3),
+            (7, 6),
+            (130, 129),
+            (256, 256),
+            (2, 1),
+        ] {
+            let x: Vec<f64> = (0..h * w).map(|k| (0.37 * k as f64).sin() + 0.2).collect();
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| {
+                    let mut f = Fft2::<f64>::default();
+                    let mut a = vec![C64::new(f64::NAN, 0.0); h * w];
+                    f.fft2_real_t(&mut a, &x, (h, w));
+                    f.t[..h * w].to_vec()
+                })
+            };
+            let got = run(2);
+            assert!(
+                got == run(1),
+                "{h}x{w}: the same bits on one and two threads"
+            );
+            let mut f = Fft2::<f64>::default();
+            let mut a: Vec<C64> = x.iter().map(|v| C64::new(*v, 0.0)).collect();
+            f.fft2_t(&mut a, (h, w), false, |_, _| ());
+            let want = &f.t[..h * w];
+            let scale = want.iter().map(|v| v.norm()).fold(0.0, f64::max);
+            for (k, (g, v)) in got.iter().zip(want).enumerate() {
+                assert!((g - v).norm() < 1e-13 * scale, "{h}x{w}, {k}: {g} {v}");
             }
         }
     }

@@ -646,11 +646,7 @@ impl SpectralPlan {
     fn spectrum_of<E: Float>(&self, x: &[E], wk: &mut Work<E>) {
         let (h, w) = (self.h, self.w);
         let a = sized(&mut wk.spec, h * w);
-        wk.fft.fft2_t(a, (h, w), false, |r0, piece| {
-            for (a, &v) in piece.iter_mut().zip(&x[r0 * w..]) {
-                *a = Complex::new(v, E::zero());
-            }
-        });
+        wk.fft.fft2_real_t(a, x, (h, w));
         // the result's buffer becomes the spectrum (no copy)
         wk.fft.take_result(&mut wk.spec);
     }
