@@ -26,6 +26,16 @@ pub(crate) fn rand_vec(n: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+/// `f()` on a pool of `threads` threads of its own (the kernels share their work out
+/// over the pool they run on).
+pub(crate) fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+        .install(f)
+}
+
 /// Largest error of `a` against `b`, relative to the largest magnitude of `b`.
 pub(crate) fn rel_err<E: Float>(a: &[E], b: &[E]) -> f64 {
     assert_eq!(a.len(), b.len(), "lengths differ");

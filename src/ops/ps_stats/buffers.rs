@@ -267,11 +267,7 @@ mod tests {
     /// tasks happen to need one at the same moment)
     #[test]
     fn buffers_are_kept_only_inside_synthesis_loops() {
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        one.install(|| {
+        crate::ops::test_util::on_threads(1, || {
             step();
             assert_eq!(kept(), 0, "kept after a call outside a loop");
             let guard = reuse_tensors();

@@ -146,11 +146,7 @@ mod tests {
     where
         Cpu: crate::Device<E>,
     {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        crate::ops::test_util::on_threads(threads, || {
             let _guard = reuse.then(reuse_tensors);
             let ps = PortillaSimoncelli::builder((128, 128))
                 .n_scales(3)

@@ -526,6 +526,7 @@ fn strip_by<E: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::test_util::on_threads;
 
     /// The fused transform against [`Fft2::fft2_t`] of the same array (zero rows
     /// included), on sizes that leave partial blocks and strips, live rows with gaps and
@@ -667,11 +668,7 @@ mod tests {
         ] {
             let x: Vec<f64> = (0..h * w).map(|k| (0.37 * k as f64).sin() + 0.2).collect();
             let run = |threads: usize| {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
-                pool.install(|| {
+                on_threads(threads, || {
                     let mut f = Fft2::<f64>::default();
                     let mut a = vec![C64::new(f64::NAN, 0.0); h * w];
                     f.fft2_real_t(&mut a, &x, (h, w));
@@ -703,11 +700,7 @@ mod tests {
         let (rows, cols) = (130, 129);
         let value = |k: usize| C64::new((0.37 * k as f64).sin(), (0.11 * k as f64).cos());
         let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
+            on_threads(threads, || {
                 let mut f = Fft2::<f64>::default();
                 let mut a = vec![C64::new(f64::NAN, 0.0); rows * cols];
                 let mut out = vec![C64::new(f64::NAN, 0.0); rows * cols];
