@@ -1,8 +1,9 @@
 //! Circular autocorrelations at the centred window's shifts, and their adjoint, by
 //! direct sums over the image wrapped at its edges: a pass sums [`SH`] column shifts at
-//! [`DYS`] row shifts at once, each loaded window of a row serving every row shift, in 8
-//! lanes of the element type over a few rows (AVX2 and FMA intrinsics where the CPU has
-//! them), added up in f64. The adjoint's taps make two output rows at once,
+//! [`DYS`] row shifts at once, each loaded window of a row serving every row shift (AVX2
+//! and FMA intrinsics where the CPU has them; with AVX-512 the windows' row kernel once
+//! per row shift, else the portable one), in 8 lanes of the element type over a few
+//! rows, added up in f64. The adjoint's taps make two output rows at once,
 //! so each loaded window of an input row serves both (AVX2; with AVX-512 the windows'
 //! kernel, once per row). For plenoptic's 9x9 window on 256x256 this took about as long
 //! as the real 2-D FFTs it replaced (forward 103 against 131 us, adjoint 164 against 166
@@ -52,7 +53,8 @@ static KERNELS: ByFloat<Kernels> = ByFloat {
     double: (dy_dots_f64, row_taps_f64, row_taps2_f64),
 };
 
-/// Rows whose products each lane of [`RowDots`] sums in the element type.
+/// Rows whose products each lane sums in the element type before they are added in f64:
+/// rows of `a` in [`RowDots`], rows of `b` in [`DyDots`]'s AVX2 kernel.
 const ROWS: usize = 4;
 
 #[inline(always)]

@@ -1228,6 +1228,11 @@ mod tests {
             (l - r).abs() < 1e-12 * l.abs().max(1.0),
             "adjoint: {l} against {r}"
         );
+        // again with the buffers the adjoint left its values in: the zeros outside the
+        // spans are written, not left over
+        let mut again = vec![0.0; plan.len()];
+        plan.analyze(&x, &mut again, &mut wk);
+        assert!(again == got, "analysis with used buffers");
     }
 
     /// The f32 products (intrinsics where the CPU has AVX2 and FMA) against the plain
