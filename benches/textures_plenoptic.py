@@ -23,7 +23,11 @@ import torch
 ONLY = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv[:-1] else None
 if ("--only" in sys.argv) != (ONLY in ("forward", "forward_backward")):
     sys.exit("--only takes forward or forward_backward")
-WALL = os.environ.get("PLENOPTIC_BENCH_CLOCK") == "wall"
+# `--serve`: forward+backward on request, for `benches/textures_paired.rs` (wall-clock,
+# torch's default threads): prints "ready", then for each line `n` read from stdin
+# times n calls, one by one, and prints their times in ms on one line
+SERVE = "--serve" in sys.argv
+WALL = os.environ.get("PLENOPTIC_BENCH_CLOCK") == "wall" or SERVE
 CLOCK = time.perf_counter if WALL else time.thread_time
 CLOCK_NAME = f"wall-clock, {torch.get_num_threads()} torch threads" if WALL else "thread CPU time"
 if not WALL:
@@ -56,6 +60,17 @@ def forward_backward():
     loss.backward()
     return x.grad
 
+
+if SERVE:
+    print("ready", flush=True)
+    for line in sys.stdin:
+        times = []
+        for _ in range(int(line)):
+            t = CLOCK()
+            forward_backward()
+            times.append((CLOCK() - t) * 1e3)
+        print(" ".join(f"{t:.4f}" for t in times), flush=True)
+    sys.exit(0)
 
 for name, f in [("forward", forward), ("forward_backward", forward_backward)]:
     if ONLY and name != ONLY:
