@@ -17,9 +17,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 #[path = "../tests/common/mod.rs"]
 mod common;
 use common::thread_cpu_time;
-use dfdx::prelude::*;
 use plenoptic as po;
-use po::simulate::{PortillaSimoncelli, SteerablePyramidFreq};
+use po::simulate::SteerablePyramidFreq;
 use po::Model;
 
 /// The clock `PLENOPTIC_BENCH_CLOCK` names: `thread` (the default), `process` or `wall`.
@@ -54,26 +53,15 @@ fn cpu_time<R>(iters: u64, mut f: impl FnMut() -> R) -> Duration {
 }
 
 fn textures(c: &mut Criterion) {
-    let img = po::data::reptile_skin().expect("bash kernel-setup/fetch-data.sh");
-    let ps = PortillaSimoncelli::builder((256, 256)).build().unwrap();
-    po::tools::set_seed(0);
-    let target = ps
-        .apply(&po::data::white_noise::<f32>(&[1, 1, 256, 256]).unwrap())
-        .unwrap();
+    let case = common::textures::PsCase::new();
+    let (img, ps) = (&case.img, &case.ps);
     let mut g = c.benchmark_group("portilla_simoncelli_256");
     g.sample_size(20);
     g.bench_function("forward", |b| {
-        b.iter_custom(|n| cpu_time(n, || ps.apply(&img).unwrap()))
+        b.iter_custom(|n| cpu_time(n, || ps.apply(img).unwrap()))
     });
     g.bench_function("forward_backward", |b| {
-        b.iter_custom(|n| {
-            cpu_time(n, || {
-                let rep = ps.forward(img.leaky_trace()).unwrap();
-                let loss = po::ops::mse(rep, target.retaped()).unwrap();
-                let grads = loss.sum::<(), _>().backward();
-                grads.get(&img)
-            })
-        })
+        b.iter_custom(|n| cpu_time(n, || case.forward_backward()))
     });
     g.finish();
     let pyr = SteerablePyramidFreq::builder((256, 256))

@@ -15,16 +15,14 @@
 //! PYTHON=/path/to/venv/bin/python cargo bench --bench textures_paired -- 40
 //! ```
 //!
-//! (the argument: how many blocks each side runs; default 40).
+//! (the argument: how many blocks each side runs; default 40, at least 1).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use dfdx::prelude::*;
-use plenoptic as po;
-use po::simulate::PortillaSimoncelli;
-use po::Model;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 /// Calls per block: about a quarter of a second on each side.
 const PORT_CALLS: usize = 48;
@@ -45,7 +43,8 @@ fn main() {
     let blocks: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
-        .unwrap_or(40);
+        .unwrap_or(40)
+        .max(1);
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/textures_plenoptic.py");
     let mut child = Command::new(&python)
@@ -77,20 +76,12 @@ fn main() {
         t
     };
 
-    let img = po::data::reptile_skin().expect("bash kernel-setup/fetch-data.sh");
-    let ps = PortillaSimoncelli::builder((256, 256)).build().unwrap();
-    po::tools::set_seed(0);
-    let target = ps
-        .apply(&po::data::white_noise::<f32>(&[1, 1, 256, 256]).unwrap())
-        .unwrap();
+    let case = common::textures::PsCase::new();
     let port = |n: usize| -> Vec<f64> {
         (0..n)
             .map(|_| {
                 let t = Instant::now();
-                let rep = ps.forward(img.leaky_trace()).unwrap();
-                let loss = po::ops::mse(rep, target.retaped()).unwrap();
-                let grads = loss.sum::<(), _>().backward();
-                std::hint::black_box(grads.get(&img));
+                std::hint::black_box(case.forward_backward());
                 t.elapsed().as_secs_f64() * 1e3
             })
             .collect()

@@ -46,3 +46,37 @@ pub fn npy(name: &str) -> (Vec<f32>, Vec<usize>) {
     let (v, s) = npy64(name);
     (v.into_iter().map(|x| x as f32).collect(), s)
 }
+
+/// The texture benches' case (`benches/textures.rs`, `benches/textures_paired.rs`):
+/// reptile_skin 256x256, Portilla-Simoncelli with plenoptic's defaults, and a fixed
+/// target representation (of white noise, seed 0).
+pub struct PsCase {
+    pub img: plenoptic::Image<f32>,
+    pub ps: plenoptic::simulate::PortillaSimoncelli,
+    pub target: plenoptic::Image<f32>,
+}
+
+impl PsCase {
+    pub fn new() -> Self {
+        use plenoptic::Model;
+        let img = plenoptic::data::reptile_skin().expect("bash kernel-setup/fetch-data.sh");
+        let ps = plenoptic::simulate::PortillaSimoncelli::builder((256, 256))
+            .build()
+            .unwrap();
+        plenoptic::tools::set_seed(0);
+        let noise = plenoptic::data::white_noise::<f32>(&[1, 1, 256, 256]).unwrap();
+        let target = ps.apply(&noise).unwrap();
+        PsCase { img, ps, target }
+    }
+
+    /// One synthesis step's model work: the statistics, the squared distance to the
+    /// target, and the gradient with respect to the image.
+    pub fn forward_backward(&self) -> plenoptic::Image<f32> {
+        use dfdx::prelude::*;
+        use plenoptic::Model;
+        let rep = self.ps.forward(self.img.leaky_trace()).unwrap();
+        let loss = plenoptic::ops::mse(rep, self.target.retaped()).unwrap();
+        let grads = loss.sum::<(), _>().backward();
+        grads.get(&self.img)
+    }
+}
