@@ -28,6 +28,7 @@ mod common;
 const PORT_CALLS: usize = 48;
 const PLENOPTIC_CALLS: usize = 2;
 
+/// The median of `v`, which it leaves sorted.
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -113,6 +114,7 @@ fn main() {
     let _ = child.wait();
     let (mp, mpl) = (median(&mut all_port), median(&mut all_plen));
     let at_20 = ratios.iter().filter(|&&r| r >= 20.0).count();
+    // (sorts the ratios: their range is then the first and the last)
     let rmed = median(&mut ratios);
     println!(
         "{blocks} blocks ({} port calls, {} plenoptic calls): port median {mp:.3} ms, \
