@@ -38,14 +38,20 @@ po.tools.set_seed(0)
 target = ps(torch.rand_like(img)).detach()
 
 
-def timed(f, n=30, warm=3):
-    for _ in range(warm):
-        f()
+def call_times(f, n):
+    """The times of n calls of f, one by one, in ms."""
     out = []
     for _ in range(n):
         t = CLOCK()
         f()
         out.append((CLOCK() - t) * 1e3)
+    return out
+
+
+def timed(f, n=30, warm=3):
+    for _ in range(warm):
+        f()
+    out = call_times(f, n)
     return statistics.median(out), min(out), max(out)
 
 
@@ -64,11 +70,7 @@ def forward_backward():
 if SERVE:
     print("ready", flush=True)
     for line in sys.stdin:
-        times = []
-        for _ in range(int(line)):
-            t = CLOCK()
-            forward_backward()
-            times.append((CLOCK() - t) * 1e3)
+        times = call_times(forward_backward, int(line))
         print(" ".join(f"{t:.4f}" for t in times), flush=True)
     sys.exit(0)
 
@@ -86,11 +88,9 @@ if ONLY:
 met = po.synth.MetamerCTF(img, ps, loss_function=po.tools.optim.l2_norm)
 met.setup(initial_image=torch.rand_like(img))
 met.synthesize(18, change_scale_criterion=None, ctf_iters_to_check=3)
-out = []
-for _ in range(5):
-    t = CLOCK()
-    met.synthesize(10, change_scale_criterion=None, ctf_iters_to_check=3)
-    out.append((CLOCK() - t) * 1e3)
+out = call_times(
+    lambda: met.synthesize(10, change_scale_criterion=None, ctf_iters_to_check=3), 5
+)
 print(
     f"plenoptic MetamerCTF 10 iterations: median {statistics.median(out):.0f} ms "
     f"(min {min(out):.0f}, max {max(out):.0f}), {CLOCK_NAME}"
